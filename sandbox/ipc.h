@@ -1,0 +1,110 @@
+/* ipc.h: the typed message codec between main and a handshaker.
+ *
+ * One message per SOCK_SEQPACKET datagram:
+ *   u8 type, u64 conn_id, then the type's fields in order; byte fields are
+ *   u32 length + bytes. Every length has a named maximum; trailing bytes are
+ *   an error. Parsers never trust the peer: a message that fails to parse, or
+ *   that does not match the receiver's state, is a protocol violation (main
+ *   then kills and respawns that handshaker).
+ *
+ * Requests (main -> handshaker) and answers (handshaker -> main) have
+ * distinct type ranges and separate parse functions, so neither side accepts
+ * the other's messages. */
+#ifndef REDOUBT_SANDBOX_IPC_H
+#define REDOUBT_SANDBOX_IPC_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* Limits */
+#define IPC_MAX_MESSAGE (96 * 1024)      /* one datagram */
+#define IPC_MAX_RECORD (16384 + 2048 + 5) /* one TLS record incl. header */
+#define IPC_MAX_OUT (64 * 1024)          /* handshake flight to the client */
+#define IPC_MAX_HANDBACK (16 * 1024)
+#define IPC_MAX_REASON 256
+#define IPC_MAX_PATH 4096
+#define IPC_MAX_CONFIG_STRING 4096
+#define IPC_TICKET_KEY_LEN 48 /* name(16) + HMAC(16) + AES(16) */
+#define IPC_MAX_TICKET_KEYS 2 /* current, previous */
+
+/* Requests: main -> handshaker */
+typedef enum {
+  IPC_REQ_CONFIG = 1,      /* conn_id 0: the handshaker's configuration */
+  IPC_REQ_TICKET_KEYS = 2, /* conn_id 0: session ticket keys */
+  IPC_REQ_RECORD = 3,      /* one complete TLS record from the client */
+  IPC_REQ_ABORT = 4,       /* main dropped conn_id: forget it */
+  IPC_REQ_TEST_SYSCALL = 5 /* test builds only: run a forbidden syscall */
+} ipc_request_type;
+
+/* Answers: handshaker -> main */
+typedef enum {
+  IPC_ANS_READY = 64,      /* conn_id 0: sandboxed, certificate summary */
+  IPC_ANS_CONFIG_FAIL = 65, /* conn_id 0: could not load material */
+  IPC_ANS_NEED_INPUT = 66, /* write out bytes, send the next record */
+  IPC_ANS_DONE = 67,       /* write out bytes, apply handback */
+  IPC_ANS_FAIL = 68        /* write out bytes (alert), close */
+} ipc_answer_type;
+
+/* The handshaker's configuration: paths and policy, never key bytes. */
+typedef struct ipc_config {
+  const char *cert_file, *key_file, *key_file_pass, *ca_cert_file,
+      *ca_cert_dir, *dh_params_file, *protocols, *ciphers, *ciphersuites,
+      *sandbox_user;
+  uint8_t auth_clients; /* TLS_CLIENT_AUTH_* */
+  uint8_t prefer_server_ciphers, session_caching, seccomp;
+  uint32_t session_cache_size, session_cache_timeout;
+} ipc_config;
+
+/* A parsed message. Byte fields point into the parsed buffer (valid while
+ * it lives); strings in |config| are copies owned by the message and freed
+ * by ipc_message_cleanup. */
+typedef struct ipc_message {
+  uint8_t type;
+  uint64_t conn_id;
+  const uint8_t *data; /* RECORD: record; NEED_INPUT/DONE/FAIL: out bytes */
+  size_t data_len;
+  const uint8_t *handback; /* DONE */
+  size_t handback_len;
+  char reason[IPC_MAX_REASON + 1]; /* FAIL, CONFIG_FAIL; TEST_SYSCALL name */
+  /* READY: certificate summary text (subject, issuer, not-after unix time) */
+  char cert_subject[IPC_MAX_REASON + 1];
+  char cert_issuer[IPC_MAX_REASON + 1];
+  int64_t cert_not_after;
+  uint8_t resumed;  /* DONE: 1 if the handshake resumed a session */
+  ipc_config config; /* CONFIG */
+  uint8_t ticket_keys[IPC_MAX_TICKET_KEYS][IPC_TICKET_KEY_LEN];
+  size_t ticket_key_count;
+  char *owned_strings; /* internal */
+} ipc_message;
+
+/* ipc_parse_request parses a main->handshaker datagram. Returns 1, or 0 on
+ * any malformation (unknown type, bad length, trailing bytes, over a
+ * limit). */
+int ipc_parse_request(const uint8_t *buf, size_t len, ipc_message *out);
+/* ipc_parse_answer parses a handshaker->main datagram. Returns 1 or 0. */
+int ipc_parse_answer(const uint8_t *buf, size_t len, ipc_message *out);
+void ipc_message_cleanup(ipc_message *msg);
+
+/* Builders write one datagram into |buf| (capacity |cap|) and return its
+ * length, or 0 if it would not fit or a field exceeds its maximum. */
+size_t ipc_build_config(uint8_t *buf, size_t cap, const ipc_config *config);
+size_t ipc_build_ticket_keys(uint8_t *buf, size_t cap,
+                             const uint8_t keys[][IPC_TICKET_KEY_LEN],
+                             size_t count);
+size_t ipc_build_record(uint8_t *buf, size_t cap, uint64_t conn_id,
+                        const uint8_t *record, size_t len);
+size_t ipc_build_abort(uint8_t *buf, size_t cap, uint64_t conn_id);
+size_t ipc_build_test_syscall(uint8_t *buf, size_t cap, const char *name);
+size_t ipc_build_ready(uint8_t *buf, size_t cap, const char *subject,
+                       const char *issuer, int64_t not_after);
+size_t ipc_build_config_fail(uint8_t *buf, size_t cap, const char *reason);
+size_t ipc_build_need_input(uint8_t *buf, size_t cap, uint64_t conn_id,
+                            const uint8_t *out, size_t out_len);
+size_t ipc_build_done(uint8_t *buf, size_t cap, uint64_t conn_id,
+                      const uint8_t *out, size_t out_len,
+                      const uint8_t *handback, size_t handback_len,
+                      int resumed);
+size_t ipc_build_fail(uint8_t *buf, size_t cap, uint64_t conn_id,
+                      const char *reason, const uint8_t *out, size_t out_len);
+
+#endif

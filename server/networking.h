@@ -1,0 +1,65 @@
+/* networking.h: networking module APIs beyond the server.h contract.
+ *
+ * server.h declares the client lifecycle and the Reply API; this header adds
+ * what other modules need to plug their per-client state into the client
+ * lifecycle (transactions, pub/sub, blocking, ACL) without networking.c
+ * knowing their types. */
+#ifndef REDOUBT_NETWORKING_H
+#define REDOUBT_NETWORKING_H
+
+#include "server.h"
+
+/* Hooks a module registers once at start-up. Any member may be NULL. */
+typedef struct client_module_hooks {
+  /* on_free releases the module's state of |c| (UNWATCH, unsubscribe,
+   * unblock, leave MULTI). Called from free_client before the client's
+   * buffers are released, while c->conn may already be NULL. */
+  void (*on_free)(client *c);
+  /* multi_count returns the queued command count (CLIENT LIST multi=),
+   * only called for clients with CLIENT_MULTI. */
+  int (*multi_count)(client *c);
+  /* multi_mem returns the bytes queued in MULTI (multi-mem=). */
+  size_t (*multi_mem)(client *c);
+  /* user_name returns the ACL user name shown as user= (default
+   * "default"). */
+  const char *(*user_name)(client *c);
+} client_module_hooks;
+
+/* client_register_hooks adds a hook set (kept by pointer; at most
+ * NETWORKING_MAX_HOOKS sets). */
+#define NETWORKING_MAX_HOOKS 8
+void client_register_hooks(const client_module_hooks *hooks);
+
+/* lookup_client_by_id returns the connected client with |id| or NULL. */
+client *lookup_client_by_id(uint64_t id);
+
+/* client_peer_id / client_sockname return the cached "ip:port" strings
+ * (owned by the client). */
+const char *client_peer_id(client *c);
+const char *client_sockname(client *c);
+
+/* client_total_memory_usage is CLIENT LIST tot-mem. */
+size_t client_total_memory_usage(client *c, size_t *out_obuf_mem);
+
+/* process_postponed_clients runs the commands that were postponed by CLIENT
+ * PAUSE once the pause is over. handle_clients_with_pending_writes calls
+ * it; others may too (cheap when nothing is postponed). */
+void process_postponed_clients(void);
+
+/* reply_buffer_has_pending: 1 if c has bytes waiting to be written. */
+int client_has_pending_replies(client *c);
+
+/* add_reply_error_with_flags: flag NO_STATS skips errorstats (used when a
+ * reply is a propagated error). */
+#define ERR_REPLY_FLAG_NO_STATS_UPDATE (1 << 0)
+
+/* copy_reply_to_client appends all of src's pending output to dst (used by
+ * MULTI/EXEC style buffering and tests). */
+void copy_client_output_buffer(client *dst, client *src);
+
+/* reply_protocol_error replies "-ERR Protocol error: ..." and marks the
+ * client to be closed after the reply (networking internal, exposed for
+ * the TLS record layer which reuses it). */
+void set_protocol_error(client *c, const char *errstr, size_t len);
+
+#endif

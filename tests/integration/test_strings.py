@@ -1,0 +1,961 @@
+"""String commands, SLOWLOG and DEBUG against Redoubt.
+
+The core of this file is a table of raw commands sent, in order, to Redoubt
+and to Debian's redis-server (7.0): every reply must be byte-identical.
+Replies are read with a small RESP reader that returns the exact bytes of
+one reply, so a difference in an error text, a float's formatting or a
+RESP3 type shows up as a failing case with both byte strings printed.
+
+Fixtures (tests/integration/conftest.py): `server` (Redoubt) and
+`redis_server` (reference redis-server); both offer .client() returning a
+redis-py client. The raw connection is built from that client's connection
+parameters, so plain and TLS modes both work.
+"""
+
+import os
+import re
+import socket
+import ssl
+import time
+import uuid
+
+import pytest
+
+# Bound on one reply's size so a broken server cannot make a test hang on
+# an endless read.
+MAX_REPLY_BYTES = 64 * 1024 * 1024
+SOCKET_TIMEOUT_SECONDS = 10
+
+
+# ---------------------------------------------------------------------------
+# Raw RESP connection
+# ---------------------------------------------------------------------------
+class RawConnection:
+    """A socket speaking RESP that returns each reply as raw bytes."""
+
+    def __init__(self, client):
+        kwargs = client.connection_pool.connection_kwargs
+        host = kwargs.get("host", "127.0.0.1")
+        port = kwargs.get("port", 6379)
+        sock = socket.create_connection((host, port), SOCKET_TIMEOUT_SECONDS)
+        sock.settimeout(SOCKET_TIMEOUT_SECONDS)
+        if kwargs.get("ssl_certfile") or kwargs.get("ssl_ca_certs") or \
+                "ssl_cert_reqs" in kwargs:
+            ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+            ctx.check_hostname = False
+            ctx.verify_mode = ssl.CERT_NONE
+            if kwargs.get("ssl_ca_certs"):
+                ctx.load_verify_locations(kwargs["ssl_ca_certs"])
+            if kwargs.get("ssl_certfile"):
+                ctx.load_cert_chain(kwargs["ssl_certfile"],
+                                    kwargs.get("ssl_keyfile"))
+            sock = ctx.wrap_socket(sock)
+        self.sock = sock
+        self.buf = b""
+        password = kwargs.get("password")
+        if password:
+            self.command("AUTH", password)
+
+    def close(self):
+        self.sock.close()
+
+    def _fill(self):
+        data = self.sock.recv(65536)
+        if not data:
+            raise ConnectionError("connection closed by server")
+        self.buf += data
+        if len(self.buf) > MAX_REPLY_BYTES:
+            raise ValueError("reply too large")
+
+    def _read_line(self, pos):
+        while True:
+            idx = self.buf.find(b"\r\n", pos)
+            if idx >= 0:
+                return idx + 2
+            self._fill()
+
+    def _read_reply_end(self, pos):
+        """Returns the offset right after the reply that starts at pos."""
+        while len(self.buf) <= pos:
+            self._fill()
+        kind = self.buf[pos:pos + 1]
+        end = self._read_line(pos)
+        header = self.buf[pos + 1:end - 2]
+        if kind in (b"+", b"-", b":", b",", b"#", b"_", b"("):
+            return end
+        if kind in (b"$", b"=", b"!"):
+            n = int(header)
+            if n < 0:
+                return end
+            while len(self.buf) < end + n + 2:
+                self._fill()
+            return end + n + 2
+        if kind in (b"*", b"~", b">", b"%", b"|"):
+            n = int(header)
+            if n < 0:
+                return end
+            if kind in (b"%", b"|"):
+                n *= 2
+            for _ in range(n):
+                end = self._read_reply_end(end)
+            if kind == b"|":  # an attribute precedes the real reply
+                end = self._read_reply_end(end)
+            return end
+        raise ValueError("bad RESP type byte %r in %r" % (kind, self.buf[pos:pos + 40]))
+
+    def command(self, *args):
+        """Sends one command and returns its reply's exact bytes."""
+        out = [b"*%d\r\n" % len(args)]
+        for a in args:
+            if isinstance(a, str):
+                a = a.encode()
+            elif isinstance(a, int):
+                a = str(a).encode()
+            out.append(b"$%d\r\n%s\r\n" % (len(a), a))
+        self.sock.sendall(b"".join(out))
+        end = self._read_reply_end(0)
+        reply, self.buf = self.buf[:end], self.buf[end:]
+        return reply
+
+
+def parse_resp(data):
+    """Parses raw RESP bytes into Python values (for shape checks)."""
+    def parse(pos):
+        kind = data[pos:pos + 1]
+        end = data.index(b"\r\n", pos)
+        header = data[pos + 1:end]
+        pos = end + 2
+        if kind == b"+":
+            return header.decode(), pos
+        if kind == b"-":
+            return ("error", header.decode()), pos
+        if kind == b":":
+            return int(header), pos
+        if kind == b"_":
+            return None, pos
+        if kind == b",":
+            return float(header), pos
+        if kind == b"#":
+            return header == b"t", pos
+        if kind in (b"$", b"=", b"!"):
+            n = int(header)
+            if n < 0:
+                return None, pos
+            return data[pos:pos + n], pos + n + 2
+        if kind in (b"*", b"~", b">", b"%"):
+            n = int(header)
+            if n < 0:
+                return None, pos
+            if kind == b"%":
+                n *= 2
+            items = []
+            for _ in range(n):
+                item, pos = parse(pos)
+                items.append(item)
+            return items, pos
+        raise ValueError("unsupported type %r" % kind)
+    value, _ = parse(0)
+    return value
+
+
+# ---------------------------------------------------------------------------
+# The comparison table
+# ---------------------------------------------------------------------------
+# Each group is a list of commands run in order on one connection. Key names
+# are prefixed per run (see run_group) so groups never share keys; no reply
+# of a string command contains a key name, so the prefix cannot cause a
+# difference. "@" at the start of an argument marks it as a key.
+LONG_44 = "x" * 44
+LONG_45 = "x" * 45
+BIN = "a\x00b\r\nc\xff"
+
+GROUPS = {
+    "get_set_basic": [
+        ["SET", "@k", "v"],
+        ["GET", "@k"],
+        ["GET", "@missing"],
+        ["SET", "@k", ""],
+        ["GET", "@k"],
+        ["SET", "@k", "v2", "XX"],
+        ["GET", "@k"],
+        ["SET", "@new", "v", "XX"],
+        ["GET", "@new"],
+        ["SET", "@k", "v3", "NX"],
+        ["SET", "@k2", "v", "NX"],
+        ["SET", "@k2", "v", "nx"],
+        ["SET", "@k3", "v", "nx", "nx"],
+        ["SET", "@k3", "v", "xx", "xx"],
+        ["SET"],
+        ["SET", "@k"],
+        ["GET"],
+        ["GET", "@a", "@b"],
+        ["SET", "@k", "v", "FOO"],
+        ["SET", "@k", "v", "NX", "XX"],
+        ["SET", "@k", "v", "XX", "NX"],
+        ["SET", "@k", "v", "EX"],
+        ["SET", "@k", "v", "PX"],
+        ["SET", "@k", "v", "EX", "10", "PX", "100"],
+        ["SET", "@k", "v", "PX", "100", "EX", "10"],
+        ["SET", "@k", "v", "EXAT", "10", "PXAT", "100"],
+        ["SET", "@k", "v", "EX", "0"],
+        ["SET", "@k", "v", "EX", "-1"],
+        ["SET", "@k", "v", "EX", "abc"],
+        ["SET", "@k", "v", "EX", "10.5"],
+        ["SET", "@k", "v", "PX", "0"],
+        ["SET", "@k", "v", "PX", "-100"],
+        ["SET", "@k", "v", "EXAT", "0"],
+        ["SET", "@k", "v", "PXAT", "-5"],
+        ["SET", "@k", "v", "EX", "9223372036854775807"],
+        ["SET", "@k", "v", "EX", "9223372036854775"],
+        ["SET", "@k", "v", "PX", "9223372036854775807"],
+        ["SET", "@k", "v", "EX", "9223372036854775808"],
+        ["SET", "@k", "v", "EX", " 10"],
+        ["SET", "@k", "v", "KEEPTTL", "EX", "10"],
+        ["SET", "@k", "v", "EX", "10", "KEEPTTL"],
+        ["SET", "@k", "v", "PERSIST"],
+        ["SET", "@k", "v", "EX", "100", "EX", "200"],
+        ["TTL", "@k"],
+        ["SET", "@k", "v", "keepttl", "keepttl"],
+        ["TTL", "@k"],
+        ["SET", "@k", "v"],
+        ["TTL", "@k"],
+        ["SET", "@k", "v", "PX", "100000"],
+        ["TTL", "@k"],
+        ["SET", "@k", "v", "EXAT", "4102444800"],
+        ["SET", "@k", "v", "PXAT", "4102444800000"],
+        ["SET", "@past", "v", "EXAT", "1"],
+        ["GET", "@past"],
+        ["SET", "@past", "v", "PXAT", "1"],
+        ["GET", "@past"],
+        ["SET", "@k", BIN],
+        ["GET", "@k"],
+        ["STRLEN", "@k"],
+        ["SET", "@big", "y" * 1000],
+        ["GET", "@big"],
+    ],
+    "set_get_option": [
+        ["SET", "@k", "v1"],
+        ["SET", "@k", "v2", "GET"],
+        ["GET", "@k"],
+        ["SET", "@k", "v3", "NX", "GET"],
+        ["GET", "@k"],
+        ["SET", "@n", "v", "NX", "GET"],
+        ["GET", "@n"],
+        ["SET", "@m", "v", "XX", "GET"],
+        ["GET", "@m"],
+        ["SET", "@k", "v4", "XX", "GET", "EX", "100"],
+        ["TTL", "@k"],
+        ["SET", "@k", "v5", "GET", "KEEPTTL"],
+        ["TTL", "@k"],
+        ["SET", "@k", "v6", "get", "get"],
+        ["RPUSH", "@list", "a"],
+        ["SET", "@list", "v", "GET"],
+        ["SET", "@list", "v", "GET", "EX", "0"],
+        ["SET", "@list", "v", "GET", "FOO"],
+        ["SET", "@list", "v"],
+        ["GET", "@list"],
+    ],
+    "setnx_setex_psetex": [
+        ["SETNX", "@k", "v"],
+        ["SETNX", "@k", "w"],
+        ["GET", "@k"],
+        ["SETNX", "@k"],
+        ["SETNX", "@k", "v", "x"],
+        ["SETEX", "@e", "100", "v"],
+        ["TTL", "@e"],
+        ["GET", "@e"],
+        ["SETEX", "@e", "0", "v"],
+        ["SETEX", "@e", "-10", "v"],
+        ["SETEX", "@e", "abc", "v"],
+        ["SETEX", "@e", "10"],
+        ["SETEX", "@e", "9223372036854775807", "v"],
+        ["PSETEX", "@p", "100000", "v"],
+        ["TTL", "@p"],
+        ["PSETEX", "@p", "0", "v"],
+        ["PSETEX", "@p", "1.5", "v"],
+        ["PSETEX", "@p", "9223372036854775807", "v"],
+        ["PSETEX", "@p"],
+    ],
+    "getset_getdel": [
+        ["GETSET", "@k", "v"],
+        ["GETSET", "@k", "v2"],
+        ["GET", "@k"],
+        ["SET", "@t", "v", "EX", "100"],
+        ["GETSET", "@t", "w"],
+        ["TTL", "@t"],
+        ["RPUSH", "@list", "a"],
+        ["GETSET", "@list", "v"],
+        ["GETSET", "@k"],
+        ["GETDEL", "@k"],
+        ["GETDEL", "@k"],
+        ["EXISTS", "@k"],
+        ["GETDEL", "@list"],
+        ["GETDEL"],
+        ["GETDEL", "@a", "@b"],
+    ],
+    "getex": [
+        ["SET", "@k", "v"],
+        ["GETEX", "@k"],
+        ["GETEX", "@k", "EX", "100"],
+        ["TTL", "@k"],
+        ["GETEX", "@k", "PERSIST"],
+        ["TTL", "@k"],
+        ["GETEX", "@k", "PX", "50000"],
+        ["TTL", "@k"],
+        ["GETEX", "@k", "EXAT", "4102444800"],
+        ["GETEX", "@k", "PXAT", "4102444800000"],
+        ["GETEX", "@k", "persist", "persist"],
+        ["TTL", "@k"],
+        ["GETEX", "@missing"],
+        ["GETEX", "@missing", "EX", "-1"],
+        ["GETEX", "@missing", "FOO"],
+        ["GETEX", "@k", "EX", "-1"],
+        ["GETEX", "@k", "EX", "0"],
+        ["GETEX", "@k", "EX", "abc"],
+        ["GETEX", "@k", "PX", "9223372036854775807"],
+        ["GETEX", "@k", "PERSIST", "EX", "10"],
+        ["GETEX", "@k", "EX", "10", "PERSIST"],
+        ["GETEX", "@k", "KEEPTTL"],
+        ["GETEX", "@k", "NX"],
+        ["GETEX", "@k", "XX"],
+        ["GETEX", "@k", "GET"],
+        ["GETEX", "@k", "EX"],
+        ["GETEX", "@k", "EX", "10", "PX", "10"],
+        ["RPUSH", "@list", "a"],
+        ["GETEX", "@list"],
+        ["GETEX", "@list", "EX", "10"],
+        ["GETEX", "@k", "EXAT", "1"],
+        ["GET", "@k"],
+        ["SET", "@k", "v"],
+        ["GETEX", "@k", "PXAT", "1"],
+        ["EXISTS", "@k"],
+        ["GETEX"],
+    ],
+    "mget_mset": [
+        ["MSET", "@a", "1", "@b", "2", "@c", "3"],
+        ["MGET", "@a", "@b", "@c", "@d"],
+        ["RPUSH", "@list", "x"],
+        ["MGET", "@a", "@list", "@a"],
+        ["MGET", "@nothing"],
+        ["MSET", "@a"],
+        ["MSET", "@a", "1", "@b"],
+        ["MSET", "@a", "10", "@a", "20"],
+        ["GET", "@a"],
+        ["MSET", "@list", "now-a-string"],
+        ["GET", "@list"],
+        ["MSETNX", "@x", "1", "@y", "2"],
+        ["MSETNX", "@x", "1", "@z", "3"],
+        ["GET", "@z"],
+        ["MSETNX", "@q", "1", "@q", "2"],
+        ["GET", "@q"],
+        ["MSETNX", "@a"],
+        ["MSETNX", "@a", "1", "@b"],
+        ["MGET"],
+    ],
+    "append_strlen": [
+        ["APPEND", "@k", "hello"],
+        ["APPEND", "@k", " world"],
+        ["GET", "@k"],
+        ["STRLEN", "@k"],
+        ["STRLEN", "@missing"],
+        ["RPUSH", "@list", "a"],
+        ["STRLEN", "@list"],
+        ["APPEND", "@list", "x"],
+        ["SET", "@n", "123"],
+        ["APPEND", "@n", "456"],
+        ["GET", "@n"],
+        ["STRLEN", "@n"],
+        ["SET", "@i", "-12345"],
+        ["STRLEN", "@i"],
+        ["APPEND", "@k", ""],
+        ["APPEND", "@e", ""],
+        ["GET", "@e"],
+        ["APPEND", "@k", BIN],
+        ["GET", "@k"],
+        ["SET", "@t", "a", "EX", "100"],
+        ["APPEND", "@t", "b"],
+        ["TTL", "@t"],
+        ["APPEND"],
+        ["APPEND", "@k"],
+        ["STRLEN"],
+    ],
+    "incr_decr": [
+        ["INCR", "@c"],
+        ["INCR", "@c"],
+        ["DECR", "@c"],
+        ["INCRBY", "@c", "10"],
+        ["DECRBY", "@c", "5"],
+        ["INCRBY", "@c", "-6"],
+        ["INCRBY", "@c", "abc"],
+        ["INCRBY", "@c", "1.5"],
+        ["INCRBY", "@c", ""],
+        ["INCRBY", "@c", "9223372036854775808"],
+        ["DECRBY", "@c", "-9223372036854775808"],
+        ["SET", "@c", "9223372036854775807"],
+        ["INCR", "@c"],
+        ["INCRBY", "@c", "0"],
+        ["SET", "@c", "-9223372036854775808"],
+        ["DECR", "@c"],
+        ["DECRBY", "@c", "1"],
+        ["INCRBY", "@c", "-1"],
+        ["DECRBY", "@c", "-9223372036854775807"],
+        ["SET", "@s", "abc"],
+        ["INCR", "@s"],
+        ["SET", "@s", " 1"],
+        ["INCR", "@s"],
+        ["SET", "@s", "01"],
+        ["INCR", "@s"],
+        ["SET", "@s", "+1"],
+        ["INCR", "@s"],
+        ["SET", "@s", "1.0"],
+        ["INCR", "@s"],
+        ["SET", "@s", ""],
+        ["INCR", "@s"],
+        ["SET", "@s", "12345678901234567890"],
+        ["INCR", "@s"],
+        ["SET", "@s", "-0"],
+        ["INCR", "@s"],
+        ["RPUSH", "@list", "a"],
+        ["INCR", "@list"],
+        ["DECRBY", "@list", "1"],
+        ["SET", "@z", "9999"],
+        ["INCR", "@z"],
+        ["INCR", "@z"],
+        ["DECR", "@z"],
+        ["DECR", "@z"],
+        ["SET", "@t", "5", "EX", "100"],
+        ["INCR", "@t"],
+        ["TTL", "@t"],
+        ["INCR"],
+        ["INCR", "@a", "@b"],
+        ["INCRBY", "@c"],
+        ["DECRBY", "@c", "1", "2"],
+    ],
+    "incrbyfloat": [
+        ["INCRBYFLOAT", "@f", "10.5"],
+        ["INCRBYFLOAT", "@f", "0.1"],
+        ["INCRBYFLOAT", "@f", "-10.6"],
+        ["INCRBYFLOAT", "@f", "5.0e3"],
+        ["INCRBYFLOAT", "@f", "1e-5"],
+        ["GET", "@f"],
+        ["INCRBYFLOAT", "@f", "abc"],
+        ["INCRBYFLOAT", "@f", ""],
+        ["INCRBYFLOAT", "@f", " 1"],
+        ["INCRBYFLOAT", "@f", "1 "],
+        ["INCRBYFLOAT", "@f", "inf"],
+        ["INCRBYFLOAT", "@f", "-inf"],
+        ["INCRBYFLOAT", "@f", "nan"],
+        ["INCRBYFLOAT", "@g", "1.23456789012345678"],
+        ["INCRBYFLOAT", "@g2", "-0"],
+        ["INCRBYFLOAT", "@g3", "3.0000000000000001"],
+        ["INCRBYFLOAT", "@g4", "1e17"],
+        ["INCRBYFLOAT", "@g5", "0.0000001"],
+        ["INCRBYFLOAT", "@g6", "-1.5"],
+        ["INCRBYFLOAT", "@g7", "123456789.123456789"],
+        ["INCRBYFLOAT", "@g8", "0x10"],
+        ["SET", "@i", "3"],
+        ["INCRBYFLOAT", "@i", "1.5"],
+        ["SET", "@i", "3.0"],
+        ["INCRBYFLOAT", "@i", "1"],
+        ["SET", "@i", "1.5e2"],
+        ["INCRBYFLOAT", "@i", "0"],
+        ["SET", "@s", "abc"],
+        ["INCRBYFLOAT", "@s", "1"],
+        ["SET", "@s", ""],
+        ["INCRBYFLOAT", "@s", "1"],
+        ["RPUSH", "@list", "a"],
+        ["INCRBYFLOAT", "@list", "1"],
+        ["INCRBYFLOAT", "@list", "abc"],
+        ["SET", "@t", "1", "EX", "100"],
+        ["INCRBYFLOAT", "@t", "1.25"],
+        ["TTL", "@t"],
+        ["INCR", "@t"],
+        ["INCRBYFLOAT"],
+        ["INCRBYFLOAT", "@f"],
+    ],
+    "getrange_substr": [
+        ["SET", "@s", "Hello World"],
+        ["GETRANGE", "@s", "0", "4"],
+        ["GETRANGE", "@s", "-5", "-1"],
+        ["GETRANGE", "@s", "6", "100"],
+        ["GETRANGE", "@s", "5", "3"],
+        ["GETRANGE", "@s", "-1", "-5"],
+        ["GETRANGE", "@s", "-100", "-90"],
+        ["GETRANGE", "@s", "0", "-100"],
+        ["GETRANGE", "@s", "0", "-1"],
+        ["GETRANGE", "@s", "100", "200"],
+        ["GETRANGE", "@s", "0", "9223372036854775807"],
+        ["GETRANGE", "@s", "-9223372036854775808", "-1"],
+        ["GETRANGE", "@s", "-9223372036854775808", "9223372036854775807"],
+        ["GETRANGE", "@missing", "0", "10"],
+        ["GETRANGE", "@s", "a", "1"],
+        ["GETRANGE", "@s", "0", "b"],
+        ["RPUSH", "@list", "a"],
+        ["GETRANGE", "@list", "0", "1"],
+        ["GETRANGE", "@list", "x", "1"],
+        ["SET", "@n", "12345"],
+        ["GETRANGE", "@n", "1", "3"],
+        ["GETRANGE", "@n", "-2", "-1"],
+        ["SET", "@e", ""],
+        ["GETRANGE", "@e", "0", "-1"],
+        ["SUBSTR", "@s", "0", "4"],
+        ["SUBSTR", "@s", "-3", "-1"],
+        ["SUBSTR", "@s", "0"],
+        ["GETRANGE", "@s", "0"],
+        ["GETRANGE", "@s", "0", "1", "2"],
+    ],
+    "setrange": [
+        ["SET", "@s", "Hello World"],
+        ["SETRANGE", "@s", "6", "Redis"],
+        ["GET", "@s"],
+        ["SETRANGE", "@s", "20", "x"],
+        ["GET", "@s"],
+        ["SETRANGE", "@new", "5", "abc"],
+        ["GET", "@new"],
+        ["SETRANGE", "@empty", "0", ""],
+        ["EXISTS", "@empty"],
+        ["SETRANGE", "@empty", "10", ""],
+        ["SETRANGE", "@s", "0", ""],
+        ["SETRANGE", "@s", "-1", "x"],
+        ["SETRANGE", "@s", "abc", "x"],
+        ["SETRANGE", "@s", "1.5", "x"],
+        ["SETRANGE", "@s", "536870912", "x"],
+        ["SETRANGE", "@s", "536870911", "xy"],
+        ["SETRANGE", "@s", "536870911", ""],
+        ["SETRANGE", "@s", "9223372036854775807", "x"],
+        ["SETRANGE", "@s", "9223372036854775808", "x"],
+        ["SETRANGE", "@missing", "536870912", ""],
+        ["SETRANGE", "@missing", "536870912", "x"],
+        ["RPUSH", "@list", "a"],
+        ["SETRANGE", "@list", "0", "x"],
+        ["SETRANGE", "@list", "-1", "x"],
+        ["SETRANGE", "@list", "0", ""],
+        ["SET", "@n", "12345"],
+        ["SETRANGE", "@n", "0", "9"],
+        ["GET", "@n"],
+        ["INCR", "@n"],
+        ["SET", "@t", "abc", "EX", "100"],
+        ["SETRANGE", "@t", "1", "X"],
+        ["TTL", "@t"],
+        ["GET", "@t"],
+        ["SETRANGE", "@s", "0"],
+        ["SETRANGE"],
+    ],
+    "lcs": [
+        ["MSET", "@key1", "ohmytext", "@key2", "mynewtext"],
+        ["LCS", "@key1", "@key2"],
+        ["LCS", "@key1", "@key2", "LEN"],
+        ["LCS", "@key1", "@key2", "IDX"],
+        ["LCS", "@key1", "@key2", "IDX", "MINMATCHLEN", "4"],
+        ["LCS", "@key1", "@key2", "IDX", "MINMATCHLEN", "4", "WITHMATCHLEN"],
+        ["LCS", "@key1", "@key2", "IDX", "WITHMATCHLEN"],
+        ["LCS", "@key1", "@key2", "WITHMATCHLEN"],
+        ["LCS", "@key1", "@key2", "LEN", "WITHMATCHLEN"],
+        ["LCS", "@key1", "@key2", "len", "idx"],
+        ["LCS", "@key1", "@key2", "FOO"],
+        ["LCS", "@key1", "@key2", "MINMATCHLEN"],
+        ["LCS", "@key1", "@key2", "MINMATCHLEN", "abc"],
+        ["LCS", "@key1", "@key2", "MINMATCHLEN", "-5", "IDX"],
+        ["LCS", "@key1", "@missing"],
+        ["LCS", "@missing1", "@missing2", "LEN"],
+        ["LCS", "@missing1", "@missing2", "IDX"],
+        ["RPUSH", "@list", "a"],
+        ["LCS", "@key1", "@list"],
+        ["LCS", "@list", "@key1", "FOO"],
+        ["LCS", "@key1"],
+        ["MSET", "@n1", "12345", "@n2", "2345"],
+        ["LCS", "@n1", "@n2", "IDX", "WITHMATCHLEN"],
+        ["MSET", "@a", "ABCBDAB", "@b", "BDCABA"],
+        ["LCS", "@a", "@b"],
+        ["LCS", "@a", "@b", "IDX", "WITHMATCHLEN"],
+        ["LCS", "@b", "@a", "IDX"],
+        ["MSET", "@x", "aaaaaaaaaa", "@y", "aaaaa"],
+        ["LCS", "@x", "@y", "IDX", "WITHMATCHLEN"],
+        ["MSET", "@x", "abcdefghij", "@y", "xyz"],
+        ["LCS", "@x", "@y"],
+        ["LCS", "@x", "@y", "IDX"],
+    ],
+    "encodings": [
+        ["SET", "@e1", "12345"],
+        ["OBJECT", "ENCODING", "@e1"],
+        ["SET", "@e2", "hello"],
+        ["OBJECT", "ENCODING", "@e2"],
+        ["SET", "@e3", LONG_45],
+        ["OBJECT", "ENCODING", "@e3"],
+        ["SET", "@e4", LONG_44],
+        ["OBJECT", "ENCODING", "@e4"],
+        ["SET", "@e5", "-1"],
+        ["OBJECT", "ENCODING", "@e5"],
+        ["SET", "@e6", "0123"],
+        ["OBJECT", "ENCODING", "@e6"],
+        ["SET", "@e7", "12345678901234567890"],
+        ["OBJECT", "ENCODING", "@e7"],
+        ["SET", "@e8", "9223372036854775807"],
+        ["OBJECT", "ENCODING", "@e8"],
+        ["APPEND", "@e2", "x"],
+        ["OBJECT", "ENCODING", "@e2"],
+        ["INCR", "@cnt"],
+        ["OBJECT", "ENCODING", "@cnt"],
+        ["INCRBY", "@cnt", "100000"],
+        ["OBJECT", "ENCODING", "@cnt"],
+        ["INCRBYFLOAT", "@fl", "1.5"],
+        ["OBJECT", "ENCODING", "@fl"],
+        ["SETRANGE", "@sr", "0", "abc"],
+        ["OBJECT", "ENCODING", "@sr"],
+        ["MSET", "@m1", "42", "@m2", "forty-two"],
+        ["OBJECT", "ENCODING", "@m1"],
+        ["OBJECT", "ENCODING", "@m2"],
+        ["SETEX", "@se", "100", "7"],
+        ["OBJECT", "ENCODING", "@se"],
+        ["GETSET", "@gs", "8"],
+        ["OBJECT", "ENCODING", "@gs"],
+        ["APPEND", "@ap", "77"],
+        ["OBJECT", "ENCODING", "@ap"],
+    ],
+    "slowlog_errors": [
+        ["SLOWLOG", "HELP"],
+        ["SLOWLOG", "help"],
+        ["SLOWLOG", "GET", "-2"],
+        ["SLOWLOG", "GET", "abc"],
+        ["SLOWLOG", "GET", "1", "2"],
+        ["SLOWLOG", "FOO"],
+        ["SLOWLOG"],
+        ["SLOWLOG", "LEN", "x"],
+        ["SLOWLOG", "RESET", "x"],
+        ["SLOWLOG", "HELP", "x"],
+    ],
+}
+
+# Groups replayed after HELLO 3: nulls, maps and doubles change shape.
+RESP3_GROUPS = ["get_set_basic", "set_get_option", "getex", "mget_mset",
+                "lcs", "incrbyfloat"]
+
+
+def run_group(conn, commands, prefix):
+    replies = []
+    for cmd in commands:
+        args = [prefix + a[1:] if a.startswith("@") else a for a in cmd]
+        replies.append(conn.command(*args))
+    return replies
+
+
+def compare_group(server, redis_server, name, resp3=False):
+    ours = RawConnection(server.client())
+    theirs = RawConnection(redis_server.client())
+    try:
+        if resp3:
+            ours.command("HELLO", "3")  # server identity differs: not compared
+            theirs.command("HELLO", "3")
+        prefix = "str:%s:%s:" % (name, uuid.uuid4().hex[:8])
+        commands = GROUPS[name]
+        got = run_group(ours, commands, prefix)
+        want = run_group(theirs, commands, prefix)
+    finally:
+        ours.close()
+        theirs.close()
+    mismatches = []
+    for cmd, g, w in zip(commands, got, want):
+        if g != w:
+            mismatches.append("%r\n    redoubt: %r\n    redis:   %r" % (cmd, g, w))
+    assert not mismatches, "%d/%d replies differ from Redis:\n%s" % (
+        len(mismatches), len(commands), "\n".join(mismatches))
+
+
+@pytest.mark.parametrize("group", sorted(GROUPS))
+def test_strings_match_redis(server, redis_server, group):
+    compare_group(server, redis_server, group)
+
+
+@pytest.mark.parametrize("group", RESP3_GROUPS)
+def test_strings_match_redis_resp3(server, redis_server, group):
+    compare_group(server, redis_server, group, resp3=True)
+
+
+def test_case_table_size():
+    total = sum(len(v) for v in GROUPS.values())
+    total += sum(len(GROUPS[g]) for g in RESP3_GROUPS)
+    assert total >= 150
+
+
+# ---------------------------------------------------------------------------
+# COMMAND INFO of the commands this module owns
+# ---------------------------------------------------------------------------
+OWNED_COMMANDS = ["get", "set", "mget", "mset", "msetnx", "setnx", "setex",
+                  "psetex", "getset", "getdel", "getex", "append", "strlen",
+                  "incr", "decr", "incrby", "decrby", "incrbyfloat",
+                  "getrange", "setrange", "substr", "lcs", "slowlog",
+                  "debug"]
+
+
+def command_info_head(srv, name):
+    """name, arity, flags, first, last, step, ACL categories (sorted)."""
+    conn = RawConnection(srv.client())
+    try:
+        info = parse_resp(conn.command("COMMAND", "INFO", name))[0]
+    finally:
+        conn.close()
+    assert info is not None, name
+    return [info[0], info[1], sorted(info[2]), info[3], info[4], info[5],
+            sorted(info[6])]
+
+
+@pytest.mark.parametrize("name", OWNED_COMMANDS)
+def test_command_info_matches_redis(server, redis_server, name):
+    assert command_info_head(server, name) == command_info_head(redis_server, name)
+
+
+# ---------------------------------------------------------------------------
+# Behaviour beyond single replies
+# ---------------------------------------------------------------------------
+def key(name):
+    return "strbeh:%s:%s" % (name, uuid.uuid4().hex[:8])
+
+
+def test_set_px_expires(server):
+    r = server.client()
+    k = key("px")
+    assert r.set(k, "v", px=150)
+    assert r.get(k) == b"v"
+    time.sleep(0.3)
+    assert r.get(k) is None
+
+
+def test_set_exat_pxat_absolute(server):
+    r = server.client()
+    k = key("exat")
+    future = int(time.time()) + 1000
+    assert r.set(k, "v", exat=future)
+    assert 990 <= r.ttl(k) <= 1000
+    assert r.set(k, "v", pxat=future * 1000)
+    assert 990 <= r.ttl(k) <= 1000
+
+
+def test_keepttl_and_plain_set_clears_ttl(server):
+    r = server.client()
+    k = key("keepttl")
+    r.set(k, "a", ex=100)
+    r.set(k, "b", keepttl=True)
+    assert r.ttl(k) == 100 or r.ttl(k) == 99
+    r.set(k, "c")
+    assert r.ttl(k) == -1
+
+
+def test_getex_px_expires_and_persist(server):
+    r = server.client()
+    k = key("getex")
+    r.set(k, "v")
+    assert r.getex(k, px=150) == b"v"
+    time.sleep(0.3)
+    assert r.get(k) is None
+    r.set(k, "v", ex=100)
+    assert r.getex(k, persist=True) == b"v"
+    assert r.ttl(k) == -1
+
+
+def test_incr_large_and_shared_range(server):
+    r = server.client()
+    k = key("incr")
+    r.set(k, 9990)
+    for expect in range(9991, 10011):
+        assert r.incr(k) == expect
+    assert r.decrby(k, 20) == 9990
+    assert r.incrby(k, 2 ** 62) == 2 ** 62 + 9990
+
+
+def test_incrbyfloat_values(server):
+    r = server.client()
+    k = key("float")
+    assert r.incrbyfloat(k, 10.5) == 10.5
+    assert r.incrbyfloat(k, 0.1) == pytest.approx(10.6)
+    assert r.get(k) == b"10.6"
+    r.set(k, "5.0e3")
+    assert r.incrbyfloat(k, 2.0e2) == 5200
+    assert r.get(k) == b"5200"
+
+
+def test_append_builds_large_string(server):
+    r = server.client()
+    k = key("append")
+    chunk = "z" * 1000
+    for i in range(1, 101):
+        assert r.append(k, chunk) == 1000 * i
+    assert r.strlen(k) == 100000
+    assert r.getrange(k, 99990, -1) == b"z" * 10
+
+
+def test_setrange_zero_padding(server):
+    r = server.client()
+    k = key("setrange")
+    assert r.setrange(k, 3, "abc") == 6
+    assert r.get(k) == b"\x00\x00\x00abc"
+
+
+def test_mset_many_keys(server):
+    r = server.client()
+    base = key("mset")
+    mapping = {"%s:%d" % (base, i): str(i) for i in range(500)}
+    assert r.mset(mapping)
+    values = r.mget(list(mapping))
+    assert values == [str(i).encode() for i in range(500)]
+
+
+def test_lcs_long_strings(server, redis_server):
+    a = ("ACGT" * 300)[:1100]
+    b = ("GATTACA" * 200)[:1200]
+    results = []
+    for srv in (server, redis_server):
+        r = srv.client()
+        k1, k2 = key("lcs1"), key("lcs2")
+        r.mset({k1: a, k2: b})
+        conn = RawConnection(r)
+        try:
+            results.append((conn.command("LCS", k1, k2),
+                            conn.command("LCS", k1, k2, "IDX", "MINMATCHLEN",
+                                         "3", "WITHMATCHLEN")))
+        finally:
+            conn.close()
+    assert results[0] == results[1]
+
+
+# ---------------------------------------------------------------------------
+# SLOWLOG
+# ---------------------------------------------------------------------------
+@pytest.fixture
+def slow_everything(server):
+    r = server.client()
+    old = r.config_get("slowlog-log-slower-than")["slowlog-log-slower-than"]
+    r.config_set("slowlog-log-slower-than", 0)
+    r.slowlog_reset()
+    yield r
+    r.config_set("slowlog-log-slower-than", old)
+    r.slowlog_reset()
+
+
+def slowlog_get(srv, count=None):
+    conn = RawConnection(srv.client())
+    try:
+        args = ["SLOWLOG", "GET"] + ([str(count)] if count is not None else [])
+        return parse_resp(conn.command(*args))
+    finally:
+        conn.close()
+
+
+def test_slowlog_records_and_trims(server, slow_everything):
+    r = slow_everything
+    k = key("slow")
+    r.set(k, "v" * 200)
+    r.execute_command("MGET", *["%s:%d" % (k, i) for i in range(40)])
+    entries = slowlog_get(server, -1)
+    # Newest first: MGET, then SET (CONFIG SET/ SLOWLOG RESET may follow).
+    mget = entries[0]
+    assert len(mget) == 6
+    assert isinstance(mget[0], int) and isinstance(mget[1], int)
+    assert abs(mget[1] - time.time()) < 60
+    assert isinstance(mget[2], int) and mget[2] >= 0
+    args = mget[3]
+    assert len(args) == 32
+    assert args[0].upper() == b"MGET"
+    assert args[31] == b"... (10 more arguments)"  # 41 args, 31 kept
+    assert re.match(rb"^127\.0\.0\.1:\d+$|^\[?::1\]?:\d+$", mget[4]), mget[4]
+    assert mget[5] == b""
+    set_entry = entries[1]
+    assert set_entry[3][2] == b"v" * 128 + b"... (72 more bytes)"
+    assert set_entry[0] == mget[0] - 1
+
+
+def test_slowlog_len_get_count_reset(server, slow_everything):
+    r = slow_everything
+    for i in range(12):
+        r.get(key("len"))
+    assert r.slowlog_len() >= 12
+    assert len(slowlog_get(server, 2)) == 2
+    assert len(slowlog_get(server)) == 10  # the default count
+    conn = RawConnection(server.client())
+    try:
+        assert conn.command("SLOWLOG", "RESET") == b"+OK\r\n"
+        # The RESET itself may be logged after it ran.
+        assert parse_resp(conn.command("SLOWLOG", "LEN")) <= 1
+    finally:
+        conn.close()
+
+
+def test_slowlog_client_name_and_max_len(server, slow_everything):
+    r = slow_everything
+    old = r.config_get("slowlog-max-len")["slowlog-max-len"]
+    try:
+        r.config_set("slowlog-max-len", 3)
+        r.client_setname("strings-test")
+        for _ in range(10):
+            r.get(key("maxlen"))
+        assert r.slowlog_len() <= 3
+        entries = slowlog_get(server, -1)
+        assert entries[0][5] == b"strings-test"
+    finally:
+        r.config_set("slowlog-max-len", old)
+
+
+def test_slowlog_disabled_with_negative(server):
+    r = server.client()
+    old = r.config_get("slowlog-log-slower-than")["slowlog-log-slower-than"]
+    try:
+        r.config_set("slowlog-log-slower-than", -1)
+        r.slowlog_reset()
+        r.get(key("off"))
+        assert r.slowlog_len() == 0
+    finally:
+        r.config_set("slowlog-log-slower-than", old)
+
+
+# ---------------------------------------------------------------------------
+# DEBUG (Redoubt only: the reference server refuses DEBUG by default)
+# ---------------------------------------------------------------------------
+def test_debug_sleep_and_active_expire(server):
+    r = server.client()
+    t0 = time.monotonic()
+    assert r.execute_command("DEBUG", "SLEEP", "0.2")
+    assert time.monotonic() - t0 >= 0.19
+    assert r.execute_command("DEBUG", "SLEEP", "0")
+    assert r.execute_command("DEBUG", "SET-ACTIVE-EXPIRE", "0")
+    assert r.execute_command("DEBUG", "SET-ACTIVE-EXPIRE", "1")
+
+
+def test_debug_object_format(server):
+    r = server.client()
+    k = key("dbgobj")
+    r.set(k, "hello")
+    conn = RawConnection(r)
+    try:
+        reply = conn.command("DEBUG", "OBJECT", k)
+        assert re.match(
+            rb"^\+Value at:0x[0-9a-f]+ refcount:1 encoding:embstr "
+            rb"serializedlength:6 lru:\d+ lru_seconds_idle:\d+\r\n$", reply), reply
+        r.set(k, "12345")
+        reply = conn.command("DEBUG", "OBJECT", k)
+        assert b" encoding:int serializedlength:3 " in reply, reply
+        assert conn.command("DEBUG", "OBJECT", key("nokey")) == b"-ERR no such key\r\n"
+        assert conn.command("DEBUG", "NOSUCHSUB").startswith(
+            b"-ERR unknown subcommand or wrong number of arguments for 'NOSUCHSUB'")
+        help_reply = [line if isinstance(line, str) else line.decode()
+                      for line in parse_resp(conn.command("DEBUG", "HELP"))]
+        assert help_reply[0].startswith("DEBUG <subcommand>")
+        assert "SLEEP <seconds>" in help_reply
+    finally:
+        conn.close()
+
+
+def test_debug_populate_and_protocol(server):
+    r = server.client()
+    prefix = key("pop")
+    assert r.execute_command("DEBUG", "POPULATE", "100", prefix, "10")
+    assert r.get(prefix + ":0") == b"value:0\x00\x00\x00"
+    assert r.get(prefix + ":99") == b"value:99\x00\x00"
+    conn = RawConnection(r)
+    try:
+        assert conn.command("DEBUG", "PROTOCOL", "string") == b"$11\r\nHello World\r\n"
+        assert conn.command("DEBUG", "PROTOCOL", "integer") == b":12345\r\n"
+        assert conn.command("DEBUG", "PROTOCOL", "map") == (
+            b"*6\r\n:0\r\n:0\r\n:1\r\n:1\r\n:2\r\n:0\r\n")
+        assert conn.command("DEBUG", "ERROR", "BOOM bad\r\nthing") == (
+            b"-BOOM bad  thing\r\n")
+    finally:
+        conn.close()

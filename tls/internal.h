@@ -1,0 +1,245 @@
+/* internal.h: declarations shared by the files of tls/ (never included
+ * outside tls/). BoringSSL types are fine here. */
+#ifndef REDOUBT_TLS_INTERNAL_H
+#define REDOUBT_TLS_INTERNAL_H
+
+#include <openssl/bytestring.h>
+#include <openssl/ssl.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "sandbox/ipc.h"
+#include "server/ae.h"
+#include "server/conn.h"
+
+/* argv marker of a handshaker process: <exe> TLS_HANDSHAKER_ARG <fd>. */
+#define TLS_HANDSHAKER_ARG "--redoubt-tls-handshaker"
+/* The IPC socket is always dup2'ed to this fd in the handshaker. */
+#define TLS_HANDSHAKER_FD 3
+
+/* ---- split_shim.cc: extern "C" over BoringSSL's C++ split API -------- */
+
+void tls_shim_set_handoff_mode(SSL_CTX *ctx, int on);
+/* tls_shim_serialize_handoff writes the handoff of |ssl| into |out|. It
+ * refuses (returns 0) unless |ssl| just stopped with SSL_ERROR_HANDOFF. */
+int tls_shim_serialize_handoff(SSL *ssl, CBB *out);
+int tls_shim_apply_handoff(SSL *ssl, const uint8_t *data, size_t len);
+/* tls_shim_serialize_handback refuses (returns 0) unless |ssl| is still in
+ * its handshake and stopped with SSL_ERROR_HANDBACK: BoringSSL crashes when
+ * called in any other state. */
+int tls_shim_serialize_handback(SSL *ssl, CBB *out);
+int tls_shim_apply_handback(SSL *ssl, const uint8_t *data, size_t len);
+
+/* ---- policy.c: configuration words shared by main and handshakers ---- */
+
+/* A self-contained copy of the tls-* settings one generation uses. */
+typedef struct tls_settings {
+  char *cert_file, *key_file, *key_file_pass, *ca_cert_file, *ca_cert_dir,
+      *dh_params_file, *protocols, *ciphers, *ciphersuites, *sandbox_user;
+  int auth_clients; /* TLS_CLIENT_AUTH_* */
+  int prefer_server_ciphers, session_caching, seccomp;
+  int session_cache_size, session_cache_timeout;
+} tls_settings;
+
+/* TLS_DEFAULT_CIPHERS is used when tls-ciphers is empty; RSA key exchange
+ * is removed from every list in any case. */
+#define TLS_DEFAULT_CIPHERS "ALL"
+/* The TLS 1.3 suites BoringSSL always enables (it offers no way to change
+ * them). */
+#define TLS_BORINGSSL_CIPHERSUITES \
+  "TLS_AES_128_GCM_SHA256:TLS_AES_256_GCM_SHA384:TLS_CHACHA20_POLY1305_SHA256"
+/* Ticket-key rotation bounds (seconds). */
+#define TLS_TICKET_ROTATION_MIN 60
+#define TLS_TICKET_ROTATION_MAX 86400
+
+/* tls_settings_from_server copies server.tls & co into |out|. */
+void tls_settings_from_server(tls_settings *out);
+void tls_settings_from_ipc(tls_settings *out, const ipc_config *config);
+void tls_settings_to_ipc(const tls_settings *settings, ipc_config *out);
+/* tls_settings_free wipes the passphrase and frees every string. */
+void tls_settings_free(tls_settings *settings);
+/* tls_settings_material_equal: 1 if two settings would build identical
+ * contexts (used to decide whether CONFIG SET must restart handshakers). */
+int tls_settings_equal(const tls_settings *a, const tls_settings *b);
+
+/* tls_parse_protocols turns "TLSv1.2 TLSv1.3" into a version range.
+ * Returns 1, or 0 with a message in |err|. */
+int tls_parse_protocols(const char *protocols, uint16_t *out_min,
+                        uint16_t *out_max, char *err, size_t err_len);
+/* tls_check_ciphersuites accepts a tls-ciphersuites value only if BoringSSL
+ * would honour it exactly. Returns 1 or 0 with |err|. */
+int tls_check_ciphersuites(const char *suites, char *err, size_t err_len);
+/* tls_apply_cipher_policy sets protocols and TLS 1.2 ciphers on |ctx| (RSA
+ * key exchange removed; |removed|, if not NULL, receives the names removed,
+ * colon separated). Returns 1 or 0 with |err|. */
+int tls_apply_cipher_policy(SSL_CTX *ctx, const tls_settings *settings,
+                            char *removed, size_t removed_len, char *err,
+                            size_t err_len);
+/* tls_apply_session_policy configures session tickets (shared keys through
+ * ticket_keys.c), session ID context, timeouts and cache mode on |ctx|.
+ * Main's and handshakers' contexts must get identical calls. */
+int tls_apply_session_policy(SSL_CTX *ctx, const tls_settings *settings);
+/* tls_verify_mode returns the SSL_VERIFY_* flags for tls-auth-clients. */
+int tls_verify_mode(int auth_clients);
+/* tls_load_verify_locations loads CA file/dir into |ctx|. Returns 1 or 0
+ * with |err|. */
+int tls_load_verify_locations(SSL_CTX *ctx, const tls_settings *settings,
+                              char *err, size_t err_len);
+/* tls_collect_errors writes BoringSSL's error queue (cleared) to |buf|. */
+void tls_collect_errors(char *buf, size_t len);
+/* tls_ssl_error_name names an SSL_get_error result. */
+const char *tls_ssl_error_name(int code);
+
+/* ---- ticket_keys.c: session-ticket keys shared by main & handshakers - */
+
+/* tls_ticket_keys_set installs |count| keys (keys[0] current, then older
+ * ones still accepted for decryption). Wipes the old ones. */
+void tls_ticket_keys_set(const uint8_t keys[][IPC_TICKET_KEY_LEN],
+                         size_t count);
+/* tls_ticket_keys_get copies the current set. Returns the count. */
+size_t tls_ticket_keys_get(uint8_t keys[IPC_MAX_TICKET_KEYS][IPC_TICKET_KEY_LEN]);
+/* tls_ticket_keys_rotate (main only) generates a new current key with
+ * getrandom and keeps the previous one. |drop_old| discards every old key
+ * (used when the client-authentication policy changes). Returns 1 or 0. */
+int tls_ticket_keys_rotate(int drop_old);
+void tls_ticket_keys_wipe(void);
+/* tls_ticket_key_callback is the SSL_CTX_set_tlsext_ticket_key_cb callback
+ * that uses the keys above. */
+int tls_ticket_key_callback(SSL *ssl, uint8_t *key_name, uint8_t *iv,
+                            EVP_CIPHER_CTX *cipher_ctx, HMAC_CTX *hmac_ctx,
+                            int encrypt);
+
+/* ---- pool.c: the handshaker processes, seen from main --------------- */
+
+typedef struct tls_generation tls_generation;
+typedef struct tls_handshaker tls_handshaker;
+typedef struct tls_conn tls_conn;
+
+/* A generation: one configuration, its handshakers and main's own
+ * post-handback context. Reference counted by handshakers and in-flight
+ * connections. */
+struct tls_generation {
+  uint64_t id;
+  tls_settings settings;
+  SSL_CTX *main_ctx; /* no key: CA + verify mode + ticket keys */
+  int refs;
+  int active; /* 1 while new connections may use it */
+  /* Certificate summary from the first READY. */
+  char cert_subject[IPC_MAX_REASON + 1];
+  char cert_issuer[IPC_MAX_REASON + 1];
+  int64_t cert_not_after;
+  int have_cert_info;
+  char config_fail[IPC_MAX_REASON + 1]; /* first CONFIG_FAIL reason */
+};
+
+/* Counters for INFO. */
+typedef struct tls_stats {
+  long long handshakes_completed;
+  long long handshakes_failed;
+  long long handshakes_resumed;
+  long long handshaker_restarts;
+  long long handshaker_deaths;
+  long long handshakes_timed_out;
+  long long handshakes_refused_busy;
+} tls_stats;
+extern tls_stats tls_stat;
+
+void tls_generation_release(tls_generation *gen);
+tls_generation *tls_pool_current_generation(void);
+
+/* tls_pool_create_generation makes a generation for |settings| (taken over)
+ * with its main context. Returns NULL with |err|. */
+tls_generation *tls_pool_create_generation(tls_settings *settings, char *err,
+                                           size_t err_len);
+/* tls_pool_start_generation spawns |count| handshakers for |gen| and waits
+ * (at most |timeout_ms|, running no other events) until each answered
+ * READY or CONFIG_FAIL. Returns the number READY. */
+int tls_pool_start_generation(tls_generation *gen, int count,
+                              long long timeout_ms);
+/* tls_pool_activate makes |gen| the generation new connections use and
+ * retires the previous one. */
+void tls_pool_activate(tls_generation *gen);
+/* tls_pool_discard_generation kills |gen|'s handshakers (failed reload). */
+void tls_pool_discard_generation(tls_generation *gen);
+void tls_pool_init(ae_loop *loop);
+void tls_pool_cron(void);
+void tls_pool_shutdown(void);
+int tls_pool_alive_count(void);
+int tls_pool_wanted_count(void);
+/* tls_pool_broadcast_ticket_keys sends the current keys to every live
+ * handshaker. */
+void tls_pool_broadcast_ticket_keys(void);
+
+/* tls_pool_submit assigns |conn| to a handshaker if needed and sends its
+ * buffered record. Returns 1 if sent (or queued until a handshaker is
+ * ready), 0 if the connection must fail. */
+int tls_pool_submit(tls_conn *conn);
+/* tls_pool_forget detaches |conn| from its handshaker (sending ABORT if an
+ * answer is outstanding). */
+void tls_pool_forget(tls_conn *conn);
+
+/* ---- conn_tls.c: the TLS connection type ---------------------------- */
+
+/* A handshake's progress as main sees it. */
+typedef enum {
+  TLS_HS_READ_RECORD = 0,   /* reading the next record from the client */
+  TLS_HS_WAIT_HANDSHAKER,   /* record buffered, no handshaker ready yet */
+  TLS_HS_WAIT_ANSWER,       /* one request outstanding at a handshaker */
+  TLS_HS_FLUSH_THEN_READ,   /* writing out bytes, then read a record */
+  TLS_HS_FLUSH_THEN_FINISH, /* writing out bytes, then continue in main */
+  TLS_HS_FINISH,            /* main's SSL completes the handshake */
+  TLS_HS_CONNECTED          /* record processing in main */
+} tls_hs_state;
+
+/* Bounds on what one handshake may send before the handshake completes. */
+#define TLS_MAX_RECORD_BODY (16384 + 2048)
+#define TLS_MAX_HANDSHAKE_RECORDS 128
+#define TLS_MAX_HANDSHAKE_BYTES (192 * 1024)
+
+struct tls_conn {
+  connection c; /* first: the server only sees a connection* */
+  uint64_t id;  /* never reused: a late answer for a dropped id is ignored */
+  tls_hs_state hs_state;
+  tls_generation *gen;  /* referenced while handshaking */
+  tls_handshaker *hs;   /* assigned handshaker, or NULL */
+  int awaiting;         /* a request is outstanding at |hs| */
+  /* the record being read / forwarded (handshake only) */
+  uint8_t *rec;
+  size_t rec_got, rec_need;
+  int records_forwarded;
+  size_t bytes_forwarded;
+  /* bytes from the handshaker still to be written to the client */
+  uint8_t *out;
+  size_t out_len, out_off;
+  uint8_t *handback; /* DONE, kept until |out| is flushed */
+  size_t handback_len;
+  int resumed;
+  long long started_ms;
+  SSL *ssl; /* main's SSL after handback */
+  conn_handler accept_handler;
+  int read_wants_write, write_wants_read;
+  int refs, close_pending, in_pending_list;
+  char peer[64];
+  /* links: in-flight list (conn_tls.c), id hash and per-handshaker
+   * bookkeeping (pool.c), pending-data list (conn_tls.c) */
+  tls_conn *inflight_prev, *inflight_next;
+  tls_conn *hash_next;
+  tls_conn *pending_prev, *pending_next;
+};
+
+/* Answers routed from the pool; |answer| has been checked to belong to
+ * |conn| and to match its outstanding request. */
+void tls_conn_on_answer(tls_conn *conn, const ipc_message *answer);
+/* tls_conn_on_handshaker_lost fails a handshake whose handshaker died. */
+void tls_conn_on_handshaker_lost(tls_conn *conn, const char *why);
+/* tls_conn_on_handshaker_ready: a waiting conn may now be submitted. */
+void tls_conn_retry_waiting(void);
+/* tls_conn_for_each_inflight calls |fn| on every handshaking conn (|fn|
+ * may fail the conn). */
+void tls_conn_for_each_inflight(void (*fn)(tls_conn *conn, void *arg),
+                                void *arg);
+void tls_conn_check_timeouts(long long now_ms);
+int tls_conn_handshakes_in_flight(void);
+void tls_conn_init(void);
+
+#endif
