@@ -17,10 +17,10 @@
 #include <stdint.h>
 
 /* Limits */
-#define IPC_MAX_MESSAGE (96 * 1024)      /* one datagram */
+#define IPC_MAX_MESSAGE (160 * 1024)     /* one datagram */
 #define IPC_MAX_RECORD (16384 + 2048 + 5) /* one TLS record incl. header */
 #define IPC_MAX_OUT (64 * 1024)          /* handshake flight to the client */
-#define IPC_MAX_HANDBACK (16 * 1024)
+#define IPC_MAX_HANDBACK (64 * 1024) /* holds the ClientHello transcript */
 #define IPC_MAX_REASON 256
 #define IPC_MAX_PATH 4096
 #define IPC_MAX_CONFIG_STRING 4096

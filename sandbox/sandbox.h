@@ -2,8 +2,9 @@
  *
  * sandbox_enter, in this order: CRYPTO_pre_sandbox_init(), tzset(), one
  * RAND_bytes warm-up, close every fd except |keep_fd| and stderr, when root
- * chroot to an empty directory and drop to |user|, setrlimit (NOFILE tiny,
- * NPROC 0, FSIZE 0, CORE 0), PR_SET_DUMPABLE 0, PR_SET_NO_NEW_PRIVS 1, then
+ * chroot to an empty directory and drop to |user|, setrlimit (NOFILE 0,
+ * NPROC 0, FSIZE 0 unless stderr is a regular file, CORE 0),
+ * PR_SET_DUMPABLE 0, PR_SET_NO_NEW_PRIVS 1, then
  * (if |seccomp|) the libseccomp filter of seccomp_policy.c with default
  * action KILL_PROCESS. Returns 1, or 0 with a reason in |err|. */
 #ifndef REDOUBT_SANDBOX_H

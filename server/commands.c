@@ -12,16 +12,6 @@
 #include "server.h"
 #include "zmalloc.h"
 
-/* Tables owned by modules that may not be linked into every build (unit
- * tests link subsets): weak, so a missing one is skipped. */
-#pragma weak string_commands
-#pragma weak keyspace_commands
-#pragma weak server_commands
-#pragma weak config_commands
-#pragma weak client_commands
-#pragma weak slowlog_commands
-#pragma weak debug_commands
-
 /* Longest command name we try to look up; longer names cannot exist. */
 #define COMMAND_NAME_MAX 128
 /* Bound on the arguments COMMAND INFO / DOCS accept in one call (each is a
@@ -81,10 +71,11 @@ static int command_meta_render(client *c, const char **p, const char *end,
     char type = **p;
     (*p)++;
     long long n;
-    if (!template_read_number(p, end, &n) || n < 0) {
-      if (type != ':') {
-        return 0;
-      }
+    if (!template_read_number(p, end, &n)) {
+      return 0;
+    }
+    if (n < 0 && type != ':') {
+      return 0;
     }
     switch (type) {
       case '$':
@@ -236,20 +227,18 @@ void populate_command_table(void) {
   if (!server.commands) {
     server.commands = dict_create(&table_type);
   }
+  /* Every module table declared in server.h; a new module adds its table
+   * here (and its extern in server.h). */
   redis_command *tables[] = {string_commands, keyspace_commands,
                              server_commands, config_commands,
                              client_commands, slowlog_commands,
                              debug_commands,  command_commands};
   for (size_t t = 0; t < sizeof(tables) / sizeof(tables[0]); t++) {
-    if (!tables[t]) {
-      continue;
-    }
     for (redis_command *cmd = tables[t]; cmd->declared_name; cmd++) {
       add_command_to_table(cmd);
     }
   }
 }
-
 
 /* ------------------------------------------------------------------ */
 /* Lookup                                                               */
@@ -509,6 +498,51 @@ invalid:
   return -1;
 }
 
+/* Commands whose key flags depend on the arguments (key spec flag
+ * VARIABLE_FLAGS). When the table gives no getkeys proc, these resolve the
+ * flags the way Redis's procs do; the positions come from the key spec. */
+static uint32_t variable_flags_set(robj **argv, int argc) {
+  for (int i = 3; i < argc; i++) {
+    if (arg_equals_ci(argv[i], "get")) {
+      return KSPEC_RW | KSPEC_ACCESS | KSPEC_UPDATE;
+    }
+  }
+  return KSPEC_OW | KSPEC_UPDATE;
+}
+
+static uint32_t variable_flags_bitfield(robj **argv, int argc) {
+  for (int i = 2; i < argc; i++) {
+    int remargs = argc - i - 1;
+    if (arg_equals_ci(argv[i], "get") && remargs >= 2) {
+      i += 2;
+    } else if ((arg_equals_ci(argv[i], "set") ||
+                arg_equals_ci(argv[i], "incrby")) &&
+               remargs >= 3) {
+      return KSPEC_RW | KSPEC_ACCESS | KSPEC_UPDATE;
+    } else if (arg_equals_ci(argv[i], "overflow") && remargs >= 1) {
+      i += 1;
+    } else {
+      return KSPEC_RW | KSPEC_ACCESS | KSPEC_UPDATE; /* syntax error */
+    }
+  }
+  return KSPEC_RO | KSPEC_ACCESS;
+}
+
+static void resolve_variable_flags(redis_command *cmd, robj **argv, int argc,
+                                   get_keys_result *result) {
+  uint32_t flags;
+  if (strcasecmp(cmd->fullname, "set") == 0) {
+    flags = variable_flags_set(argv, argc);
+  } else if (strcasecmp(cmd->fullname, "bitfield") == 0) {
+    flags = variable_flags_bitfield(argv, argc);
+  } else {
+    return;
+  }
+  for (int j = 0; j < result->numkeys; j++) {
+    result->keys[j].flags = (int)flags;
+  }
+}
+
 /* get_keys_with_specs: what COMMAND GETKEYS uses (Redis 7.0
  * getKeysFromCommandWithSpecs): key specs when they are reliable, then the
  * command's getkeys proc, then the declared positions. */
@@ -537,9 +571,11 @@ static int get_keys_with_specs(redis_command *cmd, robj **argv, int argc,
       return cmd->getkeys_proc(cmd, argv, argc, result);
     }
     if (has_key && variable) {
-      return get_keys_using_key_specs(cmd, meta, argv, argc, result) < 0
-                 ? 0
-                 : result->numkeys;
+      if (get_keys_using_key_specs(cmd, meta, argv, argc, result) < 0) {
+        return 0;
+      }
+      resolve_variable_flags(cmd, argv, argc, result);
+      return result->numkeys;
     }
     return 0;
   }
@@ -759,7 +795,7 @@ void add_reply_command_info(client *c, redis_command *cmd) {
     }
     dict_release_iterator(di);
   } else {
-    add_reply_array_len(c, 0);
+    add_reply_set_len(c, 0); /* Redis: an empty set, not an empty array */
   }
 }
 

@@ -43,8 +43,12 @@ struct client;
 #define CONFIG_MAX_INCLUDE_DEPTH 16
 /* CONFIG_MAX_FILE_BYTES bounds one configuration file (and stdin). */
 #define CONFIG_MAX_FILE_BYTES (16 * 1024 * 1024)
-/* CONFIG_MAX_SET_PAIRS bounds the name/value pairs of one CONFIG SET. */
-#define CONFIG_MAX_SET_PAIRS 1024
+
+/* server.supervised values (supervised directive). */
+#define CONFIG_SUPERVISED_NONE 0
+#define CONFIG_SUPERVISED_AUTODETECT 1
+#define CONFIG_SUPERVISED_SYSTEMD 2
+#define CONFIG_SUPERVISED_UPSTART 3
 
 /* config_parse_command_line results. */
 #define CONFIG_CLI_CONTINUE 0     /* start the server */
@@ -75,7 +79,9 @@ void config_free_all(void);
  * `--bind 127.0.0.1 ::1`; `--save` alone means `save ""`), plus
  * -v/--version, -h/--help, --check-config and --check-config-json.
  * Fills *out (zeroed first; free with config_startup_free) and also sets
- * server.configfile and server.exec_argv. Returns CONFIG_CLI_*. */
+ * server.configfile (absolute path). --sentinel (or a binary named
+ * *-sentinel) is refused for now: CONFIG_CLI_EXIT_FAILURE with a message.
+ * Returns CONFIG_CLI_*. */
 int config_parse_command_line(int argc, char **argv, config_startup *out);
 void config_startup_free(config_startup *st);
 
@@ -134,6 +140,7 @@ int config_rewrite(const char *path);
 #define CONFIG_PROTECTED_YES 1
 #define CONFIG_PROTECTED_LOCAL 2
 int config_protected_action_allowed(int setting, struct client *c);
+int config_enable_protected_configs(void); /* enable-protected-configs */
 int config_enable_debug_command(void);  /* enable-debug-command value */
 int config_enable_module_command(void); /* enable-module-command value */
 

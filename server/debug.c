@@ -114,7 +114,7 @@ static size_t debug_serialized_length(robj *o) {
 static void debug_object(client *c) {
   dict_entry *de = dict_find(c->db->dict, c->argv[2]->ptr);
   if (de == NULL) {
-    add_reply(c, shared.nokeyerr);
+    add_reply_error_object(c, shared.nokeyerr);
     return;
   }
   robj *val = dict_get_val(de);

@@ -387,8 +387,8 @@ static int dict_expand_if_needed(dict *d) {
   if (d->used[0] >= size &&
       (dict_can_resize || d->used[0] / size > DICT_FORCE_RESIZE_RATIO)) {
     if (d->type->expand_allowed != NULL) {
-      size_t more = sizeof(dict_entry *) * DICTHT_SIZE(dict_next_exp(
-                                               d->used[0] + 1));
+      size_t more =
+          sizeof(dict_entry *) * DICTHT_SIZE(dict_next_exp(d->used[0] + 1));
       if (!d->type->expand_allowed(more, (double)d->used[0] / (double)size)) {
         return DICT_OK;
       }
@@ -750,8 +750,7 @@ dict_entry *dict_get_random_key(dict *d) {
   return he;
 }
 
-unsigned int dict_get_some_keys(dict *d, dict_entry **des,
-                                unsigned int count) {
+unsigned int dict_get_some_keys(dict *d, dict_entry **des, unsigned int count) {
   unsigned long stored = 0;
   if (dict_size(d) < count) {
     count = (unsigned int)dict_size(d);

@@ -110,8 +110,8 @@ void list_rewind_tail(list *l, list_iter *li) {
 list_node *list_next(list_iter *iter) {
   list_node *current = iter->next;
   if (current != NULL) {
-    iter->next = iter->direction == AL_START_HEAD ? current->next
-                                                  : current->prev;
+    iter->next =
+        iter->direction == AL_START_HEAD ? current->next : current->prev;
   }
   return current;
 }

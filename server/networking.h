@@ -46,20 +46,16 @@ size_t client_total_memory_usage(client *c, size_t *out_obuf_mem);
  * it; others may too (cheap when nothing is postponed). */
 void process_postponed_clients(void);
 
-/* reply_buffer_has_pending: 1 if c has bytes waiting to be written. */
-int client_has_pending_replies(client *c);
+/* ---- internal to networking.c / reply.c ---- */
 
-/* add_reply_error_with_flags: flag NO_STATS skips errorstats (used when a
- * reply is a propagated error). */
-#define ERR_REPLY_FLAG_NO_STATS_UPDATE (1 << 0)
-
-/* copy_reply_to_client appends all of src's pending output to dst (used by
- * MULTI/EXEC style buffering and tests). */
-void copy_client_output_buffer(client *dst, client *src);
-
-/* reply_protocol_error replies "-ERR Protocol error: ..." and marks the
- * client to be closed after the reply (networking internal, exposed for
- * the TLS record layer which reuses it). */
-void set_protocol_error(client *c, const char *errstr, size_t len);
+/* prepare_client_to_write returns C_OK if replies may be queued for c (and
+ * puts c in the pending-write queue), C_ERR if output must be dropped
+ * (fake client, CLIENT REPLY OFF, master, closing). */
+int prepare_client_to_write(client *c);
+/* reply_block_free is the free method of c->reply. */
+void reply_block_free(void *block);
+/* set_protocol_error logs (verbose) and marks c CLOSE_AFTER_REPLY; the
+ * caller has already replied the error. */
+void set_protocol_error(client *c, const char *errstr);
 
 #endif

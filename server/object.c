@@ -370,8 +370,7 @@ size_t string_object_len(robj *o) {
 
 /* object_string_view gives the bytes of a string object, formatting an INT
  * into |buf| (at least LONG_STR_SIZE bytes). */
-static const char *object_string_view(const robj *o, char *buf,
-                                      size_t *len) {
+static const char *object_string_view(const robj *o, char *buf, size_t *len) {
   if (sds_encoded_object(o)) {
     *len = sds_len(o->ptr);
     return o->ptr;
@@ -522,8 +521,7 @@ int get_long_double_from_object(robj *o, long double *target) {
 }
 
 int get_long_double_from_object_or_reply(client *c, robj *o,
-                                         long double *target,
-                                         const char *msg) {
+                                         long double *target, const char *msg) {
   long double value;
   if (get_long_double_from_object(o, &value) != C_OK) {
     add_reply_error(c, msg != NULL ? msg : "value is not a valid float");
@@ -557,8 +555,8 @@ int get_long_long_from_object_or_reply(client *c, robj *o, long long *target,
                                        const char *msg) {
   long long value;
   if (get_long_long_from_object(o, &value) != C_OK) {
-    add_reply_error(c, msg != NULL ? msg
-                                   : "value is not an integer or out of range");
+    add_reply_error(
+        c, msg != NULL ? msg : "value is not an integer or out of range");
     return C_ERR;
   }
   *target = value;
@@ -579,9 +577,8 @@ int get_long_from_object_or_reply(client *c, robj *o, long *target,
   return C_OK;
 }
 
-int get_range_long_from_object_or_reply(client *c, robj *o, long min,
-                                        long max, long *target,
-                                        const char *msg) {
+int get_range_long_from_object_or_reply(client *c, robj *o, long min, long max,
+                                        long *target, const char *msg) {
   if (get_long_from_object_or_reply(c, o, target, msg) != C_OK) {
     return C_ERR;
   }
@@ -600,8 +597,7 @@ int get_range_long_from_object_or_reply(client *c, robj *o, long min,
 int get_positive_long_from_object_or_reply(client *c, robj *o, long *target,
                                            const char *msg) {
   if (msg != NULL) {
-    return get_range_long_from_object_or_reply(c, o, 0, LONG_MAX, target,
-                                               msg);
+    return get_range_long_from_object_or_reply(c, o, 0, LONG_MAX, target, msg);
   }
   return get_range_long_from_object_or_reply(
       c, o, 0, LONG_MAX, target, "value is out of range, must be positive");

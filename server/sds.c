@@ -50,9 +50,7 @@ sds sds_new_len(const void *init, size_t len) {
   return h->buf;
 }
 
-sds sds_new(const char *s) {
-  return sds_new_len(s, s == NULL ? 0 : strlen(s));
-}
+sds sds_new(const char *s) { return sds_new_len(s, s == NULL ? 0 : strlen(s)); }
 
 sds sds_empty(void) { return sds_new_len("", 0); }
 
@@ -86,8 +84,7 @@ static sds sds_grow(sds s, size_t addlen, int greedy) {
       newlen = SDS_MAX_LEN;
     }
   }
-  struct sds_header *h =
-      zrealloc(SDS_HEADER(s), SDS_HDR_SIZE + newlen + 1);
+  struct sds_header *h = zrealloc(SDS_HEADER(s), SDS_HDR_SIZE + newlen + 1);
   size_t usable = zmalloc_size(h) - SDS_HDR_SIZE - 1;
   if (usable > SDS_MAX_LEN) {
     usable = SDS_MAX_LEN;

@@ -10,6 +10,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/time.h>
+#include <execinfo.h>
 #include <unistd.h>
 
 #include "config.h"
@@ -654,7 +655,44 @@ static void sig_shutdown_handler(int sig) {
   server.shutdown_asap = 1;
 }
 
+/* crash_handler logs the signal and a backtrace to the log (or stderr),
+ * then re-raises so the exit status still says which signal killed us. */
+static void crash_handler(int sig, siginfo_t *info, void *secret) {
+  (void)secret;
+  char msg[160];
+  int n = snprintf(msg, sizeof(msg),
+                   "\n\n=== REDOUBT BUG REPORT START ===\n"
+                   "Crashed by signal: %d (%s), si_code: %d, address: %p\n",
+                   sig, strsignal(sig), info ? info->si_code : 0,
+                   info ? info->si_addr : NULL);
+  int fd = STDERR_FILENO;
+  if (server.logfile && server.logfile[0]) {
+    int lfd = open(server.logfile, O_WRONLY | O_APPEND | O_CLOEXEC);
+    if (lfd != -1) {
+      fd = lfd;
+    }
+  }
+  if (n > 0 && write(fd, msg, (size_t)n) < 0) {
+    /* nothing more can be done */
+  }
+  void *frames[64];
+  int count = backtrace(frames, 64);
+  backtrace_symbols_fd(frames, count, fd);
+  signal(sig, SIG_DFL);
+  raise(sig);
+}
+
 static void setup_signal_handlers(void) {
+  struct sigaction crash;
+  memset(&crash, 0, sizeof(crash));
+  sigemptyset(&crash.sa_mask);
+  crash.sa_flags = SA_SIGINFO | SA_NODEFER | SA_RESETHAND;
+  crash.sa_sigaction = crash_handler;
+  sigaction(SIGSEGV, &crash, NULL);
+  sigaction(SIGBUS, &crash, NULL);
+  sigaction(SIGFPE, &crash, NULL);
+  sigaction(SIGILL, &crash, NULL);
+  sigaction(SIGABRT, &crash, NULL);
   struct sigaction act;
   memset(&act, 0, sizeof(act));
   sigemptyset(&act.sa_mask);

@@ -158,10 +158,11 @@ unsigned long lfu_decr_and_return(robj *o);
 /* ------------------------------------------------------------------ */
 typedef struct redis_db {
   dict *dict;    /* sds key -> robj* */
-  dict *expires; /* same sds key -> s64 unix ms */
-  dict *blocking_keys; /* key -> list of blocked clients (data-types issue) */
-  dict *ready_keys;
-  dict *watched_keys;  /* key -> list of clients WATCHing it */
+  /* "struct dict": in C++ (unit tests) the member above hides the typedef */
+  struct dict *expires; /* same sds key -> s64 unix ms */
+  struct dict *blocking_keys; /* key -> list of blocked clients (data-types issue) */
+  struct dict *ready_keys;
+  struct dict *watched_keys;  /* key -> list of clients WATCHing it */
   int id;
   long long avg_ttl;
   unsigned long expires_cursor; /* active expire cycle position */
@@ -245,6 +246,10 @@ void active_expire_cycle(int type);
 int perform_evictions(void);
 size_t used_memory(void); /* bytes allocated (malloc_usable_size sum) */
 void eviction_pool_alloc(void);
+/* dict_expand_allowed_by_maxmemory: an expand_allowed callback for the
+ * keyspace dict types: refuses to grow a table (while its load factor is
+ * still under 1.618) when the new bucket array would pass maxmemory. */
+int dict_expand_allowed_by_maxmemory(size_t more_mem, double used_ratio);
 
 /* Keyspace events (notify-keyspace-events) */
 #define NOTIFY_KEYSPACE (1 << 0) /* K */
@@ -287,6 +292,11 @@ robj *zset_type_dup(robj *o);
 robj *hash_type_dup(robj *o);
 size_t type_object_compute_size(robj *o, size_t samples);
 void signal_key_as_ready(redis_db *db, robj *key, int type);
+/* Pub/sub and WATCH define these; notify_keyspace_event, signal_modified_key
+ * and signal_flushed_db call them through weak references. */
+int pubsub_publish_message(robj *channel, robj *message, int sharded);
+void touch_watched_key(redis_db *db, robj *key);
+void touch_all_watched_keys_in_db(redis_db *emptied, redis_db *replaced_with);
 
 /* Modification hooks: WATCH invalidation and blocked-client wakeups plug in
  * here (data-types issue). */
@@ -405,6 +415,8 @@ typedef struct client {
   uint64_t commands_processed;
   unsigned long long net_input_bytes, net_output_bytes;
   long long paused_until; /* unused when not paused */
+  size_t buf_peak; /* CLIENT LIST rbp: peak bufpos, reset every 5 s */
+  long long buf_peak_last_reset_time; /* ms */
 } client;
 
 /* Client lifecycle (networking.c) */

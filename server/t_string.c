@@ -114,7 +114,7 @@ static int string_parse_extended_args(client *c, int *flags, int *unit,
       *expire = next;
       j++;
     } else {
-      add_reply(c, shared.syntaxerr);
+      add_reply_error_object(c, shared.syntaxerr);
       return C_ERR;
     }
   }
@@ -157,8 +157,7 @@ static int string_get_generic(client *c) {
   if (o == NULL) {
     return C_OK;
   }
-  if (o->type != OBJ_STRING) {
-    add_reply(c, shared.wrongtypeerr);
+  if (check_type(c, o, OBJ_STRING)) {
     return C_ERR;
   }
   add_reply_bulk(c, o);
@@ -259,8 +258,7 @@ static void string_getex_command(client *c) {
   if (o == NULL) {
     return;
   }
-  if (o->type != OBJ_STRING) {
-    add_reply(c, shared.wrongtypeerr);
+  if (check_type(c, o, OBJ_STRING)) {
     return;
   }
   long long when_ms = 0;
@@ -350,8 +348,7 @@ static void string_getrange_command(client *c) {
   if (o == NULL) {
     return;
   }
-  if (o->type != OBJ_STRING) {
-    add_reply(c, shared.wrongtypeerr);
+  if (check_type(c, o, OBJ_STRING)) {
     return;
   }
   char llbuf[LONG_STR_SIZE];
@@ -417,8 +414,7 @@ static void string_setrange_command(client *c) {
     set_key(c, c->db, c->argv[1], o, SETKEY_DOESNT_EXIST | SETKEY_NO_SIGNAL);
     decr_ref_count(o); /* the keyspace holds it now */
   } else {
-    if (o->type != OBJ_STRING) {
-      add_reply(c, shared.wrongtypeerr);
+    if (check_type(c, o, OBJ_STRING)) {
       return;
     }
     size_t olen = string_object_len(o);
@@ -482,8 +478,7 @@ static void string_incr_decr_generic(client *c, long long incr) {
   robj *o = lookup_key_write(c->db, c->argv[1]);
   long long value = 0;
   if (o != NULL) {
-    if (o->type != OBJ_STRING) {
-      add_reply(c, shared.wrongtypeerr);
+    if (check_type(c, o, OBJ_STRING)) {
       return;
     }
     if (get_long_long_from_object_or_reply(c, o, &value, NULL) != C_OK) {
@@ -546,8 +541,7 @@ static void string_incrbyfloat_command(client *c) {
   long double incr, value = 0;
   robj *o = lookup_key_write(c->db, c->argv[1]);
   if (o != NULL) {
-    if (o->type != OBJ_STRING) {
-      add_reply(c, shared.wrongtypeerr);
+    if (check_type(c, o, OBJ_STRING)) {
       return;
     }
     if (get_long_double_from_object_or_reply(c, o, &value, NULL) != C_OK) {
@@ -587,8 +581,7 @@ static void string_append_command(client *c) {
             SETKEY_DOESNT_EXIST | SETKEY_NO_SIGNAL);
     totlen = string_object_len(c->argv[2]);
   } else {
-    if (o->type != OBJ_STRING) {
-      add_reply(c, shared.wrongtypeerr);
+    if (check_type(c, o, OBJ_STRING)) {
       return;
     }
     /* The argument is always sds encoded (never INT): it came off the
@@ -620,8 +613,7 @@ static void string_strlen_command(client *c) {
   if (o == NULL) {
     return;
   }
-  if (o->type != OBJ_STRING) {
-    add_reply(c, shared.wrongtypeerr);
+  if (check_type(c, o, OBJ_STRING)) {
     return;
   }
   add_reply_long_long(c, (long long)string_object_len(o));
@@ -665,7 +657,7 @@ static void string_lcs_command(client *c) {
       }
       j++;
     } else {
-      add_reply(c, shared.syntaxerr);
+      add_reply_error_object(c, shared.syntaxerr);
       goto cleanup;
     }
   }

@@ -374,9 +374,8 @@ int string2d(const char *s, size_t slen, double *dp) {
   char *eptr;
   double value = strtod(buf, &eptr);
   if ((size_t)(eptr - buf) != slen ||
-      (errno == ERANGE &&
-       (value == HUGE_VAL || value == -HUGE_VAL ||
-        fpclassify(value) == FP_ZERO)) ||
+      (errno == ERANGE && (value == HUGE_VAL || value == -HUGE_VAL ||
+                           fpclassify(value) == FP_ZERO)) ||
       isnan(value)) {
     return 0;
   }
@@ -400,9 +399,8 @@ int string2ld(const char *s, size_t slen, long double *dp) {
   char *eptr;
   long double value = strtold(buf, &eptr);
   if ((size_t)(eptr - buf) != slen ||
-      (errno == ERANGE &&
-       (value == HUGE_VALL || value == -HUGE_VALL ||
-        fpclassify(value) == FP_ZERO)) ||
+      (errno == ERANGE && (value == HUGE_VALL || value == -HUGE_VALL ||
+                           fpclassify(value) == FP_ZERO)) ||
       isnan(value)) {
     return 0;
   }
@@ -424,8 +422,7 @@ int d2string(char *buf, size_t len, double value) {
     /* Integers that fit the 52-bit mantissa print without exponent. */
     const double min = -4503599627370495.0;
     const double max = 4503599627370496.0;
-    if (value > min && value < max &&
-        value == (double)((long long)value)) {
+    if (value > min && value < max && value == (double)((long long)value)) {
       n = ll2string(buf, len, (long long)value);
     } else {
       n = snprintf(buf, len, "%.17g", value);

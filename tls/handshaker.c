@@ -221,9 +221,13 @@ static SSL_CTX *hs_build_handoff_ctx(const tls_settings *s, char *err,
     return NULL;
   }
   tls_shim_set_handoff_mode(ctx, 1);
-  /* With a verify mode BoringSSL accepts ClientHellos up to max_cert_list
-   * as a normal mTLS server does; without it, it caps them at 16 KB. */
-  SSL_CTX_set_verify(ctx, tls_verify_mode(s->auth_clients), NULL);
+  /* BoringSSL bounds a ClientHello by max_cert_list only when the verify
+   * mode has SSL_VERIFY_PEER (else 16 KB). This context never verifies
+   * anything (it stops at the ClientHello, and the verify mode is not part
+   * of the handoff: the handshake context decides on CertificateRequest),
+   * so the flag only lifts the size limit, to TLS_MAX_CLIENT_HELLO. */
+  SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, NULL);
+  SSL_CTX_set_max_cert_list(ctx, TLS_MAX_CLIENT_HELLO);
   return ctx;
 }
 
@@ -248,19 +252,19 @@ static SSL_CTX *hs_build_handshake_ctx(const tls_settings *s, char *err,
   SSL_CTX_set_default_passwd_cb_userdata(ctx, s->key_file_pass);
   if (SSL_CTX_use_certificate_chain_file(ctx, s->cert_file) <= 0) {
     tls_collect_errors(why, sizeof(why));
-    snprintf(err, err_len, "Failed to load certificate: %.120s: %s",
+    tls_format(err, err_len, "Failed to load certificate: %.120s: %s",
              s->cert_file, why);
     goto fail;
   }
   if (SSL_CTX_use_PrivateKey_file(ctx, s->key_file, SSL_FILETYPE_PEM) <= 0) {
     tls_collect_errors(why, sizeof(why));
-    snprintf(err, err_len, "Failed to load private key: %.120s: %s",
+    tls_format(err, err_len, "Failed to load private key: %.120s: %s",
              s->key_file, why);
     goto fail;
   }
   if (!SSL_CTX_check_private_key(ctx)) {
     tls_collect_errors(why, sizeof(why));
-    snprintf(err, err_len, "Private key does not match the certificate: %s",
+    tls_format(err, err_len, "Private key does not match the certificate: %s",
              why);
     goto fail;
   }
@@ -272,6 +276,8 @@ static SSL_CTX *hs_build_handshake_ctx(const tls_settings *s, char *err,
   /* The CertificateRequest comes from here: without the verify mode on
    * this context the client is never asked for a certificate. */
   SSL_CTX_set_verify(ctx, tls_verify_mode(s->auth_clients), NULL);
+  /* A second ClientHello (after HelloRetryRequest) is read here. */
+  SSL_CTX_set_max_cert_list(ctx, TLS_MAX_CLIENT_HELLO);
   if (s->auth_clients != TLS_CLIENT_AUTH_NO && s->ca_cert_file != NULL) {
     STACK_OF(X509_NAME) *names = SSL_load_client_CA_file(s->ca_cert_file);
     if (names != NULL) {
@@ -344,7 +350,7 @@ static int hs_configure(size_t len) {
   if (!sandbox_enter(hs.fd, user[0] ? user : NULL, seccomp, sandbox_err,
                      sizeof(sandbox_err))) {
     char reason[IPC_MAX_REASON + 1];
-    snprintf(reason, sizeof(reason), "sandbox: %s", sandbox_err);
+    tls_format(reason, sizeof(reason), "sandbox: %s", sandbox_err);
     hs_send_config_fail(reason);
     return 0;
   }
@@ -407,7 +413,7 @@ static void hs_fail(hs_conn *c, const char *what) {
   const uint8_t *out;
   size_t out_len;
   tls_collect_errors(errors, sizeof(errors));
-  snprintf(reason, sizeof(reason), "%s%s%s", what, errors[0] ? ": " : "",
+  tls_format(reason, sizeof(reason), "%s%s%s", what, errors[0] ? ": " : "",
            errors);
   hs_pending_out(c, &out, &out_len);
   if (out_len > IPC_MAX_OUT) {
@@ -430,7 +436,11 @@ static void hs_need_input(hs_conn *c) {
     return;
   }
   size_t n = ipc_build_need_input(hs.out, sizeof(hs.out), c->id, out, out_len);
-  if (n == 0 || !hs_send(hs.out, n)) {
+  if (n == 0) {
+    hs_fail(c, "server flight does not fit a message");
+    return;
+  }
+  if (!hs_send(hs.out, n)) {
     hs_forget(c);
     return;
   }
@@ -521,9 +531,11 @@ static void hs_send_done(hs_conn *c) {
   /* The handback holds traffic secrets: wipe every copy. */
   OPENSSL_cleanse((uint8_t *)CBB_data(&cbb), CBB_len(&cbb));
   CBB_cleanup(&cbb);
-  if (n > 0) {
-    hs_send(hs.out, n);
+  if (n == 0) {
+    hs_fail(c, "handback does not fit a message");
+    return;
   }
+  hs_send(hs.out, n);
   OPENSSL_cleanse(hs.out, n);
   hs_forget(c);
 }

@@ -48,12 +48,19 @@ typedef struct tls_settings {
  * them). */
 #define TLS_BORINGSSL_CIPHERSUITES \
   "TLS_AES_128_GCM_SHA256:TLS_AES_256_GCM_SHA384:TLS_CHACHA20_POLY1305_SHA256"
+/* The largest ClientHello a handshaker accepts (with or without mTLS; a
+ * plain BoringSSL server would stop at 16 KB without client auth). The
+ * handback carries it in its transcript, so it must fit IPC_MAX_HANDBACK. */
+#define TLS_MAX_CLIENT_HELLO (48 * 1024)
 /* Ticket-key rotation bounds (seconds). */
 #define TLS_TICKET_ROTATION_MIN 60
 #define TLS_TICKET_ROTATION_MAX 86400
 
 /* tls_settings_from_server copies server.tls & co into |out|. */
 void tls_settings_from_server(tls_settings *out);
+struct tls_options;
+void tls_settings_from_options(tls_settings *out,
+                               const struct tls_options *opts);
 void tls_settings_from_ipc(tls_settings *out, const ipc_config *config);
 void tls_settings_to_ipc(const tls_settings *settings, ipc_config *out);
 /* tls_settings_free wipes the passphrase and frees every string. */
@@ -85,6 +92,9 @@ int tls_verify_mode(int auth_clients);
  * with |err|. */
 int tls_load_verify_locations(SSL_CTX *ctx, const tls_settings *settings,
                               char *err, size_t err_len);
+/* tls_format is snprintf for messages where truncation is acceptable. */
+void tls_format(char *buf, size_t len, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 /* tls_collect_errors writes BoringSSL's error queue (cleared) to |buf|. */
 void tls_collect_errors(char *buf, size_t len);
 /* tls_ssl_error_name names an SSL_get_error result. */
@@ -241,5 +251,7 @@ void tls_conn_for_each_inflight(void (*fn)(tls_conn *conn, void *arg),
 void tls_conn_check_timeouts(long long now_ms);
 int tls_conn_handshakes_in_flight(void);
 void tls_conn_init(void);
+/* tls_next_conn_id_peek: ids below it were handed out (stale answers). */
+uint64_t tls_next_conn_id_peek(void);
 
 #endif

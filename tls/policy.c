@@ -7,6 +7,7 @@
 #include <openssl/err.h>
 #include <openssl/nid.h>
 #include <openssl/ssl.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,24 +32,28 @@ static char *tls_strdup_or_null(const char *s) {
   return copy;
 }
 
-void tls_settings_from_server(tls_settings *out) {
+void tls_settings_from_options(tls_settings *out, const tls_options *opts) {
   memset(out, 0, sizeof(*out));
-  out->cert_file = tls_strdup_or_null(server.tls.cert_file);
-  out->key_file = tls_strdup_or_null(server.tls.key_file);
-  out->key_file_pass = tls_strdup_or_null(server.tls.key_file_pass);
-  out->ca_cert_file = tls_strdup_or_null(server.tls.ca_cert_file);
-  out->ca_cert_dir = tls_strdup_or_null(server.tls.ca_cert_dir);
-  out->dh_params_file = tls_strdup_or_null(server.tls.dh_params_file);
-  out->protocols = tls_strdup_or_null(server.tls.protocols);
-  out->ciphers = tls_strdup_or_null(server.tls.ciphers);
-  out->ciphersuites = tls_strdup_or_null(server.tls.ciphersuites);
+  out->cert_file = tls_strdup_or_null(opts->cert_file);
+  out->key_file = tls_strdup_or_null(opts->key_file);
+  out->key_file_pass = tls_strdup_or_null(opts->key_file_pass);
+  out->ca_cert_file = tls_strdup_or_null(opts->ca_cert_file);
+  out->ca_cert_dir = tls_strdup_or_null(opts->ca_cert_dir);
+  out->dh_params_file = tls_strdup_or_null(opts->dh_params_file);
+  out->protocols = tls_strdup_or_null(opts->protocols);
+  out->ciphers = tls_strdup_or_null(opts->ciphers);
+  out->ciphersuites = tls_strdup_or_null(opts->ciphersuites);
   out->sandbox_user = tls_strdup_or_null(server.sandbox_user);
-  out->auth_clients = server.tls.auth_clients;
-  out->prefer_server_ciphers = server.tls.prefer_server_ciphers;
-  out->session_caching = server.tls.session_caching;
+  out->auth_clients = opts->auth_clients;
+  out->prefer_server_ciphers = opts->prefer_server_ciphers;
+  out->session_caching = opts->session_caching;
   out->seccomp = server.sandbox_seccomp;
-  out->session_cache_size = server.tls.session_cache_size;
-  out->session_cache_timeout = server.tls.session_cache_timeout;
+  out->session_cache_size = opts->session_cache_size;
+  out->session_cache_timeout = opts->session_cache_timeout;
+}
+
+void tls_settings_from_server(tls_settings *out) {
+  tls_settings_from_options(out, &server.tls);
 }
 
 void tls_settings_from_ipc(tls_settings *out, const ipc_config *config) {
@@ -135,6 +140,19 @@ int tls_settings_equal(const tls_settings *a, const tls_settings *b) {
          a->seccomp == b->seccomp &&
          a->session_cache_size == b->session_cache_size &&
          a->session_cache_timeout == b->session_cache_timeout;
+}
+
+void tls_format(char *buf, size_t len, const char *fmt, ...) {
+  va_list ap;
+  if (len == 0) {
+    return;
+  }
+  va_start(ap, fmt);
+  int n = vsnprintf(buf, len, fmt, ap);
+  va_end(ap);
+  if (n < 0) {
+    buf[0] = '\0';
+  }
 }
 
 void tls_collect_errors(char *buf, size_t len) {

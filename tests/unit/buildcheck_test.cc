@@ -1,5 +1,0 @@
-#include <gtest/gtest.h>
-extern "C" {
-#include "server/sds.h"
-}
-TEST(BuildCheck, Works) { EXPECT_EQ(1 + 1, 2); }

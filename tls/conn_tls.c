@@ -1,0 +1,1041 @@
+/* conn_tls.c: the TLS connection type.
+ *
+ * Handshake (DESIGN.md "Process model"): main reads the client's bytes one
+ * whole TLS record at a time (5-byte header checked, body bounded, never
+ * reading past the record so nothing is left behind in a buffer), sends
+ * each record to a handshaker and waits for its answer; it writes the
+ * answer's bytes to the client; at DONE it applies the handback to an SSL
+ * on its own context (no key) and completes the handshake on the socket,
+ * where the client's certificate is verified. Only then does the
+ * connection become a client (accept_common_handler).
+ *
+ * After the handshake: non-blocking SSL_read/SSL_write with WANT_WRITE
+ * during a read and WANT_READ during a write turned into the right event,
+ * decrypted bytes left inside BoringSSL processed through the pending hook,
+ * the error queue cleared before every operation, close_notify on close.
+ *
+ * Lifetime: handlers run holding a reference; conn_close during a handler
+ * only marks the connection, which is freed when the handler returns. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <limits.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <openssl/err.h>
+#include <openssl/mem.h>
+#include <openssl/ssl.h>
+#include <openssl/x509.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "server/server.h"
+#include "tls/internal.h"
+#include "tls/tls.h"
+
+#define TLS_MAX_ACCEPTS_PER_CALL 1000
+#define TLS_MAX_WRITEV_BYTES (64 * 1024)
+#define TLS_RECORD_HEADER 5
+#define TLS_CONTENT_CCS 20
+#define TLS_CONTENT_APPLICATION 23
+#define TLS_CONTENT_HANDSHAKE 22
+#define TLS_DEFAULT_HANDSHAKE_TIMEOUT_MS 10000
+#define TLS_DEFAULT_MAX_IN_FLIGHT 1000
+
+typedef struct tls_connection_extra {
+  char ip[INET6_ADDRSTRLEN];
+  char cert_subject[IPC_MAX_REASON + 1];
+} tls_connection_extra;
+
+static struct {
+  uint64_t next_id;
+  tls_conn *inflight_head;
+  int inflight_count;
+  tls_conn *pending_head, *pending_tail;
+  unsigned pending_round;
+  uint8_t writev_buf[TLS_MAX_WRITEV_BYTES];
+} tc = {.next_id = 1};
+
+/* Per-conn extras live beside the conn (one allocation). */
+typedef struct tls_conn_alloc {
+  tls_conn conn;
+  tls_connection_extra extra;
+  unsigned pending_round;
+} tls_conn_alloc;
+
+static tls_connection_extra *conn_extra(tls_conn *conn) {
+  return &((tls_conn_alloc *)conn)->extra;
+}
+
+static const conn_type conn_type_tls;
+static void tls_event(ae_loop *loop, int fd, void *data, int mask);
+static void tls_really_close(tls_conn *conn);
+static void tls_hs_read_record(tls_conn *conn);
+static void tls_hs_flush(tls_conn *conn);
+
+uint64_t tls_next_conn_id_peek(void) { return tc.next_id; }
+
+/* ---- references ------------------------------------------------------- */
+
+static void tls_enter(tls_conn *conn) { conn->refs++; }
+
+/* tls_leave drops a reference. Returns 0 if |conn| was freed. */
+static int tls_leave(tls_conn *conn) {
+  conn->refs--;
+  if (conn->refs == 0 && conn->close_pending) {
+    tls_really_close(conn);
+    return 0;
+  }
+  return 1;
+}
+
+static int tls_call(tls_conn *conn, conn_handler handler) {
+  if (handler == NULL) {
+    return !conn->close_pending;
+  }
+  tls_enter(conn);
+  handler(&conn->c);
+  return tls_leave(conn) && !conn->close_pending;
+}
+
+/* ---- lists ------------------------------------------------------------ */
+
+static void inflight_add(tls_conn *conn) {
+  conn->inflight_prev = NULL;
+  conn->inflight_next = tc.inflight_head;
+  if (tc.inflight_head) {
+    tc.inflight_head->inflight_prev = conn;
+  }
+  tc.inflight_head = conn;
+  tc.inflight_count++;
+}
+
+static void inflight_remove(tls_conn *conn) {
+  if (conn->inflight_prev) {
+    conn->inflight_prev->inflight_next = conn->inflight_next;
+  } else if (tc.inflight_head == conn) {
+    tc.inflight_head = conn->inflight_next;
+  } else {
+    return; /* not in the list */
+  }
+  if (conn->inflight_next) {
+    conn->inflight_next->inflight_prev = conn->inflight_prev;
+  }
+  conn->inflight_prev = conn->inflight_next = NULL;
+  tc.inflight_count--;
+}
+
+static void pending_add(tls_conn *conn) {
+  if (conn->in_pending_list) {
+    return;
+  }
+  conn->in_pending_list = 1;
+  ((tls_conn_alloc *)conn)->pending_round = tc.pending_round;
+  conn->pending_next = NULL;
+  conn->pending_prev = tc.pending_tail;
+  if (tc.pending_tail) {
+    tc.pending_tail->pending_next = conn;
+  } else {
+    tc.pending_head = conn;
+  }
+  tc.pending_tail = conn;
+}
+
+static void pending_remove(tls_conn *conn) {
+  if (!conn->in_pending_list) {
+    return;
+  }
+  if (conn->pending_prev) {
+    conn->pending_prev->pending_next = conn->pending_next;
+  } else {
+    tc.pending_head = conn->pending_next;
+  }
+  if (conn->pending_next) {
+    conn->pending_next->pending_prev = conn->pending_prev;
+  } else {
+    tc.pending_tail = conn->pending_prev;
+  }
+  conn->pending_prev = conn->pending_next = NULL;
+  conn->in_pending_list = 0;
+}
+
+void tls_conn_for_each_inflight(void (*fn)(tls_conn *conn, void *arg),
+                                void *arg) {
+  tls_conn *conn = tc.inflight_head;
+  while (conn != NULL) {
+    tls_conn *next = conn->inflight_next;
+    /* |fn| may close |conn| (deferred while referenced), never |next|. */
+    tls_enter(conn);
+    fn(conn, arg);
+    next = conn->inflight_next ? conn->inflight_next : next;
+    tls_conn *current = conn;
+    conn = next;
+    tls_leave(current);
+  }
+}
+
+int tls_conn_handshakes_in_flight(void) { return tc.inflight_count; }
+
+/* ---- events ----------------------------------------------------------- */
+
+static void tls_set_events(tls_conn *conn, int want_read, int want_write) {
+  if (conn->c.fd < 0 || conn->close_pending) {
+    return;
+  }
+  int have = ae_get_file_events(conn->c.loop, conn->c.fd);
+  if (want_read && !(have & AE_READABLE)) {
+    ae_add_file_event(conn->c.loop, conn->c.fd, AE_READABLE, tls_event, conn);
+  } else if (!want_read && (have & AE_READABLE)) {
+    ae_delete_file_event(conn->c.loop, conn->c.fd, AE_READABLE);
+  }
+  if (want_write && !(have & AE_WRITABLE)) {
+    ae_add_file_event(conn->c.loop, conn->c.fd, AE_WRITABLE, tls_event, conn);
+  } else if (!want_write && (have & AE_WRITABLE)) {
+    ae_delete_file_event(conn->c.loop, conn->c.fd, AE_WRITABLE);
+  }
+}
+
+/* tls_update_events (connected): watch what the handlers and the SSL
+ * layer need. */
+static void tls_update_events(tls_conn *conn) {
+  if (conn->hs_state != TLS_HS_CONNECTED) {
+    return;
+  }
+  tls_set_events(conn, conn->c.read_handler != NULL || conn->write_wants_read,
+                 conn->c.write_handler != NULL || conn->read_wants_write);
+}
+
+/* ---- handshake failure and success ----------------------------------- */
+
+static void tls_release_handshake(tls_conn *conn) {
+  tls_pool_forget(conn);
+  inflight_remove(conn);
+  free(conn->rec);
+  conn->rec = NULL;
+  free(conn->out);
+  conn->out = NULL;
+  if (conn->handback) {
+    OPENSSL_cleanse(conn->handback, conn->handback_len);
+    free(conn->handback);
+    conn->handback = NULL;
+  }
+  tls_generation_release(conn->gen);
+  conn->gen = NULL;
+}
+
+/* tls_hs_fail ends a handshake: log, count, close (or report to an
+ * accept handler the server already installed). */
+static void tls_hs_fail(tls_conn *conn, const char *reason, int quiet) {
+  if (conn->close_pending || conn->hs_state == TLS_HS_CONNECTED) {
+    return;
+  }
+  tls_stat.handshakes_failed++;
+  server_log(quiet ? LL_VERBOSE : LL_NOTICE,
+             "TLS handshake failed: peer=%s reason=%s", conn->peer, reason);
+  tls_release_handshake(conn);
+  conn->c.state = CONN_STATE_ERROR;
+  conn->hs_state = TLS_HS_CONNECTED; /* no handshake work left */
+  if (conn->accept_handler) {
+    conn_handler handler = conn->accept_handler;
+    conn->accept_handler = NULL;
+    tls_call(conn, handler);
+    return;
+  }
+  conn_close(&conn->c);
+}
+
+static void tls_name_text(const X509_NAME *name, char *out, size_t len) {
+  out[0] = '\0';
+  BIO *bio = BIO_new(BIO_s_mem());
+  if (bio == NULL) {
+    return;
+  }
+  if (X509_NAME_print_ex(bio, name, 0, XN_FLAG_RFC2253) >= 0) {
+    const uint8_t *data;
+    size_t data_len, used = 0;
+    if (BIO_mem_contents(bio, &data, &data_len)) {
+      /* Escape what would break a CLIENT LIST line (RFC 4514 \XX). */
+      for (size_t i = 0; i < data_len && used + 4 < len; i++) {
+        uint8_t ch = data[i];
+        if (ch <= ' ' || ch == 0x7f) {
+          used += (size_t)snprintf(out + used, len - used, "\\%02X", ch);
+        } else {
+          out[used++] = (char)ch;
+        }
+      }
+      out[used] = '\0';
+    }
+  }
+  BIO_free(bio);
+}
+
+/* tls_check_peer re-checks the client-certificate policy after the
+ * handshake: a configuration slip must refuse, never accept silently. */
+static int tls_check_peer(tls_conn *conn, char *why, size_t why_len) {
+  int auth = conn->gen->settings.auth_clients;
+  X509 *peer = SSL_get_peer_certificate(conn->ssl);
+  long verify = SSL_get_verify_result(conn->ssl);
+  int ok = 1;
+  if (auth == TLS_CLIENT_AUTH_YES && peer == NULL) {
+    snprintf(why, why_len, "no client certificate");
+    ok = 0;
+  } else if (auth != TLS_CLIENT_AUTH_NO && peer != NULL &&
+             verify != X509_V_OK) {
+    snprintf(why, why_len, "client certificate not verified: %s",
+             X509_verify_cert_error_string(verify));
+    ok = 0;
+  }
+  if (ok && peer != NULL) {
+    tls_name_text(X509_get_subject_name(peer),
+                  conn_extra(conn)->cert_subject,
+                  sizeof(conn_extra(conn)->cert_subject));
+  }
+  X509_free(peer);
+  return ok;
+}
+
+static void tls_hs_complete(tls_conn *conn) {
+  char why[IPC_MAX_REASON];
+  if (!tls_check_peer(conn, why, sizeof(why))) {
+    security_log("tls_client_refused", "peer=%s reason=\"%s\"", conn->peer,
+                 why);
+    tls_hs_fail(conn, why, 0);
+    return;
+  }
+  tls_stat.handshakes_completed++;
+  server.stat_numconnections_tls++;
+  if (conn->resumed || SSL_session_reused(conn->ssl)) {
+    tls_stat.handshakes_resumed++;
+  }
+  tls_release_handshake(conn);
+  conn->hs_state = TLS_HS_CONNECTED;
+  tls_set_events(conn, 0, 0);
+  if (conn->accept_handler) {
+    conn_handler handler = conn->accept_handler;
+    conn->accept_handler = NULL;
+    conn->c.state = CONN_STATE_CONNECTED;
+    if (!tls_call(conn, handler)) {
+      return;
+    }
+  } else {
+    /* Only an authenticated peer becomes a client. accept_common_handler
+     * wants CONN_STATE_ACCEPTING and calls conn_accept, which (handshake
+     * done) marks the connection CONNECTED and runs the handler. */
+    tls_enter(conn);
+    accept_common_handler(&conn->c, 0, conn_extra(conn)->ip);
+    if (!tls_leave(conn)) {
+      return;
+    }
+  }
+  if (!conn->close_pending) {
+    tls_update_events(conn);
+    if (SSL_pending(conn->ssl) > 0) {
+      pending_add(conn);
+    }
+  }
+}
+
+/* tls_hs_continue drives main's SSL after handback. */
+static void tls_hs_continue(tls_conn *conn) {
+  ERR_clear_error();
+  int ret = SSL_do_handshake(conn->ssl);
+  if (ret == 1) {
+    tls_hs_complete(conn);
+    return;
+  }
+  int code = SSL_get_error(conn->ssl, ret);
+  if (code == SSL_ERROR_WANT_READ) {
+    tls_set_events(conn, 1, 0);
+    return;
+  }
+  if (code == SSL_ERROR_WANT_WRITE) {
+    tls_set_events(conn, 0, 1);
+    return;
+  }
+  char errors[IPC_MAX_REASON];
+  char why[IPC_MAX_REASON + 64];
+  long verify = SSL_get_verify_result(conn->ssl);
+  if (verify == X509_V_ERR_INVALID_CALL) {
+    verify = X509_V_OK; /* no chain was verified (e.g. no certificate) */
+  }
+  tls_collect_errors(errors, sizeof(errors));
+  if (code == SSL_ERROR_SYSCALL && errors[0] == '\0') {
+    snprintf(why, sizeof(why), "connection closed by peer during handshake");
+  } else {
+    snprintf(why, sizeof(why), "%s%s%s", errors[0] ? errors : tls_ssl_error_name(code),
+             verify != X509_V_OK ? ": " : "",
+             verify != X509_V_OK ? X509_verify_cert_error_string(verify) : "");
+  }
+  if (verify != X509_V_OK || strstr(why, "CERTIFICATE") != NULL) {
+    security_log("tls_client_refused", "peer=%s reason=\"%s\"", conn->peer,
+                 why);
+  }
+  tls_hs_fail(conn, why, code == SSL_ERROR_SYSCALL && errors[0] == '\0');
+}
+
+static void tls_hs_start_finish(tls_conn *conn) {
+  conn->hs_state = TLS_HS_FINISH;
+  ERR_clear_error();
+  conn->ssl = SSL_new(conn->gen->main_ctx);
+  int ok = conn->ssl != NULL &&
+           tls_shim_apply_handback(conn->ssl, conn->handback,
+                                   conn->handback_len) &&
+           SSL_set_fd(conn->ssl, conn->c.fd);
+  OPENSSL_cleanse(conn->handback, conn->handback_len);
+  free(conn->handback);
+  conn->handback = NULL;
+  if (!ok) {
+    char errors[IPC_MAX_REASON];
+    char why[IPC_MAX_REASON + 32];
+    tls_collect_errors(errors, sizeof(errors));
+    snprintf(why, sizeof(why), "SSL_apply_handback failed: %s", errors);
+    tls_hs_fail(conn, why, 0);
+    return;
+  }
+  tls_hs_continue(conn);
+}
+
+/* ---- handshake I/O ---------------------------------------------------- */
+
+static void tls_hs_flush(tls_conn *conn) {
+  while (conn->out_off < conn->out_len) {
+    ssize_t n = write(conn->c.fd, conn->out + conn->out_off,
+                      conn->out_len - conn->out_off);
+    if (n > 0) {
+      conn->out_off += (size_t)n;
+      continue;
+    }
+    if (n < 0 && errno == EINTR) {
+      continue;
+    }
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+      tls_set_events(conn, 0, 1);
+      return;
+    }
+    char why[96];
+    snprintf(why, sizeof(why), "write to client failed: %s",
+             n < 0 ? strerror(errno) : "short write");
+    tls_hs_fail(conn, why, 1);
+    return;
+  }
+  free(conn->out);
+  conn->out = NULL;
+  conn->out_len = conn->out_off = 0;
+  if (conn->hs_state == TLS_HS_FLUSH_THEN_READ) {
+    conn->hs_state = TLS_HS_READ_RECORD;
+    conn->rec_got = 0;
+    conn->rec_need = TLS_RECORD_HEADER;
+    tls_set_events(conn, 1, 0);
+    tls_hs_read_record(conn);
+  } else if (conn->hs_state == TLS_HS_FLUSH_THEN_FINISH) {
+    tls_set_events(conn, 0, 0);
+    tls_hs_start_finish(conn);
+  }
+}
+
+static void tls_hs_submit(tls_conn *conn) {
+  conn->records_forwarded++;
+  conn->bytes_forwarded += conn->rec_got;
+  int r = tls_pool_submit(conn);
+  if (r == 1) {
+    conn->hs_state = TLS_HS_WAIT_ANSWER;
+  } else if (r == 2) {
+    conn->hs_state = TLS_HS_WAIT_HANDSHAKER;
+  } else {
+    tls_hs_fail(conn, "no handshaker could take the record", 0);
+  }
+}
+
+static void tls_hs_read_record(tls_conn *conn) {
+  char why[128];
+  for (;;) {
+    if (conn->rec_got == conn->rec_need) {
+      break;
+    }
+    ssize_t n = read(conn->c.fd, conn->rec + conn->rec_got,
+                     conn->rec_need - conn->rec_got);
+    if (n < 0 && errno == EINTR) {
+      continue;
+    }
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+      return; /* AE_READABLE stays registered */
+    }
+    if (n <= 0) {
+      snprintf(why, sizeof(why), "%s",
+               n == 0 ? "connection closed by peer during handshake"
+                      : strerror(errno));
+      tls_hs_fail(conn, why, 1);
+      return;
+    }
+    conn->rec_got += (size_t)n;
+    if (conn->rec_got == TLS_RECORD_HEADER &&
+        conn->rec_need == TLS_RECORD_HEADER) {
+      const uint8_t *h = conn->rec;
+      size_t body = ((size_t)h[3] << 8) | h[4];
+      if (conn->records_forwarded == 0 && h[0] != TLS_CONTENT_HANDSHAKE) {
+        tls_hs_fail(conn,
+                    "not a TLS ClientHello (plaintext client on the TLS "
+                    "port?)",
+                    0);
+        return;
+      }
+      if (h[0] < TLS_CONTENT_CCS || h[0] > TLS_CONTENT_APPLICATION ||
+          h[1] != 3) {
+        tls_hs_fail(conn, "malformed TLS record header", 0);
+        return;
+      }
+      if (body > TLS_MAX_RECORD_BODY) {
+        tls_hs_fail(conn, "TLS record too long", 0);
+        return;
+      }
+      if (conn->records_forwarded >= TLS_MAX_HANDSHAKE_RECORDS ||
+          conn->bytes_forwarded + TLS_RECORD_HEADER + body >
+              TLS_MAX_HANDSHAKE_BYTES) {
+        tls_hs_fail(conn, "handshake too large", 0);
+        return;
+      }
+      conn->rec_need = TLS_RECORD_HEADER + body;
+    }
+  }
+  /* One whole record: stop reading until the handshaker answers. */
+  tls_set_events(conn, 0, 0);
+  tls_hs_submit(conn);
+}
+
+static void tls_hs_event(tls_conn *conn, int mask) {
+  switch (conn->hs_state) {
+    case TLS_HS_READ_RECORD:
+      if (mask & AE_READABLE) {
+        tls_hs_read_record(conn);
+      }
+      break;
+    case TLS_HS_FLUSH_THEN_READ:
+    case TLS_HS_FLUSH_THEN_FINISH:
+      if (mask & AE_WRITABLE) {
+        tls_hs_flush(conn);
+      }
+      break;
+    case TLS_HS_FINISH:
+      tls_hs_continue(conn);
+      break;
+    default:
+      /* Waiting for a handshaker: nothing is watched. */
+      tls_set_events(conn, 0, 0);
+      break;
+  }
+}
+
+static uint8_t *tls_copy(const uint8_t *data, size_t len) {
+  uint8_t *copy = malloc(len > 0 ? len : 1);
+  if (copy != NULL && len > 0) {
+    memcpy(copy, data, len);
+  }
+  return copy;
+}
+
+void tls_conn_on_answer(tls_conn *conn, const ipc_message *answer) {
+  tls_enter(conn);
+  if (conn->close_pending) {
+    tls_leave(conn);
+    return;
+  }
+  switch (answer->type) {
+    case IPC_ANS_NEED_INPUT:
+      conn->out = tls_copy(answer->data, answer->data_len);
+      conn->out_len = answer->data_len;
+      conn->out_off = 0;
+      conn->hs_state = TLS_HS_FLUSH_THEN_READ;
+      if (conn->out == NULL) {
+        tls_hs_fail(conn, "out of memory", 0);
+      } else {
+        tls_hs_flush(conn);
+      }
+      break;
+    case IPC_ANS_DONE:
+      conn->out = tls_copy(answer->data, answer->data_len);
+      conn->out_len = answer->data_len;
+      conn->out_off = 0;
+      conn->handback = tls_copy(answer->handback, answer->handback_len);
+      conn->handback_len = answer->handback_len;
+      conn->resumed = answer->resumed;
+      conn->hs_state = TLS_HS_FLUSH_THEN_FINISH;
+      if (conn->out == NULL || conn->handback == NULL) {
+        tls_hs_fail(conn, "out of memory", 0);
+      } else {
+        tls_hs_flush(conn);
+      }
+      break;
+    case IPC_ANS_FAIL: {
+      /* Best effort: the alert tells the client why. */
+      if (answer->data_len > 0) {
+        ssize_t ignored = write(conn->c.fd, answer->data, answer->data_len);
+        (void)ignored;
+      }
+      char why[IPC_MAX_REASON + 32];
+      snprintf(why, sizeof(why), "handshaker: %s", answer->reason);
+      tls_hs_fail(conn, why, 0);
+      break;
+    }
+    default:
+      tls_hs_fail(conn, "unexpected answer", 0);
+      break;
+  }
+  tls_leave(conn);
+}
+
+void tls_conn_on_handshaker_lost(tls_conn *conn, const char *why) {
+  tls_enter(conn);
+  tls_hs_fail(conn, why, 0);
+  tls_leave(conn);
+}
+
+void tls_conn_retry_waiting(void) {
+  tls_conn *conn = tc.inflight_head;
+  while (conn != NULL) {
+    tls_conn *next = conn->inflight_next;
+    if (conn->hs_state == TLS_HS_WAIT_HANDSHAKER && !conn->close_pending) {
+      tls_enter(conn);
+      int r = tls_pool_submit(conn);
+      if (r == 1) {
+        conn->hs_state = TLS_HS_WAIT_ANSWER;
+      } else if (r == 0) {
+        tls_hs_fail(conn, "no handshaker could take the record", 0);
+      }
+      next = conn->inflight_next ? conn->inflight_next : next;
+      tls_conn *current = conn;
+      conn = next;
+      tls_leave(current);
+      if (r == 2) {
+        return; /* none ready: the rest waits too */
+      }
+      continue;
+    }
+    conn = next;
+  }
+}
+
+void tls_conn_check_timeouts(long long now_ms) {
+  long long limit = server.tls_handshake_timeout > 0
+                        ? server.tls_handshake_timeout
+                        : TLS_DEFAULT_HANDSHAKE_TIMEOUT_MS;
+  tls_conn *conn = tc.inflight_head;
+  while (conn != NULL) {
+    tls_conn *next = conn->inflight_next;
+    if (now_ms - conn->started_ms > limit && !conn->close_pending) {
+      tls_enter(conn);
+      tls_stat.handshakes_timed_out++;
+      tls_hs_fail(conn, "handshake timed out", 0);
+      next = conn->inflight_next ? conn->inflight_next : next;
+      tls_conn *current = conn;
+      conn = next;
+      tls_leave(current);
+      continue;
+    }
+    conn = next;
+  }
+}
+
+/* ---- accept ----------------------------------------------------------- */
+
+static long long tls_now_ms(void) {
+  return (long long)(ae_monotonic_us() / 1000);
+}
+
+static void tls_accept_one(ae_loop *loop, int fd,
+                           const struct sockaddr_storage *sa) {
+  char ip[INET6_ADDRSTRLEN] = "?";
+  int port = 0;
+  if (sa->ss_family == AF_INET) {
+    const struct sockaddr_in *s = (const struct sockaddr_in *)sa;
+    inet_ntop(AF_INET, &s->sin_addr, ip, sizeof(ip));
+    port = ntohs(s->sin_port);
+  } else if (sa->ss_family == AF_INET6) {
+    const struct sockaddr_in6 *s = (const struct sockaddr_in6 *)sa;
+    inet_ntop(AF_INET6, &s->sin6_addr, ip, sizeof(ip));
+    port = ntohs(s->sin6_port);
+  }
+  int cap = server.tls_max_handshakes_in_flight > 0
+                ? server.tls_max_handshakes_in_flight
+                : TLS_DEFAULT_MAX_IN_FLIGHT;
+  if (tc.inflight_count >= cap) {
+    tls_stat.handshakes_refused_busy++;
+    server_log(LL_VERBOSE,
+               "TLS: refusing %s:%d: %d handshakes in flight "
+               "(tls-max-handshakes-in-flight)",
+               ip, port, tc.inflight_count);
+    close(fd);
+    return;
+  }
+  tls_conn_alloc *alloc = calloc(1, sizeof(*alloc));
+  uint8_t *rec = malloc(TLS_RECORD_HEADER + TLS_MAX_RECORD_BODY);
+  if (alloc == NULL || rec == NULL) {
+    free(alloc);
+    free(rec);
+    close(fd);
+    return;
+  }
+  tls_conn *conn = &alloc->conn;
+  conn->c.type = &conn_type_tls;
+  conn->c.loop = loop;
+  conn->c.fd = fd;
+  conn->c.state = CONN_STATE_ACCEPTING;
+  conn->id = tc.next_id++;
+  conn->rec = rec;
+  conn->rec_need = TLS_RECORD_HEADER;
+  conn->started_ms = tls_now_ms();
+  conn->hs_state = TLS_HS_READ_RECORD;
+  snprintf(alloc->extra.ip, sizeof(alloc->extra.ip), "%s", ip);
+  if (sa->ss_family == AF_INET6) {
+    snprintf(conn->peer, sizeof(conn->peer), "[%s]:%d", ip, port);
+  } else {
+    snprintf(conn->peer, sizeof(conn->peer), "%s:%d", ip, port);
+  }
+  int one = 1;
+  setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+  inflight_add(conn);
+  if (ae_add_file_event(loop, fd, AE_READABLE, tls_event, conn) != 0) {
+    server_log(LL_WARNING, "TLS: cannot watch fd %d: %s", fd,
+               strerror(errno));
+    tls_release_handshake(conn);
+    close(fd);
+    free(alloc);
+  }
+}
+
+void tls_accept_handler(ae_loop *loop, int fd, void *client_data, int mask) {
+  (void)client_data;
+  (void)mask;
+  for (int i = 0; i < TLS_MAX_ACCEPTS_PER_CALL; i++) {
+    struct sockaddr_storage sa;
+    socklen_t len = sizeof(sa);
+    int cfd = accept4(fd, (struct sockaddr *)&sa, &len,
+                      SOCK_NONBLOCK | SOCK_CLOEXEC);
+    if (cfd < 0) {
+      if (errno == EINTR) {
+        continue;
+      }
+      if (errno != EAGAIN && errno != EWOULDBLOCK) {
+        server_log(LL_WARNING, "Accepting client connection: %s",
+                   strerror(errno));
+      }
+      return;
+    }
+    tls_accept_one(loop, cfd, &sa);
+  }
+}
+
+/* ---- the connection type (after handshake) --------------------------- */
+
+static void tls_event(ae_loop *loop, int fd, void *data, int mask) {
+  (void)loop;
+  (void)fd;
+  tls_conn *conn = data;
+  tls_enter(conn);
+  if (conn->hs_state != TLS_HS_CONNECTED) {
+    tls_hs_event(conn, mask);
+    tls_leave(conn);
+    return;
+  }
+  int call_read = ((mask & AE_READABLE) && conn->c.read_handler) ||
+                  ((mask & AE_WRITABLE) && conn->read_wants_write);
+  int call_write = ((mask & AE_WRITABLE) && conn->c.write_handler) ||
+                   ((mask & AE_READABLE) && conn->write_wants_read);
+  if (call_read) {
+    conn->read_wants_write = 0;
+    if (!tls_call(conn, conn->c.read_handler)) {
+      tls_leave(conn);
+      return;
+    }
+  }
+  if (call_write) {
+    conn->write_wants_read = 0;
+    if (!tls_call(conn, conn->c.write_handler)) {
+      tls_leave(conn);
+      return;
+    }
+  }
+  if (!conn->close_pending) {
+    tls_update_events(conn);
+    if (conn->ssl && SSL_pending(conn->ssl) > 0 && conn->c.read_handler) {
+      pending_add(conn);
+    }
+  }
+  tls_leave(conn);
+}
+
+static int tls_conn_accept(connection *c, conn_handler handler) {
+  tls_conn *conn = (tls_conn *)c;
+  if (conn->hs_state == TLS_HS_CONNECTED) {
+    if (c->state != CONN_STATE_ACCEPTING && c->state != CONN_STATE_CONNECTED) {
+      return -1;
+    }
+    c->state = CONN_STATE_CONNECTED;
+    tls_call(conn, handler);
+    return 0;
+  }
+  conn->accept_handler = handler;
+  return 0;
+}
+
+/* tls_usable: the handshake is complete and the connection not failed
+ * (ACCEPTING is fine: accept_common_handler may write an error before it
+ * calls conn_accept). */
+static int tls_usable(const tls_conn *conn) {
+  return conn->ssl != NULL && conn->hs_state == TLS_HS_CONNECTED &&
+         !conn->close_pending &&
+         (conn->c.state == CONN_STATE_CONNECTED ||
+          conn->c.state == CONN_STATE_ACCEPTING);
+}
+
+/* tls_io_result turns a failed SSL operation into the conn.h convention. */
+static ssize_t tls_io_result(tls_conn *conn, int ret, int is_write) {
+  int code = SSL_get_error(conn->ssl, ret);
+  int saved = errno;
+  switch (code) {
+    case SSL_ERROR_WANT_READ:
+      if (is_write) {
+        conn->write_wants_read = 1;
+        tls_update_events(conn);
+      }
+      errno = EAGAIN;
+      return -1;
+    case SSL_ERROR_WANT_WRITE:
+      if (!is_write) {
+        conn->read_wants_write = 1;
+        tls_update_events(conn);
+      }
+      errno = EAGAIN;
+      return -1;
+    case SSL_ERROR_ZERO_RETURN:
+      conn->c.state = CONN_STATE_CLOSED;
+      if (!is_write) {
+        return 0;
+      }
+      errno = EPIPE;
+      return -1;
+    case SSL_ERROR_SYSCALL:
+      if (saved == 0 && ERR_peek_error() == 0) {
+        /* EOF without close_notify. */
+        conn->c.state = CONN_STATE_CLOSED;
+        if (!is_write) {
+          return 0;
+        }
+        saved = EPIPE;
+      }
+      conn->c.state = CONN_STATE_ERROR;
+      conn->c.last_errno = saved ? saved : EIO;
+      ERR_clear_error();
+      errno = conn->c.last_errno;
+      return -1;
+    default: {
+      char errors[IPC_MAX_REASON];
+      tls_collect_errors(errors, sizeof(errors));
+      server_log(LL_VERBOSE, "TLS error on %s: %s", conn->peer, errors);
+      conn->c.state = CONN_STATE_ERROR;
+      conn->c.last_errno = EIO;
+      errno = EIO;
+      return -1;
+    }
+  }
+}
+
+static ssize_t tls_conn_read(connection *c, void *buf, size_t len) {
+  tls_conn *conn = (tls_conn *)c;
+  if (!tls_usable(conn)) {
+    errno = ENOTCONN;
+    return -1;
+  }
+  if (len == 0) {
+    return 0;
+  }
+  if (len > INT_MAX) {
+    len = INT_MAX;
+  }
+  ERR_clear_error();
+  errno = 0;
+  int ret = SSL_read(conn->ssl, buf, (int)len);
+  if (ret > 0) {
+    return ret;
+  }
+  return tls_io_result(conn, ret, 0);
+}
+
+static ssize_t tls_conn_write(connection *c, const void *buf, size_t len) {
+  tls_conn *conn = (tls_conn *)c;
+  if (!tls_usable(conn)) {
+    errno = ENOTCONN;
+    return -1;
+  }
+  if (len == 0) {
+    return 0;
+  }
+  if (len > INT_MAX) {
+    len = INT_MAX;
+  }
+  ERR_clear_error();
+  errno = 0;
+  int ret = SSL_write(conn->ssl, buf, (int)len);
+  if (ret > 0) {
+    return ret;
+  }
+  return tls_io_result(conn, ret, 1);
+}
+
+/* BoringSSL has no writev: small vectors are gathered into one buffer so a
+ * reply of many pieces becomes few records. */
+static ssize_t tls_conn_writev(connection *c, const struct iovec *iov,
+                               int iovcnt) {
+  size_t total = 0;
+  if (iovcnt <= 0) {
+    return 0;
+  }
+  if (iovcnt == 1 || iov[0].iov_len >= TLS_MAX_WRITEV_BYTES) {
+    return tls_conn_write(c, iov[0].iov_base, iov[0].iov_len);
+  }
+  for (int i = 0; i < iovcnt && total < TLS_MAX_WRITEV_BYTES; i++) {
+    size_t n = iov[i].iov_len;
+    if (n > TLS_MAX_WRITEV_BYTES - total) {
+      n = TLS_MAX_WRITEV_BYTES - total;
+    }
+    memcpy(tc.writev_buf + total, iov[i].iov_base, n);
+    total += n;
+  }
+  return tls_conn_write(c, tc.writev_buf, total);
+}
+
+static int tls_conn_set_read_handler(connection *c, conn_handler handler) {
+  tls_conn *conn = (tls_conn *)c;
+  c->read_handler = handler;
+  if (handler == NULL) {
+    pending_remove(conn);
+  } else if (conn->ssl && conn->hs_state == TLS_HS_CONNECTED &&
+             SSL_pending(conn->ssl) > 0) {
+    pending_add(conn);
+  }
+  tls_update_events(conn);
+  return 0;
+}
+
+static int tls_conn_set_write_handler(connection *c, conn_handler handler) {
+  c->write_handler = handler;
+  tls_update_events((tls_conn *)c);
+  return 0;
+}
+
+static void tls_really_close(tls_conn *conn) {
+  if (conn->hs_state != TLS_HS_CONNECTED || conn->gen != NULL ||
+      conn->rec != NULL) {
+    tls_release_handshake(conn);
+  }
+  pending_remove(conn);
+  if (conn->c.fd >= 0) {
+    ae_delete_file_event(conn->c.loop, conn->c.fd, AE_READABLE | AE_WRITABLE);
+  }
+  if (conn->ssl != NULL) {
+    SSL_free(conn->ssl);
+    conn->ssl = NULL;
+  }
+  if (conn->c.fd >= 0) {
+    close(conn->c.fd);
+    conn->c.fd = -1;
+  }
+  free(conn);
+}
+
+static void tls_conn_close(connection *c) {
+  tls_conn *conn = (tls_conn *)c;
+  if (conn->close_pending) {
+    return;
+  }
+  if (conn->c.fd >= 0) {
+    ae_delete_file_event(conn->c.loop, conn->c.fd, AE_READABLE | AE_WRITABLE);
+  }
+  /* close_notify, once, without waiting for the peer's. */
+  if (tls_usable(conn) && SSL_is_init_finished(conn->ssl)) {
+    ERR_clear_error();
+    SSL_shutdown(conn->ssl);
+    ERR_clear_error();
+  }
+  c->read_handler = NULL;
+  c->write_handler = NULL;
+  c->state = CONN_STATE_CLOSED;
+  pending_remove(conn);
+  if (conn->hs_state != TLS_HS_CONNECTED) {
+    /* Handshake work is cancelled now (ABORT to the handshaker). */
+    tls_release_handshake(conn);
+    conn->hs_state = TLS_HS_CONNECTED;
+  }
+  conn->close_pending = 1;
+  if (conn->refs > 0) {
+    return;
+  }
+  tls_really_close(conn);
+}
+
+static int tls_conn_has_pending_data(connection *c) {
+  tls_conn *conn = (tls_conn *)c;
+  return conn->ssl != NULL && SSL_pending(conn->ssl) > 0;
+}
+
+static const char *tls_conn_get_info(connection *c, char *buf, size_t len) {
+  tls_conn *conn = (tls_conn *)c;
+  if (len == 0) {
+    return buf;
+  }
+  buf[0] = '\0';
+  if (conn->ssl == NULL) {
+    return buf;
+  }
+  const SSL_CIPHER *cipher = SSL_get_current_cipher(conn->ssl);
+  const char *subject = conn_extra(conn)->cert_subject;
+  snprintf(buf, len, "tls=%s cipher=%s%s%s", SSL_get_version(conn->ssl),
+           cipher ? SSL_CIPHER_get_name(cipher) : "?",
+           subject[0] ? " cert-subject=" : "", subject);
+  return buf;
+}
+
+static const conn_type conn_type_tls = {
+    .name = "tls",
+    .accept = tls_conn_accept,
+    .read = tls_conn_read,
+    .write = tls_conn_write,
+    .writev = tls_conn_writev,
+    .set_read_handler = tls_conn_set_read_handler,
+    .set_write_handler = tls_conn_set_write_handler,
+    .close = tls_conn_close,
+    .has_pending_data = tls_conn_has_pending_data,
+    .get_info = tls_conn_get_info,
+};
+
+/* tls_process_pending runs read handlers of connections whose decrypted
+ * bytes wait inside BoringSSL (the socket will not signal them). Each
+ * connection is served at most once per call. */
+static int tls_process_pending(void) {
+  tc.pending_round++;
+  while (tc.pending_head != NULL &&
+         ((tls_conn_alloc *)tc.pending_head)->pending_round !=
+             tc.pending_round) {
+    tls_conn *conn = tc.pending_head;
+    pending_remove(conn);
+    if (conn->close_pending || conn->ssl == NULL ||
+        conn->c.read_handler == NULL) {
+      continue;
+    }
+    tls_enter(conn);
+    if (tls_call(conn, conn->c.read_handler) && conn->c.read_handler &&
+        SSL_pending(conn->ssl) > 0) {
+      pending_add(conn); /* marked with this round: not served again now */
+    }
+    if (!tls_leave(conn)) {
+      continue;
+    }
+    if (!conn->close_pending) {
+      tls_update_events(conn);
+    }
+  }
+  return tc.pending_head != NULL;
+}
+
+void tls_conn_init(void) { conn_register_pending_hook(tls_process_pending); }

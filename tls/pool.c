@@ -1,0 +1,859 @@
+/* pool.c: the handshaker processes as main sees them.
+ *
+ * Each handshaker is fork+exec'ed (posix_spawn of /proc/self/exe, so a
+ * respawn never copies the dataset and is always the same binary) with one
+ * end of a SOCK_SEQPACKET socketpair on fd 3. Main sends CONFIG and the
+ * ticket keys, the handshaker answers READY or CONFIG_FAIL, then serves
+ * RECORD requests.
+ *
+ * Every answer is untrusted input: it must parse, its conn_id must be one
+ * this handshaker was given and that waits for an answer. Anything else is
+ * a protocol violation and the handshaker is killed. A dead handshaker
+ * fails only its own in-flight handshakes; it is respawned with exponential
+ * backoff (100 ms doubling to 2 s).
+ *
+ * Generations: a CONFIG SET of tls-* settings starts a new generation of
+ * handshakers; only when they are READY do new connections use them, and
+ * the old ones are closed once their in-flight handshakes are done. */
+#include <errno.h>
+#include <fcntl.h>
+#include <openssl/err.h>
+#include <openssl/mem.h>
+#include <openssl/ssl.h>
+#include <poll.h>
+#include <signal.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "server/server.h"
+#include "tls/internal.h"
+
+extern char **environ;
+
+#define TLS_POOL_MAX_HANDSHAKERS 256
+#define TLS_POOL_MAX_QUEUED 4096       /* datagrams waiting per handshaker */
+#define TLS_POOL_ANSWERS_PER_WAKEUP 64 /* budget per readable event */
+#define TLS_POOL_CONN_BUCKETS 4096     /* id hash (power of two) */
+#define TLS_RESPAWN_MIN_MS 100
+#define TLS_RESPAWN_MAX_MS 2000
+#define TLS_STABLE_LIFETIME_MS 5000  /* a death after this resets backoff */
+#define TLS_START_TIMEOUT_MS 10000   /* STARTING -> READY */
+#define TLS_EXIT_GRACE_MS 5000       /* retired: exit before SIGKILL */
+#define TLS_SOCKET_BUFFER (1024 * 1024)
+
+typedef enum {
+  HS_STARTING = 0,
+  HS_READY,
+  HS_RETIRING, /* old generation: finishes its handshakes */
+  HS_EXITING,  /* socket closed, waiting to reap */
+  HS_DEAD      /* reaped or gone; slot freed in cron */
+} hs_state;
+
+typedef struct queued_msg {
+  struct queued_msg *next;
+  size_t len;
+  uint8_t data[];
+} queued_msg;
+
+struct tls_handshaker {
+  pid_t pid;
+  int fd;
+  hs_state state;
+  tls_generation *gen;
+  int assigned; /* conns this handshaker tracks */
+  int broken;   /* a send failed: kill in cron if EOF never comes */
+  long long started_ms, state_ms;
+  queued_msg *queue_head, *queue_tail;
+  size_t queued;
+};
+
+tls_stats tls_stat;
+
+static struct {
+  ae_loop *loop;
+  tls_handshaker *all[TLS_POOL_MAX_HANDSHAKERS];
+  tls_generation *current;
+  tls_conn *buckets[TLS_POOL_CONN_BUCKETS];
+  uint64_t next_gen_id;
+  long long respawn_delay_ms;
+  long long next_respawn_ms;
+  uint8_t buf[IPC_MAX_MESSAGE + 1];
+} pool;
+
+static long long pool_now_ms(void) {
+  return (long long)(ae_monotonic_us() / 1000);
+}
+
+static const char *pool_signal_name(int sig) {
+  const char *abbrev = sigabbrev_np(sig);
+  return abbrev ? abbrev : "?";
+}
+
+/* ---- generations ------------------------------------------------------ */
+
+tls_generation *tls_pool_create_generation(tls_settings *settings, char *err,
+                                           size_t err_len) {
+  tls_generation *gen = calloc(1, sizeof(*gen));
+  if (gen == NULL) {
+    snprintf(err, err_len, "out of memory");
+    tls_settings_free(settings);
+    return NULL;
+  }
+  gen->settings = *settings;
+  memset(settings, 0, sizeof(*settings));
+  gen->id = ++pool.next_gen_id;
+  gen->refs = 1;
+  /* Main's post-handback context: no certificate, no key. It verifies the
+   * client's certificate (the second flight completes here) and issues
+   * session tickets with the shared keys. */
+  SSL_CTX *ctx = SSL_CTX_new(TLS_method());
+  if (ctx == NULL ||
+      !tls_apply_cipher_policy(ctx, &gen->settings, NULL, 0, err, err_len) ||
+      !tls_apply_session_policy(ctx, &gen->settings) ||
+      !tls_load_verify_locations(ctx, &gen->settings, err, err_len)) {
+    if (ctx == NULL) {
+      snprintf(err, err_len, "SSL_CTX_new failed");
+    }
+    SSL_CTX_free(ctx);
+    tls_settings_free(&gen->settings);
+    free(gen);
+    return NULL;
+  }
+  SSL_CTX_set_verify(ctx, tls_verify_mode(gen->settings.auth_clients), NULL);
+  SSL_CTX_set_mode(ctx, SSL_MODE_ENABLE_PARTIAL_WRITE |
+                            SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
+  gen->main_ctx = ctx;
+  return gen;
+}
+
+void tls_generation_release(tls_generation *gen) {
+  if (gen == NULL || --gen->refs > 0) {
+    return;
+  }
+  SSL_CTX_free(gen->main_ctx);
+  tls_settings_free(&gen->settings);
+  free(gen);
+}
+
+tls_generation *tls_pool_current_generation(void) { return pool.current; }
+
+/* ---- conn id hash ----------------------------------------------------- */
+
+static tls_conn **pool_bucket(uint64_t id) {
+  return &pool.buckets[id & (TLS_POOL_CONN_BUCKETS - 1)];
+}
+
+static tls_conn *pool_lookup(uint64_t id) {
+  for (tls_conn *c = *pool_bucket(id); c != NULL; c = c->hash_next) {
+    if (c->id == id) {
+      return c;
+    }
+  }
+  return NULL;
+}
+
+static void pool_hash_remove(tls_conn *conn) {
+  tls_conn **link = pool_bucket(conn->id);
+  while (*link != NULL) {
+    if (*link == conn) {
+      *link = conn->hash_next;
+      conn->hash_next = NULL;
+      return;
+    }
+    link = &(*link)->hash_next;
+  }
+}
+
+/* ---- sending ---------------------------------------------------------- */
+
+static void pool_writable(ae_loop *loop, int fd, void *data, int mask);
+
+static int pool_try_send(tls_handshaker *h, const uint8_t *buf, size_t len) {
+  for (int attempt = 0; attempt < 100; attempt++) {
+    ssize_t n = send(h->fd, buf, len, MSG_NOSIGNAL | MSG_DONTWAIT);
+    if (n == (ssize_t)len) {
+      return 1;
+    }
+    if (n < 0 && errno == EINTR) {
+      continue;
+    }
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == ENOBUFS)) {
+      return 0;
+    }
+    return -1;
+  }
+  return -1;
+}
+
+/* pool_send sends one datagram or queues it. Returns 1, or 0 if the
+ * handshaker is unusable (the caller fails its own conn; the handshaker is
+ * cleaned up by its EOF or by cron). */
+static int pool_send(tls_handshaker *h, const uint8_t *buf, size_t len) {
+  if (h->fd < 0 || h->broken || h->state >= HS_EXITING) {
+    return 0;
+  }
+  if (h->queue_head == NULL) {
+    int r = pool_try_send(h, buf, len);
+    if (r == 1) {
+      return 1;
+    }
+    if (r < 0) {
+      h->broken = 1;
+      return 0;
+    }
+  }
+  if (h->queued >= TLS_POOL_MAX_QUEUED) {
+    h->broken = 1;
+    return 0;
+  }
+  queued_msg *m = malloc(sizeof(*m) + len);
+  if (m == NULL) {
+    return 0;
+  }
+  m->next = NULL;
+  m->len = len;
+  memcpy(m->data, buf, len);
+  if (h->queue_tail) {
+    h->queue_tail->next = m;
+  } else {
+    h->queue_head = m;
+  }
+  h->queue_tail = m;
+  h->queued++;
+  ae_add_file_event(pool.loop, h->fd, AE_WRITABLE, pool_writable, h);
+  return 1;
+}
+
+static void pool_free_queue(tls_handshaker *h) {
+  while (h->queue_head) {
+    queued_msg *m = h->queue_head;
+    h->queue_head = m->next;
+    OPENSSL_cleanse(m->data, m->len);
+    free(m);
+  }
+  h->queue_tail = NULL;
+  h->queued = 0;
+}
+
+static void pool_writable(ae_loop *loop, int fd, void *data, int mask) {
+  (void)loop;
+  (void)mask;
+  tls_handshaker *h = data;
+  while (h->queue_head) {
+    queued_msg *m = h->queue_head;
+    int r = pool_try_send(h, m->data, m->len);
+    if (r == 0) {
+      return;
+    }
+    if (r < 0) {
+      h->broken = 1;
+      pool_free_queue(h);
+      break;
+    }
+    h->queue_head = m->next;
+    if (h->queue_head == NULL) {
+      h->queue_tail = NULL;
+    }
+    h->queued--;
+    OPENSSL_cleanse(m->data, m->len);
+    free(m);
+  }
+  ae_delete_file_event(pool.loop, fd, AE_WRITABLE);
+}
+
+static int pool_send_ticket_keys(tls_handshaker *h) {
+  uint8_t keys[IPC_MAX_TICKET_KEYS][IPC_TICKET_KEY_LEN];
+  uint8_t msg[16 + sizeof(keys)];
+  size_t count = tls_ticket_keys_get(keys);
+  size_t n = ipc_build_ticket_keys(msg, sizeof(msg),
+                                   (const uint8_t(*)[IPC_TICKET_KEY_LEN])keys,
+                                   count);
+  int ok = n > 0 && pool_send(h, msg, n);
+  OPENSSL_cleanse(keys, sizeof(keys));
+  OPENSSL_cleanse(msg, sizeof(msg));
+  return ok;
+}
+
+void tls_pool_broadcast_ticket_keys(void) {
+  for (int i = 0; i < TLS_POOL_MAX_HANDSHAKERS; i++) {
+    tls_handshaker *h = pool.all[i];
+    if (h != NULL && h->state <= HS_RETIRING) {
+      pool_send_ticket_keys(h);
+    }
+  }
+}
+
+/* ---- lifecycle -------------------------------------------------------- */
+
+static void pool_readable(ae_loop *loop, int fd, void *data, int mask);
+
+/* pool_describe_status formats a wait status for the log. */
+static void pool_describe_status(int status, char *out, size_t len) {
+  if (WIFSIGNALED(status)) {
+    int sig = WTERMSIG(status);
+    snprintf(out, len, "killed by signal %d (SIG%s%s)", sig,
+             pool_signal_name(sig),
+             sig == SIGSYS
+                 ? ": the sandbox stopped a forbidden system call"
+                 : "");
+  } else if (WIFEXITED(status)) {
+    snprintf(out, len, "exited with status %d", WEXITSTATUS(status));
+  } else {
+    snprintf(out, len, "stopped (status 0x%x)", status);
+  }
+}
+
+/* pool_reap waits briefly for |h| to exit; with |force| it kills it first.
+ * Fills |why| with the exit reason. */
+static void pool_reap(tls_handshaker *h, int force, char *why, size_t len) {
+  int status = 0;
+  snprintf(why, len, "exit status unknown");
+  if (h->pid <= 0) {
+    return;
+  }
+  if (force) {
+    kill(h->pid, SIGKILL);
+  }
+  /* The socket reached EOF, so the process is exiting: wait at most
+   * ~50 ms, then make sure. */
+  for (int i = 0; i < 50; i++) {
+    pid_t r = waitpid(h->pid, &status, WNOHANG);
+    if (r == h->pid) {
+      pool_describe_status(status, why, len);
+      h->pid = 0;
+      return;
+    }
+    if (r < 0) {
+      snprintf(why, len, "exit status unknown (reaped elsewhere)");
+      h->pid = 0;
+      return;
+    }
+    usleep(1000);
+  }
+  kill(h->pid, SIGKILL);
+  if (waitpid(h->pid, &status, 0) == h->pid) {
+    pool_describe_status(status, why, len);
+    snprintf(why + strlen(why), len - strlen(why), " after SIGKILL");
+  }
+  h->pid = 0;
+}
+
+static void pool_close_fd(tls_handshaker *h) {
+  if (h->fd >= 0) {
+    ae_delete_file_event(pool.loop, h->fd, AE_READABLE | AE_WRITABLE);
+    close(h->fd);
+    h->fd = -1;
+  }
+  pool_free_queue(h);
+}
+
+typedef struct lost_arg {
+  tls_handshaker *h;
+  const char *why;
+  int failed;
+} lost_arg;
+
+static void pool_fail_one(tls_conn *conn, void *arg) {
+  lost_arg *lost = arg;
+  if (conn->hs == lost->h) {
+    lost->failed++;
+    tls_conn_on_handshaker_lost(conn, lost->why);
+  }
+}
+
+/* pool_kill ends |h| (after a death, violation or start failure): fails its
+ * in-flight handshakes only, logs why, and schedules a respawn. */
+static void pool_kill(tls_handshaker *h, const char *what, int force) {
+  char status[160];
+  char why[320];
+  hs_state was = h->state;
+  if (h->state >= HS_EXITING && h->fd < 0) {
+    return;
+  }
+  pool_close_fd(h);
+  pool_reap(h, force, status, sizeof(status));
+  h->state = HS_DEAD;
+  snprintf(why, sizeof(why), "handshaker died: %s", status);
+  lost_arg lost = {h, why, 0};
+  tls_conn_for_each_inflight(pool_fail_one, &lost);
+  tls_stat.handshaker_deaths++;
+  server_log(LL_WARNING,
+             "TLS handshaker (generation %llu) %s: %s; %d in-flight "
+             "handshake(s) failed",
+             (unsigned long long)h->gen->id, what, status, lost.failed);
+  if (was == HS_STARTING || was == HS_READY) {
+    long long lived = pool_now_ms() - h->started_ms;
+    if (lived >= TLS_STABLE_LIFETIME_MS || pool.respawn_delay_ms == 0) {
+      pool.respawn_delay_ms = TLS_RESPAWN_MIN_MS;
+    } else {
+      pool.respawn_delay_ms *= 2;
+      if (pool.respawn_delay_ms > TLS_RESPAWN_MAX_MS) {
+        pool.respawn_delay_ms = TLS_RESPAWN_MAX_MS;
+      }
+    }
+    pool.next_respawn_ms = pool_now_ms() + pool.respawn_delay_ms;
+  }
+}
+
+static void pool_retire_if_idle(tls_handshaker *h) {
+  if (h->state == HS_RETIRING && h->assigned == 0) {
+    /* Closing the socket makes it exit; reaped from cron. */
+    pool_close_fd(h);
+    h->state = HS_EXITING;
+    h->state_ms = pool_now_ms();
+  }
+}
+
+static int pool_free_slot(void) {
+  for (int i = 0; i < TLS_POOL_MAX_HANDSHAKERS; i++) {
+    if (pool.all[i] == NULL) {
+      return i;
+    }
+  }
+  return -1;
+}
+
+/* pool_spawn starts one handshaker for |gen| and sends its configuration.
+ * Returns it, or NULL (logged). */
+static tls_handshaker *pool_spawn(tls_generation *gen) {
+  int sv[2] = {-1, -1};
+  int slot = pool_free_slot();
+  if (slot < 0) {
+    server_log(LL_WARNING, "TLS: too many handshaker processes");
+    return NULL;
+  }
+  if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) {
+    server_log(LL_WARNING, "TLS: socketpair failed: %s", strerror(errno));
+    return NULL;
+  }
+  int size = TLS_SOCKET_BUFFER;
+  setsockopt(sv[0], SOL_SOCKET, SO_SNDBUF, &size, sizeof(size));
+  setsockopt(sv[1], SOL_SOCKET, SO_SNDBUF, &size, sizeof(size));
+  /* dup2 onto the same number would not clear CLOEXEC. */
+  if (sv[1] == TLS_HANDSHAKER_FD) {
+    int moved = fcntl(sv[1], F_DUPFD_CLOEXEC, TLS_HANDSHAKER_FD + 1);
+    close(sv[1]);
+    sv[1] = moved;
+  }
+  posix_spawn_file_actions_t actions;
+  posix_spawnattr_t attr;
+  sigset_t none, all;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_adddup2(&actions, sv[1], TLS_HANDSHAKER_FD);
+  posix_spawn_file_actions_addclosefrom_np(&actions, TLS_HANDSHAKER_FD + 1);
+  posix_spawnattr_init(&attr);
+  sigemptyset(&none);
+  sigfillset(&all);
+  posix_spawnattr_setsigmask(&attr, &none);
+  posix_spawnattr_setsigdefault(&attr, &all);
+  posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK |
+                                      POSIX_SPAWN_SETSIGDEF);
+  char *argv[] = {server.executable ? server.executable : "redoubt-server",
+                  TLS_HANDSHAKER_ARG, "3", NULL};
+  pid_t pid = 0;
+  int rc = sv[1] < 0 ? EMFILE
+                     : posix_spawn(&pid, "/proc/self/exe", &actions, &attr,
+                                   argv, environ);
+  posix_spawn_file_actions_destroy(&actions);
+  posix_spawnattr_destroy(&attr);
+  if (sv[1] >= 0) {
+    close(sv[1]);
+  }
+  if (rc != 0) {
+    close(sv[0]);
+    server_log(LL_WARNING, "TLS: cannot start a handshaker: %s",
+               strerror(rc));
+    return NULL;
+  }
+  fcntl(sv[0], F_SETFL, fcntl(sv[0], F_GETFL) | O_NONBLOCK);
+  tls_handshaker *h = calloc(1, sizeof(*h));
+  if (h == NULL) {
+    kill(pid, SIGKILL);
+    waitpid(pid, NULL, 0);
+    close(sv[0]);
+    return NULL;
+  }
+  h->pid = pid;
+  h->fd = sv[0];
+  h->gen = gen;
+  gen->refs++;
+  h->state = HS_STARTING;
+  h->started_ms = h->state_ms = pool_now_ms();
+  pool.all[slot] = h;
+  if (ae_add_file_event(pool.loop, h->fd, AE_READABLE, pool_readable, h) !=
+      0) {
+    pool_kill(h, "could not be watched", 1);
+    return NULL;
+  }
+  ipc_config config;
+  tls_settings_to_ipc(&gen->settings, &config);
+  size_t n = ipc_build_config(pool.buf, sizeof(pool.buf), &config);
+  int sent = n > 0 && pool_send(h, pool.buf, n);
+  OPENSSL_cleanse(pool.buf, n); /* held the key passphrase */
+  if (!sent || !pool_send_ticket_keys(h)) {
+    pool_kill(h, n == 0 ? "configuration too large" : "could not be configured", 1);
+    return NULL;
+  }
+  server_log(LL_NOTICE, "TLS handshaker started, pid %d (generation %llu)",
+             (int)pid, (unsigned long long)gen->id);
+  return h;
+}
+
+/* ---- answers ---------------------------------------------------------- */
+
+static void pool_detach(tls_conn *conn) {
+  tls_handshaker *h = conn->hs;
+  if (h == NULL) {
+    return;
+  }
+  pool_hash_remove(conn);
+  conn->hs = NULL;
+  conn->awaiting = 0;
+  h->assigned--;
+  pool_retire_if_idle(h);
+}
+
+/* pool_dispatch handles one answer. Returns 0 after a protocol violation
+ * (|h| killed). */
+static int pool_dispatch(tls_handshaker *h, const ipc_message *msg) {
+  switch (msg->type) {
+    case IPC_ANS_READY:
+      if (h->state != HS_STARTING) {
+        pool_kill(h, "sent READY twice (protocol violation)", 1);
+        return 0;
+      }
+      h->state = HS_READY;
+      h->state_ms = pool_now_ms();
+      snprintf(h->gen->cert_subject, sizeof(h->gen->cert_subject), "%s",
+               msg->cert_subject);
+      snprintf(h->gen->cert_issuer, sizeof(h->gen->cert_issuer), "%s",
+               msg->cert_issuer);
+      h->gen->cert_not_after = msg->cert_not_after;
+      h->gen->have_cert_info = 1;
+      if (h->gen != pool.current && pool.current != NULL &&
+          !h->gen->active) {
+        return 1; /* a reload still waiting for its whole generation */
+      }
+      tls_conn_retry_waiting();
+      return 1;
+    case IPC_ANS_CONFIG_FAIL:
+      if (h->state != HS_STARTING) {
+        pool_kill(h, "sent CONFIG_FAIL after READY (protocol violation)", 1);
+        return 0;
+      }
+      snprintf(h->gen->config_fail, sizeof(h->gen->config_fail), "%s",
+               msg->reason);
+      {
+        char what[IPC_MAX_REASON + 64];
+        snprintf(what, sizeof(what), "refused its configuration (%s)",
+                 msg->reason);
+        pool_kill(h, what, 0);
+      }
+      return 0;
+    default:
+      break;
+  }
+  /* Per-connection answers. */
+  tls_conn *conn = pool_lookup(msg->conn_id);
+  if (conn == NULL) {
+    if (msg->conn_id != 0 && msg->conn_id < tls_next_conn_id_peek()) {
+      return 1; /* answer for a connection main already dropped */
+    }
+    pool_kill(h, "answered an unknown connection (protocol violation)", 1);
+    return 0;
+  }
+  if (conn->hs != h || !conn->awaiting || h->state == HS_STARTING) {
+    pool_kill(h, "answered out of turn (protocol violation)", 1);
+    return 0;
+  }
+  conn->awaiting = 0;
+  if (msg->type == IPC_ANS_DONE || msg->type == IPC_ANS_FAIL) {
+    /* The handshaker forgot it: no ABORT needed any more. */
+    pool_detach(conn);
+  }
+  tls_conn_on_answer(conn, msg);
+  return 1;
+}
+
+static void pool_readable(ae_loop *loop, int fd, void *data, int mask) {
+  (void)loop;
+  (void)mask;
+  tls_handshaker *h = data;
+  for (int i = 0; i < TLS_POOL_ANSWERS_PER_WAKEUP; i++) {
+    struct iovec iov = {.iov_base = pool.buf, .iov_len = sizeof(pool.buf)};
+    struct msghdr mh;
+    memset(&mh, 0, sizeof(mh));
+    mh.msg_iov = &iov;
+    mh.msg_iovlen = 1;
+    ssize_t n = recvmsg(fd, &mh, MSG_DONTWAIT);
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+      return;
+    }
+    if (n < 0 && (errno == EINTR || errno == ECONNRESET)) {
+      /* ECONNRESET: the handshaker exited with requests unread (e.g. the
+       * ticket keys after a CONFIG_FAIL). The error is reported once,
+       * before the datagrams it sent: keep reading them. */
+      continue;
+    }
+    if (n == 0 || n < 0) {
+      pool_kill(h, h->state == HS_STARTING ? "exited during start-up"
+                                           : "exited",
+                0);
+      return;
+    }
+    ipc_message msg;
+    if ((mh.msg_flags & MSG_TRUNC) || n > IPC_MAX_MESSAGE ||
+        !ipc_parse_answer(pool.buf, (size_t)n, &msg)) {
+      pool_kill(h, "sent a malformed message (protocol violation)", 1);
+      return;
+    }
+    int ok = pool_dispatch(h, &msg);
+    /* DONE carries traffic secrets. */
+    if (msg.type == IPC_ANS_DONE) {
+      OPENSSL_cleanse(pool.buf, (size_t)n);
+    }
+    ipc_message_cleanup(&msg);
+    if (!ok || h->fd < 0) {
+      return;
+    }
+  }
+}
+
+/* ---- public ----------------------------------------------------------- */
+
+void tls_pool_init(ae_loop *loop) {
+  pool.loop = loop;
+  pool.respawn_delay_ms = TLS_RESPAWN_MIN_MS;
+}
+
+static int pool_count(tls_generation *gen, int include_starting) {
+  int count = 0;
+  for (int i = 0; i < TLS_POOL_MAX_HANDSHAKERS; i++) {
+    tls_handshaker *h = pool.all[i];
+    if (h != NULL && h->gen == gen &&
+        (h->state == HS_READY ||
+         (include_starting && h->state == HS_STARTING))) {
+      count++;
+    }
+  }
+  return count;
+}
+
+int tls_pool_alive_count(void) {
+  int count = 0;
+  for (int i = 0; i < TLS_POOL_MAX_HANDSHAKERS; i++) {
+    if (pool.all[i] != NULL && pool.all[i]->state <= HS_RETIRING &&
+        pool.all[i]->state != HS_STARTING) {
+      count++;
+    }
+  }
+  return count;
+}
+
+int tls_pool_wanted_count(void) {
+  int n = server.tls_handshake_workers;
+  if (n < 1) {
+    n = 1;
+  }
+  if (n > TLS_POOL_MAX_HANDSHAKERS / 4) {
+    n = TLS_POOL_MAX_HANDSHAKERS / 4;
+  }
+  return n;
+}
+
+int tls_pool_start_generation(tls_generation *gen, int count,
+                              long long timeout_ms) {
+  for (int i = 0; i < count; i++) {
+    pool_spawn(gen);
+  }
+  long long deadline = pool_now_ms() + timeout_ms;
+  for (;;) {
+    struct pollfd fds[TLS_POOL_MAX_HANDSHAKERS];
+    tls_handshaker *who[TLS_POOL_MAX_HANDSHAKERS];
+    int nfds = 0;
+    for (int i = 0; i < TLS_POOL_MAX_HANDSHAKERS; i++) {
+      tls_handshaker *h = pool.all[i];
+      if (h != NULL && h->gen == gen && h->state == HS_STARTING &&
+          h->fd >= 0) {
+        fds[nfds].fd = h->fd;
+        fds[nfds].events = POLLIN;
+        fds[nfds].revents = 0;
+        who[nfds++] = h;
+      }
+    }
+    if (nfds == 0) {
+      break;
+    }
+    long long left = deadline - pool_now_ms();
+    if (left <= 0) {
+      for (int i = 0; i < nfds; i++) {
+        pool_kill(who[i], "did not become ready in time", 1);
+      }
+      break;
+    }
+    int r = poll(fds, (nfds_t)nfds, (int)left);
+    if (r < 0 && errno != EINTR) {
+      break;
+    }
+    for (int i = 0; i < nfds && r > 0; i++) {
+      if (fds[i].revents != 0) {
+        pool_readable(pool.loop, who[i]->fd, who[i], AE_READABLE);
+      }
+    }
+  }
+  return pool_count(gen, 0);
+}
+
+void tls_pool_activate(tls_generation *gen) {
+  tls_generation *old = pool.current;
+  gen->active = 1;
+  pool.current = gen;
+  gen->refs++;
+  if (old != NULL && old != gen) {
+    old->active = 0;
+    for (int i = 0; i < TLS_POOL_MAX_HANDSHAKERS; i++) {
+      tls_handshaker *h = pool.all[i];
+      if (h != NULL && h->gen == old && h->state <= HS_READY) {
+        h->state = HS_RETIRING;
+        h->state_ms = pool_now_ms();
+        pool_retire_if_idle(h);
+      }
+    }
+    tls_generation_release(old);
+  }
+  pool.respawn_delay_ms = TLS_RESPAWN_MIN_MS;
+  pool.next_respawn_ms = 0;
+  tls_conn_retry_waiting();
+}
+
+void tls_pool_discard_generation(tls_generation *gen) {
+  for (int i = 0; i < TLS_POOL_MAX_HANDSHAKERS; i++) {
+    tls_handshaker *h = pool.all[i];
+    if (h != NULL && h->gen == gen && h->state < HS_EXITING) {
+      pool_close_fd(h);
+      h->state = HS_EXITING;
+      h->state_ms = pool_now_ms();
+    }
+  }
+}
+
+/* pool_pick returns the least-loaded READY handshaker of the current
+ * generation. */
+static tls_handshaker *pool_pick(void) {
+  tls_handshaker *best = NULL;
+  for (int i = 0; i < TLS_POOL_MAX_HANDSHAKERS; i++) {
+    tls_handshaker *h = pool.all[i];
+    if (h != NULL && h->gen == pool.current && h->state == HS_READY &&
+        !h->broken && (best == NULL || h->assigned < best->assigned)) {
+      best = h;
+    }
+  }
+  return best;
+}
+
+int tls_pool_submit(tls_conn *conn) {
+  if (conn->hs == NULL) {
+    tls_handshaker *h = pool_pick();
+    if (h == NULL) {
+      return 2; /* wait for a handshaker to become ready */
+    }
+    conn->hs = h;
+    h->assigned++;
+    if (conn->gen == NULL) {
+      conn->gen = h->gen;
+      h->gen->refs++;
+    }
+    tls_conn **bucket = pool_bucket(conn->id);
+    conn->hash_next = *bucket;
+    *bucket = conn;
+  }
+  size_t n = ipc_build_record(pool.buf, sizeof(pool.buf), conn->id, conn->rec,
+                              conn->rec_got);
+  if (n == 0 || !pool_send(conn->hs, pool.buf, n)) {
+    return 0;
+  }
+  conn->awaiting = 1;
+  return 1;
+}
+
+void tls_pool_forget(tls_conn *conn) {
+  tls_handshaker *h = conn->hs;
+  if (h == NULL) {
+    return;
+  }
+  if (h->state <= HS_RETIRING) {
+    uint8_t msg[32];
+    size_t n = ipc_build_abort(msg, sizeof(msg), conn->id);
+    if (n > 0) {
+      pool_send(h, msg, n);
+    }
+  }
+  pool_detach(conn);
+}
+
+void tls_pool_cron(void) {
+  long long now = pool_now_ms();
+  for (int i = 0; i < TLS_POOL_MAX_HANDSHAKERS; i++) {
+    tls_handshaker *h = pool.all[i];
+    if (h == NULL) {
+      continue;
+    }
+    if (h->state == HS_STARTING && now - h->state_ms > TLS_START_TIMEOUT_MS) {
+      pool_kill(h, "did not become ready in time", 1);
+    } else if (h->broken && h->state <= HS_RETIRING) {
+      pool_kill(h, "stopped accepting requests", 1);
+    } else if (h->state == HS_EXITING && h->pid > 0) {
+      int status;
+      pid_t r = waitpid(h->pid, &status, WNOHANG);
+      if (r == h->pid || r < 0) {
+        h->pid = 0;
+        h->state = HS_DEAD;
+      } else if (now - h->state_ms > TLS_EXIT_GRACE_MS) {
+        kill(h->pid, SIGKILL);
+      }
+    } else if (h->state == HS_EXITING) {
+      h->state = HS_DEAD;
+    }
+    if (h->state == HS_DEAD && h->assigned == 0) {
+      tls_generation_release(h->gen);
+      free(h);
+      pool.all[i] = NULL;
+    }
+  }
+  /* Keep the current generation at strength. */
+  tls_generation *gen = pool.current;
+  if (gen != NULL && now >= pool.next_respawn_ms &&
+      pool_count(gen, 1) < tls_pool_wanted_count()) {
+    tls_stat.handshaker_restarts++;
+    if (pool_spawn(gen) == NULL) {
+      pool.respawn_delay_ms = pool.respawn_delay_ms * 2 > TLS_RESPAWN_MAX_MS
+                                  ? TLS_RESPAWN_MAX_MS
+                                  : pool.respawn_delay_ms * 2;
+    }
+    pool.next_respawn_ms = now + pool.respawn_delay_ms;
+  }
+}
+
+void tls_pool_shutdown(void) {
+  for (int i = 0; i < TLS_POOL_MAX_HANDSHAKERS; i++) {
+    tls_handshaker *h = pool.all[i];
+    if (h == NULL) {
+      continue;
+    }
+    pool_close_fd(h);
+    if (h->pid > 0) {
+      /* Nothing in a handshaker is worth a graceful exit, and a stopped
+       * one must not hang shutdown. */
+      kill(h->pid, SIGKILL);
+      waitpid(h->pid, NULL, 0);
+      h->pid = 0;
+    }
+    h->state = HS_DEAD;
+  }
+  tls_ticket_keys_wipe();
+}

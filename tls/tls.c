@@ -1,0 +1,538 @@
+/* tls.c: the TLS module's public entry points (tls.h): start-up, reload,
+ * cron, INFO, shutdown, validation and --check-config. */
+#include <errno.h>
+#include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/ssl.h>
+#include <openssl/x509.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "server/server.h"
+#include "tls/internal.h"
+#include "tls/tls.h"
+
+#define TLS_START_WAIT_MS 10000 /* boot / reload: handshakers to READY */
+#define TLS_ERR_LEN 512
+
+static struct {
+  int started;
+  long long next_rotation_ms;
+} tls_state;
+
+static long long tls_now_ms(void) {
+  return (long long)(ae_monotonic_us() / 1000);
+}
+
+static sds tls_error(const char *text) { return sds_new(text); }
+
+/* tls_check_readable checks a path main may look at without opening it
+ * (the key file is never opened by main). */
+static int tls_check_readable(const char *what, const char *path, int dir,
+                              char *err, size_t err_len) {
+  struct stat st;
+  if (path == NULL) {
+    return 1;
+  }
+  if (stat(path, &st) != 0) {
+    snprintf(err, err_len, "%s '%.200s': %s", what, path, strerror(errno));
+    return 0;
+  }
+  if (dir ? !S_ISDIR(st.st_mode) : !S_ISREG(st.st_mode)) {
+    snprintf(err, err_len, "%s '%.200s' is not a %s", what, path,
+             dir ? "directory" : "regular file");
+    return 0;
+  }
+  if (access(path, dir ? (R_OK | X_OK) : R_OK) != 0) {
+    snprintf(err, err_len, "%s '%.200s': %s", what, path, strerror(errno));
+    return 0;
+  }
+  return 1;
+}
+
+static int tls_validate_settings(const tls_settings *s, int need_cert,
+                                 char *err, size_t err_len) {
+  if (need_cert && (s->cert_file == NULL || s->key_file == NULL)) {
+    snprintf(err, err_len,
+             "tls-cert-file and tls-key-file must be set when tls-port is "
+             "enabled");
+    return 0;
+  }
+  if (!tls_check_readable("tls-cert-file", s->cert_file, 0, err, err_len) ||
+      !tls_check_readable("tls-key-file", s->key_file, 0, err, err_len) ||
+      !tls_check_readable("tls-ca-cert-file", s->ca_cert_file, 0, err,
+                          err_len) ||
+      !tls_check_readable("tls-ca-cert-dir", s->ca_cert_dir, 1, err,
+                          err_len) ||
+      !tls_check_readable("tls-dh-params-file", s->dh_params_file, 0, err,
+                          err_len)) {
+    return 0;
+  }
+  if (s->auth_clients != TLS_CLIENT_AUTH_NO && s->ca_cert_file == NULL &&
+      s->ca_cert_dir == NULL) {
+    snprintf(err, err_len,
+             "Either tls-ca-cert-file or tls-ca-cert-dir must be specified "
+             "when tls-auth-clients is yes or optional");
+    return 0;
+  }
+  SSL_CTX *ctx = SSL_CTX_new(TLS_method());
+  if (ctx == NULL) {
+    snprintf(err, err_len, "SSL_CTX_new failed");
+    return 0;
+  }
+  int ok = tls_apply_cipher_policy(ctx, s, NULL, 0, err, err_len);
+  SSL_CTX_free(ctx);
+  return ok;
+}
+
+int tls_validate_options(const struct tls_options *opts, sds *out_err) {
+  tls_settings s;
+  char err[TLS_ERR_LEN] = "";
+  tls_settings_from_options(&s, opts);
+  int ok = tls_validate_settings(&s, server.tls_port != 0, err, sizeof(err));
+  tls_settings_free(&s);
+  if (!ok && out_err) {
+    *out_err = tls_error(err);
+  }
+  return ok;
+}
+
+static long long tls_rotation_interval_ms(void) {
+  long long secs = server.tls.session_cache_timeout > 0
+                       ? server.tls.session_cache_timeout
+                       : 300;
+  if (secs < TLS_TICKET_ROTATION_MIN) {
+    secs = TLS_TICKET_ROTATION_MIN;
+  }
+  if (secs > TLS_TICKET_ROTATION_MAX) {
+    secs = TLS_TICKET_ROTATION_MAX;
+  }
+  return secs * 1000;
+}
+
+/* tls_bring_up builds a generation from the current settings and starts
+ * its handshakers. Returns it (READY, not yet active) or NULL with |err|. */
+static tls_generation *tls_bring_up(char *err, size_t err_len) {
+  tls_settings settings;
+  tls_settings_from_server(&settings);
+  if (!tls_validate_settings(&settings, 1, err, err_len)) {
+    tls_settings_free(&settings);
+    return NULL;
+  }
+  tls_generation *gen = tls_pool_create_generation(&settings, err, err_len);
+  if (gen == NULL) {
+    return NULL;
+  }
+  int ready = tls_pool_start_generation(gen, tls_pool_wanted_count(),
+                                        TLS_START_WAIT_MS);
+  if (gen->config_fail[0] != '\0' || ready == 0) {
+    snprintf(err, err_len, "%s",
+             gen->config_fail[0]
+                 ? gen->config_fail
+                 : "no TLS handshaker process could start (see the log)");
+    tls_pool_discard_generation(gen);
+    tls_generation_release(gen);
+    return NULL;
+  }
+  return gen;
+}
+
+static void tls_log_generation(const tls_generation *gen, const char *what) {
+  long long left = gen->cert_not_after - (long long)time(NULL);
+  server_log(LL_NOTICE,
+             "TLS %s: %d handshaker(s), certificate subject=\"%s\" "
+             "issuer=\"%s\" expires in %lld s, client auth %s",
+             what, tls_pool_wanted_count(), gen->cert_subject,
+             gen->cert_issuer, left,
+             gen->settings.auth_clients == TLS_CLIENT_AUTH_NO
+                 ? "off"
+                 : gen->settings.auth_clients == TLS_CLIENT_AUTH_OPTIONAL
+                       ? "optional"
+                       : "required");
+  if (left < 0) {
+    server_log(LL_WARNING, "TLS certificate has EXPIRED");
+  }
+}
+
+int tls_start(ae_loop *loop, sds *out_err) {
+  char err[TLS_ERR_LEN] = "";
+  if (tls_state.started) {
+    return 1;
+  }
+  tls_pool_init(loop);
+  tls_conn_init();
+  if (!tls_ticket_keys_rotate(1)) {
+    *out_err = tls_error("cannot generate session ticket keys (getrandom)");
+    return 0;
+  }
+  tls_state.next_rotation_ms = tls_now_ms() + tls_rotation_interval_ms();
+  tls_generation *gen = tls_bring_up(err, sizeof(err));
+  if (gen == NULL) {
+    *out_err = tls_error(err);
+    return 0;
+  }
+  {
+    char removed[1024];
+    char ignored[TLS_ERR_LEN];
+    SSL_CTX *probe = SSL_CTX_new(TLS_method());
+    if (probe && tls_apply_cipher_policy(probe, &gen->settings, removed,
+                                         sizeof(removed), ignored,
+                                         sizeof(ignored)) &&
+        removed[0] && gen->settings.ciphers) {
+      server_log(LL_WARNING,
+                 "tls-ciphers: RSA key exchange suites removed (no forward "
+                 "secrecy): %s",
+                 removed);
+    }
+    SSL_CTX_free(probe);
+  }
+  tls_pool_activate(gen);
+  tls_generation_release(gen);
+  tls_state.started = 1;
+  tls_log_generation(gen, "ready");
+  return 1;
+}
+
+int tls_reconfigure(sds *out_err) {
+  char err[TLS_ERR_LEN] = "";
+  if (!tls_state.started) {
+    if (server.tls_port == 0) {
+      return tls_validate_options(&server.tls, out_err);
+    }
+    return tls_start(server.el, out_err);
+  }
+  tls_generation *old = tls_pool_current_generation();
+  int auth_before = old ? old->settings.auth_clients : -1;
+  tls_generation *gen = tls_bring_up(err, sizeof(err));
+  if (gen == NULL) {
+    server_log(LL_WARNING, "TLS reload refused, old configuration kept: %s",
+               err);
+    if (out_err) {
+      *out_err = tls_error(err);
+    }
+    return 0;
+  }
+  tls_pool_activate(gen);
+  tls_generation_release(gen);
+  if (auth_before != gen->settings.auth_clients) {
+    /* Sessions from a laxer policy must not resume (the session ID context
+     * changed too; dropping the keys makes it certain). */
+    tls_ticket_keys_rotate(1);
+    tls_pool_broadcast_ticket_keys();
+  }
+  tls_state.next_rotation_ms = tls_now_ms() + tls_rotation_interval_ms();
+  tls_log_generation(gen, "reloaded");
+  return 1;
+}
+
+void tls_cron(void) {
+  if (!tls_state.started) {
+    return;
+  }
+  long long now = tls_now_ms();
+  tls_pool_cron();
+  tls_conn_check_timeouts(now);
+  if (now >= tls_state.next_rotation_ms) {
+    if (tls_ticket_keys_rotate(0)) {
+      tls_pool_broadcast_ticket_keys();
+    } else {
+      server_log(LL_WARNING, "TLS: session ticket key rotation failed");
+    }
+    tls_state.next_rotation_ms = now + tls_rotation_interval_ms();
+  }
+}
+
+static const char *tls_auth_name(int auth) {
+  return auth == TLS_CLIENT_AUTH_NO
+             ? "no"
+             : auth == TLS_CLIENT_AUTH_OPTIONAL ? "optional" : "yes";
+}
+
+sds tls_info_section(sds info) {
+  tls_generation *gen = tls_pool_current_generation();
+  info = sds_cat_printf(
+      info,
+      "tls_port:%d\r\n"
+      "tls_handshakers_alive:%d\r\n"
+      "tls_handshakers_configured:%d\r\n"
+      "tls_handshakes_completed:%lld\r\n"
+      "tls_handshakes_failed:%lld\r\n"
+      "tls_handshakes_resumed:%lld\r\n"
+      "tls_handshakes_in_flight:%d\r\n"
+      "tls_handshakes_timed_out:%lld\r\n"
+      "tls_handshakes_refused_busy:%lld\r\n"
+      "tls_handshaker_restarts:%lld\r\n"
+      "tls_handshaker_deaths:%lld\r\n",
+      server.tls_port, tls_pool_alive_count(), tls_pool_wanted_count(),
+      tls_stat.handshakes_completed, tls_stat.handshakes_failed,
+      tls_stat.handshakes_resumed, tls_conn_handshakes_in_flight(),
+      tls_stat.handshakes_timed_out, tls_stat.handshakes_refused_busy,
+      tls_stat.handshaker_restarts, tls_stat.handshaker_deaths);
+  if (gen != NULL) {
+    info = sds_cat_printf(
+        info,
+        "tls_auth_clients:%s\r\n"
+        "tls_session_caching:%s\r\n"
+        "tls_cert_subject:%s\r\n"
+        "tls_cert_issuer:%s\r\n"
+        "tls_cert_expires_in_seconds:%lld\r\n",
+        tls_auth_name(gen->settings.auth_clients),
+        gen->settings.session_caching ? "yes" : "no", gen->cert_subject,
+        gen->cert_issuer,
+        (long long)(gen->cert_not_after - (int64_t)time(NULL)));
+  }
+  return info;
+}
+
+void tls_shutdown(void) {
+  if (!tls_state.started) {
+    return;
+  }
+  tls_pool_shutdown();
+  tls_state.started = 0;
+}
+
+/* ---- --check-config ---------------------------------------------------- */
+
+static void tls_json_string(FILE *out, const char *s) {
+  fputc('"', out);
+  for (; s != NULL && *s; s++) {
+    unsigned char ch = (unsigned char)*s;
+    if (ch == '"' || ch == '\\') {
+      fprintf(out, "\\%c", ch);
+    } else if (ch < 0x20) {
+      fprintf(out, "\\u%04x", ch);
+    } else {
+      fputc(ch, out);
+    }
+  }
+  fputc('"', out);
+}
+
+static void tls_name_line(const X509_NAME *name, char *out, size_t len) {
+  out[0] = '\0';
+  BIO *bio = BIO_new(BIO_s_mem());
+  if (bio == NULL) {
+    return;
+  }
+  if (X509_NAME_print_ex(bio, name, 0, XN_FLAG_RFC2253) >= 0) {
+    const uint8_t *data;
+    size_t data_len;
+    if (BIO_mem_contents(bio, &data, &data_len)) {
+      if (data_len >= len) {
+        data_len = len - 1;
+      }
+      memcpy(out, data, data_len);
+      out[data_len] = '\0';
+    }
+  }
+  BIO_free(bio);
+}
+
+#define TLS_CHECK_MAX_CHAIN 10
+
+typedef struct tls_check_report {
+  char chain[TLS_CHECK_MAX_CHAIN][3][IPC_MAX_REASON]; /* subject, issuer,
+                                                          key */
+  long long expires_in[TLS_CHECK_MAX_CHAIN];
+  int chain_len;
+  char ciphers[2048];
+  char removed[1024];
+  char error[TLS_ERR_LEN];
+  char key_status[TLS_ERR_LEN];
+  int ok;
+} tls_check_report;
+
+static void tls_check_chain(const char *path, tls_check_report *r) {
+  BIO *bio = path ? BIO_new_file(path, "r") : NULL;
+  if (bio == NULL) {
+    ERR_clear_error();
+    return;
+  }
+  X509 *x;
+  while (r->chain_len < TLS_CHECK_MAX_CHAIN &&
+         (x = PEM_read_bio_X509(bio, NULL, NULL, NULL)) != NULL) {
+    int i = r->chain_len++;
+    int days = 0, secs = 0;
+    tls_name_line(X509_get_subject_name(x), r->chain[i][0], IPC_MAX_REASON);
+    tls_name_line(X509_get_issuer_name(x), r->chain[i][1], IPC_MAX_REASON);
+    EVP_PKEY *pub = X509_get_pubkey(x);
+    if (pub != NULL) {
+      int type = EVP_PKEY_id(pub);
+      snprintf(r->chain[i][2], IPC_MAX_REASON, "%s-%d",
+               type == EVP_PKEY_RSA  ? "RSA"
+               : type == EVP_PKEY_EC ? "EC"
+               : type == EVP_PKEY_ED25519 ? "Ed25519"
+                                          : "other",
+               EVP_PKEY_bits(pub));
+      EVP_PKEY_free(pub);
+    }
+    if (ASN1_TIME_diff(&days, &secs, NULL, X509_get0_notAfter(x))) {
+      r->expires_in[i] = (long long)days * 86400 + secs;
+    }
+    X509_free(x);
+  }
+  ERR_clear_error();
+  BIO_free(bio);
+}
+
+int tls_check_config(int json) {
+  tls_check_report *r = calloc(1, sizeof(*r));
+  tls_settings s;
+  if (r == NULL) {
+    return 1;
+  }
+  tls_settings_from_server(&s);
+  r->ok = tls_validate_settings(&s, server.tls_port != 0, r->error,
+                                sizeof(r->error));
+  if (r->ok) {
+    SSL_CTX *ctx = SSL_CTX_new(TLS_method());
+    if (ctx && tls_apply_cipher_policy(ctx, &s, r->removed,
+                                       sizeof(r->removed), r->error,
+                                       sizeof(r->error))) {
+      STACK_OF(SSL_CIPHER) *list = SSL_CTX_get_ciphers(ctx);
+      size_t used = 0;
+      for (size_t i = 0; i < sk_SSL_CIPHER_num(list) &&
+                         used < sizeof(r->ciphers);
+           i++) {
+        int n = snprintf(r->ciphers + used, sizeof(r->ciphers) - used,
+                         "%s%s", used ? ":" : "",
+                         SSL_CIPHER_get_name(sk_SSL_CIPHER_value(list, i)));
+        if (n > 0) {
+          used += (size_t)n;
+        }
+      }
+    } else {
+      r->ok = 0;
+    }
+    SSL_CTX_free(ctx);
+  }
+  tls_check_chain(s.cert_file, r);
+  /* The key is only ever loaded by a handshaker: start one, as the server
+   * would, and report what it says. */
+  if (r->ok && server.tls_port != 0) {
+    ae_loop *loop = ae_create(256);
+    if (loop != NULL) {
+      char err[TLS_ERR_LEN] = "";
+      tls_settings copy;
+      tls_settings_from_server(&copy);
+      tls_pool_init(loop);
+      tls_generation *gen = tls_pool_create_generation(&copy, err, sizeof(err));
+      if (gen != NULL) {
+        int ready = tls_pool_start_generation(gen, 1, TLS_START_WAIT_MS);
+        if (ready > 0) {
+          snprintf(r->key_status, sizeof(r->key_status),
+                   "loaded by a sandboxed handshaker (seccomp %s)",
+                   s.seccomp ? "on" : "off");
+        } else {
+          snprintf(r->key_status, sizeof(r->key_status), "FAILED: %s",
+                   gen->config_fail[0] ? gen->config_fail
+                                       : "handshaker did not start");
+          r->ok = 0;
+        }
+        tls_pool_discard_generation(gen);
+        tls_generation_release(gen);
+        tls_pool_shutdown();
+      } else {
+        tls_format(r->key_status, sizeof(r->key_status), "FAILED: %s", err);
+        r->ok = 0;
+      }
+      ae_free(loop);
+    }
+  }
+  uint16_t min_v = 0, max_v = 0;
+  char perr[TLS_ERR_LEN];
+  int proto_ok = tls_parse_protocols(s.protocols, &min_v, &max_v, perr,
+                                     sizeof(perr));
+  const char *protocols =
+      !proto_ok ? "invalid"
+      : min_v == max_v ? (min_v == TLS1_3_VERSION ? "TLSv1.3" : "TLSv1.2")
+                       : "TLSv1.2 TLSv1.3";
+  if (json) {
+    FILE *o = stdout;
+    fprintf(o, "{\"ok\":%s,\"error\":", r->ok ? "true" : "false");
+    tls_json_string(o, r->error);
+    fprintf(o, ",\"tls_port\":%d,\"protocols\":", server.tls_port);
+    tls_json_string(o, protocols);
+    fprintf(o, ",\"tls12_ciphers\":");
+    tls_json_string(o, r->ciphers);
+    fprintf(o, ",\"tls12_ciphers_removed_rsa_kx\":");
+    tls_json_string(o, r->removed);
+    fprintf(o, ",\"tls13_ciphersuites\":");
+    tls_json_string(o, TLS_BORINGSSL_CIPHERSUITES);
+    fprintf(o, ",\"prefer_server_ciphers\":%s,\"client_auth\":",
+            s.prefer_server_ciphers ? "true" : "false");
+    tls_json_string(o, tls_auth_name(s.auth_clients));
+    fprintf(o, ",\"ca_cert_file\":");
+    tls_json_string(o, s.ca_cert_file);
+    fprintf(o, ",\"ca_cert_dir\":");
+    tls_json_string(o, s.ca_cert_dir);
+    fprintf(o, ",\"session_tickets\":%s,\"session_timeout\":%d,"
+               "\"ticket_key_rotation_seconds\":%lld",
+            s.session_caching ? "true" : "false", s.session_cache_timeout,
+            tls_rotation_interval_ms() / 1000);
+    fprintf(o, ",\"handshake_workers\":%d,\"handshake_timeout_ms\":%d,"
+               "\"max_handshakes_in_flight\":%d,\"seccomp\":%s,"
+               "\"sandbox_user\":",
+            tls_pool_wanted_count(), server.tls_handshake_timeout,
+            server.tls_max_handshakes_in_flight,
+            s.seccomp ? "true" : "false");
+    tls_json_string(o, s.sandbox_user);
+    fprintf(o, ",\"private_key\":");
+    tls_json_string(o, r->key_status);
+    fprintf(o, ",\"certificate_chain\":[");
+    for (int i = 0; i < r->chain_len; i++) {
+      fprintf(o, "%s{\"subject\":", i ? "," : "");
+      tls_json_string(o, r->chain[i][0]);
+      fprintf(o, ",\"issuer\":");
+      tls_json_string(o, r->chain[i][1]);
+      fprintf(o, ",\"key\":");
+      tls_json_string(o, r->chain[i][2]);
+      fprintf(o, ",\"expires_in_seconds\":%lld}", r->expires_in[i]);
+    }
+    fprintf(o, "]}\n");
+  } else {
+    printf("TLS policy (%s)\n", r->ok ? "OK" : "INVALID");
+    if (r->error[0]) {
+      printf("  error: %s\n", r->error);
+    }
+    printf("  tls-port: %d\n", server.tls_port);
+    printf("  protocols: %s\n", protocols);
+    printf("  TLS 1.2 ciphers: %s\n", r->ciphers[0] ? r->ciphers : "-");
+    if (r->removed[0]) {
+      printf("  removed (RSA key exchange): %s\n", r->removed);
+    }
+    printf("  TLS 1.3 suites (fixed by BoringSSL): %s\n",
+           TLS_BORINGSSL_CIPHERSUITES);
+    printf("  prefer server ciphers: %s\n",
+           s.prefer_server_ciphers ? "yes" : "no");
+    printf("  client authentication (mTLS): %s\n",
+           tls_auth_name(s.auth_clients));
+    printf("  CA file: %s, CA dir: %s\n", s.ca_cert_file ? s.ca_cert_file : "-",
+           s.ca_cert_dir ? s.ca_cert_dir : "-");
+    printf("  resumption: %s (timeout %d s, ticket keys rotated every %lld s, "
+           "shared by main and handshakers)\n",
+           s.session_caching ? "session tickets" : "off",
+           s.session_cache_timeout, tls_rotation_interval_ms() / 1000);
+    printf("  handshakers: %d (timeout %d ms, max in flight %d), seccomp %s, "
+           "user %s\n",
+           tls_pool_wanted_count(), server.tls_handshake_timeout,
+           server.tls_max_handshakes_in_flight, s.seccomp ? "on" : "off",
+           s.sandbox_user ? s.sandbox_user : "-");
+    printf("  private key: %s\n", r->key_status[0] ? r->key_status : "-");
+    for (int i = 0; i < r->chain_len; i++) {
+      printf("  chain[%d]: subject=%s issuer=%s key=%s expires_in=%lld s\n",
+             i, r->chain[i][0], r->chain[i][1], r->chain[i][2],
+             r->expires_in[i]);
+    }
+  }
+  int rc = r->ok ? 0 : 1;
+  tls_settings_free(&s);
+  free(r);
+  return rc;
+}

@@ -1,0 +1,152 @@
+#!/usr/bin/env bash
+# gen-test-certs.sh: certificates and keys for Redoubt's tests and ./run.
+#
+# Usage: utils/gen-test-certs.sh [output-dir]      (default: tests/tls/)
+#
+# Regenerates everything on every run (keys are never committed: see the
+# .gitignore it writes). Files, all signed by ca.crt unless noted:
+#   ca.crt ca.key                 RSA-2048 root CA "Redoubt Test CA"
+#   server.crt server.key         RSA-2048, CN=localhost, SAN DNS:localhost
+#                                 IP:127.0.0.1 IP:::1, EKU serverAuth
+#   server-ec.crt server-ec.key   ECDSA P-256, same names
+#   server-enc.key                server.key encrypted with the passphrase
+#                                 "redoubt-test-pass" (tls-key-file-pass tests)
+#   client.crt client.key         RSA-2048, CN=client1 O=RedoubtClients, clientAuth
+#   client-ec.crt client-ec.key   ECDSA P-256, CN=client-ec O=RedoubtClients
+#   expired-client.crt/.key       clientAuth, valid 2020-01-01 .. 2020-12-31
+#   other-ca.crt other-ca.key     an unrelated root CA
+#   other-client.crt/.key         client cert signed by other-ca (must be refused)
+#   selfsigned.crt selfsigned.key self-signed client cert (must be refused)
+# Private keys are mode 600.
+set -euo pipefail
+
+readonly PASSPHRASE="redoubt-test-pass"
+readonly DAYS=3650
+
+script_dir="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+out="${1:-${script_dir}/../tests/tls}"
+mkdir -p "$out"
+cd "$out"
+umask 077
+
+work="$(mktemp -d)"
+trap 'rm -rf "$work"' EXIT
+
+cat >"$work/server.ext" <<'EXT'
+basicConstraints=critical,CA:FALSE
+keyUsage=critical,digitalSignature,keyEncipherment
+extendedKeyUsage=serverAuth
+subjectAltName=DNS:localhost,IP:127.0.0.1,IP:::1
+EXT
+cat >"$work/client.ext" <<'EXT'
+basicConstraints=critical,CA:FALSE
+keyUsage=critical,digitalSignature,keyEncipherment
+extendedKeyUsage=clientAuth
+EXT
+
+# gen_ca NAME CN: a self-signed RSA-2048 root.
+gen_ca() {
+  openssl req -x509 -new -newkey rsa:2048 -nodes -sha256 -days "$DAYS" \
+    -keyout "$1.key" -out "$1.crt" -subj "/O=Redoubt Test/CN=$2" \
+    -addext "basicConstraints=critical,CA:TRUE" \
+    -addext "keyUsage=critical,keyCertSign,cRLSign" 2>/dev/null
+}
+
+# gen_key NAME rsa|ec
+gen_key() {
+  if [[ "$2" == ec ]]; then
+    openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 \
+      -out "$1.key" 2>/dev/null
+  else
+    openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 \
+      -out "$1.key" 2>/dev/null
+  fi
+}
+
+# gen_leaf NAME rsa|ec SUBJECT EXTFILE CA
+gen_leaf() {
+  gen_key "$1" "$2"
+  openssl req -new -key "$1.key" -subj "$3" -out "$work/$1.csr"
+  openssl x509 -req -sha256 -days "$DAYS" -in "$work/$1.csr" \
+    -CA "$5.crt" -CAkey "$5.key" -set_serial "0x$(openssl rand -hex 8)" \
+    -extfile "$4" -out "$1.crt" 2>/dev/null
+}
+
+gen_ca ca "Redoubt Test CA"
+gen_leaf server rsa "/O=Redoubt/CN=localhost" "$work/server.ext" ca
+gen_leaf server-ec ec "/O=Redoubt/CN=localhost" "$work/server.ext" ca
+gen_leaf client rsa "/O=RedoubtClients/CN=client1" "$work/client.ext" ca
+gen_leaf client-ec ec "/O=RedoubtClients/CN=client-ec" "$work/client.ext" ca
+
+# Traditional PEM encryption (DEK-Info, AES-256-CBC): what Redis users have
+# and what both OpenSSL and BoringSSL decrypt with a passphrase callback.
+openssl rsa -in server.key -aes256 -traditional -passout "pass:$PASSPHRASE" \
+  -out server-enc.key 2>/dev/null
+
+# Expired client: `openssl x509 -req` in 3.0 cannot set notBefore, so sign it
+# with `openssl ca`, which takes explicit start and end dates.
+gen_key expired-client rsa
+openssl req -new -key expired-client.key \
+  -subj "/O=RedoubtClients/CN=expired-client" -out "$work/expired.csr"
+mkdir -p "$work/ca-db"
+: >"$work/ca-db/index.txt"
+cat >"$work/ca.cnf" <<CNF
+[ca]
+default_ca = test_ca
+[test_ca]
+database = $work/ca-db/index.txt
+new_certs_dir = $work/ca-db
+serial = $work/ca-db/serial
+default_md = sha256
+policy = any
+copy_extensions = none
+unique_subject = no
+[any]
+organizationName = optional
+commonName = supplied
+CNF
+openssl rand -hex 8 >"$work/ca-db/serial"
+openssl ca -batch -config "$work/ca.cnf" -cert ca.crt -keyfile ca.key \
+  -startdate 20200101000000Z -enddate 20201231000000Z \
+  -extfile "$work/client.ext" -notext \
+  -in "$work/expired.csr" -out expired-client.crt 2>/dev/null
+
+# An unrelated CA and a client it signed: valid, but not ours.
+gen_ca other-ca "Redoubt Other CA"
+gen_leaf other-client rsa "/O=RedoubtClients/CN=client1" "$work/client.ext" \
+  other-ca
+
+# A self-signed client certificate with a plausible name.
+openssl req -x509 -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
+  -sha256 -days "$DAYS" -keyout selfsigned.key -out selfsigned.crt \
+  -subj "/O=RedoubtClients/CN=client1" \
+  -addext "basicConstraints=critical,CA:FALSE" \
+  -addext "extendedKeyUsage=clientAuth" 2>/dev/null
+
+chmod 600 ./*.key
+chmod 644 ./*.crt
+
+# Keys and certificates are generated at run/test time; never commit them.
+cat >.gitignore <<'IGN'
+# Generated by utils/gen-test-certs.sh
+*.key
+*.crt
+*.csr
+*.srl
+*.pem
+*.dh
+IGN
+chmod 644 .gitignore
+
+# Sanity: the chains verify as intended.
+openssl verify -CAfile ca.crt server.crt server-ec.crt client.crt \
+  client-ec.crt >/dev/null
+if openssl verify -CAfile ca.crt other-client.crt >/dev/null 2>&1; then
+  echo "gen-test-certs: other-client.crt unexpectedly verifies" >&2
+  exit 1
+fi
+if openssl verify -CAfile ca.crt expired-client.crt >/dev/null 2>&1; then
+  echo "gen-test-certs: expired-client.crt unexpectedly verifies" >&2
+  exit 1
+fi
+echo "gen-test-certs: wrote $(pwd)"
