@@ -2,25 +2,21 @@
  *
  * Wire format, all integers big-endian:
  *   u8 type, u64 conn_id, then per type:
- *   CONFIG       (conn 0)   10 x string, u8 auth_clients, u8 prefer_server_ciphers,
- *                           u8 session_caching, u8 seccomp,
- *                           u32 session_cache_size, u32 session_cache_timeout
- *   TICKET_KEYS  (conn 0)   u8 count (0..IPC_MAX_TICKET_KEYS),
- *                           count x IPC_TICKET_KEY_LEN raw bytes
- *   RECORD       (conn !0)  bytes record (IPC_MIN_RECORD..IPC_MAX_RECORD)
- *   ABORT        (conn !0)  nothing
- *   TEST_SYSCALL (conn 0)   string name (1..IPC_MAX_REASON)
- *   READY        (conn 0)   string subject, string issuer (each <= IPC_MAX_REASON),
- *                           u64 not_after (two's complement int64)
- *   CONFIG_FAIL  (conn 0)   string reason (<= IPC_MAX_REASON)
- *   NEED_INPUT   (conn !0)  bytes out (<= IPC_MAX_OUT)
- *   DONE         (conn !0)  bytes out (<= IPC_MAX_OUT),
- *                           bytes handback (1..IPC_MAX_HANDBACK), u8 resumed (0|1)
- *   FAIL         (conn !0)  string reason (<= IPC_MAX_REASON), bytes out (<= IPC_MAX_OUT)
- * where "bytes" and "string" are u32 length + that many bytes. Strings never
- * contain NUL bytes (so the C string the receiver sees is exactly what was
- * sent). A CONFIG string of length 0 means "not set": it is built from NULL
- * or "" and parsed to NULL.
+ *   CONFIG       (conn 0)   10 x string, u8 auth_clients, u8
+ * prefer_server_ciphers, u8 session_caching, u8 seccomp, u32
+ * session_cache_size, u32 session_cache_timeout TICKET_KEYS  (conn 0)   u8
+ * count (0..IPC_MAX_TICKET_KEYS), count x IPC_TICKET_KEY_LEN raw bytes RECORD
+ * (conn !0)  bytes record (IPC_MIN_RECORD..IPC_MAX_RECORD) ABORT        (conn
+ * !0)  nothing TEST_SYSCALL (conn 0)   string name (1..IPC_MAX_REASON) READY
+ * (conn 0)   string subject, string issuer (each <= IPC_MAX_REASON), u64
+ * not_after (two's complement int64) CONFIG_FAIL  (conn 0)   string reason (<=
+ * IPC_MAX_REASON) NEED_INPUT   (conn !0)  bytes out (<= IPC_MAX_OUT) DONE (conn
+ * !0)  bytes out (<= IPC_MAX_OUT), bytes handback (1..IPC_MAX_HANDBACK), u8
+ * resumed (0|1) FAIL         (conn !0)  string reason (<= IPC_MAX_REASON),
+ * bytes out (<= IPC_MAX_OUT) where "bytes" and "string" are u32 length + that
+ * many bytes. Strings never contain NUL bytes (so the C string the receiver
+ * sees is exactly what was sent). A CONFIG string of length 0 means "not set":
+ * it is built from NULL or "" and parsed to NULL.
  *
  * The reader and writer below are small bounds-checked cursors in the shape
  * of BoringSSL's CBS/CBB: every getter can fail, nothing is read or written
@@ -522,8 +518,7 @@ int ipc_parse_answer(const uint8_t *buf, size_t len, ipc_message *out) {
       break;
     case IPC_ANS_NEED_INPUT:
       ok = ipc_conn_id_ok(out, 1) &&
-           ipc_reader_get_bytes(&r, 0, IPC_MAX_OUT, &out->data,
-                                &out->data_len);
+           ipc_reader_get_bytes(&r, 0, IPC_MAX_OUT, &out->data, &out->data_len);
       break;
     case IPC_ANS_DONE:
       ok = ipc_conn_id_ok(out, 1) &&
@@ -536,8 +531,7 @@ int ipc_parse_answer(const uint8_t *buf, size_t len, ipc_message *out) {
     case IPC_ANS_FAIL:
       ok = ipc_conn_id_ok(out, 1) &&
            ipc_reader_get_fixed_string(&r, 0, IPC_MAX_REASON, out->reason) &&
-           ipc_reader_get_bytes(&r, 0, IPC_MAX_OUT, &out->data,
-                                &out->data_len);
+           ipc_reader_get_bytes(&r, 0, IPC_MAX_OUT, &out->data, &out->data_len);
       break;
     default:
       ok = 0; /* unknown, or a request type */

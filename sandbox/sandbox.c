@@ -138,7 +138,8 @@ static int sandbox_close_fds(int keep_fd) {
   return rc == 0 ? 0 : -1;
 }
 
-/* ---- chroot and privilege drop -------------------------------------------- */
+/* ---- chroot and privilege drop --------------------------------------------
+ */
 
 /* sandbox_chroot_empty chroots into an empty, already unlinked directory
  * (see the file comment). */
@@ -243,7 +244,8 @@ static int sandbox_set_limits(char *err, size_t err_len) {
   return 1;
 }
 
-/* ---- entry point ------------------------------------------------------------- */
+/* ---- entry point
+ * ------------------------------------------------------------- */
 
 int sandbox_enter(int keep_fd, const char *user, int seccomp, char *err,
                   size_t err_len) {
@@ -268,8 +270,8 @@ int sandbox_enter(int keep_fd, const char *user, int seccomp, char *err,
   uid_t uid = 0;
   gid_t gid = 0;
   if (is_root) {
-    const char *name = (user != NULL && user[0] != '\0') ? user
-                                                          : SANDBOX_DEFAULT_USER;
+    const char *name =
+        (user != NULL && user[0] != '\0') ? user : SANDBOX_DEFAULT_USER;
     errno = 0;
     struct passwd *pw = getpwnam(name);
     if (pw == NULL) {
@@ -304,9 +306,9 @@ int sandbox_enter(int keep_fd, const char *user, int seccomp, char *err,
                        "uid 0 (%s)\n",
                        err != NULL ? err : "");
       if (n > 0) {
-        ssize_t ignored = write(STDERR_FILENO, line,
-                                (size_t)n < sizeof(line) ? (size_t)n
-                                                         : sizeof(line) - 1);
+        ssize_t ignored =
+            write(STDERR_FILENO, line,
+                  (size_t)n < sizeof(line) ? (size_t)n : sizeof(line) - 1);
         (void)ignored;
       }
       if (err != NULL && err_len > 0) {

@@ -24,9 +24,9 @@
 #include "sandbox/sandbox.h"
 
 typedef enum {
-  RULE_ALLOW,          /* any arguments */
-  RULE_ALLOW_STDERR,   /* only when argument 0 (the fd) is 2 */
-  RULE_ALLOW_NO_EXEC,  /* only when argument 2 (prot) lacks PROT_EXEC */
+  RULE_ALLOW,         /* any arguments */
+  RULE_ALLOW_STDERR,  /* only when argument 0 (the fd) is 2 */
+  RULE_ALLOW_NO_EXEC, /* only when argument 2 (prot) lacks PROT_EXEC */
 } sandbox_rule_kind;
 
 typedef struct sandbox_rule {
@@ -71,7 +71,8 @@ static const sandbox_rule sandbox_rules[] = {
  * calls the handshaker never does (stack bookkeeping, error reports). Never
  * compiled into a release binary; the release policy is the table above. */
 #if defined(__has_feature)
-#if __has_feature(address_sanitizer) || __has_feature(undefined_behavior_sanitizer)
+#if __has_feature(address_sanitizer) || \
+    __has_feature(undefined_behavior_sanitizer)
 #define SANDBOX_SANITIZER_BUILD 1
 #endif
 #endif
@@ -110,8 +111,7 @@ size_t sandbox_policy_describe(char *buf, size_t len) {
   for (size_t i = 0; i < SANDBOX_RULE_COUNT; i++) {
     const sandbox_rule *r = &sandbox_rules[i];
     n = snprintf(used < len ? buf + used : NULL, used < len ? len - used : 0,
-                 "%s%s: %s\n", r->name, sandbox_rule_limit(r->kind),
-                 r->reason);
+                 "%s%s: %s\n", r->name, sandbox_rule_limit(r->kind), r->reason);
     if (n < 0) {
       return 0;
     }

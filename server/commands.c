@@ -1096,3 +1096,38 @@ static redis_command command_commands[] = {
      .acl_categories = ACL_CATEGORY_CONNECTION,
      .subcommands = command_subcommands},
     {0}};
+
+/* ------------------------------------------------------------------ */
+/* Stats and flag names shared with CONFIG RESETSTAT and the log         */
+/* ------------------------------------------------------------------ */
+static void reset_command_stats(redis_command *cmd) {
+  cmd->microseconds = 0;
+  cmd->calls = 0;
+  cmd->rejected_calls = 0;
+  cmd->failed_calls = 0;
+  if (cmd->subcommands_dict) {
+    reset_command_table_stats(cmd->subcommands_dict);
+  }
+}
+
+void reset_command_table_stats(dict *commands) {
+  dict_iterator *di = dict_get_safe_iterator(commands);
+  dict_entry *de;
+  while ((de = dict_next(di)) != NULL) {
+    reset_command_stats(dict_get_val(de));
+  }
+  dict_release_iterator(di);
+}
+
+sds cat_command_flags(sds s, uint64_t flags) {
+  int first = 1;
+  for (size_t j = 0; j < sizeof(command_flag_names) / sizeof(name_flag);
+       j++) {
+    if (flags & command_flag_names[j].flag) {
+      s = sds_cat_printf(s, "%s%s", first ? "" : " ",
+                         command_flag_names[j].name);
+      first = 0;
+    }
+  }
+  return s;
+}

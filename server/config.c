@@ -27,10 +27,11 @@
 #define CONFIG_MAX_PERCENTILES 64
 #define CONFIG_OOM_COUNT 3
 
-const client_buffer_limit client_buffer_limits_defaults[CLIENT_TYPE_OBUF_COUNT] = {
-    {0, 0, 0},                                 /* normal */
-    {1024 * 1024 * 256, 1024 * 1024 * 64, 60}, /* slave */
-    {1024 * 1024 * 32, 1024 * 1024 * 8, 60},   /* pubsub */
+const client_buffer_limit
+    client_buffer_limits_defaults[CLIENT_TYPE_OBUF_COUNT] = {
+        {0, 0, 0},                                 /* normal */
+        {1024 * 1024 * 256, 1024 * 1024 * 64, 60}, /* slave */
+        {1024 * 1024 * 32, 1024 * 1024 * 8, 60},   /* pubsub */
 };
 
 typedef struct save_param {
@@ -68,8 +69,10 @@ static struct {
 /* Enums                                                                */
 /* ------------------------------------------------------------------ */
 static const config_enum_item yes_no_local_enum[] = {
-    {"no", CONFIG_PROTECTED_NO}, {"yes", CONFIG_PROTECTED_YES},
-    {"local", CONFIG_PROTECTED_LOCAL}, {NULL, 0}};
+    {"no", CONFIG_PROTECTED_NO},
+    {"yes", CONFIG_PROTECTED_YES},
+    {"local", CONFIG_PROTECTED_LOCAL},
+    {NULL, 0}};
 static const config_enum_item maxmemory_policy_enum[] = {
     {"volatile-lru", MAXMEMORY_VOLATILE_LRU},
     {"volatile-lfu", MAXMEMORY_VOLATILE_LFU},
@@ -81,10 +84,11 @@ static const config_enum_item maxmemory_policy_enum[] = {
     {"noeviction", MAXMEMORY_NO_EVICTION},
     {NULL, 0}};
 static const config_enum_item syslog_facility_enum[] = {
-    {"user", LOG_USER},     {"local0", LOG_LOCAL0}, {"local1", LOG_LOCAL1},
-    {"local2", LOG_LOCAL2}, {"local3", LOG_LOCAL3}, {"local4", LOG_LOCAL4},
-    {"local5", LOG_LOCAL5}, {"local6", LOG_LOCAL6}, {"local7", LOG_LOCAL7},
-    {NULL, 0}};
+    {"user", LOG_USER},     {"local0", LOG_LOCAL0},
+    {"local1", LOG_LOCAL1}, {"local2", LOG_LOCAL2},
+    {"local3", LOG_LOCAL3}, {"local4", LOG_LOCAL4},
+    {"local5", LOG_LOCAL5}, {"local6", LOG_LOCAL6},
+    {"local7", LOG_LOCAL7}, {NULL, 0}};
 static const config_enum_item loglevel_enum[] = {{"debug", LL_DEBUG},
                                                  {"verbose", LL_VERBOSE},
                                                  {"notice", LL_NOTICE},
@@ -147,8 +151,8 @@ static int reload_tls(const char **err) {
   tls_apply_error = NULL;
   if (!tls_reconfigure(&tls_apply_error)) {
     if (tls_apply_error == NULL) {
-      tls_apply_error = sds_new(
-          "Unable to update TLS configuration. Check server logs.");
+      tls_apply_error =
+          sds_new("Unable to update TLS configuration. Check server logs.");
     }
     *err = tls_apply_error;
     return 0;
@@ -451,8 +455,9 @@ static int set_client_output_buffer_limit(sds *argv, int argc,
     errno = 0;
     long long secs = strtoll(argv[j + 3], &end, 10);
     if (hard_err || soft_err || secs < 0 || *end != '\0' || errno) {
-      *err = "Error in hard, soft or soft_seconds setting in buffer limit "
-             "configuration.";
+      *err =
+          "Error in hard, soft or soft_seconds setting in buffer limit "
+          "configuration.";
       return 0;
     }
     values[class_].hard_limit_bytes = hard;
@@ -487,8 +492,8 @@ static void rewrite_client_output_buffer_limit(
     int force = l->hard_limit_bytes != d->hard_limit_bytes ||
                 l->soft_limit_bytes != d->soft_limit_bytes ||
                 l->soft_limit_seconds != d->soft_limit_seconds;
-    sds line = sds_cat_printf(sds_empty(), "%s %s ", e->name,
-                              obuf_class_name(j));
+    sds line =
+        sds_cat_printf(sds_empty(), "%s %s ", e->name, obuf_class_name(j));
     line = config_format_memory(line, l->hard_limit_bytes);
     line = sds_cat(line, " ");
     line = config_format_memory(line, l->soft_limit_bytes);
@@ -501,8 +506,7 @@ static void rewrite_save(const config_entry *e,
                          struct config_rewrite_state *st) {
   int force = !config_entry_is_default(e);
   if (cfg.save_count == 0) {
-    config_rewrite_line(st, e->name, sds_cat(sds_new(e->name), " \"\""),
-                        force);
+    config_rewrite_line(st, e->name, sds_cat(sds_new(e->name), " \"\""), force);
     return;
   }
   for (int j = 0; j < cfg.save_count; j++) {
@@ -523,8 +527,9 @@ static int set_oom_score_adj_values(sds *argv, int argc, const char **err) {
     errno = 0;
     long long v = strtoll(argv[j], &end, 10);
     if (*end != '\0' || errno || v < -2000 || v > 2000) {
-      *err = "Invalid oom-score-adj-values, elements must be between -2000 "
-             "and 2000.";
+      *err =
+          "Invalid oom-score-adj-values, elements must be between -2000 "
+          "and 2000.";
       return 0;
     }
     values[j] = (int)v;
@@ -543,61 +548,12 @@ static sds get_oom_score_adj_values(void) {
                         cfg.oom_score_adj_values[2]);
 }
 
-/* Keyspace event classes, as Redis spells them. */
-static int keyspace_events_parse(const char *classes) {
-  int flags = 0;
-  for (const char *p = classes; *p; p++) {
-    switch (*p) {
-      case 'A': flags |= NOTIFY_ALL; break;
-      case 'g': flags |= NOTIFY_GENERIC; break;
-      case '$': flags |= NOTIFY_STRING; break;
-      case 'l': flags |= NOTIFY_LIST; break;
-      case 's': flags |= NOTIFY_SET; break;
-      case 'h': flags |= NOTIFY_HASH; break;
-      case 'z': flags |= NOTIFY_ZSET; break;
-      case 'x': flags |= NOTIFY_EXPIRED; break;
-      case 'e': flags |= NOTIFY_EVICTED; break;
-      case 'K': flags |= NOTIFY_KEYSPACE; break;
-      case 'E': flags |= NOTIFY_KEYEVENT; break;
-      case 't': flags |= NOTIFY_STREAM; break;
-      case 'm': flags |= NOTIFY_KEY_MISS; break;
-      case 'd': flags |= NOTIFY_MODULE; break;
-      case 'n': flags |= NOTIFY_NEW; break;
-      default: return -1;
-    }
-  }
-  return flags;
-}
-
-static sds keyspace_events_render(int flags) {
-  sds s = sds_empty();
-  if ((flags & NOTIFY_ALL) == NOTIFY_ALL) {
-    s = sds_cat(s, "A");
-  } else {
-    if (flags & NOTIFY_GENERIC) s = sds_cat(s, "g");
-    if (flags & NOTIFY_STRING) s = sds_cat(s, "$");
-    if (flags & NOTIFY_LIST) s = sds_cat(s, "l");
-    if (flags & NOTIFY_SET) s = sds_cat(s, "s");
-    if (flags & NOTIFY_HASH) s = sds_cat(s, "h");
-    if (flags & NOTIFY_ZSET) s = sds_cat(s, "z");
-    if (flags & NOTIFY_EXPIRED) s = sds_cat(s, "x");
-    if (flags & NOTIFY_EVICTED) s = sds_cat(s, "e");
-    if (flags & NOTIFY_STREAM) s = sds_cat(s, "t");
-    if (flags & NOTIFY_MODULE) s = sds_cat(s, "d");
-  }
-  if (flags & NOTIFY_KEYSPACE) s = sds_cat(s, "K");
-  if (flags & NOTIFY_KEYEVENT) s = sds_cat(s, "E");
-  if (flags & NOTIFY_KEY_MISS) s = sds_cat(s, "m");
-  if (flags & NOTIFY_NEW) s = sds_cat(s, "n");
-  return s;
-}
-
 static int set_notify_keyspace_events(sds *argv, int argc, const char **err) {
   if (argc != 1) {
     *err = "wrong number of arguments";
     return 0;
   }
-  int flags = keyspace_events_parse(argv[0]);
+  int flags = keyspace_events_string_to_flags(argv[0]);
   if (flags == -1) {
     *err = "Invalid event class character. Use 'Ag$lshzxeKEtmdn'.";
     return 0;
@@ -607,7 +563,7 @@ static int set_notify_keyspace_events(sds *argv, int argc, const char **err) {
 }
 
 static sds get_notify_keyspace_events(void) {
-  return keyspace_events_render(server.notify_keyspace_events);
+  return keyspace_events_flags_to_string(server.notify_keyspace_events);
 }
 
 static void rewrite_notify_keyspace_events(const config_entry *e,
@@ -716,8 +672,9 @@ static int set_percentiles(sds *argv, int argc, const char **err) {
       return 0;
     }
     if (values[j] > 100.0 || values[j] < 0.0) {
-      *err = "latency-tracking-info-percentiles parameters should sit "
-             "between [0.0,100.0]";
+      *err =
+          "latency-tracking-info-percentiles parameters should sit "
+          "between [0.0,100.0]";
       return 0;
     }
   }
@@ -778,30 +735,44 @@ static void rewrite_percentiles(const config_entry *e,
 #define NUL CONFIG_FLAG_EMPTY_IS_NULL
 #define UNIMPL CONFIG_FLAG_UNIMPLEMENTED
 
-#define BOOL_CONFIG(n, a, fl, p, d, ap)                                 \
-  {.name = n, .alias = a, .type = CONFIG_TYPE_BOOL, .flags = fl, .ptr = p, \
-   .default_number = d, .apply = ap}
+#define BOOL_CONFIG(n, a, fl, p, d, ap)                                     \
+  {                                                                         \
+    .name = n, .alias = a, .type = CONFIG_TYPE_BOOL, .flags = fl, .ptr = p, \
+    .default_number = d, .apply = ap                                        \
+  }
 #define NUM_CONFIG(t, n, a, fl, p, mn, mx, d, ap)                       \
-  {.name = n, .alias = a, .type = t, .flags = fl, .ptr = p, .min = mn,    \
-   .max = mx, .default_number = d, .apply = ap}
+  {                                                                     \
+    .name = n, .alias = a, .type = t, .flags = fl, .ptr = p, .min = mn, \
+    .max = mx, .default_number = d, .apply = ap                         \
+  }
 #define INT_CONFIG(n, a, fl, p, mn, mx, d, ap) \
   NUM_CONFIG(CONFIG_TYPE_INT, n, a, fl, p, mn, mx, d, ap)
-#define ULL_CONFIG(n, a, fl, p, mn, umx, d, ap)                         \
-  {.name = n, .alias = a, .type = CONFIG_TYPE_ULL, .flags = fl, .ptr = p, \
-   .min = mn, .umax = umx, .default_number = d, .apply = ap}
-#define ENUM_CONFIG(n, a, fl, p, items, d, ap)                           \
-  {.name = n, .alias = a, .type = CONFIG_TYPE_ENUM, .flags = fl, .ptr = p, \
-   .enum_items = items, .default_number = d, .apply = ap}
-#define FLAGS_CONFIG(n, fl, p, items, d)                                   \
-  {.name = n, .type = CONFIG_TYPE_FLAGS_ENUM, .flags = (fl) | MULTI,       \
-   .ptr = p, .enum_items = items, .default_number = d}
-#define STRING_CONFIG(n, a, fl, p, d, chk, ap)                             \
-  {.name = n, .alias = a, .type = CONFIG_TYPE_STRING, .flags = fl, .ptr = p, \
-   .default_string = d, .check_string = chk, .apply = ap}
-#define SPECIAL_CONFIG(n, a, fl, d, set, get, rw, ap)                       \
-  {.name = n, .alias = a, .type = CONFIG_TYPE_SPECIAL, .flags = fl,         \
-   .default_string = d, .special_set = set, .special_get = get,             \
-   .special_rewrite = rw, .apply = ap}
+#define ULL_CONFIG(n, a, fl, p, mn, umx, d, ap)                            \
+  {                                                                        \
+    .name = n, .alias = a, .type = CONFIG_TYPE_ULL, .flags = fl, .ptr = p, \
+    .min = mn, .umax = umx, .default_number = d, .apply = ap               \
+  }
+#define ENUM_CONFIG(n, a, fl, p, items, d, ap)                              \
+  {                                                                         \
+    .name = n, .alias = a, .type = CONFIG_TYPE_ENUM, .flags = fl, .ptr = p, \
+    .enum_items = items, .default_number = d, .apply = ap                   \
+  }
+#define FLAGS_CONFIG(n, fl, p, items, d)                              \
+  {                                                                   \
+    .name = n, .type = CONFIG_TYPE_FLAGS_ENUM, .flags = (fl) | MULTI, \
+    .ptr = p, .enum_items = items, .default_number = d                \
+  }
+#define STRING_CONFIG(n, a, fl, p, d, chk, ap)                                \
+  {                                                                           \
+    .name = n, .alias = a, .type = CONFIG_TYPE_STRING, .flags = fl, .ptr = p, \
+    .default_string = d, .check_string = chk, .apply = ap                     \
+  }
+#define SPECIAL_CONFIG(n, a, fl, d, set, get, rw, ap)                \
+  {                                                                  \
+    .name = n, .alias = a, .type = CONFIG_TYPE_SPECIAL, .flags = fl, \
+    .default_string = d, .special_set = set, .special_get = get,     \
+    .special_rewrite = rw, .apply = ap                               \
+  }
 
 const config_entry config_table[] = {
     /* Bool */
@@ -831,8 +802,7 @@ const config_entry config_table[] = {
     BOOL_CONFIG("repl-diskless-sync", NULL, UNIMPL, &cfg.b[8], 1, NULL),
     BOOL_CONFIG("aof-rewrite-incremental-fsync", NULL, UNIMPL, &cfg.b[9], 1,
                 NULL),
-    BOOL_CONFIG("no-appendfsync-on-rewrite", NULL, UNIMPL, &cfg.b[10], 0,
-                NULL),
+    BOOL_CONFIG("no-appendfsync-on-rewrite", NULL, UNIMPL, &cfg.b[10], 0, NULL),
     BOOL_CONFIG("cluster-require-full-coverage", NULL, UNIMPL, &cfg.b[11], 1,
                 NULL),
     BOOL_CONFIG("rdb-save-incremental-fsync", NULL, UNIMPL, &cfg.b[12], 1,
@@ -842,8 +812,8 @@ const config_entry config_table[] = {
     BOOL_CONFIG("aof-timestamp-enabled", NULL, UNIMPL, &cfg.b[15], 0, NULL),
     BOOL_CONFIG("cluster-replica-no-failover", "cluster-slave-no-failover",
                 UNIMPL, &cfg.b[16], 0, NULL),
-    BOOL_CONFIG("replica-lazy-flush", "slave-lazy-flush", UNIMPL, &cfg.b[17],
-                0, NULL),
+    BOOL_CONFIG("replica-lazy-flush", "slave-lazy-flush", UNIMPL, &cfg.b[17], 0,
+                NULL),
     BOOL_CONFIG("replica-serve-stale-data", "slave-serve-stale-data", UNIMPL,
                 &cfg.b[18], 1, NULL),
     BOOL_CONFIG("replica-read-only", "slave-read-only", UNIMPL, &cfg.b[19], 1,
@@ -857,8 +827,8 @@ const config_entry config_table[] = {
     BOOL_CONFIG("appendonly", NULL, UNIMPL, &server.appendonly, 0, NULL),
     BOOL_CONFIG("cluster-allow-reads-when-down", NULL, UNIMPL, &cfg.b[24], 0,
                 NULL),
-    BOOL_CONFIG("cluster-allow-pubsubshard-when-down", NULL, UNIMPL,
-                &cfg.b[25], 1, NULL),
+    BOOL_CONFIG("cluster-allow-pubsubshard-when-down", NULL, UNIMPL, &cfg.b[25],
+                1, NULL),
     BOOL_CONFIG("crash-log-enabled", NULL, UNIMPL, &cfg.b[26], 1, NULL),
     BOOL_CONFIG("crash-memcheck-enabled", NULL, UNIMPL, &cfg.b[27], 1, NULL),
     BOOL_CONFIG("disable-thp", NULL, IMM | UNIMPL, &cfg.b[28], 1, NULL),
@@ -868,23 +838,22 @@ const config_entry config_table[] = {
     BOOL_CONFIG("latency-tracking", NULL, 0, &server.latency_tracking_enabled,
                 1, NULL),
     BOOL_CONFIG("aof-disable-auto-gc", NULL, UNIMPL, &cfg.b[31], 0, NULL),
-    BOOL_CONFIG("replica-ignore-disk-write-errors", NULL, UNIMPL, &cfg.b[32],
-                0, NULL),
-    BOOL_CONFIG("tls-cluster", NULL, 0, &server.tls_cluster, 0, apply_tls),
-    BOOL_CONFIG("tls-replication", NULL, 0, &server.tls_replication, 0,
+    BOOL_CONFIG("replica-ignore-disk-write-errors", NULL, UNIMPL, &cfg.b[32], 0,
+                NULL),
+    BOOL_CONFIG("tls-cluster", NULL, UNIMPL, &server.tls_cluster, 0, apply_tls),
+    BOOL_CONFIG("tls-replication", NULL, UNIMPL, &server.tls_replication, 0,
                 apply_tls),
     BOOL_CONFIG("tls-prefer-server-ciphers", NULL, 0,
                 &server.tls.prefer_server_ciphers, 0, apply_tls),
     BOOL_CONFIG("tls-session-caching", NULL, 0, &server.tls.session_caching, 1,
                 apply_tls),
     /* Ours: the handshaker sandbox cannot be switched off at run time. */
-    BOOL_CONFIG("sandbox-seccomp", NULL, IMM, &server.sandbox_seccomp, 1,
-                NULL),
+    BOOL_CONFIG("sandbox-seccomp", NULL, IMM, &server.sandbox_seccomp, 1, NULL),
 
     /* Strings */
     STRING_CONFIG("aclfile", NULL, IMM | UNIMPL, &cfg.s[0], "", NULL, NULL),
-    STRING_CONFIG("unixsocket", NULL, IMM | NUL, &server.unixsocket, NULL,
-                  NULL, NULL),
+    STRING_CONFIG("unixsocket", NULL, IMM | NUL, &server.unixsocket, NULL, NULL,
+                  NULL),
     STRING_CONFIG("pidfile", NULL, IMM | NUL, &server.pidfile, NULL, NULL,
                   NULL),
     STRING_CONFIG("replica-announce-ip", "slave-announce-ip", NUL | UNIMPL,
@@ -911,8 +880,8 @@ const config_entry config_table[] = {
                   NULL, NULL),
     STRING_CONFIG("aof_rewrite_cpulist", NULL, IMM | NUL | UNIMPL, &cfg.s[10],
                   NULL, NULL, NULL),
-    STRING_CONFIG("bgsave_cpulist", NULL, IMM | NUL | UNIMPL, &cfg.s[11],
-                  NULL, NULL, NULL),
+    STRING_CONFIG("bgsave_cpulist", NULL, IMM | NUL | UNIMPL, &cfg.s[11], NULL,
+                  NULL, NULL),
     STRING_CONFIG("ignore-warnings", NULL, UNIMPL, &cfg.s[12], "", NULL, NULL),
     STRING_CONFIG("proc-title-template", NULL, UNIMPL, &cfg.s[13],
                   "{title} {listen-addr} {server-mode}", NULL, NULL),
@@ -923,36 +892,36 @@ const config_entry config_table[] = {
                   NULL, NULL),
     STRING_CONFIG("requirepass", NULL, SENS | NUL, &server.requirepass, NULL,
                   NULL, NULL),
-    STRING_CONFIG("tls-cert-file", NULL, NUL, &server.tls.cert_file, NULL,
-                  NULL, apply_tls),
+    STRING_CONFIG("tls-cert-file", NULL, NUL, &server.tls.cert_file, NULL, NULL,
+                  apply_tls),
     STRING_CONFIG("tls-key-file", NULL, NUL, &server.tls.key_file, NULL, NULL,
                   apply_tls),
     STRING_CONFIG("tls-key-file-pass", NULL, SENS | NUL,
                   &server.tls.key_file_pass, NULL, NULL, apply_tls),
     STRING_CONFIG("tls-client-cert-file", NULL, NUL,
                   &server.tls.client_cert_file, NULL, NULL, apply_tls),
-    STRING_CONFIG("tls-client-key-file", NULL, NUL,
-                  &server.tls.client_key_file, NULL, NULL, apply_tls),
+    STRING_CONFIG("tls-client-key-file", NULL, NUL, &server.tls.client_key_file,
+                  NULL, NULL, apply_tls),
     STRING_CONFIG("tls-client-key-file-pass", NULL, SENS | NUL,
                   &server.tls.client_key_file_pass, NULL, NULL, apply_tls),
     STRING_CONFIG("tls-dh-params-file", NULL, NUL, &server.tls.dh_params_file,
                   NULL, NULL, apply_tls),
-    STRING_CONFIG("tls-ca-cert-file", NULL, NUL, &server.tls.ca_cert_file,
-                  NULL, NULL, apply_tls),
+    STRING_CONFIG("tls-ca-cert-file", NULL, NUL, &server.tls.ca_cert_file, NULL,
+                  NULL, apply_tls),
     STRING_CONFIG("tls-ca-cert-dir", NULL, NUL, &server.tls.ca_cert_dir, NULL,
                   NULL, apply_tls),
-    STRING_CONFIG("tls-protocols", NULL, NUL, &server.tls.protocols, NULL,
-                  NULL, apply_tls),
+    STRING_CONFIG("tls-protocols", NULL, NUL, &server.tls.protocols, NULL, NULL,
+                  apply_tls),
     STRING_CONFIG("tls-ciphers", NULL, NUL, &server.tls.ciphers, NULL, NULL,
                   apply_tls),
-    STRING_CONFIG("tls-ciphersuites", NULL, NUL, &server.tls.ciphersuites,
-                  NULL, NULL, apply_tls),
+    STRING_CONFIG("tls-ciphersuites", NULL, NUL, &server.tls.ciphersuites, NULL,
+                  NULL, apply_tls),
     STRING_CONFIG("sandbox-user", NULL, IMM, &server.sandbox_user, "nobody",
                   NULL, NULL),
 
     /* Enums */
-    ENUM_CONFIG("supervised", NULL, IMM, &server.supervised, supervised_enum,
-                CONFIG_SUPERVISED_NONE, NULL),
+    ENUM_CONFIG("supervised", NULL, IMM | UNIMPL, &server.supervised,
+                supervised_enum, CONFIG_SUPERVISED_NONE, NULL),
     ENUM_CONFIG("syslog-facility", NULL, IMM | UNIMPL, &cfg.i[0],
                 syslog_facility_enum, LOG_LOCAL0, NULL),
     ENUM_CONFIG("repl-diskless-load", NULL, UNIMPL, &cfg.i[1],
@@ -963,8 +932,8 @@ const config_entry config_table[] = {
                 maxmemory_policy_enum, MAXMEMORY_NO_EVICTION, NULL),
     ENUM_CONFIG("appendfsync", NULL, UNIMPL, &cfg.i[2], appendfsync_enum, 2,
                 NULL),
-    ENUM_CONFIG("oom-score-adj", NULL, UNIMPL, &cfg.i[3], oom_score_adj_enum,
-                0, NULL),
+    ENUM_CONFIG("oom-score-adj", NULL, UNIMPL, &cfg.i[3], oom_score_adj_enum, 0,
+                NULL),
     ENUM_CONFIG("acl-pubsub-default", NULL, UNIMPL, &cfg.i[4],
                 acl_pubsub_default_enum, 0, NULL),
     ENUM_CONFIG("sanitize-dump-payload", NULL, UNIMPL, &cfg.i[5],
@@ -983,8 +952,8 @@ const config_entry config_table[] = {
                 tls_auth_clients_enum, TLS_CLIENT_AUTH_YES, apply_tls),
     FLAGS_CONFIG("shutdown-on-sigint", UNIMPL, &cfg.i[8], shutdown_on_sig_enum,
                  0),
-    FLAGS_CONFIG("shutdown-on-sigterm", UNIMPL, &cfg.i[9],
-                 shutdown_on_sig_enum, 0),
+    FLAGS_CONFIG("shutdown-on-sigterm", UNIMPL, &cfg.i[9], shutdown_on_sig_enum,
+                 0),
 
     /* int */
     INT_CONFIG("databases", NULL, IMM, &server.dbnum, 1, INT_MAX, 16, NULL),
@@ -1016,8 +985,8 @@ const config_entry config_table[] = {
                NULL),
     INT_CONFIG("replica-priority", "slave-priority", UNIMPL, &cfg.i[17], 0,
                INT_MAX, 100, NULL),
-    INT_CONFIG("repl-diskless-sync-delay", NULL, UNIMPL, &cfg.i[18], 0,
-               INT_MAX, 5, NULL),
+    INT_CONFIG("repl-diskless-sync-delay", NULL, UNIMPL, &cfg.i[18], 0, INT_MAX,
+               5, NULL),
     INT_CONFIG("maxmemory-samples", NULL, 0, &server.maxmemory_samples, 1,
                INT_MAX, 5, NULL),
     INT_CONFIG("maxmemory-eviction-tenacity", NULL, 0,
@@ -1046,8 +1015,8 @@ const config_entry config_table[] = {
                apply_hz),
     INT_CONFIG("min-replicas-to-write", "min-slaves-to-write", UNIMPL,
                &cfg.i[26], 0, INT_MAX, 0, NULL),
-    INT_CONFIG("min-replicas-max-lag", "min-slaves-max-lag", UNIMPL,
-               &cfg.i[27], 0, INT_MAX, 10, NULL),
+    INT_CONFIG("min-replicas-max-lag", "min-slaves-max-lag", UNIMPL, &cfg.i[27],
+               0, INT_MAX, 10, NULL),
     INT_CONFIG("shutdown-timeout", NULL, UNIMPL, &cfg.i[28], 0, INT_MAX, 10,
                NULL),
     INT_CONFIG("repl-diskless-sync-max-replicas", NULL, UNIMPL, &cfg.i[29], 0,
@@ -1072,8 +1041,8 @@ const config_entry config_table[] = {
                UINT_MAX, 10000, apply_maxclients),
     NUM_CONFIG(CONFIG_TYPE_UINT, "unixsocketperm", NULL,
                IMM | CONFIG_FLAG_OCTAL | UNIMPL, &cfg.ui[0], 0, 0777, 0, NULL),
-    NUM_CONFIG(CONFIG_TYPE_UINT, "socket-mark-id", NULL, IMM | UNIMPL, &cfg.ui[1], 0,
-               UINT_MAX, 0, NULL),
+    NUM_CONFIG(CONFIG_TYPE_UINT, "socket-mark-id", NULL, IMM | UNIMPL,
+               &cfg.ui[1], 0, UINT_MAX, 0, NULL),
 
     /* unsigned long */
     NUM_CONFIG(CONFIG_TYPE_ULONG, "active-defrag-max-scan-fields", NULL, UNIMPL,
@@ -1103,8 +1072,8 @@ const config_entry config_table[] = {
     /* unsigned long long */
     ULL_CONFIG("maxmemory", NULL, MEM, &server.maxmemory, 0, ULLONG_MAX, 0,
                apply_maxmemory),
-    ULL_CONFIG("cluster-link-sendbuf-limit", NULL, MEM | UNIMPL, &cfg.ull[0],
-               0, ULLONG_MAX, 0, NULL),
+    ULL_CONFIG("cluster-link-sendbuf-limit", NULL, MEM | UNIMPL, &cfg.ull[0], 0,
+               ULLONG_MAX, 0, NULL),
     ULL_CONFIG("client-query-buffer-limit", NULL, MEM,
                &server.client_max_querybuf_len, 1024 * 1024, LONG_MAX,
                PROTO_DEFAULT_QUERYBUF_LIMIT, NULL),
@@ -1186,7 +1155,8 @@ static void init_entry_default(const config_entry *e) {
       char **p = e->ptr;
       zfree(*p);
       const char *d = e->default_string;
-      *p = (d == NULL || (d[0] == '\0' && (e->flags & CONFIG_FLAG_EMPTY_IS_NULL)))
+      *p = (d == NULL ||
+            (d[0] == '\0' && (e->flags & CONFIG_FLAG_EMPTY_IS_NULL)))
                ? NULL
                : zstrdup(d);
       break;
@@ -1286,8 +1256,8 @@ void config_log_unimplemented(void) {
       continue;
     }
     if ((e->flags & CONFIG_FLAG_UNIMPLEMENTED) && !config_entry_is_default(e)) {
-      server_log(LL_WARNING,
-                 "directive %s is accepted but not implemented yet", e->name);
+      server_log(LL_WARNING, "directive %s is accepted but not implemented yet",
+                 e->name);
     }
   }
 }
@@ -1340,35 +1310,58 @@ int config_set_many(const config_entry **entries, const char **values,
     }
   }
   /* TLS material is reloaded before a new tls-port listens on it. */
+  config_apply_proc **ordered = zcalloc(sizeof(*ordered) * (size_t)count);
+  int *ordered_owner = zcalloc(sizeof(int) * (size_t)count);
+  int nordered = 0;
   for (int pass = 0; pass < 2; pass++) {
     for (int j = 0; j < napplies; j++) {
-      if ((applies[j] == apply_tls) != (pass == 0)) {
-        continue;
-      }
-      if (!applies[j](out_err)) {
-        server_log(LL_WARNING,
-                   "Failed applying new configuration. Possibly related to "
-                   "new %s setting. Restoring previous settings.",
-                   entries[apply_owner[j]]->name);
-        /* The error text may live in storage the re-apply replaces. */
-        static char saved_err[512];
-        snprintf(saved_err, sizeof(saved_err), "%s", *out_err);
-        *out_err = saved_err;
-        restore_values(entries, old_values, count);
-        for (int k = 0; k < napplies; k++) {
-          const char *reapply_err = NULL;
-          if (!applies[k](&reapply_err)) {
-            server_log(LL_WARNING,
-                       "Failed applying restored failed CONFIG SET command: "
-                       "%s",
-                       reapply_err ? reapply_err : "unknown error");
-          }
-        }
-        *out_failed = apply_owner[j];
-        goto done;
+      if ((applies[j] == apply_tls) == (pass == 0)) {
+        ordered[nordered] = applies[j];
+        ordered_owner[nordered++] = apply_owner[j];
       }
     }
   }
+  for (int j = 0; j < nordered; j++) {
+    if (ordered[j](out_err)) {
+      continue;
+    }
+    server_log(LL_WARNING,
+               "Failed applying new configuration. Possibly related to new "
+               "%s setting. Restoring previous settings.",
+               entries[ordered_owner[j]]->name);
+    /* The error text may live in storage a re-apply replaces. */
+    static char saved_err[512];
+    snprintf(saved_err, sizeof(saved_err), "%s", *out_err);
+    *out_err = saved_err;
+    restore_values(entries, old_values, count);
+    /* A failed apply leaves its old state in place (port, tls-port and TLS
+     * keep the old listeners and material); only the ones that already
+     * succeeded must go back. */
+    for (int k = 0; k < j; k++) {
+      const char *reapply_err = NULL;
+      if (!ordered[k](&reapply_err)) {
+        server_log(LL_WARNING,
+                   "Failed applying restored failed CONFIG SET command: %s",
+                   reapply_err ? reapply_err : "unknown error");
+      }
+    }
+    /* apply_bind is the exception: it closes every listener before it
+     * fails, so it must run again with the old addresses. */
+    if (ordered[j] == apply_bind) {
+      const char *reapply_err = NULL;
+      if (!apply_bind(&reapply_err)) {
+        server_log(LL_WARNING,
+                   "Failed applying restored failed CONFIG SET command: %s",
+                   reapply_err ? reapply_err : "unknown error");
+      }
+    }
+    *out_failed = ordered_owner[j];
+    zfree(ordered);
+    zfree(ordered_owner);
+    goto done;
+  }
+  zfree(ordered);
+  zfree(ordered_owner);
   ok = 1;
 done:
   for (int i = 0; i < count; i++) {
@@ -1384,8 +1377,8 @@ int config_set_value(const char *name, const char *value, sds *out_err) {
   const config_entry *e = config_lookup(name);
   if (e == NULL) {
     *out_err = sds_cat_printf(
-        sds_empty(), "Unknown option or number of arguments for CONFIG SET - '%s'",
-        name);
+        sds_empty(),
+        "Unknown option or number of arguments for CONFIG SET - '%s'", name);
     return 0;
   }
   if (e->flags & CONFIG_FLAG_IMMUTABLE) {

@@ -141,8 +141,8 @@ int config_rewrite(const char *path);
 #define CONFIG_PROTECTED_LOCAL 2
 int config_protected_action_allowed(int setting, struct client *c);
 int config_enable_protected_configs(void); /* enable-protected-configs */
-int config_enable_debug_command(void);  /* enable-debug-command value */
-int config_enable_module_command(void); /* enable-module-command value */
+int config_enable_debug_command(void);     /* enable-debug-command value */
+int config_enable_module_command(void);    /* enable-module-command value */
 
 /* Values of accepted-but-unimplemented directives that other modules may
  * start to need (persistence issue, replication issue). */

@@ -2,6 +2,7 @@
  * line into the directive table, with Redis 7.0's error format plus the
  * source (file path, stdin, command line) that Redis leaves out. */
 #include <errno.h>
+#include <glob.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -56,9 +57,8 @@ static void set_line_error(config_load_state *ls, config_source_kind kind,
                          source, linenum);
       break;
     case SOURCE_STDIN:
-      s = sds_cat_printf(s,
-                         "Reading the configuration from stdin, at line %d\n",
-                         linenum);
+      s = sds_cat_printf(
+          s, "Reading the configuration from stdin, at line %d\n", linenum);
       break;
     case SOURCE_COMMAND_LINE:
       s = sds_cat(s, "Reading the configuration from the command line\n");
@@ -131,16 +131,14 @@ static int load_file(config_load_state *ls, const char *path, int linenum,
     snprintf(msg, sizeof(msg),
              "include nesting deeper than %d levels (an include loop?)",
              CONFIG_MAX_INCLUDE_DEPTH);
-    set_line_error(ls, SOURCE_FILE, including_source, linenum, line, NULL,
-                   msg);
+    set_line_error(ls, SOURCE_FILE, including_source, linenum, line, NULL, msg);
     return 0;
   }
   sds content = read_file_bounded(path);
   if (content == NULL) {
     snprintf(msg, sizeof(msg), "Fatal error, can't open config file '%s': %s",
              path, strerror(errno));
-    set_line_error(ls, SOURCE_FILE, including_source, linenum, line, NULL,
-                   msg);
+    set_line_error(ls, SOURCE_FILE, including_source, linenum, line, NULL, msg);
     return 0;
   }
   ls->depth++;
@@ -174,6 +172,19 @@ static int load_directive(config_load_state *ls, sds *argv, int argc,
   if (!strcasecmp(argv[0], "include") && argc == 2) {
     if (kind != SOURCE_FILE) {
       source = kind == SOURCE_STDIN ? "(stdin)" : "(command line)";
+    }
+    if (!ls->no_side_effects && strpbrk(argv[1], "*?[") != NULL) {
+      /* Redis 7.0: a pattern includes every match; no match is fine. */
+      glob_t g;
+      int ok = 1;
+      if (glob(argv[1], 0, NULL, &g) == 0) {
+        for (size_t k = 0; k < g.gl_pathc && ok; k++) {
+          ok = load_file(ls, g.gl_pathv[k], linenum, line, source);
+        }
+        globfree(&g);
+      }
+      *err = NULL;
+      return ok;
     }
     if (!load_file(ls, argv[1], linenum, line, source)) {
       *err = NULL;
@@ -281,12 +292,12 @@ static int finish_load(config_load_state *ls) {
 
 int config_load_string(const char *text, size_t len, const char *source,
                        int no_side_effects, sds *out_err) {
-  config_load_state ls = {.depth = 0, .no_side_effects = no_side_effects,
-                          .err = NULL};
+  config_load_state ls = {
+      .depth = 0, .no_side_effects = no_side_effects, .err = NULL};
   config_set_load_mode(1, no_side_effects);
-  int ok = load_text(&ls, text, len, SOURCE_FILE,
-                     source ? source : "(string)") &&
-           finish_load(&ls);
+  int ok =
+      load_text(&ls, text, len, SOURCE_FILE, source ? source : "(string)") &&
+      finish_load(&ls);
   config_set_load_mode(0, 0);
   if (!ok) {
     *out_err = ls.err ? ls.err : sds_new("unknown configuration error");
@@ -304,8 +315,7 @@ void config_load_or_exit(const config_startup *st) {
     sds content = read_file_bounded(st->config_file);
     if (content == NULL) {
       char msg[512];
-      snprintf(msg, sizeof(msg),
-               "Fatal error, can't open config file '%s': %s",
+      snprintf(msg, sizeof(msg), "Fatal error, can't open config file '%s': %s",
                st->config_file, strerror(errno));
       set_plain_error(&ls, msg);
       ok = 0;
@@ -332,8 +342,8 @@ void config_load_or_exit(const config_startup *st) {
     }
   }
   if (ok && st->options) {
-    ok = load_text(&ls, st->options, sds_len(st->options),
-                   SOURCE_COMMAND_LINE, "the command line");
+    ok = load_text(&ls, st->options, sds_len(st->options), SOURCE_COMMAND_LINE,
+                   "the command line");
   }
   ok = ok && finish_load(&ls);
   config_set_load_mode(0, 0);
@@ -348,9 +358,10 @@ void config_load_or_exit(const config_startup *st) {
 /* Command line                                                         */
 /* ------------------------------------------------------------------ */
 static void print_version(void) {
-  printf("Redoubt server v=%s (Redis %s compatible) bits=%d tls=BoringSSL "
-         "sandbox=seccomp\n",
-         REDOUBT_OWN_VERSION, REDOUBT_VERSION, (int)(sizeof(long) * 8));
+  printf(
+      "Redoubt server v=%s (Redis %s compatible) bits=%d tls=BoringSSL "
+      "sandbox=seccomp\n",
+      REDOUBT_OWN_VERSION, REDOUBT_VERSION, (int)(sizeof(long) * 8));
 }
 
 static void print_usage(const char *prog) {
@@ -462,8 +473,8 @@ int config_parse_command_line(int argc, char **argv, config_startup *out) {
       sds *split = sds_split_args(arg, &words);
       if (split != NULL && words == 1) {
         value_given = 0; /* "--port": the value follows */
-        int next_is_option = j != argc - 1 && argv[j + 1][0] == '-' &&
-                             argv[j + 1][1] == '-';
+        int next_is_option =
+            j != argc - 1 && argv[j + 1][0] == '-' && argv[j + 1][1] == '-';
         if (!strcasecmp(name, "save") && (next_is_option || j == argc - 1)) {
           options = sds_cat(options, "\"\"");
           value_given = 1;

@@ -86,8 +86,7 @@ static void state_free(config_rewrite_state *st) {
   zfree(st->options);
 }
 
-void config_rewrite_mark_processed(config_rewrite_state *st,
-                                   const char *name) {
+void config_rewrite_mark_processed(config_rewrite_state *st, const char *name) {
   rewrite_option *o = state_find_option(st, name, 1);
   o->processed = 1;
 }
@@ -255,8 +254,8 @@ static int overwrite_atomically(const char *path, const sds content) {
   if (stat(target, &old) == 0) {
     mode = old.st_mode & 07777;
   }
-  sds tmp = sds_cat_printf(sds_empty(), "%s.rewrite-%d.tmp", target,
-                           (int)getpid());
+  sds tmp =
+      sds_cat_printf(sds_empty(), "%s.rewrite-%d.tmp", target, (int)getpid());
   int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
   if (fd == -1) {
     int saved = errno;

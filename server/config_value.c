@@ -65,29 +65,55 @@ const config_entry *config_lookup(const char *name) {
  * bounds fit in it). */
 static long long numeric_read(const config_entry *e) {
   switch (e->type) {
-    case CONFIG_TYPE_INT: return *(int *)e->ptr;
-    case CONFIG_TYPE_UINT: return *(unsigned int *)e->ptr;
-    case CONFIG_TYPE_ULONG: return (long long)*(unsigned long *)e->ptr;
-    case CONFIG_TYPE_LONG_LONG: return *(long long *)e->ptr;
-    case CONFIG_TYPE_SIZE_T: return (long long)*(size_t *)e->ptr;
-    case CONFIG_TYPE_SSIZE_T: return *(ssize_t *)e->ptr;
-    case CONFIG_TYPE_TIME_T: return *(time_t *)e->ptr;
-    case CONFIG_TYPE_OFF_T: return *(off_t *)e->ptr;
-    default: return 0;
+    case CONFIG_TYPE_INT:
+      return *(int *)e->ptr;
+    case CONFIG_TYPE_UINT:
+      return *(unsigned int *)e->ptr;
+    case CONFIG_TYPE_ULONG:
+      return (long long)*(unsigned long *)e->ptr;
+    case CONFIG_TYPE_LONG_LONG:
+      return *(long long *)e->ptr;
+    case CONFIG_TYPE_SIZE_T:
+      return (long long)*(size_t *)e->ptr;
+    case CONFIG_TYPE_SSIZE_T:
+      return *(ssize_t *)e->ptr;
+    case CONFIG_TYPE_TIME_T:
+      return *(time_t *)e->ptr;
+    case CONFIG_TYPE_OFF_T:
+      return *(off_t *)e->ptr;
+    default:
+      return 0;
   }
 }
 
 void config_numeric_write(const config_entry *e, long long v) {
   switch (e->type) {
-    case CONFIG_TYPE_INT: *(int *)e->ptr = (int)v; break;
-    case CONFIG_TYPE_UINT: *(unsigned int *)e->ptr = (unsigned int)v; break;
-    case CONFIG_TYPE_ULONG: *(unsigned long *)e->ptr = (unsigned long)v; break;
-    case CONFIG_TYPE_LONG_LONG: *(long long *)e->ptr = v; break;
-    case CONFIG_TYPE_SIZE_T: *(size_t *)e->ptr = (size_t)v; break;
-    case CONFIG_TYPE_SSIZE_T: *(ssize_t *)e->ptr = (ssize_t)v; break;
-    case CONFIG_TYPE_TIME_T: *(time_t *)e->ptr = (time_t)v; break;
-    case CONFIG_TYPE_OFF_T: *(off_t *)e->ptr = (off_t)v; break;
-    default: break;
+    case CONFIG_TYPE_INT:
+      *(int *)e->ptr = (int)v;
+      break;
+    case CONFIG_TYPE_UINT:
+      *(unsigned int *)e->ptr = (unsigned int)v;
+      break;
+    case CONFIG_TYPE_ULONG:
+      *(unsigned long *)e->ptr = (unsigned long)v;
+      break;
+    case CONFIG_TYPE_LONG_LONG:
+      *(long long *)e->ptr = v;
+      break;
+    case CONFIG_TYPE_SIZE_T:
+      *(size_t *)e->ptr = (size_t)v;
+      break;
+    case CONFIG_TYPE_SSIZE_T:
+      *(ssize_t *)e->ptr = (ssize_t)v;
+      break;
+    case CONFIG_TYPE_TIME_T:
+      *(time_t *)e->ptr = (time_t)v;
+      break;
+    case CONFIG_TYPE_OFF_T:
+      *(off_t *)e->ptr = (off_t)v;
+      break;
+    default:
+      break;
   }
 }
 
@@ -125,8 +151,7 @@ sds config_entry_get(const config_entry *e) {
     case CONFIG_TYPE_BOOL:
       return sds_new(*(int *)e->ptr ? "yes" : "no");
     case CONFIG_TYPE_ULL:
-      return sds_cat_printf(sds_empty(), "%llu",
-                            *(unsigned long long *)e->ptr);
+      return sds_cat_printf(sds_empty(), "%llu", *(unsigned long long *)e->ptr);
     case CONFIG_TYPE_ENUM:
       return sds_new(enum_name(e->enum_items, *(int *)e->ptr));
     case CONFIG_TYPE_FLAGS_ENUM:
@@ -353,9 +378,8 @@ static int set_string(const config_entry *e, const char *v, const char **err) {
     return 0;
   }
   char **p = e->ptr;
-  const char *newv = (v[0] == '\0' && (e->flags & CONFIG_FLAG_EMPTY_IS_NULL))
-                         ? NULL
-                         : v;
+  const char *newv =
+      (v[0] == '\0' && (e->flags & CONFIG_FLAG_EMPTY_IS_NULL)) ? NULL : v;
   if ((*p == NULL && newv == NULL) ||
       (*p != NULL && newv != NULL && strcmp(*p, newv) == 0)) {
     return 2;
@@ -418,4 +442,3 @@ int config_entry_set_value(const config_entry *e, const char *value,
   sds_free(one);
   return res;
 }
-

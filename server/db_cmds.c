@@ -210,7 +210,11 @@ static void ttl_generic_command(client *c, int output_ms, int output_abs) {
   if (ttl == -1) {
     add_reply_long_long(c, -1);
   } else {
-    add_reply_long_long(c, output_ms ? ttl : ((ttl + 500) / 1000));
+    /* ttl >= 0 here: round in unsigned arithmetic so a TTL near LLONG_MAX
+     * does not overflow (Redis prints the exactly rounded value). */
+    add_reply_long_long(
+        c,
+        output_ms ? ttl : (long long)(((unsigned long long)ttl + 500) / 1000));
   }
 }
 
@@ -523,7 +527,7 @@ static void scan_command(client *c) {
   /* Ten buckets per requested key at most: a sparse table returns few
    * keys rather than blocking the server. */
   scan_keys sk = {NULL, 0, 0};
-  long maxiterations = count * 10;
+  long maxiterations = count > LONG_MAX / 10 ? LONG_MAX : count * 10;
   dict *d = c->db->dict;
   do {
     cursor = dict_scan(d, cursor, scan_collect_key, &sk);

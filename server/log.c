@@ -6,7 +6,6 @@
  * role is M (main), C (a child process), X (sentinel); level is one of
  * ". - * #" for debug, verbose, notice, warning. Lines go to
  * server.logfile, or to stdout when it is empty or unset. */
-#include <errno.h>
 #include <execinfo.h>
 #include <stdarg.h>
 #include <sys/time.h>

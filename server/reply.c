@@ -516,7 +516,7 @@ void add_reply_help(client *c, const char **help) {
     add_reply_status(c, help[blen++]);
   }
   add_reply_status(c, "HELP");
-  add_reply_status(c, "    Print this help.");
+  add_reply_status(c, "    Prints this help.");
   blen += 1; /* header */
   blen += 2; /* footer */
   set_deferred_array_len(c, blenp, blen);

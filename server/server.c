@@ -184,11 +184,12 @@ static void create_shared_objects(void) {
 /* ------------------------------------------------------------------ */
 static dict_type db_dict_type = {
     dict_sds_hash, NULL, NULL, dict_sds_key_compare, dict_sds_destructor,
-    dict_object_destructor, NULL};
+    dict_object_destructor, dict_expand_allowed_by_maxmemory};
 
 /* expires shares the sds key with the main dict: no destructors. */
 static dict_type db_expires_dict_type = {
-    dict_sds_hash, NULL, NULL, dict_sds_key_compare, NULL, NULL, NULL};
+    dict_sds_hash, NULL, NULL, dict_sds_key_compare, NULL, NULL,
+    dict_expand_allowed_by_maxmemory};
 
 /* Keys -> lists of clients (blocking, watch): keys are robj. */
 static uint64_t dict_obj_hash(const void *key) {
@@ -450,6 +451,16 @@ void call(client *c, int flags) {
     real_cmd->microseconds += (long long)duration;
     real_cmd->calls++;
   }
+  /* MONITOR sees the command after it ran, with the argv as logged
+   * (AUTH/HELLO passwords redacted in original_argv), like Redis; admin
+   * commands are too dangerous to show. */
+  if ((flags & CMD_CALL_STATS) && server.monitors &&
+      list_length(server.monitors) &&
+      !(c->cmd->flags & (CMD_SKIP_MONITOR | CMD_ADMIN))) {
+    robj **argv = c->original_argv ? c->original_argv : c->argv;
+    int argc = c->original_argv ? c->original_argc : c->argc;
+    replication_feed_monitors(c, server.monitors, c->db->id, argv, argc);
+  }
   c->lastcmd = real_cmd;
   server.stat_numcommands++;
   c->commands_processed++;
@@ -494,11 +505,6 @@ int process_command(client *c) {
       reject_command(c, shared.oomerr);
       return C_OK;
     }
-  }
-  if (server.monitors && list_length(server.monitors) &&
-      !(c->cmd->flags & (CMD_SKIP_MONITOR | CMD_ADMIN))) {
-    replication_feed_monitors(c, server.monitors, c->db->id, c->argv,
-                              c->argc);
   }
   call(c, CMD_CALL_FULL);
   return C_OK;

@@ -247,7 +247,15 @@ static const char *const tls_boringssl_suites[] = {
     "TLS_CHACHA20_POLY1305_SHA256"};
 #define TLS_BORINGSSL_SUITE_COUNT 3
 
+static int tls_check_ciphersuites_for(const char *suites, int tls13_enabled,
+                                      char *err, size_t err_len);
+
 int tls_check_ciphersuites(const char *suites, char *err, size_t err_len) {
+  return tls_check_ciphersuites_for(suites, 1, err, err_len);
+}
+
+static int tls_check_ciphersuites_for(const char *suites, int tls13_enabled,
+                                      char *err, size_t err_len) {
   int seen[TLS_BORINGSSL_SUITE_COUNT] = {0, 0, 0};
   int names = 0;
   if (suites == NULL || suites[0] == '\0') {
@@ -287,7 +295,7 @@ int tls_check_ciphersuites(const char *suites, char *err, size_t err_len) {
     }
   }
   /* Naming a subset would silently leave the others enabled. */
-  for (int i = 0; i < TLS_BORINGSSL_SUITE_COUNT; i++) {
+  for (int i = 0; i < TLS_BORINGSSL_SUITE_COUNT && tls13_enabled; i++) {
     if (!seen[i]) {
       snprintf(err, err_len,
                "tls-ciphersuites: BoringSSL cannot restrict TLS 1.3 suites; "
@@ -313,7 +321,11 @@ int tls_apply_cipher_policy(SSL_CTX *ctx, const tls_settings *settings,
                            err, err_len)) {
     return 0;
   }
-  if (!tls_check_ciphersuites(settings->ciphersuites, err, err_len)) {
+  /* Without TLS 1.3 the suites are never used: only their names must be
+   * right. */
+  if (!tls_check_ciphersuites_for(settings->ciphersuites,
+                                  max_version >= TLS1_3_VERSION, err,
+                                  err_len)) {
     return 0;
   }
   if (!SSL_CTX_set_min_proto_version(ctx, min_version) ||

@@ -416,6 +416,10 @@ int tls_check_config(int json) {
   /* The key is only ever loaded by a handshaker: start one, as the server
    * would, and report what it says. */
   if (r->ok && server.tls_port != 0) {
+    /* The report carries the outcome: keep pool log lines off stdout
+     * (--check-config-json must print JSON only). */
+    int saved_verbosity = server.verbosity;
+    server.verbosity = LL_WARNING + 1;
     ae_loop *loop = ae_create(256);
     if (loop != NULL) {
       char err[TLS_ERR_LEN] = "";
@@ -444,6 +448,7 @@ int tls_check_config(int json) {
       }
       ae_free(loop);
     }
+    server.verbosity = saved_verbosity;
   }
   uint16_t min_v = 0, max_v = 0;
   char perr[TLS_ERR_LEN];

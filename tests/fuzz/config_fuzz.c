@@ -32,8 +32,8 @@ static void check_round_trip(void) {
         sds_free(before);
         continue;
       }
-      fprintf(stderr, "%s: value '%s' from CONFIG GET rejected: %s\n",
-              e->name, before, err ? err : "?");
+      fprintf(stderr, "%s: value '%s' from CONFIG GET rejected: %s\n", e->name,
+              before, err ? err : "?");
       abort();
     }
     sds after = config_entry_get(e);

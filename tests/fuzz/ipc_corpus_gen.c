@@ -1,8 +1,8 @@
 /* ipc_corpus_gen.c: writes the seed corpora of ipc_request_fuzz and
  * ipc_answer_fuzz using the real builders, so seeds always match the wire
  * format. Not a Bazel target; regenerate after a format change with:
- *   gcc -std=gnu11 -D_GNU_SOURCE -I. tests/fuzz/ipc_corpus_gen.c sandbox/ipc.c \
- *       -o /tmp/ipc_corpus_gen && /tmp/ipc_corpus_gen tests/fuzz/corpus */
+ *   gcc -std=gnu11 -D_GNU_SOURCE -I. tests/fuzz/ipc_corpus_gen.c sandbox/ipc.c
+ * \ -o /tmp/ipc_corpus_gen && /tmp/ipc_corpus_gen tests/fuzz/corpus */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -38,8 +38,8 @@ int main(int argc, char **argv) {
     blob[i] = (uint8_t)(i * 31 + 7);
   }
   /* A plausible TLS 1.3 ClientHello record header + body start. */
-  static const uint8_t hello[] = {0x16, 0x03, 0x01, 0x00, 0x08, 0x01,
-                                  0x00, 0x00, 0x04, 0x03, 0x03, 0x00, 0x00};
+  static const uint8_t hello[] = {0x16, 0x03, 0x01, 0x00, 0x08, 0x01, 0x00,
+                                  0x00, 0x04, 0x03, 0x03, 0x00, 0x00};
   static const uint8_t alert[] = {0x15, 0x03, 0x03, 0x00, 0x02, 0x02, 0x28};
 
   ipc_config c;
@@ -77,9 +77,9 @@ int main(int argc, char **argv) {
             ipc_build_ticket_keys(gen_buf, sizeof(gen_buf), keys, 1));
   gen_write(dir, req, "ticket_keys_0",
             ipc_build_ticket_keys(gen_buf, sizeof(gen_buf), keys, 0));
-  gen_write(dir, req, "record_hello",
-            ipc_build_record(gen_buf, sizeof(gen_buf), 1, hello,
-                             sizeof(hello)));
+  gen_write(
+      dir, req, "record_hello",
+      ipc_build_record(gen_buf, sizeof(gen_buf), 1, hello, sizeof(hello)));
   gen_write(dir, req, "record_max",
             ipc_build_record(gen_buf, sizeof(gen_buf), 0xfffffffffffull, blob,
                              IPC_MAX_RECORD));
@@ -104,8 +104,8 @@ int main(int argc, char **argv) {
             ipc_build_done(gen_buf, sizeof(gen_buf), 4, blob, 300, blob + 3,
                            1300, 1));
   gen_write(dir, ans, "done_max",
-            ipc_build_done(gen_buf, sizeof(gen_buf), 5, blob, IPC_MAX_OUT,
-                           blob, IPC_MAX_HANDBACK, 1));
+            ipc_build_done(gen_buf, sizeof(gen_buf), 5, blob, IPC_MAX_OUT, blob,
+                           IPC_MAX_HANDBACK, 1));
   gen_write(dir, ans, "fail_alert",
             ipc_build_fail(gen_buf, sizeof(gen_buf), 6, "no shared cipher",
                            alert, sizeof(alert)));

@@ -24,10 +24,10 @@ static size_t fuzz_rebuild(const ipc_message *m) {
     case IPC_REQ_CONFIG:
       return ipc_build_config(fuzz_buf, sizeof(fuzz_buf), &m->config);
     case IPC_REQ_TICKET_KEYS:
-      return ipc_build_ticket_keys(fuzz_buf, sizeof(fuzz_buf),
-                                   (const uint8_t(*)[IPC_TICKET_KEY_LEN])
-                                       m->ticket_keys,
-                                   m->ticket_key_count);
+      return ipc_build_ticket_keys(
+          fuzz_buf, sizeof(fuzz_buf),
+          (const uint8_t(*)[IPC_TICKET_KEY_LEN])m->ticket_keys,
+          m->ticket_key_count);
     case IPC_REQ_RECORD:
       return ipc_build_record(fuzz_buf, sizeof(fuzz_buf), m->conn_id, m->data,
                               m->data_len);

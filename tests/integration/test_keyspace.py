@@ -73,6 +73,13 @@ persist e
 expireat e 4102444800
 expiretime e
 pexpiretime e
+set big v
+pexpireat big 9223372036854775807
+expiretime big
+pexpiretime big
+pexpireat big 9223372036854775300
+expiretime big
+del big
 set k v
 rename k k2
 rename k k2
@@ -131,6 +138,7 @@ scan 0 foo bar
 ~scan 0 type string count 1000
 ~scan 0 type list count 1000
 ~scan 0 match y* count 1000
+~scan 0 count 9223372036854775807
 flushdb foo
 flushdb async x
 flushdb async

@@ -13,6 +13,7 @@ parameters, so plain and TLS modes both work.
 """
 
 import os
+import random
 import re
 import socket
 import ssl
@@ -624,6 +625,30 @@ GROUPS = {
         ["GET", "@list"],
         ["TYPE", "@list"],
     ],
+    # proto-max-bulk-len lowered to its minimum (1mb): the size checks of
+    # SETRANGE, APPEND and LCS's transient table.
+    "bulk_limit": [
+        ["CONFIG", "SET", "proto-max-bulk-len", "1048576"],
+        ["SETRANGE", "@k", "1048575", "x"],
+        ["STRLEN", "@k"],
+        ["SETRANGE", "@k", "1048576", "x"],
+        ["SETRANGE", "@k", "1048575", "yz"],
+        ["SETRANGE", "@k", "1048575", "y"],
+        ["SETRANGE", "@k", "0", ""],
+        ["APPEND", "@k", "y"],
+        ["APPEND", "@k", ""],
+        ["GETRANGE", "@k", "-3", "-1"],
+        ["SETRANGE", "@new", "1048576", "x"],
+        ["SETRANGE", "@new", "1048576", ""],
+        ["EXISTS", "@new"],
+        ["SET", "@a", "a" * 600],
+        ["SET", "@b", "b" * 600],
+        ["LCS", "@a", "@b", "LEN"],
+        ["APPEND", "@a", "a" * 1400],
+        ["APPEND", "@b", "b" * 1400],
+        ["LCS", "@a", "@b", "LEN"],
+        ["LCS", "@a", "@b", "IDX"],
+    ],
     "slowlog_errors": [
         ["SLOWLOG", "HELP"],
         ["SLOWLOG", "help"],
@@ -696,6 +721,105 @@ def test_strings_match_redis(server, redis_server, group):
 @pytest.mark.parametrize("group", RESP3_GROUPS)
 def test_strings_match_redis_resp3(server, redis_server, group):
     compare_group(server, redis_server, group, resp3=True)
+
+
+# ---------------------------------------------------------------------------
+# Randomised differential run: seeded, so a failure is reproducible
+# ---------------------------------------------------------------------------
+RANDOM_COMMANDS_PER_SEED = 1000
+
+
+def random_value(rng):
+    kind = rng.randrange(8)
+    if kind == 0:
+        return str(rng.randrange(-20000, 20000))
+    if kind == 1:
+        return str(rng.choice([0, 9999, 10000, -1, 2 ** 63 - 1, -2 ** 63, 2 ** 31]))
+    if kind == 2:
+        return "%.*f" % (rng.randrange(0, 6), rng.uniform(-1000, 1000))
+    if kind == 3:
+        return rng.choice(["", " ", "1e3", "0x1f", "-0", "+5", "007", "1.", ".5", "inf", "abc"])
+    if kind == 4:
+        return "".join(rng.choice("abcxyz") for _ in range(rng.randrange(0, 60)))
+    if kind == 5:
+        return "".join(chr(rng.randrange(0, 256)) for _ in range(rng.randrange(0, 8)))
+    return rng.choice(["hello", "world", "ohmytext", "mynewtext"])
+
+
+def random_command(rng):
+    k = lambda: "@k%d" % rng.randrange(6)  # noqa: E731
+    v = lambda: random_value(rng)  # noqa: E731
+    idx = lambda: str(rng.randrange(-70, 70))  # noqa: E731
+    choice = rng.randrange(22)
+    if choice == 0:
+        opts = rng.sample(["NX", "XX", "GET", "KEEPTTL", "EX", "PX", "PERSIST"],
+                          rng.randrange(0, 3))
+        args = ["SET", k(), v()]
+        for o in opts:
+            args.append(o)
+            if o in ("EX", "PX"):
+                args.append(rng.choice(["100000", "0", "-1", "x"]))
+        return args
+    if choice == 1:
+        return ["GET", k()]
+    if choice == 2:
+        return ["APPEND", k(), v()]
+    if choice == 3:
+        return ["STRLEN", k()]
+    if choice == 4:
+        return ["INCR", k()]
+    if choice == 5:
+        return ["DECR", k()]
+    if choice == 6:
+        return ["INCRBY", k(), v()]
+    if choice == 7:
+        return ["DECRBY", k(), v()]
+    if choice == 8:
+        return ["INCRBYFLOAT", k(), v()]
+    if choice == 9:
+        return ["GETRANGE", k(), idx(), idx()]
+    if choice == 10:
+        return ["SETRANGE", k(), str(rng.randrange(-2, 70)), v()]
+    if choice == 11:
+        return ["GETSET", k(), v()]
+    if choice == 12:
+        return ["GETDEL", k()]
+    if choice == 13:
+        return ["MSET"] + [x for _ in range(rng.randrange(1, 4)) for x in (k(), v())]
+    if choice == 14:
+        return ["MSETNX"] + [x for _ in range(rng.randrange(1, 4)) for x in (k(), v())]
+    if choice == 15:
+        return ["MGET"] + [k() for _ in range(rng.randrange(1, 5))]
+    if choice == 16:
+        return ["SETNX", k(), v()]
+    if choice == 17:
+        return ["LCS", k(), k()] + rng.choice([[], ["LEN"], ["IDX"], ["IDX", "WITHMATCHLEN"],
+                                               ["IDX", "MINMATCHLEN", "2"]])
+    if choice == 18:
+        return ["GETEX", k()] + rng.choice([[], ["PERSIST"], ["EX", "100000"], ["PX", "0"]])
+    if choice == 19:
+        return ["SUBSTR", k(), idx(), idx()]
+    if choice == 20:
+        return ["OBJECT", "ENCODING", k()]
+    return ["SETEX", k(), rng.choice(["100000", "0", "-5"]), v()]
+
+
+@pytest.mark.parametrize("seed", list(range(1, 9)))
+def test_random_string_commands_match_redis(server, redis_server, seed):
+    rng = random.Random(seed)
+    commands = [random_command(rng) for _ in range(RANDOM_COMMANDS_PER_SEED)]
+    ours = RawConnection(server.client())
+    theirs = RawConnection(redis_server.client())
+    prefix = "rnd:%d:%s:" % (seed, uuid.uuid4().hex[:8])
+    try:
+        got = run_group(ours, commands, prefix)
+        want = run_group(theirs, commands, prefix)
+    finally:
+        ours.close()
+        theirs.close()
+    for i, (cmd, g, w) in enumerate(zip(commands, got, want)):
+        assert g == w, "seed %d command #%d %r:\n redoubt: %r\n redis:   %r" % (
+            seed, i, cmd, g, w)
 
 
 def test_case_table_size():
@@ -988,6 +1112,40 @@ def test_slowlog_records_and_trims(server, slow_everything):
     assert set_entry[0] == mget[0] - 1
 
 
+SLOWLOG_SEQUENCE = [
+    ["SET", "@k", "v", "EX", "100"],
+    ["GETEX", "@k", "PERSIST"],
+    ["GETEX", "@k", "EX", "50"],
+    ["INCRBYFLOAT", "@n", "1.5"],
+    ["GETSET", "@n", "2"],
+    ["GETDEL", "@k"],
+    ["SET", "@big", "b" * 200],
+    ["MGET"] + ["@m%d" % i for i in range(40)],
+    ["MSET"] + ["@m", "x" * 129] * 20,
+    ["SET", "@bin", "a\x00b"],
+]
+
+
+def slowlog_arguments(srv, prefix):
+    conn = RawConnection(srv.client())
+    try:
+        conn.command("CONFIG", "SET", "slowlog-log-slower-than", "0")
+        conn.command("SLOWLOG", "RESET")
+        for c in SLOWLOG_SEQUENCE:
+            conn.command(*[prefix + a[1:] if a.startswith("@") else a for a in c])
+        entries = parse_resp(conn.command("SLOWLOG", "GET", "-1"))
+    finally:
+        conn.close()
+    return [(e[3], e[5]) for e in entries]
+
+
+def test_slowlog_arguments_match_redis(server, redis_server):
+    """What the log keeps of each command (original argv, trimming) is
+    Redis's, for commands that rewrite their argv for propagation too."""
+    prefix = "sl:%s:" % uuid.uuid4().hex[:8]
+    assert slowlog_arguments(server, prefix) == slowlog_arguments(redis_server, prefix)
+
+
 def test_slowlog_len_get_count_reset(server, slow_everything):
     r = slow_everything
     for i in range(12):
@@ -1032,8 +1190,9 @@ def test_slowlog_disabled_with_negative(server):
 
 
 # ---------------------------------------------------------------------------
-# DEBUG (Redoubt only: the reference server refuses DEBUG by default)
+# DEBUG (Redoubt only; protected like in Redis, so enabled explicitly)
 # ---------------------------------------------------------------------------
+@pytest.mark.server_args("--enable-debug-command", "yes")
 def test_debug_sleep_and_active_expire(server):
     r = server.client()
     t0 = time.monotonic()
@@ -1044,6 +1203,7 @@ def test_debug_sleep_and_active_expire(server):
     assert r.execute_command("DEBUG", "SET-ACTIVE-EXPIRE", "1")
 
 
+@pytest.mark.server_args("--enable-debug-command", "yes")
 def test_debug_object_format(server):
     r = server.client()
     k = key("dbgobj")
@@ -1068,6 +1228,7 @@ def test_debug_object_format(server):
         conn.close()
 
 
+@pytest.mark.server_args("--enable-debug-command", "yes")
 def test_debug_populate_and_protocol(server):
     r = server.client()
     prefix = key("pop")

@@ -190,10 +190,10 @@ TEST_F(ConfigTest, HzIsClamped) {
 }
 
 TEST_F(ConfigTest, FatalErrorsNameFileAndLine) {
-  EXPECT_EQ(Load("port 7000\nport \"abc\"\n", "/etc/r.conf"),
-            Fatal("Reading the configuration file /etc/r.conf, at line 2",
-                  "port \"abc\"",
-                  "argument couldn't be parsed into an integer"));
+  EXPECT_EQ(
+      Load("port 7000\nport \"abc\"\n", "/etc/r.conf"),
+      Fatal("Reading the configuration file /etc/r.conf, at line 2",
+            "port \"abc\"", "argument couldn't be parsed into an integer"));
   EXPECT_EQ(Load("foo bar\n"),
             Fatal("Reading the configuration file /x.conf, at line 1",
                   "foo bar", "Bad directive or wrong number of arguments"));
@@ -203,21 +203,21 @@ TEST_F(ConfigTest, FatalErrorsNameFileAndLine) {
   EXPECT_EQ(Load("maxmemory abc\n"),
             Fatal("Reading the configuration file /x.conf, at line 1",
                   "maxmemory abc", "argument must be a memory value"));
-  EXPECT_EQ(Load("loglevel x\n"),
-            Fatal("Reading the configuration file /x.conf, at line 1",
-                  "loglevel x",
-                  "argument(s) must be one of the following: debug, verbose, "
-                  "notice, warning"));
+  EXPECT_EQ(
+      Load("loglevel x\n"),
+      Fatal("Reading the configuration file /x.conf, at line 1", "loglevel x",
+            "argument(s) must be one of the following: debug, verbose, "
+            "notice, warning"));
   EXPECT_EQ(Load("appendonly maybe\n"),
             Fatal("Reading the configuration file /x.conf, at line 1",
                   "appendonly maybe", "argument must be 'yes' or 'no'"));
   EXPECT_EQ(Load("\n\nport \"abc\n"),
             Fatal("Reading the configuration file /x.conf, at line 3",
                   "port \"abc", "Unbalanced quotes in configuration line"));
-  EXPECT_EQ(Load("databases 0\n"),
-            Fatal("Reading the configuration file /x.conf, at line 1",
-                  "databases 0",
-                  "argument must be between 1 and 2147483647 inclusive"));
+  EXPECT_EQ(
+      Load("databases 0\n"),
+      Fatal("Reading the configuration file /x.conf, at line 1", "databases 0",
+            "argument must be between 1 and 2147483647 inclusive"));
   EXPECT_EQ(Load("client-output-buffer-limit foo 1 2 3\n"),
             Fatal("Reading the configuration file /x.conf, at line 1",
                   "client-output-buffer-limit foo 1 2 3",
@@ -259,6 +259,13 @@ TEST_F(ConfigTest, IncludeIsRecursiveAndBounded) {
             std::string::npos)
       << err;
 
+  // A pattern includes every match (sorted); no match is not an error.
+  dir.Write("a.part", "timeout 11\n");
+  dir.Write("b.part", "timeout 12\n");
+  EXPECT_EQ(Load("include " + dir.path() + "/*.part\n", "/main.conf", 0), "");
+  EXPECT_EQ(server.maxidletime, 12);
+  EXPECT_EQ(Load("include " + dir.path() + "/*.none\n", "/main.conf", 0), "");
+
   err = Load("include /nonexistent/x.conf\n", "/main.conf", 0);
   EXPECT_NE(err.find("can't open config file '/nonexistent/x.conf'"),
             std::string::npos)
@@ -270,9 +277,17 @@ TEST_F(ConfigTest, IncludeIsRecursiveAndBounded) {
 }
 
 TEST_F(ConfigTest, CommandLine) {
-  const char *argv[] = {"redoubt-server", "my.conf", "--port", "7000",
-                        "--bind", "127.0.0.1", "::1", "--save",
-                        "--slowlog-log-slower-than", "-1", "--check-config"};
+  const char *argv[] = {"redoubt-server",
+                        "my.conf",
+                        "--port",
+                        "7000",
+                        "--bind",
+                        "127.0.0.1",
+                        "::1",
+                        "--save",
+                        "--slowlog-log-slower-than",
+                        "-1",
+                        "--check-config"};
   config_startup st;
   ASSERT_EQ(config_parse_command_line(11, const_cast<char **>(argv), &st),
             CONFIG_CLI_CONTINUE);
@@ -374,18 +389,17 @@ TEST_F(ConfigTest, SetStoresAndApplies) {
 
 TEST_F(ConfigTest, RewriteRoundTrip) {
   TempDir dir;
-  std::string path = dir.Write(
-      "r.conf",
-      "# top comment\n"
-      "port 7000\n"
-      "save 900 1\n"
-      "save 300 10\n"
-      "maxmemory 1mb\n"
-      "# mid comment\n"
-      "slave-read-only yes\n"
-      "include /nonexistent/but/kept.conf\n"
-      "client-output-buffer-limit pubsub 32mb 8mb 60\n"
-      "loglevel notice\n");
+  std::string path = dir.Write("r.conf",
+                               "# top comment\n"
+                               "port 7000\n"
+                               "save 900 1\n"
+                               "save 300 10\n"
+                               "maxmemory 1mb\n"
+                               "# mid comment\n"
+                               "slave-read-only yes\n"
+                               "include /nonexistent/but/kept.conf\n"
+                               "client-output-buffer-limit pubsub 32mb 8mb 60\n"
+                               "loglevel notice\n");
   // The include line would fail to load; load the rest as the server would.
   EXPECT_EQ(Load("port 7000\nsave 900 1\nsave 300 10\nmaxmemory 1mb\n"
                  "slave-read-only yes\n"
@@ -416,8 +430,10 @@ TEST_F(ConfigTest, RewriteRoundTrip) {
             "# Generated by CONFIG REWRITE\n"
             "tls-protocols \"TLSv1.3\"\n"
             "timeout 10\n"
-            "dir \"" + std::string(cwd) + "\"\n"
-            "latency-tracking-info-percentiles 50 99 99.9\n");
+            "dir \"" +
+                std::string(cwd) +
+                "\"\n"
+                "latency-tracking-info-percentiles 50 99 99.9\n");
 
   // Reloading the rewritten file gives the same values.
   std::string content = dir.Read("r.conf");

@@ -287,11 +287,10 @@ TEST(IpcTest, RecordRoundTrip) {
   }
   Datagram d;
   Bytes big = Pattern(IPC_MAX_RECORD + 1, 1);
-  EXPECT_EQ(ipc_build_record(d.buf.data(), d.buf.size(), 1, big.data(),
-                             big.size()),
-            0u);
-  EXPECT_EQ(ipc_build_record(d.buf.data(), d.buf.size(), 1, big.data(), 4),
-            0u);
+  EXPECT_EQ(
+      ipc_build_record(d.buf.data(), d.buf.size(), 1, big.data(), big.size()),
+      0u);
+  EXPECT_EQ(ipc_build_record(d.buf.data(), d.buf.size(), 1, big.data(), 4), 0u);
   EXPECT_EQ(ipc_build_record(d.buf.data(), d.buf.size(), 0, big.data(), 10),
             0u);
 }
@@ -343,9 +342,9 @@ TEST(IpcTest, ReadyRoundTrip) {
   ASSERT_TRUE(ParseAnswer(d.Get(), &m));
   EXPECT_EQ(m.cert_not_after, INT64_C(1893456000));
   std::string too_long(IPC_MAX_REASON + 1, 's');
-  EXPECT_EQ(ipc_build_ready(d.buf.data(), d.buf.size(), too_long.c_str(), "b",
-                            0),
-            0u);
+  EXPECT_EQ(
+      ipc_build_ready(d.buf.data(), d.buf.size(), too_long.c_str(), "b", 0),
+      0u);
 }
 
 TEST(IpcTest, ConfigFailRoundTrip) {

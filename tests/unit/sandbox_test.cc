@@ -7,10 +7,18 @@
 // a DRBG reseed, large allocations) and exits 0, or attempts one forbidden
 // system call and must die by SIGSYS. Inside a sandboxed child nothing but
 // the exit status reports back (stdout is closed and write(1) is forbidden).
-#include <gtest/gtest.h>
-
 #include <dirent.h>
 #include <fcntl.h>
+#include <gtest/gtest.h>
+#include <openssl/bio.h>
+#include <openssl/bn.h>
+#include <openssl/ec_key.h>
+#include <openssl/evp.h>
+#include <openssl/nid.h>
+#include <openssl/rsa.h>
+#include <openssl/ssl.h>
+#include <openssl/x509.h>
+#include <openssl/x509v3.h>
 #include <pwd.h>
 #include <signal.h>
 #include <sys/mman.h>
@@ -26,16 +34,6 @@
 #include <cstring>
 #include <functional>
 #include <string>
-
-#include <openssl/bio.h>
-#include <openssl/bn.h>
-#include <openssl/ec_key.h>
-#include <openssl/evp.h>
-#include <openssl/nid.h>
-#include <openssl/rsa.h>
-#include <openssl/ssl.h>
-#include <openssl/x509.h>
-#include <openssl/x509v3.h>
 
 extern "C" {
 #include "sandbox/sandbox.h"
@@ -151,14 +149,14 @@ bool ExitedZero(int status) {
 bool KilledBySigsys(int status) {
   return WIFSIGNALED(status) && WTERMSIG(status) == SIGSYS;
 }
-#define EXPECT_EXIT_ZERO(expr)                      \
-  do {                                              \
-    int status_ = (expr);                           \
+#define EXPECT_EXIT_ZERO(expr)                             \
+  do {                                                     \
+    int status_ = (expr);                                  \
     EXPECT_TRUE(ExitedZero(status_)) << Describe(status_); \
   } while (0)
-#define EXPECT_SIGSYS(expr)                             \
-  do {                                                  \
-    int status_ = (expr);                               \
+#define EXPECT_SIGSYS(expr)                                    \
+  do {                                                         \
+    int status_ = (expr);                                      \
     EXPECT_TRUE(KilledBySigsys(status_)) << Describe(status_); \
   } while (0)
 
@@ -508,8 +506,8 @@ TEST(SandboxTest, PolicyDescribeListsEveryRule) {
   ASSERT_LT(n, sizeof(buf));
   std::string text(buf, n);
   for (const char *name :
-       {"recvmsg:", "sendmsg:", "futex:", "brk:", "getrandom:",
-        "exit_group:", "write [fd == 2]:", "mmap [prot without PROT_EXEC]:",
+       {"recvmsg:", "sendmsg:", "futex:", "brk:", "getrandom:", "exit_group:",
+        "write [fd == 2]:", "mmap [prot without PROT_EXEC]:",
         "default: kill process"}) {
     EXPECT_NE(text.find(name), std::string::npos) << name;
   }
