@@ -159,6 +159,13 @@ static int load_directive(config_load_state *ls, sds *argv, int argc,
       *err = "wrong number of arguments";
       return 0;
     }
+    if ((e->flags & CONFIG_FLAG_MULTI_ARG) && argc == 2 &&
+        strchr(argv[1], ' ') != NULL) {
+      /* Redis: a multi-argument directive given as one quoted value
+       * (`--client-output-buffer-limit "normal 1mb 0 0"`) is split on
+       * spaces. */
+      return config_entry_set_value(e, argv[1], err) != 0;
+    }
     return config_entry_set(e, argv + 1, argc - 1, err) != 0;
   }
   for (size_t j = 0;

@@ -498,6 +498,17 @@ int process_command(client *c) {
     reject_command(c, shared.noautherr);
     return C_OK;
   }
+  if ((c->cmd->flags & CMD_PROTECTED) &&
+      !config_protected_action_allowed(config_enable_debug_command(), c)) {
+    c->cmd->rejected_calls++;
+    add_reply_error_format(
+        c,
+        "%s command not allowed. If the %s option is set to \"local\", you "
+        "can run it from a local connection, otherwise you need to set this "
+        "option in the configuration file, and then restart the server.",
+        "DEBUG", "enable-debug-command");
+    return C_OK;
+  }
   if (server.maxmemory && !(c->flags & CLIENT_MASTER)) {
     int out_of_memory = perform_evictions() == EVICT_FAIL;
     int reject_cmd_on_oom = (c->cmd->flags & CMD_DENYOOM) != 0;
@@ -507,6 +518,7 @@ int process_command(client *c) {
     }
   }
   call(c, CMD_CALL_FULL);
+  handle_clients_blocked_on_keys();
   return C_OK;
 }
 

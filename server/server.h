@@ -292,6 +292,9 @@ robj *zset_type_dup(robj *o);
 robj *hash_type_dup(robj *o);
 size_t type_object_compute_size(robj *o, size_t samples);
 void signal_key_as_ready(redis_db *db, robj *key, int type);
+/* handle_clients_blocked_on_keys serves the clients blocked on the keys
+ * signalled ready (blocked.c); process_command calls it after call(). */
+void handle_clients_blocked_on_keys(void);
 /* Pub/sub and WATCH define these; notify_keyspace_event, signal_modified_key
  * and signal_flushed_db call them through weak references. */
 int pubsub_publish_message(robj *channel, robj *message, int sharded);

@@ -1,0 +1,53 @@
+/* t_zset.h: sorted-set internals shared by t_zset.c (single-key commands),
+ * t_zset_ops.c (ZUNION/ZINTER/ZDIFF family) and t_zset_block.c.
+ *
+ * Representation: a zset object's ptr is always a `zset` (dict +
+ * skiplist). o->encoding follows Redis's listpack/skiplist conversion rules
+ * (so OBJECT ENCODING prints what Redis prints): a small set is marked
+ * OBJ_ENCODING_LISTPACK and converts one way to OBJ_ENCODING_SKIPLIST when
+ * it passes zset-max-listpack-entries / zset-max-listpack-value. */
+#ifndef REDOUBT_T_ZSET_H
+#define REDOUBT_T_ZSET_H
+
+#include "server.h"
+#include "zskiplist.h"
+
+#define ZSET_MIN 0
+#define ZSET_MAX 1
+
+robj *zset_create_object(void); /* empty, "listpack" */
+unsigned long zset_length(const robj *o);
+/* zset_note_added updates the encoding after adding a member of len. */
+void zset_note_added(robj *o, size_t ele_len);
+/* zset_convert_to_listpack_if_small: after building a result (STORE
+ * commands), mark it listpack when Redis would. */
+void zset_convert_to_listpack_if_small(robj *o, size_t maxelelen);
+
+/* Range parsing: C_OK / C_ERR. Lex specs must be freed with
+ * zfree_lex_range. */
+int zset_parse_range(robj *min, robj *max, zrangespec *spec);
+int zset_parse_lex_range(robj *min, robj *max, zlexrangespec *spec);
+
+/* Generic pop (ZPOPMIN/ZPOPMAX/ZMPOP/BZ*): see t_zset.c. */
+void zset_generic_pop(client *c, robj **keyv, int keyc, int where,
+                      int emitkey, long count, int use_nested_array,
+                      int reply_nil_when_empty, int *deleted);
+
+/* Commands of t_zset_ops.c */
+void zunionstore_command(client *c);
+void zinterstore_command(client *c);
+void zdiffstore_command(client *c);
+void zunion_command(client *c);
+void zinter_command(client *c);
+void zdiff_command(client *c);
+void zintercard_command(client *c);
+int zunion_inter_diff_get_keys(struct redis_command *cmd, robj **argv,
+                               int argc, get_keys_result *result);
+int zunion_inter_diff_store_get_keys(struct redis_command *cmd, robj **argv,
+                                     int argc, get_keys_result *result);
+
+/* Set members as zset input (t_set.c may provide it; weak). It calls fn
+ * for each member of a set object; returns the number of members. */
+typedef void zset_set_member_fn(void *privdata, const char *ele, size_t len);
+
+#endif
