@@ -42,6 +42,7 @@ struct ae_loop {
   int heap_len, heap_cap;
   long long next_timer_id;
   ae_before_sleep_proc *before_sleep;
+  ae_timer *running_timer; /* popped while its callback runs */
   int dont_wait;
   int stop;
 };
@@ -289,6 +290,12 @@ long long ae_create_timer(ae_loop *loop, long long milliseconds,
 }
 
 int ae_delete_timer(ae_loop *loop, long long id) {
+  /* A callback may delete its own timer: it is not in the heap then. */
+  if (loop->running_timer != NULL && loop->running_timer->id == id &&
+      !loop->running_timer->deleted) {
+    loop->running_timer->deleted = 1;
+    return 0;
+  }
   /* Timers are few (cron and a handful of module timers): a linear scan is
    * fine. Marked deleted, reaped when they reach the top. */
   for (int i = 0; i < loop->heap_len; i++) {
@@ -323,7 +330,10 @@ static int ae_process_timers(ae_loop *loop) {
       break;
     }
     ae_heap_pop(loop);
+    ae_timer *outer = loop->running_timer; /* nested loops (loading) */
+    loop->running_timer = t;
     long long ret = t->proc(loop, t->id, t->client_data);
+    loop->running_timer = outer;
     processed++;
     if (ret != AE_NOMORE && !t->deleted) {
       if (ret < 0) {

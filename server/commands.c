@@ -232,7 +232,9 @@ void populate_command_table(void) {
   redis_command *tables[] = {string_commands, keyspace_commands,
                              server_commands, config_commands,
                              client_commands, slowlog_commands,
-                             debug_commands,  command_commands};
+                             debug_commands,  command_commands,
+                             zset_commands,   hash_commands,
+                             set_commands,    list_commands};
   for (size_t t = 0; t < sizeof(tables) / sizeof(tables[0]); t++) {
     for (redis_command *cmd = tables[t]; cmd->declared_name; cmd++) {
       add_command_to_table(cmd);

@@ -9,6 +9,8 @@
 #include <strings.h>
 #include <time.h>
 
+#include "listpack.h"
+#include "quicklist.h"
 #include "server.h"
 
 /* DEBUG POPULATE creates at most this many keys per call: the loop runs
@@ -111,6 +113,22 @@ static size_t debug_serialized_length(robj *o) {
   return debug_rdb_len_size(len) + len;
 }
 
+/* debug_quicklist_extra appends the quicklist fields Redis adds to DEBUG
+ * OBJECT for lists. */
+static sds debug_quicklist_extra(sds s, robj *val) {
+  quicklist *ql = val->ptr;
+  unsigned long uncompressed = 0;
+  for (quicklist_node *node = ql->head; node != NULL; node = node->next) {
+    uncompressed += (unsigned long)lp_bytes(node->lp);
+  }
+  double avg = ql->len ? (double)ql->count / (double)ql->len : 0;
+  return sds_cat_printf(s,
+                        " ql_nodes:%lu ql_avg_node:%.2f ql_listpack_max:%d "
+                        "ql_compressed:%d ql_uncompressed_size:%lu",
+                        ql->len, avg, ql->fill,
+                        server.list_compress_depth != 0, uncompressed);
+}
+
 static void debug_object(client *c) {
   dict_entry *de = dict_find(c->db->dict, c->argv[2]->ptr);
   if (de == NULL) {
@@ -125,6 +143,9 @@ static void debug_object(client *c) {
       (void *)val, val->refcount, str_encoding(val->encoding),
       debug_serialized_length(val), (int)val->lru,
       estimate_object_idle_time(val) / 1000);
+  if (val->encoding == OBJ_ENCODING_QUICKLIST) {
+    s = debug_quicklist_extra(s, val);
+  }
   add_reply_status_length(c, s, sds_len(s));
   sds_free(s);
 }

@@ -32,8 +32,12 @@
 #define REPLY_BUFFER_PEAK_RESET_MS 5000
 /* Iterations of process_events_while_blocked. */
 #define EVENTS_WHILE_BLOCKED_ITERATIONS 4
-/* Idle query buffers above this are returned to the allocator. */
+/* Query buffer resizing (Redis 7.0): only buffers wasting more than this
+ * are touched; above the threshold they are trimmed towards the peak. */
 #define QUERYBUF_IDLE_SHRINK_BYTES (4 * 1024)
+#define QUERYBUF_RESIZE_THRESHOLD (32 * 1024)
+/* Query buffer cap for clients that have not authenticated yet. */
+#define UNAUTH_MAX_QUERYBUF_LEN (1024 * 1024)
 
 #ifndef IOV_MAX
 #define IOV_MAX 1024
@@ -48,6 +52,7 @@ static struct {
 
 static void read_query_from_client(connection *conn);
 static void send_reply_to_client(connection *conn);
+static int client_auth_required(client *c);
 
 /* ------------------------------------------------------------------ */
 /* Hooks and the id index                                               */
@@ -57,6 +62,10 @@ void client_register_hooks(const client_module_hooks *hooks) {
     net.hooks[net.hook_count++] = hooks;
   }
 }
+
+int networking_hook_count(void) { return net.hook_count; }
+
+const client_module_hooks *networking_hook(int i) { return net.hooks[i]; }
 
 static uint64_t client_id_hash(const void *key) {
   uint64_t id = (uint64_t)(uintptr_t)key;
@@ -471,6 +480,10 @@ static int client_must_postpone(client *c) {
 }
 
 static void postpone_client(client *c) {
+  redis_command *cmd = lookup_command(c->argv, c->argc);
+  if (cmd != NULL) {
+    c->lastcmd = cmd; /* CLIENT LIST cmd= shows the waiting command */
+  }
   c->flags |= CLIENT_PENDING_COMMAND;
   list_add_node_tail(net.postponed, c);
 }
@@ -660,8 +673,20 @@ static void read_query_from_client(connection *conn) {
   c->last_interaction = net_now_ms();
   c->net_input_bytes += (unsigned long long)nread;
   server.stat_net_input_bytes += nread;
-  if (!(c->flags & CLIENT_MASTER) && server.client_max_querybuf_len > 0 &&
-      qblen > server.client_max_querybuf_len) {
+  /* Commands queued by MULTI count as query buffer too; clients that have
+   * not authenticated get at most 1 MB (Redis 7.0.x). */
+  size_t pending_input = qblen;
+  if (c->flags & CLIENT_MULTI) {
+    for (int i = 0; i < networking_hook_count(); i++) {
+      if (networking_hook(i)->multi_mem != NULL) {
+        pending_input += networking_hook(i)->multi_mem(c);
+      }
+    }
+  }
+  if (!(c->flags & CLIENT_MASTER) &&
+      ((server.client_max_querybuf_len > 0 &&
+        pending_input > server.client_max_querybuf_len) ||
+       (pending_input > UNAUTH_MAX_QUERYBUF_LEN && client_auth_required(c)))) {
     sds info = cat_client_info_string(sds_empty(), c);
     sds bytes = sds_cat_repr(sds_empty(), c->querybuf,
                              qblen < 64 ? qblen : 64);
@@ -924,6 +949,15 @@ void close_client_on_output_buffer_limit_reached(client *c, int async) {
   sds_free(info);
 }
 
+/* net_conn_info: "fd=N" (Redis's connGetInfo) plus the type's fragment
+ * (TLS details), for log lines. */
+static void net_conn_info(connection *conn, char *buf, size_t len) {
+  char extra[200];
+  extra[0] = '\0';
+  conn->type->get_info(conn, extra, sizeof(extra));
+  snprintf(buf, len, "fd=%d%s%s", conn->fd, extra[0] ? " " : "", extra);
+}
+
 /* ------------------------------------------------------------------ */
 /* Accept                                                               */
 /* ------------------------------------------------------------------ */
@@ -958,10 +992,8 @@ void client_accept_handler(connection *conn) {
     return;
   }
   if (conn->state != CONN_STATE_CONNECTED) {
-    server_log(LL_WARNING,
-               "Error accepting a client connection: %s (addr=%s laddr=%s)",
-               strerror(conn->last_errno), client_peer_id(c),
-               client_sockname(c));
+    server_log(LL_WARNING, "Error accepting a client connection: %s",
+               strerror(conn->last_errno));
     free_client_async(c);
     return;
   }
@@ -987,7 +1019,7 @@ void client_accept_handler(connection *conn) {
         "mode option to 'no', and then restarting the server. "
         "3) If you started the server manually just for testing, restart "
         "it with the '--protected-mode no' option. "
-        "4) Set up an authentication password for the default user. "
+        "4) Setup a an authentication password for the default user. "
         "NOTE: You only need to do one of the above things in order for "
         "the server to start accepting connections from the outside.\r\n";
     if (conn_write(conn, err, strlen(err)) == -1) {
@@ -1004,8 +1036,11 @@ void accept_common_handler(connection *conn, int flags, const char *ip) {
   (void)ip;
   networking_ensure_lists();
   if (conn->state != CONN_STATE_ACCEPTING) {
-    server_log(LL_VERBOSE, "Accepted client connection in error state: %s",
-               strerror(conn->last_errno));
+    char info[256];
+    net_conn_info(conn, info, sizeof(info));
+    server_log(LL_VERBOSE,
+               "Accepted client connection in error state: %s (conn: %s)",
+               strerror(conn->last_errno), info);
     conn_close(conn);
     return;
   }
@@ -1021,13 +1056,11 @@ void accept_common_handler(connection *conn, int flags, const char *ip) {
   }
   client *c = create_client(conn);
   if (c == NULL) {
-    char addr[64], laddr[64];
-    conn_format_peer(conn, addr, sizeof(addr));
-    conn_format_local(conn, laddr, sizeof(laddr));
+    char info[256];
+    net_conn_info(conn, info, sizeof(info));
     server_log(LL_WARNING,
-               "Error registering fd event for the new client connection: "
-               "%s (addr=%s laddr=%s)",
-               strerror(errno), addr, laddr);
+               "Error registering fd event for the new client: %s (conn: %s)",
+               strerror(errno), info);
     conn_close(conn);
     return;
   }
@@ -1036,8 +1069,11 @@ void accept_common_handler(connection *conn, int flags, const char *ip) {
    * may touch c after it. */
   if (conn_accept(conn, client_accept_handler) == -1) {
     if (conn->state == CONN_STATE_ERROR) {
-      server_log(LL_WARNING, "Error accepting a client connection: %s",
-                 strerror(conn->last_errno));
+      char info[256];
+      net_conn_info(conn, info, sizeof(info));
+      server_log(LL_WARNING,
+                 "Error accepting a client connection: %s (conn: %s)",
+                 strerror(conn->last_errno), info);
     }
     free_client(c);
   }
@@ -1102,20 +1138,68 @@ static int client_cron_handle_timeout(client *c, long long now_ms) {
   return 0;
 }
 
-static void client_cron_housekeeping(client *c, long long now_ms) {
-  /* Return idle query buffer space, as Redis's query buffer resize. */
-  if (c->qb_pos == 0 && sds_len(c->querybuf) == 0 &&
-      sds_alloc(c->querybuf) > QUERYBUF_IDLE_SHRINK_BYTES &&
-      (now_ms - c->last_interaction > 2000 ||
-       c->querybuf_peak < sds_alloc(c->querybuf) / 2)) {
-    sds_free(c->querybuf);
-    c->querybuf = sds_empty();
+/* client_cron_resize_query_buffer: as Redis 7.0's clientsCronResizeQueryBuffer:
+ * give back space idle for 2 s, or trim a buffer much larger than its
+ * recent peak. */
+static void client_cron_resize_query_buffer(client *c, long long now_ms) {
+  size_t size = sds_alloc(c->querybuf);
+  long long idle = now_ms / 1000 - c->last_interaction / 1000;
+  if (c->qb_pos == 0 && sds_avail(c->querybuf) > QUERYBUF_IDLE_SHRINK_BYTES) {
+    if (idle > 2) {
+      c->querybuf = sds_remove_free_space(c->querybuf);
+    } else if (size > QUERYBUF_RESIZE_THRESHOLD && size / 2 > c->querybuf_peak) {
+      size_t target = sds_len(c->querybuf);
+      if (target < c->querybuf_peak) {
+        target = c->querybuf_peak;
+      }
+      if (c->bulklen != -1 && target < (size_t)c->bulklen) {
+        target = (size_t)c->bulklen;
+      }
+      c->querybuf = sds_remove_free_space(c->querybuf);
+      if (target > sds_len(c->querybuf)) {
+        c->querybuf = sds_make_room_for_exact(c->querybuf,
+                                              target - sds_len(c->querybuf));
+      }
+    }
   }
   c->querybuf_peak = sds_len(c->querybuf);
+  if (c->bulklen != -1 && (size_t)c->bulklen > c->querybuf_peak) {
+    c->querybuf_peak = (size_t)c->bulklen;
+  }
+}
+
+/* client_cron_resize_output_buffer: Redis 7.0's reply buffer resizing:
+ * halve towards PROTO_REPLY_MIN_BYTES when the 5 s peak used under half,
+ * double up to PROTO_REPLY_CHUNK_BYTES when the peak filled it. */
+static void client_cron_resize_output_buffer(client *c, long long now_ms) {
+  size_t new_size = 0;
+  size_t shrink_target = c->buf_usable_size / 2;
+  size_t expand_target = c->buf_usable_size * 2;
+  if (shrink_target >= PROTO_REPLY_MIN_BYTES && c->buf_peak < shrink_target) {
+    new_size = c->buf_peak + 1 > PROTO_REPLY_MIN_BYTES ? c->buf_peak + 1
+                                                       : PROTO_REPLY_MIN_BYTES;
+  } else if (expand_target < PROTO_REPLY_CHUNK_BYTES * 2 &&
+             c->buf_peak == c->buf_usable_size) {
+    new_size = expand_target < PROTO_REPLY_CHUNK_BYTES ? expand_target
+                                                       : PROTO_REPLY_CHUNK_BYTES;
+  }
   if (now_ms - c->buf_peak_last_reset_time >= REPLY_BUFFER_PEAK_RESET_MS) {
     c->buf_peak = c->bufpos;
     c->buf_peak_last_reset_time = now_ms;
   }
+  /* The peak is never below bufpos, so new_size > bufpos. */
+  if (new_size != 0 && new_size > c->bufpos) {
+    char *nb = zmalloc(new_size);
+    memcpy(nb, c->buf, c->bufpos);
+    zfree(c->buf);
+    c->buf = nb;
+    c->buf_usable_size = new_size;
+  }
+}
+
+static void client_cron_housekeeping(client *c, long long now_ms) {
+  client_cron_resize_query_buffer(c, now_ms);
+  client_cron_resize_output_buffer(c, now_ms);
 }
 
 void close_timedout_clients_step(void) {
@@ -1244,209 +1328,6 @@ void rewrite_client_command_vector(client *c, int argc, ...) {
   }
   va_end(ap);
   replace_client_command_vector(c, argc, argv);
-}
-
-/* ------------------------------------------------------------------ */
-/* MONITOR                                                              */
-/* ------------------------------------------------------------------ */
-void replication_feed_monitors(client *c, list *monitors, int dictid,
-                               robj **argv, int argc) {
-  if (monitors == NULL || list_length(monitors) == 0 || server.loading) {
-    return;
-  }
-  struct timeval tv;
-  gettimeofday(&tv, NULL);
-  sds cmdrepr = sds_cat_printf(sds_new("+"), "%ld.%06ld ", (long)tv.tv_sec,
-                               (long)tv.tv_usec);
-  if (c->flags & CLIENT_SCRIPT) {
-    cmdrepr = sds_cat_printf(cmdrepr, "[%d lua] ", dictid);
-  } else if (c->flags & CLIENT_UNIX_SOCKET) {
-    cmdrepr = sds_cat_printf(cmdrepr, "[%d unix:%s] ", dictid,
-                             server.unixsocket ? server.unixsocket : "");
-  } else {
-    cmdrepr = sds_cat_printf(cmdrepr, "[%d %s] ", dictid, client_peer_id(c));
-  }
-  for (int j = 0; j < argc; j++) {
-    if (argv[j]->encoding == OBJ_ENCODING_INT) {
-      cmdrepr = sds_cat_printf(cmdrepr, "\"%ld\"", (long)argv[j]->ptr);
-    } else {
-      cmdrepr = sds_cat_repr(cmdrepr, (char *)argv[j]->ptr,
-                             sds_len(argv[j]->ptr));
-    }
-    if (j != argc - 1) {
-      cmdrepr = sds_cat_len(cmdrepr, " ", 1);
-    }
-  }
-  cmdrepr = sds_cat_len(cmdrepr, "\r\n", 2);
-  robj *cmdobj = create_object(OBJ_STRING, cmdrepr);
-  list_iter li;
-  list_node *ln;
-  list_rewind(monitors, &li);
-  while ((ln = list_next(&li)) != NULL) {
-    client *monitor = list_node_value(ln);
-    add_reply(monitor, cmdobj);
-  }
-  decr_ref_count(cmdobj);
-}
-
-/* ------------------------------------------------------------------ */
-/* CLIENT LIST                                                          */
-/* ------------------------------------------------------------------ */
-const char *client_peer_id(client *c) {
-  if (c->peerid == NULL) {
-    char buf[128];
-    if (c->conn == NULL) {
-      return "?:0";
-    }
-    if (conn_format_peer(c->conn, buf, sizeof(buf)) == -1) {
-      return "?:0";
-    }
-    c->peerid = sds_new(buf);
-  }
-  return c->peerid;
-}
-
-const char *client_sockname(client *c) {
-  if (c->sockname == NULL) {
-    char buf[128];
-    if (c->conn == NULL) {
-      return "?:0";
-    }
-    if (conn_format_local(c->conn, buf, sizeof(buf)) == -1) {
-      return "?:0";
-    }
-    c->sockname = sds_new(buf);
-  }
-  return c->sockname;
-}
-
-size_t client_total_memory_usage(client *c, size_t *out_obuf_mem) {
-  size_t mem = get_client_output_buffer_memory_usage(c);
-  if (out_obuf_mem != NULL) {
-    *out_obuf_mem = mem;
-  }
-  mem += c->querybuf ? sds_alloc_size(c->querybuf) : 0;
-  mem += zmalloc_size(c);
-  mem += c->buf_usable_size;
-  mem += c->argv_len_sum + sizeof(robj *) * (size_t)c->argc;
-  for (int i = 0; i < net.hook_count; i++) {
-    if (net.hooks[i]->multi_mem != NULL && (c->flags & CLIENT_MULTI)) {
-      mem += net.hooks[i]->multi_mem(c);
-    }
-  }
-  if (c->pubsub_patterns) {
-    mem += dict_size(c->pubsub_patterns) * sizeof(list_node);
-  }
-  if (c->pubsub_channels) {
-    mem += dict_size(c->pubsub_channels) * sizeof(dict_entry) +
-           dict_slots(c->pubsub_channels) * sizeof(dict_entry *);
-  }
-  return mem;
-}
-
-sds cat_client_info_string(sds s, client *c) {
-  char flags[32], *p = flags;
-  if (c->flags & CLIENT_SLAVE) {
-    *p++ = (c->flags & CLIENT_MONITOR) ? 'O' : 'S';
-  }
-  if (c->flags & CLIENT_MASTER) *p++ = 'M';
-  if (c->flags & CLIENT_PUBSUB) *p++ = 'P';
-  if (c->flags & CLIENT_MULTI) *p++ = 'x';
-  if (c->flags & (CLIENT_BLOCKED | CLIENT_PENDING_COMMAND)) *p++ = 'b';
-  if (c->flags & CLIENT_TRACKING) *p++ = 't';
-  if (c->flags & CLIENT_DIRTY_CAS) *p++ = 'd';
-  if (c->flags & CLIENT_CLOSE_AFTER_REPLY) *p++ = 'c';
-  if (c->flags & CLIENT_UNBLOCKED) *p++ = 'u';
-  if (c->flags & CLIENT_CLOSE_ASAP) *p++ = 'A';
-  if (c->flags & CLIENT_UNIX_SOCKET) *p++ = 'U';
-  if (c->flags & CLIENT_READONLY) *p++ = 'r';
-  if (c->flags & CLIENT_NO_EVICT) *p++ = 'e';
-  if (p == flags) *p++ = 'N';
-  *p = '\0';
-
-  char events[3], *e = events;
-  if (c->conn != NULL) {
-    if (c->conn->read_handler != NULL) *e++ = 'r';
-    if (c->conn->write_handler != NULL) *e++ = 'w';
-  }
-  *e = '\0';
-
-  int multi = -1;
-  size_t multi_mem = 0;
-  const char *user = "default";
-  for (int i = 0; i < net.hook_count; i++) {
-    const client_module_hooks *h = net.hooks[i];
-    if ((c->flags & CLIENT_MULTI) && h->multi_count != NULL) {
-      multi = h->multi_count(c);
-    }
-    if ((c->flags & CLIENT_MULTI) && h->multi_mem != NULL) {
-      multi_mem = h->multi_mem(c);
-    }
-    if (h->user_name != NULL) {
-      const char *u = h->user_name(c);
-      if (u != NULL) {
-        user = u;
-      }
-    }
-  }
-  if ((c->flags & CLIENT_MULTI) && multi < 0) {
-    multi = 0;
-  }
-  size_t obufmem = 0;
-  size_t total_mem = client_total_memory_usage(c, &obufmem);
-  long long now = (long long)(net_now_ms() / 1000);
-
-  s = sds_cat_printf(
-      s,
-      "id=%llu addr=%s laddr=%s fd=%d name=%s age=%lld idle=%lld flags=%s "
-      "db=%d sub=%d psub=%d ssub=%d multi=%d qbuf=%llu qbuf-free=%llu "
-      "argv-mem=%llu multi-mem=%llu rbs=%llu rbp=%llu obl=%llu oll=%llu "
-      "omem=%llu tot-mem=%llu events=%s cmd=%s user=%s redir=%lld resp=%d",
-      (unsigned long long)c->id, client_peer_id(c), client_sockname(c),
-      c->conn ? c->conn->fd : -1,
-      c->name ? (char *)c->name->ptr : "",
-      now - (long long)c->ctime, now - c->last_interaction / 1000, flags,
-      c->db ? c->db->id : 0,
-      c->pubsub_channels ? (int)dict_size(c->pubsub_channels) : 0,
-      c->pubsub_patterns ? (int)dict_size(c->pubsub_patterns) : 0,
-      c->pubsub_shard_channels ? (int)dict_size(c->pubsub_shard_channels) : 0,
-      multi, (unsigned long long)(c->querybuf ? sds_len(c->querybuf) : 0),
-      (unsigned long long)(c->querybuf ? sds_avail(c->querybuf) : 0),
-      (unsigned long long)c->argv_len_sum, (unsigned long long)multi_mem,
-      (unsigned long long)c->buf_usable_size, (unsigned long long)c->buf_peak,
-      (unsigned long long)c->bufpos,
-      (unsigned long long)list_length(c->reply), (unsigned long long)obufmem,
-      (unsigned long long)total_mem, events,
-      c->lastcmd && c->lastcmd->fullname ? c->lastcmd->fullname : "NULL",
-      user, -1LL, c->resp);
-  if (c->conn != NULL) {
-    char info[512];
-    info[0] = '\0';
-    c->conn->type->get_info(c->conn, info, sizeof(info));
-    if (info[0] != '\0') {
-      s = sds_cat_printf(s, " %s", info);
-    }
-  }
-  return s;
-}
-
-sds get_all_clients_info_string(int type) {
-  sds o = sds_empty();
-  if (server.clients == NULL) {
-    return o;
-  }
-  list_iter li;
-  list_node *ln;
-  list_rewind(server.clients, &li);
-  while ((ln = list_next(&li)) != NULL) {
-    client *c = list_node_value(ln);
-    if (type != -1 && client_type(c) != type) {
-      continue;
-    }
-    o = cat_client_info_string(o, c);
-    o = sds_cat_len(o, "\n", 1);
-  }
-  return o;
 }
 
 /* ------------------------------------------------------------------ */

@@ -54,6 +54,9 @@ void process_postponed_clients(void);
 int prepare_client_to_write(client *c);
 /* reply_block_free is the free method of c->reply. */
 void reply_block_free(void *block);
+/* networking_hook_count / networking_hook iterate the registered hooks. */
+int networking_hook_count(void);
+const client_module_hooks *networking_hook(int i);
 /* set_protocol_error logs (verbose) and marks c CLOSE_AFTER_REPLY; the
  * caller has already replied the error. */
 void set_protocol_error(client *c, const char *errstr);

@@ -587,7 +587,7 @@ int get_range_long_from_object_or_reply(client *c, robj *o, long min, long max,
       add_reply_error(c, msg);
     } else {
       add_reply_error_format(
-          c, "value is out of range, must be between %ld and %ld", min, max);
+          c, "value is out of range, value must between %ld and %ld", min, max);
     }
     return C_ERR;
   }

@@ -35,6 +35,27 @@ typedef void scan_emit_proc(scan_result *r, const dict_entry *de);
  * the whole argument); replies "invalid cursor" and returns C_ERR if bad. */
 int scan_parse_cursor_or_reply(client *c, robj *o, unsigned long *cursor);
 
+/* Building blocks, for a type whose compact form is not a listpack/intset
+ * in memory (e.g. a zset kept as dict+skiplist but reported as listpack):
+ * parse options, collect elements yourself (in Redis's order, cursor 0 for
+ * a compact encoding) or with scan_dict_collect, then scan_reply. */
+typedef struct scan_options {
+  long count;   /* default 10 */
+  sds pattern;  /* NULL or the MATCH pattern (borrowed from argv) */
+  int use_pattern;
+} scan_options;
+/* scan_parse_options_or_reply parses [MATCH p] [COUNT n] from
+ * c->argv[first..]; replies and returns C_ERR on error. */
+int scan_parse_options_or_reply(client *c, int first, scan_options *opts);
+/* scan_dict_collect runs a budgeted dict_scan from cursor; returns the
+ * next cursor (0 when done). */
+unsigned long scan_dict_collect(dict *d, unsigned long cursor, long count,
+                                scan_emit_proc *emit, scan_result *r);
+/* scan_reply applies MATCH (to the member of each pair when pairs) and
+ * replies [cursor, elements]; frees r's contents. */
+void scan_reply(client *c, unsigned long cursor, scan_result *r, int pairs,
+                const scan_options *opts);
+
 /* scan_object_command parses MATCH/COUNT from c->argv[3..] and replies.
  * o is a hash, set or zset; d is its hashtable (NULL for a compact
  * encoding, which must be listpack or intset). */

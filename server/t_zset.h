@@ -17,8 +17,11 @@
 
 robj *zset_create_object(void); /* empty, "listpack" */
 unsigned long zset_length(const robj *o);
-/* zset_note_added updates the encoding after adding a member of len. */
-void zset_note_added(robj *o, size_t ele_len);
+/* zset_prepare_add converts to skiplist before adding a member of
+ * ele_len when the listpack limits would be passed (as Redis does). */
+void zset_prepare_add(robj *o, size_t ele_len);
+/* zset_stored_score: the score as the current encoding keeps it. */
+double zset_stored_score(const robj *o, double score);
 /* zset_convert_to_listpack_if_small: after building a result (STORE
  * commands), mark it listpack when Redis would. */
 void zset_convert_to_listpack_if_small(robj *o, size_t maxelelen);
@@ -33,6 +36,18 @@ void zset_generic_pop(client *c, robj **keyv, int keyc, int where,
                       int emitkey, long count, int use_nested_array,
                       int reply_nil_when_empty, int *deleted);
 
+/* zset_parse_mpop_args parses "numkeys key... MIN|MAX [COUNT n]" with
+ * numkeys at c->argv[numkeys_idx] (ZMPOP, BZMPOP); replies on error. */
+int zset_parse_mpop_args(client *c, int numkeys_idx, long *numkeys,
+                         int *where, long *count);
+
+/* Commands of t_zset_block.c */
+void bzpopmin_command(client *c);
+void bzpopmax_command(client *c);
+void bzmpop_command(client *c);
+int bzmpop_get_keys(struct redis_command *cmd, robj **argv, int argc,
+                    get_keys_result *result);
+
 /* Commands of t_zset_ops.c */
 void zunionstore_command(client *c);
 void zinterstore_command(client *c);
@@ -43,6 +58,8 @@ void zdiff_command(client *c);
 void zintercard_command(client *c);
 int zunion_inter_diff_get_keys(struct redis_command *cmd, robj **argv,
                                int argc, get_keys_result *result);
+int zmpop_get_keys(struct redis_command *cmd, robj **argv, int argc,
+                   get_keys_result *result);
 int zunion_inter_diff_store_get_keys(struct redis_command *cmd, robj **argv,
                                      int argc, get_keys_result *result);
 

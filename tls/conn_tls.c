@@ -38,9 +38,6 @@
 #define TLS_MAX_ACCEPTS_PER_CALL 1000
 #define TLS_MAX_WRITEV_BYTES (64 * 1024)
 #define TLS_RECORD_HEADER 5
-#define TLS_CONTENT_CCS 20
-#define TLS_CONTENT_APPLICATION 23
-#define TLS_CONTENT_HANDSHAKE 22
 #define TLS_DEFAULT_HANDSHAKE_TIMEOUT_MS 10000
 #define TLS_DEFAULT_MAX_IN_FLIGHT 1000
 
@@ -288,8 +285,7 @@ static int tls_check_peer(tls_conn *conn, char *why, size_t why_len) {
     ok = 0;
   }
   if (ok && peer != NULL) {
-    tls_name_text(X509_get_subject_name(peer),
-                  conn_extra(conn)->cert_subject,
+    tls_name_text(X509_get_subject_name(peer), conn_extra(conn)->cert_subject,
                   sizeof(conn_extra(conn)->cert_subject));
   }
   X509_free(peer);
@@ -364,7 +360,8 @@ static void tls_hs_continue(tls_conn *conn) {
   if (code == SSL_ERROR_SYSCALL && errors[0] == '\0') {
     snprintf(why, sizeof(why), "connection closed by peer during handshake");
   } else {
-    snprintf(why, sizeof(why), "%s%s%s", errors[0] ? errors : tls_ssl_error_name(code),
+    snprintf(why, sizeof(why), "%s%s%s",
+             errors[0] ? errors : tls_ssl_error_name(code),
              verify != X509_V_OK ? ": " : "",
              verify != X509_V_OK ? X509_verify_cert_error_string(verify) : "");
   }
@@ -379,10 +376,10 @@ static void tls_hs_start_finish(tls_conn *conn) {
   conn->hs_state = TLS_HS_FINISH;
   ERR_clear_error();
   conn->ssl = SSL_new(conn->gen->main_ctx);
-  int ok = conn->ssl != NULL &&
-           tls_shim_apply_handback(conn->ssl, conn->handback,
-                                   conn->handback_len) &&
-           SSL_set_fd(conn->ssl, conn->c.fd);
+  int ok =
+      conn->ssl != NULL &&
+      tls_shim_apply_handback(conn->ssl, conn->handback, conn->handback_len) &&
+      SSL_set_fd(conn->ssl, conn->c.fd);
   OPENSSL_cleanse(conn->handback, conn->handback_len);
   free(conn->handback);
   conn->handback = NULL;
@@ -472,28 +469,11 @@ static void tls_hs_read_record(tls_conn *conn) {
     conn->rec_got += (size_t)n;
     if (conn->rec_got == TLS_RECORD_HEADER &&
         conn->rec_need == TLS_RECORD_HEADER) {
-      const uint8_t *h = conn->rec;
-      size_t body = ((size_t)h[3] << 8) | h[4];
-      if (conn->records_forwarded == 0 && h[0] != TLS_CONTENT_HANDSHAKE) {
-        tls_hs_fail(conn,
-                    "not a TLS ClientHello (plaintext client on the TLS "
-                    "port?)",
-                    0);
-        return;
-      }
-      if (h[0] < TLS_CONTENT_CCS || h[0] > TLS_CONTENT_APPLICATION ||
-          h[1] != 3) {
-        tls_hs_fail(conn, "malformed TLS record header", 0);
-        return;
-      }
-      if (body > TLS_MAX_RECORD_BODY) {
-        tls_hs_fail(conn, "TLS record too long", 0);
-        return;
-      }
-      if (conn->records_forwarded >= TLS_MAX_HANDSHAKE_RECORDS ||
-          conn->bytes_forwarded + TLS_RECORD_HEADER + body >
-              TLS_MAX_HANDSHAKE_BYTES) {
-        tls_hs_fail(conn, "handshake too large", 0);
+      size_t body = 0;
+      const char *bad = tls_record_header_check(
+          conn->rec, conn->records_forwarded, conn->bytes_forwarded, &body);
+      if (bad != NULL) {
+        tls_hs_fail(conn, bad, 0);
         return;
       }
       conn->rec_need = TLS_RECORD_HEADER + body;
@@ -696,8 +676,7 @@ static void tls_accept_one(ae_loop *loop, int fd,
   setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
   inflight_add(conn);
   if (ae_add_file_event(loop, fd, AE_READABLE, tls_event, conn) != 0) {
-    server_log(LL_WARNING, "TLS: cannot watch fd %d: %s", fd,
-               strerror(errno));
+    server_log(LL_WARNING, "TLS: cannot watch fd %d: %s", fd, strerror(errno));
     tls_release_handshake(conn);
     close(fd);
     free(alloc);
@@ -710,8 +689,8 @@ void tls_accept_handler(ae_loop *loop, int fd, void *client_data, int mask) {
   for (int i = 0; i < TLS_MAX_ACCEPTS_PER_CALL; i++) {
     struct sockaddr_storage sa;
     socklen_t len = sizeof(sa);
-    int cfd = accept4(fd, (struct sockaddr *)&sa, &len,
-                      SOCK_NONBLOCK | SOCK_CLOEXEC);
+    int cfd =
+        accept4(fd, (struct sockaddr *)&sa, &len, SOCK_NONBLOCK | SOCK_CLOEXEC);
     if (cfd < 0) {
       if (errno == EINTR) {
         continue;

@@ -253,19 +253,19 @@ static SSL_CTX *hs_build_handshake_ctx(const tls_settings *s, char *err,
   if (SSL_CTX_use_certificate_chain_file(ctx, s->cert_file) <= 0) {
     tls_collect_errors(why, sizeof(why));
     tls_format(err, err_len, "Failed to load certificate: %.120s: %s",
-             s->cert_file, why);
+               s->cert_file, why);
     goto fail;
   }
   if (SSL_CTX_use_PrivateKey_file(ctx, s->key_file, SSL_FILETYPE_PEM) <= 0) {
     tls_collect_errors(why, sizeof(why));
     tls_format(err, err_len, "Failed to load private key: %.120s: %s",
-             s->key_file, why);
+               s->key_file, why);
     goto fail;
   }
   if (!SSL_CTX_check_private_key(ctx)) {
     tls_collect_errors(why, sizeof(why));
     tls_format(err, err_len, "Private key does not match the certificate: %s",
-             why);
+               why);
     goto fail;
   }
   /* The passphrase is no longer needed. */
@@ -354,8 +354,8 @@ static int hs_configure(size_t len) {
     hs_send_config_fail(reason);
     return 0;
   }
-  size_t n = ipc_build_ready(hs.out, sizeof(hs.out), subject, issuer,
-                             not_after);
+  size_t n =
+      ipc_build_ready(hs.out, sizeof(hs.out), subject, issuer, not_after);
   return n > 0 && hs_send(hs.out, n);
 }
 
@@ -414,13 +414,13 @@ static void hs_fail(hs_conn *c, const char *what) {
   size_t out_len;
   tls_collect_errors(errors, sizeof(errors));
   tls_format(reason, sizeof(reason), "%s%s%s", what, errors[0] ? ": " : "",
-           errors);
+             errors);
   hs_pending_out(c, &out, &out_len);
   if (out_len > IPC_MAX_OUT) {
     out_len = 0;
   }
-  size_t n = ipc_build_fail(hs.out, sizeof(hs.out), c->id, reason, out,
-                            out_len);
+  size_t n =
+      ipc_build_fail(hs.out, sizeof(hs.out), c->id, reason, out, out_len);
   if (n > 0) {
     hs_send(hs.out, n);
   }
@@ -525,9 +525,9 @@ static void hs_send_done(hs_conn *c) {
     hs_fail(c, "handshake output too large");
     return;
   }
-  size_t n = ipc_build_done(hs.out, sizeof(hs.out), c->id, out, out_len,
-                            CBB_data(&cbb), CBB_len(&cbb),
-                            SSL_session_reused(c->ssl));
+  size_t n =
+      ipc_build_done(hs.out, sizeof(hs.out), c->id, out, out_len,
+                     CBB_data(&cbb), CBB_len(&cbb), SSL_session_reused(c->ssl));
   /* The handback holds traffic secrets: wipe every copy. */
   OPENSSL_cleanse((uint8_t *)CBB_data(&cbb), CBB_len(&cbb));
   CBB_cleanup(&cbb);
@@ -599,8 +599,7 @@ static void hs_on_record(const ipc_message *msg) {
     }
     SSL_set_accept_state(c->ssl);
   }
-  if (BIO_write(c->rbio, msg->data, (int)msg->data_len) !=
-      (int)msg->data_len) {
+  if (BIO_write(c->rbio, msg->data, (int)msg->data_len) != (int)msg->data_len) {
     hs_fail(c, "out of memory");
     return;
   }
@@ -647,9 +646,9 @@ int tls_handshaker_main(int argc, char **argv) {
         break;
       }
       case IPC_REQ_TICKET_KEYS:
-        tls_ticket_keys_set((const uint8_t(*)[IPC_TICKET_KEY_LEN])
-                                msg.ticket_keys,
-                            msg.ticket_key_count);
+        tls_ticket_keys_set(
+            (const uint8_t(*)[IPC_TICKET_KEY_LEN])msg.ticket_keys,
+            msg.ticket_key_count);
         OPENSSL_cleanse(msg.ticket_keys, sizeof(msg.ticket_keys));
         OPENSSL_cleanse(hs.in, (size_t)len);
         break;

@@ -107,7 +107,8 @@ const char *tls_ssl_error_name(int code);
 void tls_ticket_keys_set(const uint8_t keys[][IPC_TICKET_KEY_LEN],
                          size_t count);
 /* tls_ticket_keys_get copies the current set. Returns the count. */
-size_t tls_ticket_keys_get(uint8_t keys[IPC_MAX_TICKET_KEYS][IPC_TICKET_KEY_LEN]);
+size_t tls_ticket_keys_get(
+    uint8_t keys[IPC_MAX_TICKET_KEYS][IPC_TICKET_KEY_LEN]);
 /* tls_ticket_keys_rotate (main only) generates a new current key with
  * getrandom and keeps the previous one. |drop_old| discards every old key
  * (used when the client-authentication policy changes). Returns 1 or 0. */
@@ -205,14 +206,23 @@ typedef enum {
 #define TLS_MAX_RECORD_BODY (16384 + 2048)
 #define TLS_MAX_HANDSHAKE_RECORDS 128
 #define TLS_MAX_HANDSHAKE_BYTES (192 * 1024)
+#define TLS_RECORD_HEADER_LEN 5
+
+/* tls_record_header_check (record.c) checks one record header of a
+ * handshake in progress: |records_so_far| / |bytes_so_far| were already
+ * forwarded. Returns NULL and the body length in |*out_body|, or the
+ * reason to close the connection. */
+const char *tls_record_header_check(const uint8_t header[TLS_RECORD_HEADER_LEN],
+                                    int records_so_far, size_t bytes_so_far,
+                                    size_t *out_body);
 
 struct tls_conn {
   connection c; /* first: the server only sees a connection* */
   uint64_t id;  /* never reused: a late answer for a dropped id is ignored */
   tls_hs_state hs_state;
-  tls_generation *gen;  /* referenced while handshaking */
-  tls_handshaker *hs;   /* assigned handshaker, or NULL */
-  int awaiting;         /* a request is outstanding at |hs| */
+  tls_generation *gen; /* referenced while handshaking */
+  tls_handshaker *hs;  /* assigned handshaker, or NULL */
+  int awaiting;        /* a request is outstanding at |hs| */
   /* the record being read / forwarded (handshake only) */
   uint8_t *rec;
   size_t rec_got, rec_need;

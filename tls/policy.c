@@ -92,24 +92,23 @@ void tls_settings_to_ipc(const tls_settings *settings, ipc_config *out) {
   out->prefer_server_ciphers = (uint8_t)(settings->prefer_server_ciphers != 0);
   out->session_caching = (uint8_t)(settings->session_caching != 0);
   out->seccomp = (uint8_t)(settings->seccomp != 0);
-  out->session_cache_size =
-      settings->session_cache_size > 0 ? (uint32_t)settings->session_cache_size
-                                       : 0;
-  out->session_cache_timeout =
-      settings->session_cache_timeout > 0
-          ? (uint32_t)settings->session_cache_timeout
-          : 0;
+  out->session_cache_size = settings->session_cache_size > 0
+                                ? (uint32_t)settings->session_cache_size
+                                : 0;
+  out->session_cache_timeout = settings->session_cache_timeout > 0
+                                   ? (uint32_t)settings->session_cache_timeout
+                                   : 0;
 }
 
 void tls_settings_free(tls_settings *settings) {
   if (settings->key_file_pass != NULL) {
     OPENSSL_cleanse(settings->key_file_pass, strlen(settings->key_file_pass));
   }
-  char **fields[] = {&settings->cert_file,      &settings->key_file,
-                     &settings->key_file_pass,  &settings->ca_cert_file,
-                     &settings->ca_cert_dir,    &settings->dh_params_file,
-                     &settings->protocols,      &settings->ciphers,
-                     &settings->ciphersuites,   &settings->sandbox_user};
+  char **fields[] = {&settings->cert_file,     &settings->key_file,
+                     &settings->key_file_pass, &settings->ca_cert_file,
+                     &settings->ca_cert_dir,   &settings->dh_params_file,
+                     &settings->protocols,     &settings->ciphers,
+                     &settings->ciphersuites,  &settings->sandbox_user};
   for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++) {
     free(*fields[i]);
     *fields[i] = NULL;
@@ -136,8 +135,7 @@ int tls_settings_equal(const tls_settings *a, const tls_settings *b) {
          tls_str_equal(a->sandbox_user, b->sandbox_user) &&
          a->auth_clients == b->auth_clients &&
          a->prefer_server_ciphers == b->prefer_server_ciphers &&
-         a->session_caching == b->session_caching &&
-         a->seccomp == b->seccomp &&
+         a->session_caching == b->session_caching && a->seccomp == b->seccomp &&
          a->session_cache_size == b->session_cache_size &&
          a->session_cache_timeout == b->session_cache_timeout;
 }
@@ -176,15 +174,24 @@ void tls_collect_errors(char *buf, size_t len) {
 
 const char *tls_ssl_error_name(int code) {
   switch (code) {
-    case SSL_ERROR_NONE: return "NONE";
-    case SSL_ERROR_SSL: return "SSL";
-    case SSL_ERROR_WANT_READ: return "WANT_READ";
-    case SSL_ERROR_WANT_WRITE: return "WANT_WRITE";
-    case SSL_ERROR_SYSCALL: return "SYSCALL";
-    case SSL_ERROR_ZERO_RETURN: return "ZERO_RETURN";
-    case SSL_ERROR_HANDOFF: return "HANDOFF";
-    case SSL_ERROR_HANDBACK: return "HANDBACK";
-    default: return "OTHER";
+    case SSL_ERROR_NONE:
+      return "NONE";
+    case SSL_ERROR_SSL:
+      return "SSL";
+    case SSL_ERROR_WANT_READ:
+      return "WANT_READ";
+    case SSL_ERROR_WANT_WRITE:
+      return "WANT_WRITE";
+    case SSL_ERROR_SYSCALL:
+      return "SYSCALL";
+    case SSL_ERROR_ZERO_RETURN:
+      return "ZERO_RETURN";
+    case SSL_ERROR_HANDOFF:
+      return "HANDOFF";
+    case SSL_ERROR_HANDBACK:
+      return "HANDBACK";
+    default:
+      return "OTHER";
   }
 }
 
@@ -317,8 +324,8 @@ int tls_apply_cipher_policy(SSL_CTX *ctx, const tls_settings *settings,
   if (removed != NULL && removed_len > 0) {
     removed[0] = '\0';
   }
-  if (!tls_parse_protocols(settings->protocols, &min_version, &max_version,
-                           err, err_len)) {
+  if (!tls_parse_protocols(settings->protocols, &min_version, &max_version, err,
+                           err_len)) {
     return 0;
   }
   /* Without TLS 1.3 the suites are never used: only their names must be
@@ -333,7 +340,8 @@ int tls_apply_cipher_policy(SSL_CTX *ctx, const tls_settings *settings,
     snprintf(err, err_len, "cannot set the protocol range");
     return 0;
   }
-  const char *user = settings->ciphers ? settings->ciphers : TLS_DEFAULT_CIPHERS;
+  const char *user =
+      settings->ciphers ? settings->ciphers : TLS_DEFAULT_CIPHERS;
   if (!SSL_CTX_set_strict_cipher_list(ctx, user)) {
     ERR_clear_error();
     snprintf(err, err_len, "tls-ciphers: invalid cipher list '%.200s'", user);
@@ -408,8 +416,8 @@ int tls_load_verify_locations(SSL_CTX *ctx, const tls_settings *settings,
                                      settings->ca_cert_dir)) {
     char why[256];
     tls_collect_errors(why, sizeof(why));
-    snprintf(err, err_len, "Failed to configure CA certificate(s) file/directory: %s",
-             why);
+    snprintf(err, err_len,
+             "Failed to configure CA certificate(s) file/directory: %s", why);
     return 0;
   }
   return 1;
@@ -421,10 +429,10 @@ int tls_load_verify_locations(SSL_CTX *ctx, const tls_settings *settings,
 static void tls_session_id_context(const tls_settings *settings,
                                    uint8_t out[SHA256_DIGEST_LENGTH]) {
   char buf[3 * IPC_MAX_PATH + 64];
-  int n = snprintf(buf, sizeof(buf), "redoubt-sid|%d|%s|%s",
-                   settings->auth_clients,
-                   settings->ca_cert_file ? settings->ca_cert_file : "",
-                   settings->ca_cert_dir ? settings->ca_cert_dir : "");
+  int n =
+      snprintf(buf, sizeof(buf), "redoubt-sid|%d|%s|%s", settings->auth_clients,
+               settings->ca_cert_file ? settings->ca_cert_file : "",
+               settings->ca_cert_dir ? settings->ca_cert_dir : "");
   if (n < 0) {
     n = 0;
   }

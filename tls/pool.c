@@ -41,9 +41,9 @@ extern char **environ;
 #define TLS_POOL_CONN_BUCKETS 4096     /* id hash (power of two) */
 #define TLS_RESPAWN_MIN_MS 100
 #define TLS_RESPAWN_MAX_MS 2000
-#define TLS_STABLE_LIFETIME_MS 5000  /* a death after this resets backoff */
-#define TLS_START_TIMEOUT_MS 10000   /* STARTING -> READY */
-#define TLS_EXIT_GRACE_MS 5000       /* retired: exit before SIGKILL */
+#define TLS_STABLE_LIFETIME_MS 5000 /* a death after this resets backoff */
+#define TLS_START_TIMEOUT_MS 10000  /* STARTING -> READY */
+#define TLS_EXIT_GRACE_MS 5000      /* retired: exit before SIGKILL */
 #define TLS_SOCKET_BUFFER (1024 * 1024)
 
 typedef enum {
@@ -125,8 +125,8 @@ tls_generation *tls_pool_create_generation(tls_settings *settings, char *err,
     return NULL;
   }
   SSL_CTX_set_verify(ctx, tls_verify_mode(gen->settings.auth_clients), NULL);
-  SSL_CTX_set_mode(ctx, SSL_MODE_ENABLE_PARTIAL_WRITE |
-                            SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
+  SSL_CTX_set_mode(
+      ctx, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
   gen->main_ctx = ctx;
   return gen;
 }
@@ -182,7 +182,8 @@ static int pool_try_send(tls_handshaker *h, const uint8_t *buf, size_t len) {
     if (n < 0 && errno == EINTR) {
       continue;
     }
-    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == ENOBUFS)) {
+    if (n < 0 &&
+        (errno == EAGAIN || errno == EWOULDBLOCK || errno == ENOBUFS)) {
       return 0;
     }
     return -1;
@@ -270,9 +271,8 @@ static int pool_send_ticket_keys(tls_handshaker *h) {
   uint8_t keys[IPC_MAX_TICKET_KEYS][IPC_TICKET_KEY_LEN];
   uint8_t msg[16 + sizeof(keys)];
   size_t count = tls_ticket_keys_get(keys);
-  size_t n = ipc_build_ticket_keys(msg, sizeof(msg),
-                                   (const uint8_t(*)[IPC_TICKET_KEY_LEN])keys,
-                                   count);
+  size_t n = ipc_build_ticket_keys(
+      msg, sizeof(msg), (const uint8_t(*)[IPC_TICKET_KEY_LEN])keys, count);
   int ok = n > 0 && pool_send(h, msg, n);
   OPENSSL_cleanse(keys, sizeof(keys));
   OPENSSL_cleanse(msg, sizeof(msg));
@@ -296,11 +296,9 @@ static void pool_readable(ae_loop *loop, int fd, void *data, int mask);
 static void pool_describe_status(int status, char *out, size_t len) {
   if (WIFSIGNALED(status)) {
     int sig = WTERMSIG(status);
-    snprintf(out, len, "killed by signal %d (SIG%s%s)", sig,
-             pool_signal_name(sig),
-             sig == SIGSYS
-                 ? ": the sandbox stopped a forbidden system call"
-                 : "");
+    snprintf(
+        out, len, "killed by signal %d (SIG%s%s)", sig, pool_signal_name(sig),
+        sig == SIGSYS ? ": the sandbox stopped a forbidden system call" : "");
   } else if (WIFEXITED(status)) {
     snprintf(out, len, "exited with status %d", WEXITSTATUS(status));
   } else {
@@ -451,8 +449,8 @@ static tls_handshaker *pool_spawn(tls_generation *gen) {
   sigfillset(&all);
   posix_spawnattr_setsigmask(&attr, &none);
   posix_spawnattr_setsigdefault(&attr, &all);
-  posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK |
-                                      POSIX_SPAWN_SETSIGDEF);
+  posix_spawnattr_setflags(&attr,
+                           POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
   char *argv[] = {server.executable ? server.executable : "redoubt-server",
                   TLS_HANDSHAKER_ARG, "3", NULL};
   pid_t pid = 0;
@@ -466,8 +464,7 @@ static tls_handshaker *pool_spawn(tls_generation *gen) {
   }
   if (rc != 0) {
     close(sv[0]);
-    server_log(LL_WARNING, "TLS: cannot start a handshaker: %s",
-               strerror(rc));
+    server_log(LL_WARNING, "TLS: cannot start a handshaker: %s", strerror(rc));
     return NULL;
   }
   fcntl(sv[0], F_SETFL, fcntl(sv[0], F_GETFL) | O_NONBLOCK);
@@ -485,8 +482,7 @@ static tls_handshaker *pool_spawn(tls_generation *gen) {
   h->state = HS_STARTING;
   h->started_ms = h->state_ms = pool_now_ms();
   pool.all[slot] = h;
-  if (ae_add_file_event(pool.loop, h->fd, AE_READABLE, pool_readable, h) !=
-      0) {
+  if (ae_add_file_event(pool.loop, h->fd, AE_READABLE, pool_readable, h) != 0) {
     pool_kill(h, "could not be watched", 1);
     return NULL;
   }
@@ -496,7 +492,8 @@ static tls_handshaker *pool_spawn(tls_generation *gen) {
   int sent = n > 0 && pool_send(h, pool.buf, n);
   OPENSSL_cleanse(pool.buf, n); /* held the key passphrase */
   if (!sent || !pool_send_ticket_keys(h)) {
-    pool_kill(h, n == 0 ? "configuration too large" : "could not be configured", 1);
+    pool_kill(h, n == 0 ? "configuration too large" : "could not be configured",
+              1);
     return NULL;
   }
   server_log(LL_NOTICE, "TLS handshaker started, pid %d (generation %llu)",
@@ -535,8 +532,7 @@ static int pool_dispatch(tls_handshaker *h, const ipc_message *msg) {
                msg->cert_issuer);
       h->gen->cert_not_after = msg->cert_not_after;
       h->gen->have_cert_info = 1;
-      if (h->gen != pool.current && pool.current != NULL &&
-          !h->gen->active) {
+      if (h->gen != pool.current && pool.current != NULL && !h->gen->active) {
         return 1; /* a reload still waiting for its whole generation */
       }
       tls_conn_retry_waiting();
@@ -601,9 +597,8 @@ static void pool_readable(ae_loop *loop, int fd, void *data, int mask) {
       continue;
     }
     if (n == 0 || n < 0) {
-      pool_kill(h, h->state == HS_STARTING ? "exited during start-up"
-                                           : "exited",
-                0);
+      pool_kill(
+          h, h->state == HS_STARTING ? "exited during start-up" : "exited", 0);
       return;
     }
     ipc_message msg;
@@ -678,8 +673,7 @@ int tls_pool_start_generation(tls_generation *gen, int count,
     int nfds = 0;
     for (int i = 0; i < TLS_POOL_MAX_HANDSHAKERS; i++) {
       tls_handshaker *h = pool.all[i];
-      if (h != NULL && h->gen == gen && h->state == HS_STARTING &&
-          h->fd >= 0) {
+      if (h != NULL && h->gen == gen && h->state == HS_STARTING && h->fd >= 0) {
         fds[nfds].fd = h->fd;
         fds[nfds].events = POLLIN;
         fds[nfds].revents = 0;

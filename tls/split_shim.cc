@@ -59,6 +59,5 @@ extern "C" int tls_shim_apply_handback(SSL *ssl, const uint8_t *data,
   if (ssl == nullptr || data == nullptr || len == 0) {
     return 0;
   }
-  return bssl::SSL_apply_handback(ssl, bssl::MakeConstSpan(data, len)) ? 1
-                                                                        : 0;
+  return bssl::SSL_apply_handback(ssl, bssl::MakeConstSpan(data, len)) ? 1 : 0;
 }

@@ -77,8 +77,7 @@ int tls_ticket_keys_rotate(int drop_old) {
   } else {
     /* Shift: keep the newest previous key for decryption only. */
     for (size_t i = IPC_MAX_TICKET_KEYS - 1; i > 0; i--) {
-      memcpy(tls_tickets.keys[i], tls_tickets.keys[i - 1],
-             IPC_TICKET_KEY_LEN);
+      memcpy(tls_tickets.keys[i], tls_tickets.keys[i - 1], IPC_TICKET_KEY_LEN);
     }
     if (tls_tickets.count < IPC_MAX_TICKET_KEYS) {
       tls_tickets.count++;

@@ -1,5 +1,7 @@
 /* tls.c: the TLS module's public entry points (tls.h): start-up, reload,
  * cron, INFO, shutdown, validation and --check-config. */
+#include "tls/tls.h"
+
 #include <errno.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
@@ -15,7 +17,6 @@
 
 #include "server/server.h"
 #include "tls/internal.h"
-#include "tls/tls.h"
 
 #define TLS_START_WAIT_MS 10000 /* boot / reload: handshakers to READY */
 #define TLS_ERR_LEN 512
@@ -67,8 +68,7 @@ static int tls_validate_settings(const tls_settings *s, int need_cert,
       !tls_check_readable("tls-key-file", s->key_file, 0, err, err_len) ||
       !tls_check_readable("tls-ca-cert-file", s->ca_cert_file, 0, err,
                           err_len) ||
-      !tls_check_readable("tls-ca-cert-dir", s->ca_cert_dir, 1, err,
-                          err_len) ||
+      !tls_check_readable("tls-ca-cert-dir", s->ca_cert_dir, 1, err, err_len) ||
       !tls_check_readable("tls-dh-params-file", s->dh_params_file, 0, err,
                           err_len)) {
     return 0;
@@ -144,16 +144,14 @@ static tls_generation *tls_bring_up(char *err, size_t err_len) {
 
 static void tls_log_generation(const tls_generation *gen, const char *what) {
   long long left = gen->cert_not_after - (long long)time(NULL);
-  server_log(LL_NOTICE,
-             "TLS %s: %d handshaker(s), certificate subject=\"%s\" "
-             "issuer=\"%s\" expires in %lld s, client auth %s",
-             what, tls_pool_wanted_count(), gen->cert_subject,
-             gen->cert_issuer, left,
-             gen->settings.auth_clients == TLS_CLIENT_AUTH_NO
-                 ? "off"
-                 : gen->settings.auth_clients == TLS_CLIENT_AUTH_OPTIONAL
-                       ? "optional"
-                       : "required");
+  server_log(
+      LL_NOTICE,
+      "TLS %s: %d handshaker(s), certificate subject=\"%s\" "
+      "issuer=\"%s\" expires in %lld s, client auth %s",
+      what, tls_pool_wanted_count(), gen->cert_subject, gen->cert_issuer, left,
+      gen->settings.auth_clients == TLS_CLIENT_AUTH_NO         ? "off"
+      : gen->settings.auth_clients == TLS_CLIENT_AUTH_OPTIONAL ? "optional"
+                                                               : "required");
   if (left < 0) {
     server_log(LL_WARNING, "TLS certificate has EXPIRED");
   }
@@ -180,9 +178,9 @@ int tls_start(ae_loop *loop, sds *out_err) {
     char removed[1024];
     char ignored[TLS_ERR_LEN];
     SSL_CTX *probe = SSL_CTX_new(TLS_method());
-    if (probe && tls_apply_cipher_policy(probe, &gen->settings, removed,
-                                         sizeof(removed), ignored,
-                                         sizeof(ignored)) &&
+    if (probe &&
+        tls_apply_cipher_policy(probe, &gen->settings, removed, sizeof(removed),
+                                ignored, sizeof(ignored)) &&
         removed[0] && gen->settings.ciphers) {
       server_log(LL_WARNING,
                  "tls-ciphers: RSA key exchange suites removed (no forward "
@@ -248,9 +246,9 @@ void tls_cron(void) {
 }
 
 static const char *tls_auth_name(int auth) {
-  return auth == TLS_CLIENT_AUTH_NO
-             ? "no"
-             : auth == TLS_CLIENT_AUTH_OPTIONAL ? "optional" : "yes";
+  return auth == TLS_CLIENT_AUTH_NO         ? "no"
+         : auth == TLS_CLIENT_AUTH_OPTIONAL ? "optional"
+                                            : "yes";
 }
 
 sds tls_info_section(sds info) {
@@ -274,17 +272,17 @@ sds tls_info_section(sds info) {
       tls_stat.handshakes_timed_out, tls_stat.handshakes_refused_busy,
       tls_stat.handshaker_restarts, tls_stat.handshaker_deaths);
   if (gen != NULL) {
-    info = sds_cat_printf(
-        info,
-        "tls_auth_clients:%s\r\n"
-        "tls_session_caching:%s\r\n"
-        "tls_cert_subject:%s\r\n"
-        "tls_cert_issuer:%s\r\n"
-        "tls_cert_expires_in_seconds:%lld\r\n",
-        tls_auth_name(gen->settings.auth_clients),
-        gen->settings.session_caching ? "yes" : "no", gen->cert_subject,
-        gen->cert_issuer,
-        (long long)(gen->cert_not_after - (int64_t)time(NULL)));
+    info =
+        sds_cat_printf(info,
+                       "tls_auth_clients:%s\r\n"
+                       "tls_session_caching:%s\r\n"
+                       "tls_cert_subject:%s\r\n"
+                       "tls_cert_issuer:%s\r\n"
+                       "tls_cert_expires_in_seconds:%lld\r\n",
+                       tls_auth_name(gen->settings.auth_clients),
+                       gen->settings.session_caching ? "yes" : "no",
+                       gen->cert_subject, gen->cert_issuer,
+                       (long long)(gen->cert_not_after - (int64_t)time(NULL)));
   }
   return info;
 }
@@ -365,8 +363,8 @@ static void tls_check_chain(const char *path, tls_check_report *r) {
     if (pub != NULL) {
       int type = EVP_PKEY_id(pub);
       snprintf(r->chain[i][2], IPC_MAX_REASON, "%s-%d",
-               type == EVP_PKEY_RSA  ? "RSA"
-               : type == EVP_PKEY_EC ? "EC"
+               type == EVP_PKEY_RSA       ? "RSA"
+               : type == EVP_PKEY_EC      ? "EC"
                : type == EVP_PKEY_ED25519 ? "Ed25519"
                                           : "other",
                EVP_PKEY_bits(pub));
@@ -392,16 +390,14 @@ int tls_check_config(int json) {
                                 sizeof(r->error));
   if (r->ok) {
     SSL_CTX *ctx = SSL_CTX_new(TLS_method());
-    if (ctx && tls_apply_cipher_policy(ctx, &s, r->removed,
-                                       sizeof(r->removed), r->error,
-                                       sizeof(r->error))) {
+    if (ctx && tls_apply_cipher_policy(ctx, &s, r->removed, sizeof(r->removed),
+                                       r->error, sizeof(r->error))) {
       STACK_OF(SSL_CIPHER) *list = SSL_CTX_get_ciphers(ctx);
       size_t used = 0;
-      for (size_t i = 0; i < sk_SSL_CIPHER_num(list) &&
-                         used < sizeof(r->ciphers);
-           i++) {
-        int n = snprintf(r->ciphers + used, sizeof(r->ciphers) - used,
-                         "%s%s", used ? ":" : "",
+      for (size_t i = 0;
+           i < sk_SSL_CIPHER_num(list) && used < sizeof(r->ciphers); i++) {
+        int n = snprintf(r->ciphers + used, sizeof(r->ciphers) - used, "%s%s",
+                         used ? ":" : "",
                          SSL_CIPHER_get_name(sk_SSL_CIPHER_value(list, i)));
         if (n > 0) {
           used += (size_t)n;
@@ -452,10 +448,10 @@ int tls_check_config(int json) {
   }
   uint16_t min_v = 0, max_v = 0;
   char perr[TLS_ERR_LEN];
-  int proto_ok = tls_parse_protocols(s.protocols, &min_v, &max_v, perr,
-                                     sizeof(perr));
+  int proto_ok =
+      tls_parse_protocols(s.protocols, &min_v, &max_v, perr, sizeof(perr));
   const char *protocols =
-      !proto_ok ? "invalid"
+      !proto_ok        ? "invalid"
       : min_v == max_v ? (min_v == TLS1_3_VERSION ? "TLSv1.3" : "TLSv1.2")
                        : "TLSv1.2 TLSv1.3";
   if (json) {
@@ -477,16 +473,17 @@ int tls_check_config(int json) {
     tls_json_string(o, s.ca_cert_file);
     fprintf(o, ",\"ca_cert_dir\":");
     tls_json_string(o, s.ca_cert_dir);
-    fprintf(o, ",\"session_tickets\":%s,\"session_timeout\":%d,"
-               "\"ticket_key_rotation_seconds\":%lld",
+    fprintf(o,
+            ",\"session_tickets\":%s,\"session_timeout\":%d,"
+            "\"ticket_key_rotation_seconds\":%lld",
             s.session_caching ? "true" : "false", s.session_cache_timeout,
             tls_rotation_interval_ms() / 1000);
-    fprintf(o, ",\"handshake_workers\":%d,\"handshake_timeout_ms\":%d,"
-               "\"max_handshakes_in_flight\":%d,\"seccomp\":%s,"
-               "\"sandbox_user\":",
+    fprintf(o,
+            ",\"handshake_workers\":%d,\"handshake_timeout_ms\":%d,"
+            "\"max_handshakes_in_flight\":%d,\"seccomp\":%s,"
+            "\"sandbox_user\":",
             tls_pool_wanted_count(), server.tls_handshake_timeout,
-            server.tls_max_handshakes_in_flight,
-            s.seccomp ? "true" : "false");
+            server.tls_max_handshakes_in_flight, s.seccomp ? "true" : "false");
     tls_json_string(o, s.sandbox_user);
     fprintf(o, ",\"private_key\":");
     tls_json_string(o, r->key_status);
@@ -520,20 +517,21 @@ int tls_check_config(int json) {
            tls_auth_name(s.auth_clients));
     printf("  CA file: %s, CA dir: %s\n", s.ca_cert_file ? s.ca_cert_file : "-",
            s.ca_cert_dir ? s.ca_cert_dir : "-");
-    printf("  resumption: %s (timeout %d s, ticket keys rotated every %lld s, "
-           "shared by main and handshakers)\n",
-           s.session_caching ? "session tickets" : "off",
-           s.session_cache_timeout, tls_rotation_interval_ms() / 1000);
-    printf("  handshakers: %d (timeout %d ms, max in flight %d), seccomp %s, "
-           "user %s\n",
-           tls_pool_wanted_count(), server.tls_handshake_timeout,
-           server.tls_max_handshakes_in_flight, s.seccomp ? "on" : "off",
-           s.sandbox_user ? s.sandbox_user : "-");
+    printf(
+        "  resumption: %s (timeout %d s, ticket keys rotated every %lld s, "
+        "shared by main and handshakers)\n",
+        s.session_caching ? "session tickets" : "off", s.session_cache_timeout,
+        tls_rotation_interval_ms() / 1000);
+    printf(
+        "  handshakers: %d (timeout %d ms, max in flight %d), seccomp %s, "
+        "user %s\n",
+        tls_pool_wanted_count(), server.tls_handshake_timeout,
+        server.tls_max_handshakes_in_flight, s.seccomp ? "on" : "off",
+        s.sandbox_user ? s.sandbox_user : "-");
     printf("  private key: %s\n", r->key_status[0] ? r->key_status : "-");
     for (int i = 0; i < r->chain_len; i++) {
-      printf("  chain[%d]: subject=%s issuer=%s key=%s expires_in=%lld s\n",
-             i, r->chain[i][0], r->chain[i][1], r->chain[i][2],
-             r->expires_in[i]);
+      printf("  chain[%d]: subject=%s issuer=%s key=%s expires_in=%lld s\n", i,
+             r->chain[i][0], r->chain[i][1], r->chain[i][2], r->expires_in[i]);
     }
   }
   int rc = r->ok ? 0 : 1;

@@ -188,7 +188,8 @@ def test_idle_timeout(server):
         assert c.is_closed(6)
         assert 0.9 <= time.time() - start <= 5
     finally:
-        r.config_set("timeout", 0)
+        # r itself sat idle meanwhile and was closed: use a new connection.
+        server.client().config_set("timeout", 0)
 
 
 @pytest.mark.plain_only("compares with the plain reference redis-server")
@@ -224,3 +225,31 @@ def test_monitor_format(server):
     r.set("mk", b"v a\x01")
     line = m.recv_reply_raw()
     assert re.match(rb'^\+\d+\.\d{6} \[0 127\.0\.0\.1:\d+\] "(?:set|SET)" "mk" "v a\\x01"\r\n$', line), line
+
+
+def test_client_pause_postpones_not_rejects(server):
+    r = server.client()
+    assert r.execute_command("CLIENT", "PAUSE", 800, "WRITE")
+    start = time.time()
+    assert r.get("nope") is None  # reads pass a WRITE pause
+    assert time.time() - start < 0.5
+    start = time.time()
+    assert r.set("pk", "1")  # writes wait for the pause to end
+    assert time.time() - start >= 0.6
+    assert r.get("pk") == b"1"
+    # ALL pauses everything; CLIENT UNPAUSE from another client is postponed
+    # too (Redis 7.0), so the pause simply expires.
+    assert r.execute_command("CLIENT", "PAUSE", 500, "ALL")
+    start = time.time()
+    assert server.client().ping()
+    assert time.time() - start >= 0.4
+
+
+def test_pipelined_commands_after_pause_keep_order(server):
+    r = server.client()
+    c = server.raw()
+    assert r.execute_command("CLIENT", "PAUSE", 300, "WRITE")
+    c.send(b"SET o 1\r\nINCR o\r\nGET o\r\n")
+    assert c.recv_reply_raw() == b"+OK\r\n"
+    assert c.recv_reply_raw() == b":2\r\n"
+    assert c.recv_reply_raw() == b"$1\r\n2\r\n"

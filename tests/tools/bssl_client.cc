@@ -107,9 +107,9 @@ struct Conn {
       size_t chunk = (body + opt.split - 1) / opt.split;
       for (size_t off = 0; off < body; off += chunk) {
         size_t n = std::min(chunk, body - off);
-        out.insert(out.end(), {data[0], data[1], data[2],
-                               static_cast<uint8_t>(n >> 8),
-                               static_cast<uint8_t>(n & 0xff)});
+        out.insert(out.end(),
+                   {data[0], data[1], data[2], static_cast<uint8_t>(n >> 8),
+                    static_cast<uint8_t>(n & 0xff)});
         out.insert(out.end(), data + 5 + off, data + 5 + off + n);
       }
       out.insert(out.end(), data + total, data + len);
@@ -156,8 +156,9 @@ struct Conn {
   bool send(const std::string &s) {
     size_t off = 0;
     while (off < s.size()) {
-      int n = SSL_write(ssl, s.data() + off,
-                        static_cast<int>(std::min<size_t>(s.size() - off, 1 << 20)));
+      int n = SSL_write(
+          ssl, s.data() + off,
+          static_cast<int>(std::min<size_t>(s.size() - off, 1 << 20)));
       if (n <= 0) return false;
       off += static_cast<size_t>(n);
       if (!flush()) return false;
@@ -211,12 +212,14 @@ bool run_one(SSL_CTX *ctx, int index, int *reused) {
     if (ok && opt.big > 0) {
       std::string value(opt.big, 'x');
       for (size_t i = 0; i < value.size(); i++) value[i] = 'a' + (i * 7 % 26);
-      std::string cmd = "*3\r\n" + bulk("SET") + bulk("bssl:big") + bulk(value) +
-                        "*2\r\n" + bulk("GET") + bulk("bssl:big");
+      std::string cmd = "*3\r\n" + bulk("SET") + bulk("bssl:big") +
+                        bulk(value) + "*2\r\n" + bulk("GET") + bulk("bssl:big");
       std::string expect = "+OK\r\n" + bulk(value);
       in.clear();
       ok = c.send(cmd) && c.read_until(&in, expect.size()) && in == expect;
-      if (!ok) why = "big value round trip failed (" + std::to_string(in.size()) + " bytes back)";
+      if (!ok)
+        why = "big value round trip failed (" + std::to_string(in.size()) +
+              " bytes back)";
     }
     if (ok && opt.pipeline > 0) {
       std::string cmd, expect;
@@ -260,19 +263,32 @@ int main(int argc, char **argv) {
       if (i + 1 >= argc) exit(2);
       return argv[++i];
     };
-    if (a == "-p") opt.port = atoi(next().c_str());
-    else if (a == "-cacert") opt.cacert = next();
-    else if (a == "-cert") opt.cert = next();
-    else if (a == "-key") opt.key = next();
-    else if (a == "-tls12") opt.version = TLS1_2_VERSION;
-    else if (a == "-tls13") opt.version = TLS1_3_VERSION;
-    else if (a == "-n") opt.conns = atoi(next().c_str());
-    else if (a == "-resume") opt.resume = true;
-    else if (a == "-split") opt.split = atoi(next().c_str());
-    else if (a == "-curves") opt.curves = next();
-    else if (a == "-big") opt.big = strtoul(next().c_str(), nullptr, 10);
-    else if (a == "-pipeline") opt.pipeline = atoi(next().c_str());
-    else if (a == "-q") opt.quiet = true;
+    if (a == "-p")
+      opt.port = atoi(next().c_str());
+    else if (a == "-cacert")
+      opt.cacert = next();
+    else if (a == "-cert")
+      opt.cert = next();
+    else if (a == "-key")
+      opt.key = next();
+    else if (a == "-tls12")
+      opt.version = TLS1_2_VERSION;
+    else if (a == "-tls13")
+      opt.version = TLS1_3_VERSION;
+    else if (a == "-n")
+      opt.conns = atoi(next().c_str());
+    else if (a == "-resume")
+      opt.resume = true;
+    else if (a == "-split")
+      opt.split = atoi(next().c_str());
+    else if (a == "-curves")
+      opt.curves = next();
+    else if (a == "-big")
+      opt.big = strtoul(next().c_str(), nullptr, 10);
+    else if (a == "-pipeline")
+      opt.pipeline = atoi(next().c_str());
+    else if (a == "-q")
+      opt.quiet = true;
     else {
       fprintf(stderr, "unknown option %s\n", a.c_str());
       return 2;
@@ -290,15 +306,18 @@ int main(int argc, char **argv) {
   SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, nullptr);
   if (!opt.cert.empty() &&
       (SSL_CTX_use_certificate_chain_file(ctx, opt.cert.c_str()) != 1 ||
-       SSL_CTX_use_PrivateKey_file(ctx, opt.key.c_str(), SSL_FILETYPE_PEM) != 1)) {
+       SSL_CTX_use_PrivateKey_file(ctx, opt.key.c_str(), SSL_FILETYPE_PEM) !=
+           1)) {
     fprintf(stderr, "cannot load client certificate: %s\n", errors().c_str());
     return 2;
   }
-  if (!opt.curves.empty() && !SSL_CTX_set1_curves_list(ctx, opt.curves.c_str())) {
+  if (!opt.curves.empty() &&
+      !SSL_CTX_set1_curves_list(ctx, opt.curves.c_str())) {
     fprintf(stderr, "bad curves list\n");
     return 2;
   }
-  SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_CLIENT | SSL_SESS_CACHE_NO_INTERNAL);
+  SSL_CTX_set_session_cache_mode(
+      ctx, SSL_SESS_CACHE_CLIENT | SSL_SESS_CACHE_NO_INTERNAL);
   SSL_CTX_sess_set_new_cb(ctx, on_new_session);
   int ok = 0, reused = 0;
   for (int i = 0; i < opt.conns; i++) {

@@ -137,3 +137,24 @@ TEST(Ae, ResizeRefusesBelowWatchedFd) {
 }
 
 }  // namespace
+
+namespace {
+
+long long self_timer_id = -1;
+int self_calls = 0;
+long long SelfDeleting(ae_loop *loop, long long id, void *) {
+  self_calls++;
+  EXPECT_EQ(id, self_timer_id);
+  EXPECT_EQ(ae_delete_timer(loop, id), 0);
+  return 1;  // asks to re-arm, but the timer was deleted
+}
+
+TEST(Ae, TimerMayDeleteItself) {
+  ae_loop *loop = ae_create(64);
+  self_timer_id = ae_create_timer(loop, 1, SelfDeleting, nullptr);
+  RunFor(loop, 30);
+  EXPECT_EQ(self_calls, 1);
+  ae_free(loop);
+}
+
+}  // namespace

@@ -6,7 +6,6 @@
 #include <gtest/gtest.h>
 #include <openssl/err.h>
 #include <openssl/ssl.h>
-
 #include <stdlib.h>
 #include <unistd.h>
 
@@ -52,7 +51,8 @@ TEST(TlsPolicy, Protocols) {
   EXPECT_EQ(hi, TLS1_3_VERSION);
   ASSERT_TRUE(tls_parse_protocols("TLSv1.2", &lo, &hi, err, sizeof(err)));
   EXPECT_EQ(hi, TLS1_2_VERSION);
-  EXPECT_FALSE(tls_parse_protocols("TLSv1 TLSv1.2", &lo, &hi, err, sizeof(err)));
+  EXPECT_FALSE(
+      tls_parse_protocols("TLSv1 TLSv1.2", &lo, &hi, err, sizeof(err)));
   EXPECT_NE(std::string(err).find("unsupported"), std::string::npos) << err;
   EXPECT_FALSE(tls_parse_protocols("TLSv1.1", &lo, &hi, err, sizeof(err)));
   EXPECT_NE(std::string(err).find("unsupported"), std::string::npos) << err;
@@ -62,14 +62,18 @@ TEST(TlsPolicy, Protocols) {
 TEST(TlsPolicy, CipherSuitesOnlyWhatBoringSslHonours) {
   char err[512];
   EXPECT_TRUE(tls_check_ciphersuites(nullptr, err, sizeof(err)));
-  EXPECT_TRUE(tls_check_ciphersuites(TLS_BORINGSSL_CIPHERSUITES, err, sizeof(err)));
-  EXPECT_TRUE(tls_check_ciphersuites(
-      "TLS_CHACHA20_POLY1305_SHA256:TLS_AES_256_GCM_SHA384:TLS_AES_128_GCM_SHA256",
-      err, sizeof(err)));
+  EXPECT_TRUE(
+      tls_check_ciphersuites(TLS_BORINGSSL_CIPHERSUITES, err, sizeof(err)));
+  EXPECT_TRUE(
+      tls_check_ciphersuites("TLS_CHACHA20_POLY1305_SHA256:TLS_AES_256_GCM_"
+                             "SHA384:TLS_AES_128_GCM_SHA256",
+                             err, sizeof(err)));
   // A subset would silently leave the others on.
-  EXPECT_FALSE(tls_check_ciphersuites("TLS_AES_256_GCM_SHA384", err, sizeof(err)));
+  EXPECT_FALSE(
+      tls_check_ciphersuites("TLS_AES_256_GCM_SHA384", err, sizeof(err)));
   EXPECT_NE(std::string(err).find("cannot restrict"), std::string::npos) << err;
-  EXPECT_FALSE(tls_check_ciphersuites("TLS_AES_128_CCM_SHA256", err, sizeof(err)));
+  EXPECT_FALSE(
+      tls_check_ciphersuites("TLS_AES_128_CCM_SHA256", err, sizeof(err)));
 }
 
 TEST(TlsPolicy, RsaKeyExchangeRemovedOrRefused) {
@@ -80,7 +84,8 @@ TEST(TlsPolicy, RsaKeyExchangeRemovedOrRefused) {
   s.ciphers = const_cast<char *>("AES128-SHA");
   EXPECT_FALSE(tls_apply_cipher_policy(ctx, &s, removed, sizeof(removed), err,
                                        sizeof(err)));
-  s.ciphers = const_cast<char *>("ECDHE-RSA-AES128-GCM-SHA256:AES128-GCM-SHA256");
+  s.ciphers =
+      const_cast<char *>("ECDHE-RSA-AES128-GCM-SHA256:AES128-GCM-SHA256");
   ASSERT_TRUE(tls_apply_cipher_policy(ctx, &s, removed, sizeof(removed), err,
                                       sizeof(err)))
       << err;
@@ -165,22 +170,26 @@ long split_handshake(int auth, const char *client_cert, const char *client_key,
   SSL_CTX_load_verify_locations(client_ctx, ca.c_str(), nullptr);
   SSL_CTX_set_verify(client_ctx, SSL_VERIFY_PEER, nullptr);
   if (client_cert) {
-    EXPECT_TRUE(SSL_CTX_use_certificate_chain_file(client_ctx, path(client_cert).c_str()));
-    EXPECT_TRUE(SSL_CTX_use_PrivateKey_file(client_ctx, path(client_key).c_str(),
-                                            SSL_FILETYPE_PEM));
+    EXPECT_TRUE(SSL_CTX_use_certificate_chain_file(client_ctx,
+                                                   path(client_cert).c_str()));
+    EXPECT_TRUE(SSL_CTX_use_PrivateKey_file(
+        client_ctx, path(client_key).c_str(), SSL_FILETYPE_PEM));
   }
   SSL_CTX *handoff_ctx = SSL_CTX_new(TLS_method());
   tls_shim_set_handoff_mode(handoff_ctx, 1);
   SSL_CTX *hs_ctx = SSL_CTX_new(TLS_method());
-  EXPECT_TRUE(tls_apply_cipher_policy(hs_ctx, &s, nullptr, 0, err, sizeof(err)));
+  EXPECT_TRUE(
+      tls_apply_cipher_policy(hs_ctx, &s, nullptr, 0, err, sizeof(err)));
   EXPECT_TRUE(tls_apply_session_policy(hs_ctx, &s));
-  EXPECT_TRUE(SSL_CTX_use_certificate_chain_file(hs_ctx, path("server.crt").c_str()));
+  EXPECT_TRUE(
+      SSL_CTX_use_certificate_chain_file(hs_ctx, path("server.crt").c_str()));
   EXPECT_TRUE(SSL_CTX_use_PrivateKey_file(hs_ctx, path("server.key").c_str(),
                                           SSL_FILETYPE_PEM));
   EXPECT_TRUE(tls_load_verify_locations(hs_ctx, &s, err, sizeof(err)));
   SSL_CTX_set_verify(hs_ctx, tls_verify_mode(auth), nullptr);
   SSL_CTX *main_ctx = SSL_CTX_new(TLS_method());
-  EXPECT_TRUE(tls_apply_cipher_policy(main_ctx, &s, nullptr, 0, err, sizeof(err)));
+  EXPECT_TRUE(
+      tls_apply_cipher_policy(main_ctx, &s, nullptr, 0, err, sizeof(err)));
   EXPECT_TRUE(tls_apply_session_policy(main_ctx, &s));
   EXPECT_TRUE(tls_load_verify_locations(main_ctx, &s, err, sizeof(err)));
   SSL_CTX_set_verify(main_ctx, tls_verify_mode(auth), nullptr);
@@ -211,7 +220,8 @@ long split_handshake(int auth, const char *client_cert, const char *client_key,
   Pipe sp;
   attach(hs, &sp);
   r = SSL_do_handshake(hs);
-  EXPECT_EQ(SSL_get_error(hs, r), SSL_ERROR_HANDBACK) << tls_ssl_error_name(SSL_get_error(hs, r));
+  EXPECT_EQ(SSL_get_error(hs, r), SSL_ERROR_HANDBACK)
+      << tls_ssl_error_name(SSL_get_error(hs, r));
   CBB_init(&cbb, 2048);
   EXPECT_TRUE(tls_shim_serialize_handback(hs, &cbb));
   move(sp.wbio, cp.rbio);
@@ -228,8 +238,10 @@ long split_handshake(int auth, const char *client_cert, const char *client_key,
     move(cp.wbio, mp.rbio);
     r = SSL_do_handshake(m);
     move(mp.wbio, cp.rbio);
-    if (r == 1) *completed = true;
-    else if (SSL_get_error(m, r) != SSL_ERROR_WANT_READ) break;
+    if (r == 1)
+      *completed = true;
+    else if (SSL_get_error(m, r) != SSL_ERROR_WANT_READ)
+      break;
   }
   long verify = *completed ? SSL_get_verify_result(m) : -1;
   if (*completed) {
@@ -252,16 +264,19 @@ long split_handshake(int auth, const char *client_cert, const char *client_key,
 
 TEST(TlsSplit, MutualTlsVerifiedInMainAfterHandback) {
   bool done = false;
-  EXPECT_EQ(split_handshake(TLS_CLIENT_AUTH_YES, "client.crt", "client.key", &done),
-            X509_V_OK);
+  EXPECT_EQ(
+      split_handshake(TLS_CLIENT_AUTH_YES, "client.crt", "client.key", &done),
+      X509_V_OK);
   EXPECT_TRUE(done);
   split_handshake(TLS_CLIENT_AUTH_YES, nullptr, nullptr, &done);
   EXPECT_FALSE(done) << "no client certificate must be refused";
-  split_handshake(TLS_CLIENT_AUTH_YES, "other-client.crt", "other-client.key", &done);
+  split_handshake(TLS_CLIENT_AUTH_YES, "other-client.crt", "other-client.key",
+                  &done);
   EXPECT_FALSE(done) << "certificate from another CA must be refused";
   split_handshake(TLS_CLIENT_AUTH_OPTIONAL, nullptr, nullptr, &done);
   EXPECT_TRUE(done);
-  split_handshake(TLS_CLIENT_AUTH_OPTIONAL, "expired-client.crt", "expired-client.key", &done);
+  split_handshake(TLS_CLIENT_AUTH_OPTIONAL, "expired-client.crt",
+                  "expired-client.key", &done);
   EXPECT_FALSE(done) << "optional still refuses a bad certificate";
   split_handshake(TLS_CLIENT_AUTH_NO, nullptr, nullptr, &done);
   EXPECT_TRUE(done);

@@ -1,0 +1,483 @@
+/* quicklist.c: a doubly linked list of listpack nodes (see quicklist.h).
+ *
+ * Invariants: no node is empty (an emptied node is unlinked at once);
+ * ql->count is the sum of node counts; node->count == lp_length(node->lp).
+ * A node accepts an insert while it stays within the fill limit; an insert
+ * in the middle of a full node splits it in two halves afterwards. */
+#include "quicklist.h"
+
+#include <string.h>
+
+#include "listpack.h"
+#include "sds.h"
+#include "server.h"
+#include "util.h"
+#include "zmalloc.h"
+
+/* Byte limits of negative fills: -1 .. -5. */
+static const size_t quicklist_fill_bytes[] = {4096, 8192, 16384, 32768,
+                                               65536};
+/* Per-entry overhead estimate (encoding + backlen) used before inserting. */
+#define QUICKLIST_ENTRY_OVERHEAD 11
+
+static size_t quicklist_node_max_bytes(int fill) {
+  if (fill >= 0) {
+    return QUICKLIST_SIZE_SAFETY_LIMIT;
+  }
+  int idx = -fill - 1;
+  if (idx >= (int)(sizeof(quicklist_fill_bytes) /
+                   sizeof(quicklist_fill_bytes[0]))) {
+    idx = (int)(sizeof(quicklist_fill_bytes) /
+                sizeof(quicklist_fill_bytes[0])) -
+          1;
+  }
+  return quicklist_fill_bytes[idx];
+}
+
+/* quicklist_node_allows returns 1 if node may take |add| more entries
+ * totalling |bytes| bytes. */
+static int quicklist_node_allows(const quicklist *ql,
+                                 const quicklist_node *node,
+                                 unsigned int add, size_t bytes) {
+  if (node == NULL) {
+    return 0;
+  }
+  size_t new_sz = lp_bytes(node->lp) + bytes + add * QUICKLIST_ENTRY_OVERHEAD;
+  if (new_sz > quicklist_node_max_bytes(ql->fill)) {
+    return 0;
+  }
+  if (ql->fill > 0 && node->count + add > (unsigned int)ql->fill) {
+    return 0;
+  }
+  /* The listpack count field stays exact below 65535. */
+  return node->count + add < 65535;
+}
+
+static quicklist_node *quicklist_node_create(void) {
+  quicklist_node *node = zmalloc(sizeof(*node));
+  node->prev = node->next = NULL;
+  node->lp = lp_new(0);
+  node->count = 0;
+  return node;
+}
+
+static void quicklist_link_after(quicklist *ql, quicklist_node *old,
+                                 quicklist_node *node) {
+  node->prev = old;
+  if (old == NULL) {
+    node->next = ql->head;
+    if (ql->head) {
+      ql->head->prev = node;
+    }
+    ql->head = node;
+  } else {
+    node->next = old->next;
+    if (old->next) {
+      old->next->prev = node;
+    }
+    old->next = node;
+  }
+  if (node->next == NULL) {
+    ql->tail = node;
+  }
+  ql->len++;
+}
+
+static void quicklist_link_before(quicklist *ql, quicklist_node *old,
+                                  quicklist_node *node) {
+  quicklist_link_after(ql, old ? old->prev : ql->tail, node);
+}
+
+static void quicklist_unlink_node(quicklist *ql, quicklist_node *node) {
+  if (node->prev) {
+    node->prev->next = node->next;
+  } else {
+    ql->head = node->next;
+  }
+  if (node->next) {
+    node->next->prev = node->prev;
+  } else {
+    ql->tail = node->prev;
+  }
+  ql->len--;
+  lp_free(node->lp);
+  zfree(node);
+}
+
+quicklist *quicklist_create(int fill) {
+  quicklist *ql = zmalloc(sizeof(*ql));
+  ql->head = ql->tail = NULL;
+  ql->count = 0;
+  ql->len = 0;
+  ql->fill = fill == 0 ? -2 : fill;
+  return ql;
+}
+
+void quicklist_set_fill(quicklist *ql, int fill) {
+  ql->fill = fill == 0 ? -2 : fill;
+}
+
+void quicklist_release(quicklist *ql) {
+  if (ql == NULL) {
+    return;
+  }
+  quicklist_node *node = ql->head;
+  while (node) {
+    quicklist_node *next = node->next;
+    lp_free(node->lp);
+    zfree(node);
+    node = next;
+  }
+  zfree(ql);
+}
+
+quicklist *quicklist_dup(const quicklist *ql) {
+  quicklist *copy = quicklist_create(ql->fill);
+  for (quicklist_node *node = ql->head; node; node = node->next) {
+    quicklist_node *n = zmalloc(sizeof(*n));
+    n->lp = lp_dup(node->lp);
+    n->count = node->count;
+    n->prev = n->next = NULL;
+    quicklist_link_after(copy, copy->tail, n);
+  }
+  copy->count = ql->count;
+  return copy;
+}
+
+void quicklist_push(quicklist *ql, const void *s, size_t len, int where) {
+  if (where == QUICKLIST_HEAD) {
+    if (!quicklist_node_allows(ql, ql->head, 1, len)) {
+      quicklist_link_before(ql, ql->head, quicklist_node_create());
+    }
+    ql->head->lp = lp_prepend(ql->head->lp, s, (uint32_t)len);
+    ql->head->count++;
+  } else {
+    if (!quicklist_node_allows(ql, ql->tail, 1, len)) {
+      quicklist_link_after(ql, ql->tail, quicklist_node_create());
+    }
+    ql->tail->lp = lp_append(ql->tail->lp, s, (uint32_t)len);
+    ql->tail->count++;
+  }
+  ql->count++;
+}
+
+/* quicklist_entry_fill decodes the entry at p of node. */
+static void quicklist_entry_fill(quicklist_entry *entry, quicklist_node *node,
+                                 unsigned char *p) {
+  uint32_t slen = 0;
+  long long lval = 0;
+  unsigned char *sval = lp_get_value(p, &slen, &lval);
+  entry->node = node;
+  entry->p = p;
+  entry->sval = sval;
+  entry->slen = sval ? slen : 0;
+  entry->lval = sval ? 0 : lval;
+}
+
+/* quicklist_delete_at removes the entry at p of node; unlinks the node when
+ * it becomes empty (returns 1 then). *newp gets the following entry. */
+static int quicklist_delete_at(quicklist *ql, quicklist_node *node,
+                               unsigned char *p, unsigned char **newp) {
+  node->lp = lp_delete(node->lp, p, newp);
+  node->count--;
+  ql->count--;
+  if (node->count == 0) {
+    quicklist_unlink_node(ql, node);
+    if (newp) {
+      *newp = NULL;
+    }
+    return 1;
+  }
+  return 0;
+}
+
+int quicklist_pop(quicklist *ql, int where, char **out_s, size_t *out_len,
+                  long long *out_ll) {
+  if (ql->count == 0) {
+    return 0;
+  }
+  quicklist_node *node = where == QUICKLIST_HEAD ? ql->head : ql->tail;
+  unsigned char *p =
+      where == QUICKLIST_HEAD ? lp_first(node->lp) : lp_last(node->lp);
+  quicklist_entry e;
+  quicklist_entry_fill(&e, node, p);
+  if (e.sval) {
+    *out_s = sds_new_len(e.sval, e.slen);
+    *out_len = e.slen;
+  } else {
+    *out_s = NULL;
+    *out_len = 0;
+    *out_ll = e.lval;
+  }
+  quicklist_delete_at(ql, node, p, NULL);
+  return 1;
+}
+
+/* quicklist_locate finds the node holding index (>= 0) and the offset in
+ * it, walking from the closer end. */
+static quicklist_node *quicklist_locate(quicklist *ql, unsigned long index,
+                                        unsigned long *out_offset) {
+  if (index >= ql->count) {
+    return NULL;
+  }
+  if (index < ql->count / 2) {
+    unsigned long seen = 0;
+    for (quicklist_node *n = ql->head; n; n = n->next) {
+      if (index < seen + n->count) {
+        *out_offset = index - seen;
+        return n;
+      }
+      seen += n->count;
+    }
+  } else {
+    unsigned long seen = ql->count;
+    for (quicklist_node *n = ql->tail; n; n = n->prev) {
+      seen -= n->count;
+      if (index >= seen) {
+        *out_offset = index - seen;
+        return n;
+      }
+    }
+  }
+  return NULL;
+}
+
+static int quicklist_normalize_index(const quicklist *ql, long index,
+                                     unsigned long *out) {
+  if (index < 0) {
+    if ((unsigned long)(-(index + 1)) >= ql->count) {
+      return 0;
+    }
+    *out = ql->count - (unsigned long)(-(index + 1)) - 1;
+    return 1;
+  }
+  if ((unsigned long)index >= ql->count) {
+    return 0;
+  }
+  *out = (unsigned long)index;
+  return 1;
+}
+
+int quicklist_index(quicklist *ql, long index, quicklist_entry *entry) {
+  unsigned long idx, offset = 0;
+  if (!quicklist_normalize_index(ql, index, &idx)) {
+    return 0;
+  }
+  quicklist_node *node = quicklist_locate(ql, idx, &offset);
+  if (node == NULL) {
+    return 0;
+  }
+  unsigned char *p = offset < node->count / 2
+                         ? lp_seek(node->lp, (long)offset)
+                         : lp_seek(node->lp, (long)offset - (long)node->count);
+  quicklist_entry_fill(entry, node, p);
+  return 1;
+}
+
+/* quicklist_split_if_needed splits a node grown past its limit into two
+ * halves (inserts in the middle of a full node). */
+static void quicklist_split_if_needed(quicklist *ql, quicklist_node *node) {
+  size_t max = quicklist_node_max_bytes(ql->fill);
+  int over = lp_bytes(node->lp) > max ||
+             (ql->fill > 0 && node->count > (unsigned int)ql->fill) ||
+             node->count >= 65535;
+  if (!over || node->count < 2) {
+    return;
+  }
+  unsigned int keep = node->count / 2;
+  unsigned int move = node->count - keep;
+  quicklist_node *right = zmalloc(sizeof(*right));
+  right->lp = lp_dup(node->lp);
+  right->lp = lp_delete_range(right->lp, 0, keep);
+  right->count = move;
+  right->prev = right->next = NULL;
+  node->lp = lp_delete_range(node->lp, (long)keep, move);
+  node->lp = lp_shrink_to_fit(node->lp);
+  node->count = keep;
+  quicklist_link_after(ql, node, right);
+  /* Halves may still be too big (huge elements): split again. */
+  quicklist_split_if_needed(ql, node);
+  quicklist_split_if_needed(ql, right);
+}
+
+static void quicklist_insert(quicklist *ql, quicklist_entry *entry,
+                             const void *s, size_t len, int after) {
+  quicklist_node *node = entry->node;
+  unsigned char *p = entry->p;
+  int at_head_edge = !after && p == lp_first(node->lp);
+  int at_tail_edge = after && p == lp_last(node->lp);
+  if (!quicklist_node_allows(ql, node, 1, len)) {
+    /* At an edge of a full node, use or create the neighbour instead of
+     * splitting. */
+    if (at_tail_edge) {
+      quicklist_node *next = node->next;
+      if (!quicklist_node_allows(ql, next, 1, len)) {
+        next = quicklist_node_create();
+        quicklist_link_after(ql, node, next);
+      }
+      next->lp = lp_prepend(next->lp, s, (uint32_t)len);
+      next->count++;
+      ql->count++;
+      return;
+    }
+    if (at_head_edge) {
+      quicklist_node *prev = node->prev;
+      if (!quicklist_node_allows(ql, prev, 1, len)) {
+        prev = quicklist_node_create();
+        quicklist_link_before(ql, node, prev);
+      }
+      prev->lp = lp_append(prev->lp, s, (uint32_t)len);
+      prev->count++;
+      ql->count++;
+      return;
+    }
+  }
+  node->lp = lp_insert_string(node->lp, s, (uint32_t)len, p,
+                              after ? LP_AFTER : LP_BEFORE, NULL);
+  node->count++;
+  ql->count++;
+  quicklist_split_if_needed(ql, node);
+}
+
+void quicklist_insert_before(quicklist *ql, quicklist_entry *entry,
+                             const void *s, size_t len) {
+  quicklist_insert(ql, entry, s, len, 0);
+}
+
+void quicklist_insert_after(quicklist *ql, quicklist_entry *entry,
+                            const void *s, size_t len) {
+  quicklist_insert(ql, entry, s, len, 1);
+}
+
+int quicklist_replace_at_index(quicklist *ql, long index, const void *s,
+                               size_t len) {
+  quicklist_entry e;
+  if (!quicklist_index(ql, index, &e)) {
+    return 0;
+  }
+  quicklist_node *node = e.node;
+  unsigned char *p = e.p;
+  node->lp = lp_replace(node->lp, &p, s, (uint32_t)len);
+  quicklist_split_if_needed(ql, node);
+  return 1;
+}
+
+unsigned long quicklist_del_range(quicklist *ql, long start,
+                                  unsigned long count) {
+  unsigned long idx, offset = 0;
+  if (count == 0 || !quicklist_normalize_index(ql, start, &idx)) {
+    return 0;
+  }
+  quicklist_node *node = quicklist_locate(ql, idx, &offset);
+  unsigned long removed = 0;
+  while (node != NULL && removed < count) {
+    quicklist_node *next = node->next;
+    unsigned long avail = node->count - offset;
+    unsigned long n = count - removed < avail ? count - removed : avail;
+    if (offset == 0 && n == node->count) {
+      ql->count -= node->count;
+      quicklist_unlink_node(ql, node);
+    } else {
+      node->lp = lp_delete_range(node->lp, (long)offset, n);
+      node->count -= (unsigned int)n;
+      ql->count -= n;
+    }
+    removed += n;
+    offset = 0;
+    node = next;
+  }
+  return removed;
+}
+
+void quicklist_iter_init(quicklist_iter *it, quicklist *ql, int direction) {
+  it->ql = ql;
+  it->direction = direction;
+  it->node = direction == QUICKLIST_ITER_FORWARD ? ql->head : ql->tail;
+  it->p = NULL;
+  it->started = 0;
+}
+
+int quicklist_iter_init_at_index(quicklist_iter *it, quicklist *ql,
+                                 int direction, long index) {
+  quicklist_entry e;
+  quicklist_iter_init(it, ql, direction);
+  if (!quicklist_index(ql, index, &e)) {
+    it->node = NULL;
+    return 0;
+  }
+  it->node = e.node;
+  it->p = e.p;
+  it->started = 1;
+  return 1;
+}
+
+int quicklist_next(quicklist_iter *it, quicklist_entry *entry) {
+  int forward = it->direction == QUICKLIST_ITER_FORWARD;
+  while (it->node != NULL) {
+    if (!it->started) {
+      it->p = forward ? lp_first(it->node->lp) : lp_last(it->node->lp);
+      it->started = 1;
+    }
+    if (it->p != NULL) {
+      quicklist_entry_fill(entry, it->node, it->p);
+      it->p = forward ? lp_next(it->node->lp, it->p)
+                      : lp_prev(it->node->lp, it->p);
+      return 1;
+    }
+    it->node = forward ? it->node->next : it->node->prev;
+    it->started = 0;
+  }
+  return 0;
+}
+
+void quicklist_iter_delete(quicklist_iter *it, quicklist_entry *entry) {
+  quicklist_node *node = entry->node;
+  int forward = it->direction == QUICKLIST_ITER_FORWARD;
+  quicklist_node *neighbour = forward ? node->next : node->prev;
+  /* The entry before p keeps its offset: deletion moves only later bytes. */
+  unsigned char *prevp = lp_prev(node->lp, entry->p);
+  size_t prev_offset = prevp ? (size_t)(prevp - node->lp) : 0;
+  unsigned char *newp = NULL;
+  if (quicklist_delete_at(it->ql, node, entry->p, &newp)) {
+    it->node = neighbour;
+    it->p = NULL;
+    it->started = 0;
+    return;
+  }
+  it->node = node;
+  it->started = 1;
+  if (forward) {
+    it->p = newp;
+  } else {
+    it->p = prevp ? node->lp + prev_offset : NULL;
+  }
+}
+
+int quicklist_entry_equals(const quicklist_entry *entry, const void *s,
+                           size_t len) {
+  if (entry->sval) {
+    return entry->slen == len && memcmp(entry->sval, s, len) == 0;
+  }
+  char buf[LP_INTBUF_SIZE];
+  int n = ll2string(buf, sizeof(buf), entry->lval);
+  return (size_t)n == len && memcmp(buf, s, len) == 0;
+}
+
+const unsigned char *quicklist_entry_string(const quicklist_entry *entry,
+                                            unsigned char *buf,
+                                            size_t *out_len) {
+  if (entry->sval) {
+    *out_len = entry->slen;
+    return entry->sval;
+  }
+  *out_len = (size_t)ll2string((char *)buf, LP_INTBUF_SIZE, entry->lval);
+  return buf;
+}
+
+size_t quicklist_bytes(const quicklist *ql) {
+  size_t total = sizeof(*ql);
+  for (quicklist_node *n = ql->head; n; n = n->next) {
+    total += sizeof(*n) + lp_bytes(n->lp);
+  }
+  return total;
+}

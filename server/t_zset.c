@@ -1,0 +1,1387 @@
+/* t_zset.c: sorted-set commands on a single key (ZADD ... ZSCAN), the
+ * object hooks and the command table. The multi-key set algebra lives in
+ * t_zset_ops.c and the blocking pops in t_zset_block.c.
+ *
+ * Replies, error texts and keyspace events follow Redis 7.0. */
+#include "t_zset.h"
+
+#include <math.h>
+
+#include "scan_common.h"
+#include "zmalloc.h"
+
+/* ------------------------------------------------------------------ */
+/* Objects and hooks                                                    */
+/* ------------------------------------------------------------------ */
+robj *zset_create_object(void) {
+  robj *o = create_object(OBJ_ZSET, zset_new());
+  o->encoding = OBJ_ENCODING_LISTPACK;
+  return o;
+}
+
+unsigned long zset_length(const robj *o) {
+  const zset *zs = o->ptr;
+  return zs->zsl->length;
+}
+
+void zset_prepare_add(robj *o, size_t ele_len) {
+  if (o->encoding == OBJ_ENCODING_LISTPACK &&
+      (zset_length(o) + 1 > server.zset_max_listpack_entries ||
+       ele_len > server.zset_max_listpack_value)) {
+    o->encoding = OBJ_ENCODING_SKIPLIST;
+  }
+}
+
+/* Redis stores an integral listpack score as an integer entry, so a -0
+ * score reads back as 0 in that encoding only. */
+double zset_stored_score(const robj *o, double score) {
+  if (o->encoding == OBJ_ENCODING_LISTPACK && score == 0) {
+    return 0.0;
+  }
+  return score;
+}
+
+void zset_convert_to_listpack_if_small(robj *o, size_t maxelelen) {
+  if (zset_length(o) <= server.zset_max_listpack_entries &&
+      maxelelen <= server.zset_max_listpack_value) {
+    o->encoding = OBJ_ENCODING_LISTPACK;
+    zset *zs = o->ptr;
+    for (zskiplist_node *n = zs->zsl->header->level[0].forward; n;
+         n = n->level[0].forward) {
+      n->score = zset_stored_score(o, n->score); /* order is unchanged */
+    }
+  } else {
+    o->encoding = OBJ_ENCODING_SKIPLIST;
+  }
+}
+
+void free_zset_object(robj *o) { zset_release(o->ptr); }
+
+robj *zset_type_dup(robj *o) {
+  zset *src = o->ptr;
+  robj *copy = zset_create_object();
+  zset *dst = copy->ptr;
+  dict_expand(dst->dict, src->zsl->length);
+  /* Walk from the tail so each insertion lands at the head: O(1) each. */
+  for (zskiplist_node *n = src->zsl->tail; n != NULL; n = n->backward) {
+    zset_insert_new(dst, n->score, n->ele, sds_len(n->ele));
+  }
+  copy->encoding = o->encoding;
+  return copy;
+}
+
+/* Approximate bytes: node header + levels (1.33 on average) + member, plus
+ * the dict entry and bucket. Sampled like Redis does for big sets. */
+size_t zset_compute_size(robj *o, size_t samples) {
+  zset *zs = o->ptr;
+  size_t asize = sizeof(*o) + sizeof(zset) + sizeof(zskiplist) +
+                 dict_slots(zs->dict) * sizeof(dict_entry *);
+  size_t elesize = 0, seen = 0;
+  for (zskiplist_node *n = zs->zsl->header->level[0].forward;
+       n != NULL && (samples == 0 || seen < samples);
+       n = n->level[0].forward) {
+    elesize += sizeof(zskiplist_node) + 2 * sizeof(struct zskiplist_level) +
+               sds_len(n->ele) + 9 + sizeof(dict_entry);
+    seen++;
+  }
+  if (seen) {
+    asize += (size_t)((double)elesize / (double)seen *
+                      (double)zs->zsl->length);
+  }
+  return asize;
+}
+
+/* ------------------------------------------------------------------ */
+/* Range parsing                                                        */
+/* ------------------------------------------------------------------ */
+static int zset_parse_score_item(robj *o, double *value, int *ex) {
+  if (o->encoding == OBJ_ENCODING_INT) {
+    *value = (double)(long)o->ptr;
+    *ex = 0;
+    return C_OK;
+  }
+  const char *s = o->ptr;
+  char *eptr;
+  *ex = 0;
+  if (s[0] == '(') {
+    *ex = 1;
+    s++;
+  }
+  *value = strtod(s, &eptr);
+  if (eptr[0] != '\0' || isnan(*value)) {
+    return C_ERR;
+  }
+  return C_OK;
+}
+
+int zset_parse_range(robj *min, robj *max, zrangespec *spec) {
+  if (zset_parse_score_item(min, &spec->min, &spec->minex) != C_OK ||
+      zset_parse_score_item(max, &spec->max, &spec->maxex) != C_OK) {
+    return C_ERR;
+  }
+  return C_OK;
+}
+
+static int zset_parse_lex_item(robj *o, sds *dest, int *kind, int *ex) {
+  if (!sds_encoded_object(o)) {
+    return C_ERR; /* integers never start with a range character */
+  }
+  const char *s = o->ptr;
+  size_t len = sds_len(o->ptr);
+  *dest = NULL;
+  *kind = ZLEX_VALUE;
+  switch (s[0]) {
+    case '+':
+      if (len != 1) {
+        return C_ERR;
+      }
+      *ex = 1;
+      *kind = ZLEX_PLUS_INF;
+      return C_OK;
+    case '-':
+      if (len != 1) {
+        return C_ERR;
+      }
+      *ex = 1;
+      *kind = ZLEX_MINUS_INF;
+      return C_OK;
+    case '(':
+      *ex = 1;
+      *dest = sds_new_len(s + 1, len - 1);
+      return C_OK;
+    case '[':
+      *ex = 0;
+      *dest = sds_new_len(s + 1, len - 1);
+      return C_OK;
+    default:
+      return C_ERR;
+  }
+}
+
+int zset_parse_lex_range(robj *min, robj *max, zlexrangespec *spec) {
+  spec->min = spec->max = NULL;
+  if (zset_parse_lex_item(min, &spec->min, &spec->minkind, &spec->minex) !=
+          C_OK ||
+      zset_parse_lex_item(max, &spec->max, &spec->maxkind, &spec->maxex) !=
+          C_OK) {
+    zfree_lex_range(spec);
+    return C_ERR;
+  }
+  return C_OK;
+}
+
+/* Lex range lookups. Redis walks a listpack linearly and a skiplist by
+ * descent; when members have different scores the two can disagree, so
+ * each encoding keeps Redis's walk. */
+static zskiplist_node *zset_first_in_lex(robj *o, const zlexrangespec *r) {
+  zset *zs = o->ptr;
+  if (o->encoding != OBJ_ENCODING_LISTPACK) {
+    return zsl_first_in_lex_range(zs->zsl, r);
+  }
+  if (!zsl_is_in_lex_range(zs->zsl, r)) {
+    return NULL;
+  }
+  for (zskiplist_node *n = zs->zsl->header->level[0].forward; n;
+       n = n->level[0].forward) {
+    if (zsl_lex_value_gte_min(n->ele, r)) {
+      return zsl_lex_value_lte_max(n->ele, r) ? n : NULL;
+    }
+  }
+  return NULL;
+}
+
+static zskiplist_node *zset_last_in_lex(robj *o, const zlexrangespec *r) {
+  zset *zs = o->ptr;
+  if (o->encoding != OBJ_ENCODING_LISTPACK) {
+    return zsl_last_in_lex_range(zs->zsl, r);
+  }
+  if (!zsl_is_in_lex_range(zs->zsl, r)) {
+    return NULL;
+  }
+  for (zskiplist_node *n = zs->zsl->tail; n; n = n->backward) {
+    if (zsl_lex_value_lte_max(n->ele, r)) {
+      return zsl_lex_value_gte_min(n->ele, r) ? n : NULL;
+    }
+  }
+  return NULL;
+}
+
+/* ------------------------------------------------------------------ */
+/* ZADD / ZINCRBY                                                       */
+/* ------------------------------------------------------------------ */
+#define ZADD_IN_INCR (1 << 0)
+#define ZADD_IN_NX (1 << 1)
+#define ZADD_IN_XX (1 << 2)
+#define ZADD_IN_GT (1 << 3)
+#define ZADD_IN_LT (1 << 4)
+#define ZADD_OUT_NOP (1 << 0)
+#define ZADD_OUT_NAN (1 << 1)
+#define ZADD_OUT_ADDED (1 << 2)
+#define ZADD_OUT_UPDATED (1 << 3)
+
+/* zset_add applies one (score, member) with the ZADD flags. Returns 0 when
+ * the result would be NaN (nothing changed), 1 otherwise. */
+static int zset_add(robj *o, double score, sds ele, int in_flags,
+                    int *out_flags, double *newscore) {
+  *out_flags = 0;
+  if (isnan(score)) {
+    *out_flags = ZADD_OUT_NAN;
+    return 0;
+  }
+  zset *zs = o->ptr;
+  zskiplist_node *node = zset_find(zs, ele);
+  if (node != NULL) {
+    if (in_flags & ZADD_IN_NX) {
+      *out_flags |= ZADD_OUT_NOP;
+      return 1;
+    }
+    double cur = node->score;
+    if (in_flags & ZADD_IN_INCR) {
+      score += cur;
+      if (isnan(score)) {
+        *out_flags |= ZADD_OUT_NAN;
+        return 0;
+      }
+    }
+    if (((in_flags & ZADD_IN_LT) && score >= cur) ||
+        ((in_flags & ZADD_IN_GT) && score <= cur)) {
+      *out_flags |= ZADD_OUT_NOP;
+      return 1;
+    }
+    *newscore = score;
+    if (score != cur) {
+      zset_set_score(zs, node, zset_stored_score(o, score));
+      *out_flags |= ZADD_OUT_UPDATED;
+    }
+    return 1;
+  }
+  if (in_flags & ZADD_IN_XX) {
+    *out_flags |= ZADD_OUT_NOP;
+    return 1;
+  }
+  zset_prepare_add(o, sds_len(ele));
+  zset_insert_new(zs, zset_stored_score(o, score), ele, sds_len(ele));
+  *newscore = score;
+  *out_flags |= ZADD_OUT_ADDED;
+  return 1;
+}
+
+static void zadd_generic_command(client *c, int flags) {
+  robj *key = c->argv[1];
+  int scoreidx = 2;
+  while (scoreidx < c->argc) {
+    const char *opt = c->argv[scoreidx]->ptr;
+    if (!sds_encoded_object(c->argv[scoreidx])) {
+      break;
+    } else if (!strcasecmp(opt, "nx")) {
+      flags |= ZADD_IN_NX;
+    } else if (!strcasecmp(opt, "xx")) {
+      flags |= ZADD_IN_XX;
+    } else if (!strcasecmp(opt, "ch")) {
+      flags |= (1 << 8); /* CH: reply counts changed, not only added */
+    } else if (!strcasecmp(opt, "incr")) {
+      flags |= ZADD_IN_INCR;
+    } else if (!strcasecmp(opt, "gt")) {
+      flags |= ZADD_IN_GT;
+    } else if (!strcasecmp(opt, "lt")) {
+      flags |= ZADD_IN_LT;
+    } else {
+      break;
+    }
+    scoreidx++;
+  }
+  int incr = (flags & ZADD_IN_INCR) != 0;
+  int nx = (flags & ZADD_IN_NX) != 0, xx = (flags & ZADD_IN_XX) != 0;
+  int gt = (flags & ZADD_IN_GT) != 0, lt = (flags & ZADD_IN_LT) != 0;
+  int ch = (flags & (1 << 8)) != 0;
+
+  long elements = c->argc - scoreidx;
+  if (elements % 2 || elements == 0) {
+    add_reply_error_object(c, shared.syntaxerr);
+    return;
+  }
+  elements /= 2;
+  if (nx && xx) {
+    add_reply_error(c, "XX and NX options at the same time are not compatible");
+    return;
+  }
+  if ((gt && nx) || (lt && nx) || (gt && lt)) {
+    add_reply_error(
+        c, "GT, LT, and/or NX options at the same time are not compatible");
+    return;
+  }
+  if (incr && elements > 1) {
+    add_reply_error(c, "INCR option supports a single increment-element pair");
+    return;
+  }
+  double *scores = zmalloc(sizeof(double) * (size_t)elements);
+  for (long j = 0; j < elements; j++) {
+    if (get_double_from_object_or_reply(c, c->argv[scoreidx + j * 2],
+                                        &scores[j], NULL) != C_OK) {
+      zfree(scores);
+      return;
+    }
+  }
+
+  long added = 0, updated = 0, processed = 0;
+  double score = 0;
+  robj *zobj = lookup_key_write(c->db, key);
+  if (check_type(c, zobj, OBJ_ZSET)) {
+    goto cleanup;
+  }
+  if (zobj == NULL) {
+    if (xx) {
+      goto reply_to_client;
+    }
+    zobj = zset_create_object();
+    db_add(c->db, key, zobj);
+  }
+  for (long j = 0; j < elements; j++) {
+    double newscore = 0;
+    int retflags = 0;
+    robj *eleobj = get_decoded_object(c->argv[scoreidx + 1 + j * 2]);
+    int ok = zset_add(zobj, scores[j], eleobj->ptr, flags, &retflags,
+                      &newscore);
+    decr_ref_count(eleobj);
+    if (!ok) {
+      add_reply_error(c, "resulting score is not a number (NaN)");
+      goto cleanup;
+    }
+    if (retflags & ZADD_OUT_ADDED) {
+      added++;
+    }
+    if (retflags & ZADD_OUT_UPDATED) {
+      updated++;
+    }
+    if (!(retflags & ZADD_OUT_NOP)) {
+      processed++;
+    }
+    score = newscore;
+  }
+  server.dirty += added + updated;
+
+reply_to_client:
+  if (incr) {
+    if (processed) {
+      add_reply_double(c, score);
+    } else {
+      add_reply_null(c);
+    }
+  } else {
+    add_reply_long_long(c, ch ? added + updated : added);
+  }
+
+cleanup:
+  zfree(scores);
+  if (added || updated) {
+    signal_modified_key(c, c->db, key);
+    notify_keyspace_event(NOTIFY_ZSET, incr ? "zincr" : "zadd", key,
+                          c->db->id);
+  }
+}
+
+static void zadd_command(client *c) { zadd_generic_command(c, 0); }
+
+static void zincrby_command(client *c) {
+  zadd_generic_command(c, ZADD_IN_INCR);
+}
+
+/* ------------------------------------------------------------------ */
+/* ZREM, ZREMRANGEBY*                                                   */
+/* ------------------------------------------------------------------ */
+static void zrem_command(client *c) {
+  robj *key = c->argv[1];
+  robj *zobj = lookup_key_write_or_reply(c, key, shared.czero);
+  if (zobj == NULL || check_type(c, zobj, OBJ_ZSET)) {
+    return;
+  }
+  long deleted = 0;
+  int keyremoved = 0;
+  for (int j = 2; j < c->argc; j++) {
+    robj *ele = get_decoded_object(c->argv[j]);
+    deleted += zset_remove(zobj->ptr, ele->ptr);
+    decr_ref_count(ele);
+    if (zset_length(zobj) == 0) {
+      db_delete(c->db, key);
+      keyremoved = 1;
+      break;
+    }
+  }
+  if (deleted) {
+    notify_keyspace_event(NOTIFY_ZSET, "zrem", key, c->db->id);
+    if (keyremoved) {
+      notify_keyspace_event(NOTIFY_GENERIC, "del", key, c->db->id);
+    }
+    signal_modified_key(c, c->db, key);
+    server.dirty += deleted;
+  }
+  add_reply_long_long(c, deleted);
+}
+
+#define ZRANGE_RANK 0
+#define ZRANGE_SCORE 1
+#define ZRANGE_LEX 2
+
+static void zremrange_generic_command(client *c, int rangetype) {
+  static const char *events[] = {"zremrangebyrank", "zremrangebyscore",
+                                 "zremrangebylex"};
+  robj *key = c->argv[1];
+  zrangespec range;
+  zlexrangespec lexrange = {0};
+  long start = 0, end = 0;
+  if (rangetype == ZRANGE_RANK) {
+    if (get_long_from_object_or_reply(c, c->argv[2], &start, NULL) != C_OK ||
+        get_long_from_object_or_reply(c, c->argv[3], &end, NULL) != C_OK) {
+      return;
+    }
+  } else if (rangetype == ZRANGE_SCORE) {
+    if (zset_parse_range(c->argv[2], c->argv[3], &range) != C_OK) {
+      add_reply_error(c, "min or max is not a float");
+      return;
+    }
+  } else {
+    if (zset_parse_lex_range(c->argv[2], c->argv[3], &lexrange) != C_OK) {
+      add_reply_error(c, "min or max not valid string range item");
+      return;
+    }
+  }
+  robj *zobj = lookup_key_write_or_reply(c, key, shared.czero);
+  if (zobj == NULL || check_type(c, zobj, OBJ_ZSET)) {
+    goto cleanup;
+  }
+  zset *zs = zobj->ptr;
+  unsigned long deleted = 0;
+  if (rangetype == ZRANGE_RANK) {
+    long llen = (long)zset_length(zobj);
+    if (start < 0) {
+      start = llen + start;
+    }
+    if (end < 0) {
+      end = llen + end;
+    }
+    if (start < 0) {
+      start = 0;
+    }
+    if (start > end || start >= llen) {
+      add_reply(c, shared.czero);
+      goto cleanup;
+    }
+    if (end >= llen) {
+      end = llen - 1;
+    }
+    deleted = zsl_delete_range_by_rank(zs->zsl, (unsigned long)start + 1,
+                                       (unsigned long)end + 1, zs->dict);
+  } else if (rangetype == ZRANGE_SCORE) {
+    deleted = zsl_delete_range_by_score(zs->zsl, &range, zs->dict);
+  } else if (zobj->encoding == OBJ_ENCODING_LISTPACK) {
+    zskiplist_node *n = zset_first_in_lex(zobj, &lexrange);
+    while (n && zsl_lex_value_lte_max(n->ele, &lexrange)) {
+      zskiplist_node *next = n->level[0].forward;
+      zset_remove(zs, n->ele);
+      deleted++;
+      n = next;
+    }
+  } else {
+    deleted = zsl_delete_range_by_lex(zs->zsl, &lexrange, zs->dict);
+  }
+  int keyremoved = 0;
+  if (zset_length(zobj) == 0) {
+    db_delete(c->db, key);
+    keyremoved = 1;
+  }
+  if (deleted) {
+    signal_modified_key(c, c->db, key);
+    notify_keyspace_event(NOTIFY_ZSET, events[rangetype], key, c->db->id);
+    if (keyremoved) {
+      notify_keyspace_event(NOTIFY_GENERIC, "del", key, c->db->id);
+    }
+  }
+  server.dirty += (long long)deleted;
+  add_reply_long_long(c, (long long)deleted);
+cleanup:
+  zfree_lex_range(&lexrange);
+}
+
+static void zremrangebyrank_command(client *c) {
+  zremrange_generic_command(c, ZRANGE_RANK);
+}
+static void zremrangebyscore_command(client *c) {
+  zremrange_generic_command(c, ZRANGE_SCORE);
+}
+static void zremrangebylex_command(client *c) {
+  zremrange_generic_command(c, ZRANGE_LEX);
+}
+
+/* ------------------------------------------------------------------ */
+/* ZCARD ZSCORE ZMSCORE ZRANK ZCOUNT ZLEXCOUNT                          */
+/* ------------------------------------------------------------------ */
+static void zcard_command(client *c) {
+  robj *zobj = lookup_key_read_or_reply(c, c->argv[1], shared.czero);
+  if (zobj == NULL || check_type(c, zobj, OBJ_ZSET)) {
+    return;
+  }
+  add_reply_long_long(c, (long long)zset_length(zobj));
+}
+
+static zskiplist_node *zset_lookup_member(robj *zobj, robj *member) {
+  robj *ele = get_decoded_object(member);
+  zskiplist_node *node = zset_find(zobj->ptr, ele->ptr);
+  decr_ref_count(ele);
+  return node;
+}
+
+static void zscore_command(client *c) {
+  robj *zobj = lookup_key_read_or_reply(c, c->argv[1], shared.null[c->resp]);
+  if (zobj == NULL || check_type(c, zobj, OBJ_ZSET)) {
+    return;
+  }
+  zskiplist_node *node = zset_lookup_member(zobj, c->argv[2]);
+  if (node == NULL) {
+    add_reply_null(c);
+  } else {
+    add_reply_double(c, node->score);
+  }
+}
+
+static void zmscore_command(client *c) {
+  robj *zobj = lookup_key_read(c->db, c->argv[1]);
+  if (check_type(c, zobj, OBJ_ZSET)) {
+    return;
+  }
+  add_reply_array_len(c, c->argc - 2);
+  for (int j = 2; j < c->argc; j++) {
+    zskiplist_node *node = zobj ? zset_lookup_member(zobj, c->argv[j]) : NULL;
+    if (node == NULL) {
+      add_reply_null(c);
+    } else {
+      add_reply_double(c, node->score);
+    }
+  }
+}
+
+static void zrank_generic_command(client *c, int reverse) {
+  robj *zobj = lookup_key_read_or_reply(c, c->argv[1], shared.null[c->resp]);
+  if (zobj == NULL || check_type(c, zobj, OBJ_ZSET)) {
+    return;
+  }
+  zskiplist_node *node = zset_lookup_member(zobj, c->argv[2]);
+  if (node == NULL) {
+    add_reply_null(c);
+    return;
+  }
+  zset *zs = zobj->ptr;
+  unsigned long rank = zsl_get_rank(zs->zsl, node->score, node->ele);
+  if (reverse) {
+    add_reply_long_long(c, (long long)(zs->zsl->length - rank));
+  } else {
+    add_reply_long_long(c, (long long)(rank - 1));
+  }
+}
+
+static void zrank_command(client *c) { zrank_generic_command(c, 0); }
+static void zrevrank_command(client *c) { zrank_generic_command(c, 1); }
+
+static void zcount_command(client *c) {
+  zrangespec range;
+  if (zset_parse_range(c->argv[2], c->argv[3], &range) != C_OK) {
+    add_reply_error(c, "min or max is not a float");
+    return;
+  }
+  robj *zobj = lookup_key_read_or_reply(c, c->argv[1], shared.czero);
+  if (zobj == NULL || check_type(c, zobj, OBJ_ZSET)) {
+    return;
+  }
+  zset *zs = zobj->ptr;
+  unsigned long count = 0;
+  zskiplist_node *first = zsl_first_in_range(zs->zsl, &range);
+  if (first != NULL) {
+    unsigned long rank = zsl_get_rank(zs->zsl, first->score, first->ele);
+    count = zs->zsl->length - (rank - 1);
+    zskiplist_node *last = zsl_last_in_range(zs->zsl, &range);
+    if (last != NULL) {
+      rank = zsl_get_rank(zs->zsl, last->score, last->ele);
+      count -= zs->zsl->length - rank;
+    }
+  }
+  add_reply_long_long(c, (long long)count);
+}
+
+static void zlexcount_command(client *c) {
+  zlexrangespec range;
+  if (zset_parse_lex_range(c->argv[2], c->argv[3], &range) != C_OK) {
+    add_reply_error(c, "min or max not valid string range item");
+    return;
+  }
+  robj *zobj = lookup_key_read_or_reply(c, c->argv[1], shared.czero);
+  if (zobj == NULL || check_type(c, zobj, OBJ_ZSET)) {
+    zfree_lex_range(&range);
+    return;
+  }
+  zset *zs = zobj->ptr;
+  unsigned long count = 0;
+  zskiplist_node *first = zset_first_in_lex(zobj, &range);
+  if (first != NULL && zobj->encoding == OBJ_ENCODING_LISTPACK) {
+    for (zskiplist_node *n = first;
+         n && zsl_lex_value_lte_max(n->ele, &range); n = n->level[0].forward) {
+      count++;
+    }
+  } else if (first != NULL) {
+    unsigned long rank = zsl_get_rank(zs->zsl, first->score, first->ele);
+    count = zs->zsl->length - (rank - 1);
+    zskiplist_node *last = zsl_last_in_lex_range(zs->zsl, &range);
+    if (last != NULL) {
+      rank = zsl_get_rank(zs->zsl, last->score, last->ele);
+      count -= zs->zsl->length - rank;
+    }
+  }
+  zfree_lex_range(&range);
+  add_reply_long_long(c, (long long)count);
+}
+
+/* ------------------------------------------------------------------ */
+/* ZRANGE family                                                        */
+/* ------------------------------------------------------------------ */
+/* Where a range result goes: the client (with RESP2/RESP3 shapes) or a
+ * destination key (ZRANGESTORE). */
+typedef struct zrange_out {
+  client *c;
+  int store;
+  robj *dstkey, *dstobj;
+  size_t maxelelen;
+  int withscores;
+  int nested; /* RESP3 WITHSCORES: [member, score] pairs */
+  void *deferred;
+} zrange_out;
+
+static void zrange_out_begin(zrange_out *h, long length) {
+  if (h->store) {
+    h->dstobj = zset_create_object();
+    return;
+  }
+  h->deferred = NULL;
+  if (length > 0) {
+    add_reply_array_len(h->c, (h->withscores && h->c->resp == 2) ? length * 2
+                                                                  : length);
+  } else {
+    h->deferred = add_reply_deferred_len(h->c);
+  }
+}
+
+static void zrange_out_emit(zrange_out *h, sds ele, double score) {
+  if (h->store) {
+    zset_prepare_add(h->dstobj, sds_len(ele));
+    zset_insert_new(h->dstobj->ptr, zset_stored_score(h->dstobj, score), ele,
+                    sds_len(ele));
+    return;
+  }
+  if (h->nested) {
+    add_reply_array_len(h->c, 2);
+  }
+  add_reply_bulk_cbuffer(h->c, ele, sds_len(ele));
+  if (h->withscores) {
+    add_reply_double(h->c, score);
+  }
+}
+
+static void zrange_out_finalize(zrange_out *h, long count) {
+  client *c = h->c;
+  if (!h->store) {
+    if (h->deferred) {
+      set_deferred_array_len(c, h->deferred,
+                             (h->withscores && c->resp == 2) ? count * 2
+                                                              : count);
+    }
+    return;
+  }
+  if (count) {
+    set_key(c, c->db, h->dstkey, h->dstobj, 0);
+    add_reply_long_long(c, count);
+    notify_keyspace_event(NOTIFY_ZSET, "zrangestore", h->dstkey, c->db->id);
+    server.dirty++;
+  } else {
+    add_reply(c, shared.czero);
+    if (db_delete(c->db, h->dstkey)) {
+      signal_modified_key(c, c->db, h->dstkey);
+      notify_keyspace_event(NOTIFY_GENERIC, "del", h->dstkey, c->db->id);
+      server.dirty++;
+    }
+  }
+  decr_ref_count(h->dstobj);
+  h->dstobj = NULL;
+}
+
+static void zrange_by_rank(zrange_out *h, robj *zobj, long start, long end,
+                           int reverse) {
+  zset *zs = zobj->ptr;
+  long llen = (long)zset_length(zobj);
+  if (start < 0) {
+    start = llen + start;
+  }
+  if (end < 0) {
+    end = llen + end;
+  }
+  if (start < 0) {
+    start = 0;
+  }
+  if (start > end || start >= llen) {
+    zrange_out_begin(h, 0);
+    zrange_out_finalize(h, 0);
+    return;
+  }
+  if (end >= llen) {
+    end = llen - 1;
+  }
+  long rangelen = end - start + 1;
+  zrange_out_begin(h, rangelen);
+  zskiplist_node *ln =
+      zsl_get_element_by_rank(zs->zsl, reverse ? (unsigned long)(llen - start)
+                                               : (unsigned long)(start + 1));
+  for (long i = 0; i < rangelen && ln != NULL; i++) {
+    zrange_out_emit(h, ln->ele, ln->score);
+    ln = reverse ? ln->backward : ln->level[0].forward;
+  }
+  zrange_out_finalize(h, rangelen);
+}
+
+static void zrange_by_score(zrange_out *h, const zrangespec *range,
+                            robj *zobj, long offset, long limit, int reverse) {
+  zset *zs = zobj->ptr;
+  /* A negative offset skips past the end in Redis: empty result. */
+  if ((offset > 0 && (unsigned long)offset >= zset_length(zobj)) ||
+      offset < 0) {
+    zrange_out_begin(h, 0);
+    zrange_out_finalize(h, 0);
+    return;
+  }
+  zrange_out_begin(h, -1);
+  zskiplist_node *ln = reverse ? zsl_last_in_range(zs->zsl, range)
+                               : zsl_first_in_range(zs->zsl, range);
+  while (ln && offset--) {
+    ln = reverse ? ln->backward : ln->level[0].forward;
+  }
+  long rangelen = 0;
+  while (ln && limit--) {
+    if (reverse ? !zsl_value_gte_min(ln->score, range)
+                : !zsl_value_lte_max(ln->score, range)) {
+      break;
+    }
+    zrange_out_emit(h, ln->ele, ln->score);
+    rangelen++;
+    ln = reverse ? ln->backward : ln->level[0].forward;
+  }
+  zrange_out_finalize(h, rangelen);
+}
+
+static void zrange_by_lex(zrange_out *h, const zlexrangespec *range,
+                          robj *zobj, long offset, long limit, int reverse) {
+  if ((offset > 0 && (unsigned long)offset >= zset_length(zobj)) ||
+      offset < 0) {
+    zrange_out_begin(h, 0);
+    zrange_out_finalize(h, 0);
+    return;
+  }
+  zrange_out_begin(h, -1);
+  zskiplist_node *ln = reverse ? zset_last_in_lex(zobj, range)
+                               : zset_first_in_lex(zobj, range);
+  while (ln && offset--) {
+    ln = reverse ? ln->backward : ln->level[0].forward;
+  }
+  long rangelen = 0;
+  while (ln && limit--) {
+    if (reverse ? !zsl_lex_value_gte_min(ln->ele, range)
+                : !zsl_lex_value_lte_max(ln->ele, range)) {
+      break;
+    }
+    zrange_out_emit(h, ln->ele, ln->score);
+    rangelen++;
+    ln = reverse ? ln->backward : ln->level[0].forward;
+  }
+  zrange_out_finalize(h, rangelen);
+}
+
+#define ZRANGE_AUTO (-1)
+#define ZRANGE_DIR_AUTO (-1)
+#define ZRANGE_DIR_FORWARD 0
+#define ZRANGE_DIR_REVERSE 1
+
+static void zrange_generic_command(client *c, int argc_start, int store,
+                                   int rangetype, int direction) {
+  zrange_out h = {.c = c, .store = store};
+  robj *key = c->argv[argc_start];
+  int minidx = argc_start + 1, maxidx = argc_start + 2;
+  long opt_start = 0, opt_end = 0, opt_offset = 0, opt_limit = -1;
+  int opt_withscores = 0;
+  zrangespec range;
+  zlexrangespec lexrange = {0};
+
+  for (int j = argc_start + 3; j < c->argc; j++) {
+    int leftargs = c->argc - j - 1;
+    const char *opt = c->argv[j]->ptr;
+    if (!sds_encoded_object(c->argv[j])) {
+      add_reply_error_object(c, shared.syntaxerr);
+      return;
+    }
+    if (!store && !strcasecmp(opt, "withscores")) {
+      opt_withscores = 1;
+    } else if (!strcasecmp(opt, "limit") && leftargs >= 2) {
+      if (get_long_from_object_or_reply(c, c->argv[j + 1], &opt_offset,
+                                        NULL) != C_OK ||
+          get_long_from_object_or_reply(c, c->argv[j + 2], &opt_limit,
+                                        NULL) != C_OK) {
+        return;
+      }
+      j += 2;
+    } else if (direction == ZRANGE_DIR_AUTO && !strcasecmp(opt, "rev")) {
+      direction = ZRANGE_DIR_REVERSE;
+    } else if (rangetype == ZRANGE_AUTO && !strcasecmp(opt, "bylex")) {
+      rangetype = ZRANGE_LEX;
+    } else if (rangetype == ZRANGE_AUTO && !strcasecmp(opt, "byscore")) {
+      rangetype = ZRANGE_SCORE;
+    } else {
+      add_reply_error_object(c, shared.syntaxerr);
+      return;
+    }
+  }
+  if (direction == ZRANGE_DIR_AUTO) {
+    direction = ZRANGE_DIR_FORWARD;
+  }
+  if (rangetype == ZRANGE_AUTO) {
+    rangetype = ZRANGE_RANK;
+  }
+  if (opt_limit != -1 && rangetype == ZRANGE_RANK) {
+    add_reply_error(c, "syntax error, LIMIT is only supported in combination "
+                       "with either BYSCORE or BYLEX");
+    return;
+  }
+  if (opt_withscores && rangetype == ZRANGE_LEX) {
+    add_reply_error(c, "syntax error, WITHSCORES not supported in "
+                       "combination with BYLEX");
+    return;
+  }
+  if (direction == ZRANGE_DIR_REVERSE &&
+      (rangetype == ZRANGE_SCORE || rangetype == ZRANGE_LEX)) {
+    int tmp = maxidx;
+    maxidx = minidx;
+    minidx = tmp;
+  }
+  if (rangetype == ZRANGE_RANK) {
+    if (get_long_from_object_or_reply(c, c->argv[minidx], &opt_start, NULL) !=
+            C_OK ||
+        get_long_from_object_or_reply(c, c->argv[maxidx], &opt_end, NULL) !=
+            C_OK) {
+      return;
+    }
+  } else if (rangetype == ZRANGE_SCORE) {
+    if (zset_parse_range(c->argv[minidx], c->argv[maxidx], &range) != C_OK) {
+      add_reply_error(c, "min or max is not a float");
+      return;
+    }
+  } else {
+    if (zset_parse_lex_range(c->argv[minidx], c->argv[maxidx], &lexrange) !=
+        C_OK) {
+      add_reply_error(c, "min or max not valid string range item");
+      return;
+    }
+  }
+  h.withscores = opt_withscores || store;
+  h.nested = !store && opt_withscores && c->resp > 2;
+  if (store) {
+    h.dstkey = c->argv[1];
+  }
+
+  robj *zobj = lookup_key_read(c->db, key);
+  if (zobj == NULL) {
+    if (store) {
+      zrange_out_begin(&h, -1);
+      zrange_out_finalize(&h, 0);
+    } else {
+      add_reply(c, shared.emptyarray);
+    }
+    goto cleanup;
+  }
+  if (check_type(c, zobj, OBJ_ZSET)) {
+    goto cleanup;
+  }
+  int reverse = direction == ZRANGE_DIR_REVERSE;
+  if (rangetype == ZRANGE_RANK) {
+    zrange_by_rank(&h, zobj, opt_start, opt_end, reverse);
+  } else if (rangetype == ZRANGE_SCORE) {
+    zrange_by_score(&h, &range, zobj, opt_offset, opt_limit, reverse);
+  } else {
+    zrange_by_lex(&h, &lexrange, zobj, opt_offset, opt_limit, reverse);
+  }
+cleanup:
+  zfree_lex_range(&lexrange);
+}
+
+static void zrange_command(client *c) {
+  zrange_generic_command(c, 1, 0, ZRANGE_AUTO, ZRANGE_DIR_AUTO);
+}
+static void zrangestore_command(client *c) {
+  zrange_generic_command(c, 2, 1, ZRANGE_AUTO, ZRANGE_DIR_AUTO);
+}
+static void zrevrange_command(client *c) {
+  zrange_generic_command(c, 1, 0, ZRANGE_RANK, ZRANGE_DIR_REVERSE);
+}
+static void zrangebyscore_command(client *c) {
+  zrange_generic_command(c, 1, 0, ZRANGE_SCORE, ZRANGE_DIR_FORWARD);
+}
+static void zrevrangebyscore_command(client *c) {
+  zrange_generic_command(c, 1, 0, ZRANGE_SCORE, ZRANGE_DIR_REVERSE);
+}
+static void zrangebylex_command(client *c) {
+  zrange_generic_command(c, 1, 0, ZRANGE_LEX, ZRANGE_DIR_FORWARD);
+}
+static void zrevrangebylex_command(client *c) {
+  zrange_generic_command(c, 1, 0, ZRANGE_LEX, ZRANGE_DIR_REVERSE);
+}
+
+/* ------------------------------------------------------------------ */
+/* ZPOPMIN ZPOPMAX ZMPOP                                                */
+/* ------------------------------------------------------------------ */
+void zset_generic_pop(client *c, robj **keyv, int keyc, int where,
+                      int emitkey, long count, int use_nested_array,
+                      int reply_nil_when_empty, int *deleted) {
+  robj *key = NULL, *zobj = NULL;
+  if (deleted) {
+    *deleted = 0;
+  }
+  for (int idx = 0; idx < keyc; idx++) {
+    key = keyv[idx];
+    zobj = lookup_key_write(c->db, key);
+    if (zobj == NULL) {
+      continue;
+    }
+    if (check_type(c, zobj, OBJ_ZSET)) {
+      return;
+    }
+    break;
+  }
+  if (zobj == NULL) {
+    if (reply_nil_when_empty) {
+      add_reply_null_array(c);
+    } else {
+      add_reply(c, shared.emptyarray);
+    }
+    return;
+  }
+  if (count == 0) {
+    add_reply(c, shared.emptyarray);
+    return;
+  }
+  if (count == -1) {
+    count = 1;
+  }
+  long llen = (long)zset_length(zobj);
+  long rangelen = count > llen ? llen : count;
+  if (!use_nested_array && !emitkey) {
+    add_reply_array_len(c, rangelen * 2);
+  } else if (use_nested_array && !emitkey) {
+    add_reply_array_len(c, rangelen);
+  } else if (!use_nested_array && emitkey) {
+    add_reply_array_len(c, rangelen * 2 + 1);
+    add_reply_bulk(c, key);
+  } else {
+    add_reply_array_len(c, 2);
+    add_reply_bulk(c, key);
+    add_reply_array_len(c, rangelen);
+  }
+  zset *zs = zobj->ptr;
+  for (long i = 0; i < rangelen; i++) {
+    zskiplist_node *n =
+        where == ZSET_MIN ? zs->zsl->header->level[0].forward : zs->zsl->tail;
+    if (use_nested_array) {
+      add_reply_array_len(c, 2);
+    }
+    add_reply_bulk_cbuffer(c, n->ele, sds_len(n->ele));
+    add_reply_double(c, n->score);
+    zset_remove(zs, n->ele);
+    server.dirty++;
+  }
+  notify_keyspace_event(NOTIFY_ZSET, where == ZSET_MIN ? "zpopmin" : "zpopmax",
+                        key, c->db->id);
+  signal_modified_key(c, c->db, key);
+  if (zset_length(zobj) == 0) {
+    if (deleted) {
+      *deleted = 1;
+    }
+    db_delete(c->db, key);
+    notify_keyspace_event(NOTIFY_GENERIC, "del", key, c->db->id);
+  }
+}
+
+static void zpop_min_max_command(client *c, int where) {
+  if (c->argc > 3) {
+    add_reply_error_object(c, shared.syntaxerr);
+    return;
+  }
+  long count = -1;
+  if (c->argc == 3 && get_positive_long_from_object_or_reply(
+                          c, c->argv[2], &count, NULL) != C_OK) {
+    return;
+  }
+  int use_nested_array = c->resp > 2 && count != -1;
+  zset_generic_pop(c, &c->argv[1], 1, where, 0, count, use_nested_array, 0,
+                   NULL);
+}
+
+static void zpopmin_command(client *c) { zpop_min_max_command(c, ZSET_MIN); }
+static void zpopmax_command(client *c) { zpop_min_max_command(c, ZSET_MAX); }
+
+int zset_parse_mpop_args(client *c, int numkeys_idx, long *numkeys,
+                         int *where, long *count) {
+  *count = -1;
+  if (get_range_long_from_object_or_reply(c, c->argv[numkeys_idx], 1,
+                                          LONG_MAX, numkeys,
+                                          "numkeys should be greater than 0") !=
+      C_OK) {
+    return C_ERR;
+  }
+  if (*numkeys > c->argc || numkeys_idx + *numkeys + 1 >= c->argc) {
+    add_reply_error_object(c, shared.syntaxerr);
+    return C_ERR;
+  }
+  int where_idx = numkeys_idx + (int)*numkeys + 1;
+  const char *w = c->argv[where_idx]->ptr;
+  if (!sds_encoded_object(c->argv[where_idx])) {
+    add_reply_error_object(c, shared.syntaxerr);
+    return C_ERR;
+  } else if (!strcasecmp(w, "min")) {
+    *where = ZSET_MIN;
+  } else if (!strcasecmp(w, "max")) {
+    *where = ZSET_MAX;
+  } else {
+    add_reply_error_object(c, shared.syntaxerr);
+    return C_ERR;
+  }
+  for (int j = where_idx + 1; j < c->argc; j++) {
+    int moreargs = c->argc - 1 - j;
+    if (*count == -1 && sds_encoded_object(c->argv[j]) &&
+        !strcasecmp(c->argv[j]->ptr, "count") && moreargs) {
+      j++;
+      if (get_range_long_from_object_or_reply(
+              c, c->argv[j], 1, LONG_MAX, count,
+              "count should be greater than 0") != C_OK) {
+        return C_ERR;
+      }
+    } else {
+      add_reply_error_object(c, shared.syntaxerr);
+      return C_ERR;
+    }
+  }
+  if (*count == -1) {
+    *count = 1;
+  }
+  return C_OK;
+}
+
+static void zmpop_command(client *c) {
+  long numkeys, count;
+  int where;
+  if (zset_parse_mpop_args(c, 1, &numkeys, &where, &count) != C_OK) {
+    return;
+  }
+  zset_generic_pop(c, c->argv + 2, (int)numkeys, where, 1, count, 1, 1, NULL);
+}
+
+/* ------------------------------------------------------------------ */
+/* ZRANDMEMBER                                                          */
+/* ------------------------------------------------------------------ */
+static zskiplist_node *zset_random_node(zset *zs) {
+  dict_entry *de = dict_get_fair_random_key(zs->dict);
+  return dict_get_val(de);
+}
+
+static void zrandmember_with_count(client *c, long l, int withscores) {
+  robj *zobj = lookup_key_read_or_reply(c, c->argv[1], shared.emptyarray);
+  if (zobj == NULL || check_type(c, zobj, OBJ_ZSET)) {
+    return;
+  }
+  zset *zs = zobj->ptr;
+  unsigned long size = zset_length(zobj);
+  int uniq = 1;
+  unsigned long count;
+  if (l >= 0) {
+    count = (unsigned long)l;
+  } else {
+    count = (unsigned long)-l;
+    uniq = 0;
+  }
+  if (count == 0) {
+    add_reply(c, shared.emptyarray);
+    return;
+  }
+  if (!uniq || count == 1) {
+    add_reply_array_len(c, (long)((withscores && c->resp == 2) ? count * 2
+                                                               : count));
+    while (count--) {
+      zskiplist_node *n = zset_random_node(zs);
+      if (withscores && c->resp > 2) {
+        add_reply_array_len(c, 2);
+      }
+      add_reply_bulk_cbuffer(c, n->ele, sds_len(n->ele));
+      if (withscores) {
+        add_reply_double(c, n->score);
+      }
+    }
+    return;
+  }
+  if (count >= size) {
+    zrange_out h = {.c = c, .withscores = withscores,
+                    .nested = withscores && c->resp > 2};
+    zrange_by_rank(&h, zobj, 0, -1, 1); /* Redis replies it reversed */
+    return;
+  }
+  /* count < size: a partial Fisher-Yates shuffle over all nodes picks
+   * distinct members in O(size). */
+  zskiplist_node **nodes = zmalloc(sizeof(*nodes) * size);
+  unsigned long i = 0;
+  for (zskiplist_node *n = zs->zsl->header->level[0].forward; n && i < size;
+       n = n->level[0].forward) {
+    nodes[i++] = n;
+  }
+  add_reply_array_len(c, (long)((withscores && c->resp == 2) ? count * 2
+                                                             : count));
+  for (i = 0; i < count; i++) {
+    unsigned long r = i + (unsigned long)random() % (size - i);
+    zskiplist_node *tmp = nodes[i];
+    nodes[i] = nodes[r];
+    nodes[r] = tmp;
+    if (withscores && c->resp > 2) {
+      add_reply_array_len(c, 2);
+    }
+    add_reply_bulk_cbuffer(c, nodes[i]->ele, sds_len(nodes[i]->ele));
+    if (withscores) {
+      add_reply_double(c, nodes[i]->score);
+    }
+  }
+  zfree(nodes);
+}
+
+static void zrandmember_command(client *c) {
+  if (c->argc >= 3) {
+    long l;
+    int withscores = 0;
+    if (get_range_long_from_object_or_reply(c, c->argv[2], -LONG_MAX, LONG_MAX,
+                                            &l, NULL) != C_OK) {
+      return;
+    }
+    if (c->argc > 4 ||
+        (c->argc == 4 && (!sds_encoded_object(c->argv[3]) ||
+                          strcasecmp(c->argv[3]->ptr, "withscores")))) {
+      add_reply_error_object(c, shared.syntaxerr);
+      return;
+    } else if (c->argc == 4) {
+      withscores = 1;
+      if (l < -LONG_MAX / 2 || l > LONG_MAX / 2) {
+        add_reply_error(c, "value is out of range");
+        return;
+      }
+    }
+    zrandmember_with_count(c, l, withscores);
+    return;
+  }
+  robj *zobj = lookup_key_read_or_reply(c, c->argv[1], shared.null[c->resp]);
+  if (zobj == NULL || check_type(c, zobj, OBJ_ZSET)) {
+    return;
+  }
+  zskiplist_node *n = zset_random_node(zobj->ptr);
+  add_reply_bulk_cbuffer(c, n->ele, sds_len(n->ele));
+}
+
+/* ------------------------------------------------------------------ */
+/* ZSCAN                                                                */
+/* ------------------------------------------------------------------ */
+/* Score text as Redis's listpack holds it: integral scores within
+ * +-LLONG_MAX/2 are integer entries, the rest d2string text. */
+static int zset_listpack_score_string(char *buf, size_t len, double score) {
+  if (score >= -(double)(LLONG_MAX / 2) && score <= (double)(LLONG_MAX / 2)) {
+    long long ll = (long long)score;
+    if ((double)ll == score) {
+      return ll2string(buf, len, ll);
+    }
+  }
+  return d2string(buf, len, score);
+}
+
+static void zscan_add_node(scan_result *r, const zskiplist_node *n,
+                           int listpack) {
+  char buf[MAX_D2STRING_CHARS];
+  int len = listpack ? zset_listpack_score_string(buf, sizeof(buf), n->score)
+                     : d2string(buf, sizeof(buf), n->score);
+  scan_result_add(r, n->ele, sds_len(n->ele));
+  scan_result_add(r, buf, (size_t)len);
+}
+
+static void zscan_emit(scan_result *r, const dict_entry *de) {
+  zscan_add_node(r, dict_get_val(de), 0);
+}
+
+static void zscan_command(client *c) {
+  unsigned long cursor;
+  if (scan_parse_cursor_or_reply(c, c->argv[2], &cursor) != C_OK) {
+    return;
+  }
+  robj *zobj = lookup_key_read_or_reply(c, c->argv[1], shared.emptyscan);
+  if (zobj == NULL || check_type(c, zobj, OBJ_ZSET)) {
+    return;
+  }
+  scan_options opts;
+  if (scan_parse_options_or_reply(c, 3, &opts) != C_OK) {
+    return;
+  }
+  zset *zs = zobj->ptr;
+  scan_result r = {NULL, 0, 0};
+  if (zobj->encoding == OBJ_ENCODING_LISTPACK) {
+    /* The compact form is returned whole, in order, like Redis. */
+    for (zskiplist_node *n = zs->zsl->header->level[0].forward; n;
+         n = n->level[0].forward) {
+      zscan_add_node(&r, n, 1);
+    }
+    cursor = 0;
+  } else {
+    cursor = scan_dict_collect(zs->dict, cursor, opts.count, zscan_emit, &r);
+  }
+  scan_reply(c, cursor, &r, 1, &opts);
+}
+
+/* ------------------------------------------------------------------ */
+/* Command table                                                        */
+/* ------------------------------------------------------------------ */
+#define ZREAD_FAST \
+  (ACL_CATEGORY_READ | ACL_CATEGORY_SORTEDSET | ACL_CATEGORY_FAST)
+#define ZREAD_SLOW \
+  (ACL_CATEGORY_READ | ACL_CATEGORY_SORTEDSET | ACL_CATEGORY_SLOW)
+#define ZWRITE_FAST \
+  (ACL_CATEGORY_WRITE | ACL_CATEGORY_SORTEDSET | ACL_CATEGORY_FAST)
+#define ZWRITE_SLOW \
+  (ACL_CATEGORY_WRITE | ACL_CATEGORY_SORTEDSET | ACL_CATEGORY_SLOW)
+
+#define ZSET_CMD(name_, summary_, since_, proc_, arity_, flags_, acl_, first_, \
+                 last_, step_, getkeys_)                                      \
+  {                                                                           \
+    .declared_name = name_, .summary = summary_, .since = since_,             \
+    .group = "sorted-set", .proc = proc_, .arity = arity_, .flags = flags_,   \
+    .acl_categories = acl_, .firstkey = first_, .lastkey = last_,             \
+    .keystep = step_, .getkeys_proc = getkeys_                                \
+  }
+
+redis_command zset_commands[] = {
+    ZSET_CMD("zadd", "Add one or more members to a sorted set, or update its "
+             "score if it already exists", "1.2.0", zadd_command, -4,
+             CMD_WRITE | CMD_DENYOOM | CMD_FAST, ZWRITE_FAST, 1, 1, 1, NULL),
+    ZSET_CMD("zincrby", "Increment the score of a member in a sorted set",
+             "1.2.0", zincrby_command, 4, CMD_WRITE | CMD_DENYOOM | CMD_FAST,
+             ZWRITE_FAST, 1, 1, 1, NULL),
+    ZSET_CMD("zrem", "Remove one or more members from a sorted set", "1.2.0",
+             zrem_command, -3, CMD_WRITE | CMD_FAST, ZWRITE_FAST, 1, 1, 1,
+             NULL),
+    ZSET_CMD("zremrangebyscore", "Remove all members in a sorted set within "
+             "the given scores", "1.2.0", zremrangebyscore_command, 4,
+             CMD_WRITE, ZWRITE_SLOW, 1, 1, 1, NULL),
+    ZSET_CMD("zremrangebyrank", "Remove all members in a sorted set within "
+             "the given indexes", "2.0.0", zremrangebyrank_command, 4,
+             CMD_WRITE, ZWRITE_SLOW, 1, 1, 1, NULL),
+    ZSET_CMD("zremrangebylex", "Remove all members in a sorted set between "
+             "the given lexicographical range", "2.8.9",
+             zremrangebylex_command, 4, CMD_WRITE, ZWRITE_SLOW, 1, 1, 1, NULL),
+    ZSET_CMD("zunionstore", "Add multiple sorted sets and store the resulting "
+             "sorted set in a new key", "2.0.0", zunionstore_command, -4,
+             CMD_WRITE | CMD_DENYOOM | CMD_MOVABLE_KEYS, ZWRITE_SLOW, 1, 1, 1,
+             zunion_inter_diff_store_get_keys),
+    ZSET_CMD("zinterstore", "Intersect multiple sorted sets and store the "
+             "resulting sorted set in a new key", "2.0.0",
+             zinterstore_command, -4,
+             CMD_WRITE | CMD_DENYOOM | CMD_MOVABLE_KEYS, ZWRITE_SLOW, 1, 1, 1,
+             zunion_inter_diff_store_get_keys),
+    ZSET_CMD("zdiffstore", "Subtract multiple sorted sets and store the "
+             "resulting sorted set in a new key", "6.2.0", zdiffstore_command,
+             -4, CMD_WRITE | CMD_DENYOOM | CMD_MOVABLE_KEYS, ZWRITE_SLOW, 1, 1,
+             1, zunion_inter_diff_store_get_keys),
+    ZSET_CMD("zunion", "Add multiple sorted sets", "6.2.0", zunion_command, -3,
+             CMD_READONLY | CMD_MOVABLE_KEYS, ZREAD_SLOW, 0, 0, 0,
+             zunion_inter_diff_get_keys),
+    ZSET_CMD("zinter", "Intersect multiple sorted sets", "6.2.0",
+             zinter_command, -3, CMD_READONLY | CMD_MOVABLE_KEYS, ZREAD_SLOW,
+             0, 0, 0, zunion_inter_diff_get_keys),
+    ZSET_CMD("zintercard", "Intersect multiple sorted sets and return the "
+             "cardinality of the result", "7.0.0", zintercard_command, -3,
+             CMD_READONLY | CMD_MOVABLE_KEYS, ZREAD_SLOW, 0, 0, 0,
+             zunion_inter_diff_get_keys),
+    ZSET_CMD("zdiff", "Subtract multiple sorted sets", "6.2.0", zdiff_command,
+             -3, CMD_READONLY | CMD_MOVABLE_KEYS, ZREAD_SLOW, 0, 0, 0,
+             zunion_inter_diff_get_keys),
+    ZSET_CMD("zrange", "Return a range of members in a sorted set", "1.2.0",
+             zrange_command, -4, CMD_READONLY, ZREAD_SLOW, 1, 1, 1, NULL),
+    ZSET_CMD("zrangestore", "Store a range of members from sorted set into "
+             "another key", "6.2.0", zrangestore_command, -5,
+             CMD_WRITE | CMD_DENYOOM, ZWRITE_SLOW, 1, 2, 1, NULL),
+    ZSET_CMD("zrangebyscore", "Return a range of members in a sorted set, by "
+             "score", "1.0.5", zrangebyscore_command, -4, CMD_READONLY,
+             ZREAD_SLOW, 1, 1, 1, NULL),
+    ZSET_CMD("zrevrangebyscore", "Return a range of members in a sorted set, "
+             "by score, with scores ordered from high to low", "2.2.0",
+             zrevrangebyscore_command, -4, CMD_READONLY, ZREAD_SLOW, 1, 1, 1,
+             NULL),
+    ZSET_CMD("zrangebylex", "Return a range of members in a sorted set, by "
+             "lexicographical range", "2.8.9", zrangebylex_command, -4,
+             CMD_READONLY, ZREAD_SLOW, 1, 1, 1, NULL),
+    ZSET_CMD("zrevrangebylex", "Return a range of members in a sorted set, by "
+             "lexicographical range, ordered from higher to lower strings.",
+             "2.8.9", zrevrangebylex_command, -4, CMD_READONLY, ZREAD_SLOW, 1,
+             1, 1, NULL),
+    ZSET_CMD("zcount", "Count the members in a sorted set with scores within "
+             "the given values", "2.0.0", zcount_command, 4,
+             CMD_READONLY | CMD_FAST, ZREAD_FAST, 1, 1, 1, NULL),
+    ZSET_CMD("zlexcount", "Count the number of members in a sorted set "
+             "between a given lexicographical range", "2.8.9",
+             zlexcount_command, 4, CMD_READONLY | CMD_FAST, ZREAD_FAST, 1, 1,
+             1, NULL),
+    ZSET_CMD("zrevrange", "Return a range of members in a sorted set, by "
+             "index, with scores ordered from high to low", "1.2.0",
+             zrevrange_command, -4, CMD_READONLY, ZREAD_SLOW, 1, 1, 1, NULL),
+    ZSET_CMD("zcard", "Get the number of members in a sorted set", "1.2.0",
+             zcard_command, 2, CMD_READONLY | CMD_FAST, ZREAD_FAST, 1, 1, 1,
+             NULL),
+    ZSET_CMD("zscore", "Get the score associated with the given member in a "
+             "sorted set", "1.2.0", zscore_command, 3, CMD_READONLY | CMD_FAST,
+             ZREAD_FAST, 1, 1, 1, NULL),
+    ZSET_CMD("zmscore", "Get the score associated with the given members in a "
+             "sorted set", "6.2.0", zmscore_command, -3,
+             CMD_READONLY | CMD_FAST, ZREAD_FAST, 1, 1, 1, NULL),
+    ZSET_CMD("zrank", "Determine the index of a member in a sorted set",
+             "2.0.0", zrank_command, 3, CMD_READONLY | CMD_FAST, ZREAD_FAST, 1,
+             1, 1, NULL),
+    ZSET_CMD("zrevrank", "Determine the index of a member in a sorted set, "
+             "with scores ordered from high to low", "2.0.0", zrevrank_command,
+             3, CMD_READONLY | CMD_FAST, ZREAD_FAST, 1, 1, 1, NULL),
+    ZSET_CMD("zscan", "Incrementally iterate sorted sets elements and "
+             "associated scores", "2.8.0", zscan_command, -3, CMD_READONLY,
+             ZREAD_SLOW, 1, 1, 1, NULL),
+    ZSET_CMD("zpopmin", "Remove and return members with the lowest scores in "
+             "a sorted set", "5.0.0", zpopmin_command, -2,
+             CMD_WRITE | CMD_FAST, ZWRITE_FAST, 1, 1, 1, NULL),
+    ZSET_CMD("zpopmax", "Remove and return members with the highest scores in "
+             "a sorted set", "5.0.0", zpopmax_command, -2,
+             CMD_WRITE | CMD_FAST, ZWRITE_FAST, 1, 1, 1, NULL),
+    ZSET_CMD("zmpop", "Remove and return members with scores in a sorted set",
+             "7.0.0", zmpop_command, -4, CMD_WRITE | CMD_MOVABLE_KEYS,
+             ZWRITE_SLOW, 0, 0, 0, zmpop_get_keys),
+    ZSET_CMD("bzpopmin", "Remove and return the member with the lowest score "
+             "from one or more sorted sets, or block until one is available",
+             "5.0.0", bzpopmin_command, -3,
+             CMD_WRITE | CMD_NOSCRIPT | CMD_FAST | CMD_BLOCKING,
+             ZWRITE_FAST | ACL_CATEGORY_BLOCKING, 1, -2, 1, NULL),
+    ZSET_CMD("bzpopmax", "Remove and return the member with the highest score "
+             "from one or more sorted sets, or block until one is available",
+             "5.0.0", bzpopmax_command, -3,
+             CMD_WRITE | CMD_NOSCRIPT | CMD_FAST | CMD_BLOCKING,
+             ZWRITE_FAST | ACL_CATEGORY_BLOCKING, 1, -2, 1, NULL),
+    ZSET_CMD("bzmpop", "Remove and return members with scores in a sorted set "
+             "or block until one is available", "7.0.0", bzmpop_command, -5,
+             CMD_WRITE | CMD_BLOCKING | CMD_MOVABLE_KEYS,
+             ZWRITE_SLOW | ACL_CATEGORY_BLOCKING, 0, 0, 0, bzmpop_get_keys),
+    ZSET_CMD("zrandmember", "Get one or multiple random elements from a "
+             "sorted set", "6.2.0", zrandmember_command, -2, CMD_READONLY,
+             ZREAD_SLOW, 1, 1, 1, NULL),
+    {0}};

@@ -1,0 +1,409 @@
+/* t_zset_ops.c: ZUNION ZINTER ZDIFF, their STORE forms and ZINTERCARD,
+ * plus the movable-key procs of the multi-key sorted-set commands.
+ *
+ * Inputs may be sorted sets or plain sets (members score 1). A set input
+ * is copied into a temporary zset first: its three encodings (intset,
+ * listpack, hashtable) then need no separate lookup paths. */
+#include <math.h>
+
+#include "intset.h"
+#include "listpack.h"
+#include "t_zset.h"
+#include "zmalloc.h"
+
+#define SET_OP_UNION 0
+#define SET_OP_INTER 1
+#define SET_OP_DIFF 2
+
+#define AGGR_SUM 0
+#define AGGR_MIN 1
+#define AGGR_MAX 2
+
+typedef struct zsetop_src {
+  robj *subject; /* NULL when the key is missing */
+  zset *zs;      /* the zset, or a temporary copy of a set */
+  int owned;     /* zs is a temporary copy */
+  double weight;
+} zsetop_src;
+
+static void zsetop_add_member(zset *zs, const char *s, size_t len) {
+  zset_insert_new(zs, 1.0, s, len);
+}
+
+/* Copy a set object's members into a new zset with score 1. */
+static zset *zsetop_from_set(robj *o) {
+  zset *zs = zset_new();
+  if (o->encoding == OBJ_ENCODING_INTSET) {
+    const intset *is = o->ptr;
+    uint32_t n = intset_len(is);
+    for (uint32_t i = 0; i < n; i++) {
+      int64_t v;
+      char buf[LONG_STR_SIZE];
+      intset_get(is, i, &v);
+      int len = ll2string(buf, sizeof(buf), v);
+      zsetop_add_member(zs, buf, (size_t)len);
+    }
+  } else if (o->encoding == OBJ_ENCODING_LISTPACK) {
+    unsigned char *lp = o->ptr;
+    for (unsigned char *p = lp_first(lp); p != NULL; p = lp_next(lp, p)) {
+      uint32_t len;
+      unsigned char buf[LP_INTBUF_SIZE];
+      unsigned char *s = lp_get_string(p, &len, buf);
+      zsetop_add_member(zs, (const char *)s, len);
+    }
+  } else if (o->encoding == OBJ_ENCODING_HT) {
+    dict_iterator di;
+    dict_init_iterator(&di, o->ptr);
+    dict_entry *de;
+    while ((de = dict_next(&di)) != NULL) {
+      sds ele = dict_get_key(de);
+      zsetop_add_member(zs, ele, sds_len(ele));
+    }
+    dict_reset_iterator(&di);
+  }
+  return zs;
+}
+
+static unsigned long zsetop_card(const zsetop_src *s) {
+  return s->zs ? s->zs->zsl->length : 0;
+}
+
+static void zsetop_aggregate(int aggregate, double *target, double val) {
+  if (aggregate == AGGR_SUM) {
+    *target = *target + val;
+    /* inf + -inf: Redis stores 0 rather than NaN. */
+    if (isnan(*target)) {
+      *target = 0.0;
+    }
+  } else if (aggregate == AGGR_MIN) {
+    *target = val < *target ? val : *target;
+  } else {
+    *target = val > *target ? val : *target;
+  }
+}
+
+static void zsetop_free_sources(zsetop_src *src, long setnum) {
+  for (long i = 0; i < setnum; i++) {
+    if (src[i].owned) {
+      zset_release(src[i].zs);
+    }
+  }
+  zfree(src);
+}
+
+static double zsetop_weighted(double score, double weight) {
+  double v = score * weight;
+  return isnan(v) ? 0.0 : v;
+}
+
+static void zunion_inter_diff_generic(client *c, robj *dstkey,
+                                      int numkeys_index, int op,
+                                      int cardinality_only) {
+  long setnum;
+  int aggregate = AGGR_SUM, withscores = 0;
+  long limit = 0;
+  if (get_long_from_object_or_reply(c, c->argv[numkeys_index], &setnum,
+                                    NULL) != C_OK) {
+    return;
+  }
+  if (setnum < 1) {
+    add_reply_error_format(c,
+                           "at least 1 input key is needed for '%s' command",
+                           c->cmd->fullname);
+    return;
+  }
+  if (setnum > c->argc - (numkeys_index + 1)) {
+    add_reply_error_object(c, shared.syntaxerr);
+    return;
+  }
+  zsetop_src *src = zcalloc(sizeof(*src) * (size_t)setnum);
+  int j = numkeys_index + 1;
+  for (long i = 0; i < setnum; i++, j++) {
+    robj *obj = dstkey ? lookup_key_write(c->db, c->argv[j])
+                       : lookup_key_read(c->db, c->argv[j]);
+    src[i].weight = 1.0;
+    if (obj == NULL) {
+      continue;
+    }
+    if (obj->type != OBJ_ZSET && obj->type != OBJ_SET) {
+      zsetop_free_sources(src, setnum);
+      add_reply_error_object(c, shared.wrongtypeerr);
+      return;
+    }
+    src[i].subject = obj;
+  }
+  int remaining = c->argc - j;
+  while (remaining) {
+    const char *opt = c->argv[j]->ptr;
+    int is_str = sds_encoded_object(c->argv[j]);
+    if (is_str && op != SET_OP_DIFF && !cardinality_only &&
+        remaining >= setnum + 1 && !strcasecmp(opt, "weights")) {
+      j++;
+      remaining--;
+      for (long i = 0; i < setnum; i++, j++, remaining--) {
+        if (get_double_from_object_or_reply(c, c->argv[j], &src[i].weight,
+                                            "weight value is not a float") !=
+            C_OK) {
+          zsetop_free_sources(src, setnum);
+          return;
+        }
+      }
+    } else if (is_str && op != SET_OP_DIFF && !cardinality_only &&
+               remaining >= 2 && !strcasecmp(opt, "aggregate")) {
+      j++;
+      remaining--;
+      const char *a = c->argv[j]->ptr;
+      if (sds_encoded_object(c->argv[j]) && !strcasecmp(a, "sum")) {
+        aggregate = AGGR_SUM;
+      } else if (sds_encoded_object(c->argv[j]) && !strcasecmp(a, "min")) {
+        aggregate = AGGR_MIN;
+      } else if (sds_encoded_object(c->argv[j]) && !strcasecmp(a, "max")) {
+        aggregate = AGGR_MAX;
+      } else {
+        zsetop_free_sources(src, setnum);
+        add_reply_error_object(c, shared.syntaxerr);
+        return;
+      }
+      j++;
+      remaining--;
+    } else if (is_str && remaining >= 1 && !dstkey && !cardinality_only &&
+               !strcasecmp(opt, "withscores")) {
+      j++;
+      remaining--;
+      withscores = 1;
+    } else if (is_str && cardinality_only && remaining >= 2 &&
+               !strcasecmp(opt, "limit")) {
+      j++;
+      remaining--;
+      if (get_positive_long_from_object_or_reply(
+              c, c->argv[j], &limit, "LIMIT can't be negative") != C_OK) {
+        zsetop_free_sources(src, setnum);
+        return;
+      }
+      j++;
+      remaining--;
+    } else {
+      zsetop_free_sources(src, setnum);
+      add_reply_error_object(c, shared.syntaxerr);
+      return;
+    }
+  }
+
+  /* Materialise inputs now that the arguments are valid. */
+  for (long i = 0; i < setnum; i++) {
+    if (src[i].subject == NULL) {
+      continue;
+    }
+    if (src[i].subject->type == OBJ_ZSET) {
+      src[i].zs = src[i].subject->ptr;
+    } else {
+      src[i].zs = zsetop_from_set(src[i].subject);
+      src[i].owned = 1;
+    }
+  }
+  if (op != SET_OP_DIFF) {
+    /* Smallest first (stable insertion sort: ties keep argument order). */
+    for (long a = 1; a < setnum; a++) {
+      zsetop_src tmp = src[a];
+      long b = a - 1;
+      while (b >= 0 && zsetop_card(&src[b]) > zsetop_card(&tmp)) {
+        src[b + 1] = src[b];
+        b--;
+      }
+      src[b + 1] = tmp;
+    }
+  }
+
+  zset *dst = zset_new();
+  size_t maxelelen = 0;
+  unsigned long cardinality = 0;
+  if (op == SET_OP_INTER) {
+    if (zsetop_card(&src[0]) > 0) {
+      for (zskiplist_node *n = src[0].zs->zsl->header->level[0].forward; n;
+           n = n->level[0].forward) {
+        double score = zsetop_weighted(n->score, src[0].weight);
+        long k;
+        for (k = 1; k < setnum; k++) {
+          zskiplist_node *other;
+          if (src[k].zs == src[0].zs) {
+            other = n;
+          } else if (src[k].zs == NULL ||
+                     (other = zset_find(src[k].zs, n->ele)) == NULL) {
+            break;
+          }
+          zsetop_aggregate(aggregate, &score,
+                           zsetop_weighted(other->score, src[k].weight));
+        }
+        if (k != setnum) {
+          continue;
+        }
+        if (cardinality_only) {
+          cardinality++;
+          if (limit && cardinality >= (unsigned long)limit) {
+            break;
+          }
+        } else {
+          zset_insert_new(dst, score, n->ele, sds_len(n->ele));
+          if (sds_len(n->ele) > maxelelen) {
+            maxelelen = sds_len(n->ele);
+          }
+        }
+      }
+    }
+  } else if (op == SET_OP_UNION) {
+    for (long i = 0; i < setnum; i++) {
+      if (zsetop_card(&src[i]) == 0) {
+        continue;
+      }
+      for (zskiplist_node *n = src[i].zs->zsl->header->level[0].forward; n;
+           n = n->level[0].forward) {
+        double score = zsetop_weighted(n->score, src[i].weight);
+        zskiplist_node *existing = zset_find(dst, n->ele);
+        if (existing == NULL) {
+          zset_insert_new(dst, score, n->ele, sds_len(n->ele));
+          if (sds_len(n->ele) > maxelelen) {
+            maxelelen = sds_len(n->ele);
+          }
+        } else {
+          double cur = existing->score;
+          zsetop_aggregate(aggregate, &cur, score);
+          if (cur != existing->score) {
+            zset_set_score(dst, existing, cur);
+          }
+        }
+      }
+    }
+  } else {
+    if (zsetop_card(&src[0]) > 0) {
+      for (zskiplist_node *n = src[0].zs->zsl->header->level[0].forward; n;
+           n = n->level[0].forward) {
+        long k;
+        for (k = 1; k < setnum; k++) {
+          if (src[k].zs == src[0].zs ||
+              (src[k].zs && zset_find(src[k].zs, n->ele))) {
+            break;
+          }
+        }
+        if (k == setnum) {
+          zset_insert_new(dst, n->score, n->ele, sds_len(n->ele));
+          if (sds_len(n->ele) > maxelelen) {
+            maxelelen = sds_len(n->ele);
+          }
+        }
+      }
+    }
+  }
+  zsetop_free_sources(src, setnum);
+
+  if (dstkey) {
+    robj *dstobj = create_object(OBJ_ZSET, dst);
+    if (dst->zsl->length) {
+      zset_convert_to_listpack_if_small(dstobj, maxelelen);
+      set_key(c, c->db, dstkey, dstobj, 0);
+      add_reply_long_long(c, (long long)dst->zsl->length);
+      notify_keyspace_event(NOTIFY_ZSET,
+                            op == SET_OP_UNION   ? "zunionstore"
+                            : op == SET_OP_INTER ? "zinterstore"
+                                                 : "zdiffstore",
+                            dstkey, c->db->id);
+      server.dirty++;
+    } else {
+      add_reply(c, shared.czero);
+      if (db_delete(c->db, dstkey)) {
+        signal_modified_key(c, c->db, dstkey);
+        notify_keyspace_event(NOTIFY_GENERIC, "del", dstkey, c->db->id);
+        server.dirty++;
+      }
+    }
+    decr_ref_count(dstobj);
+    return;
+  }
+  if (cardinality_only) {
+    add_reply_long_long(c, (long long)cardinality);
+  } else {
+    long length = (long)dst->zsl->length;
+    add_reply_array_len(c, (withscores && c->resp == 2) ? length * 2 : length);
+    for (zskiplist_node *n = dst->zsl->header->level[0].forward; n;
+         n = n->level[0].forward) {
+      if (withscores && c->resp > 2) {
+        add_reply_array_len(c, 2);
+      }
+      add_reply_bulk_cbuffer(c, n->ele, sds_len(n->ele));
+      if (withscores) {
+        add_reply_double(c, n->score);
+      }
+    }
+  }
+  zset_release(dst);
+}
+
+void zunionstore_command(client *c) {
+  zunion_inter_diff_generic(c, c->argv[1], 2, SET_OP_UNION, 0);
+}
+void zinterstore_command(client *c) {
+  zunion_inter_diff_generic(c, c->argv[1], 2, SET_OP_INTER, 0);
+}
+void zdiffstore_command(client *c) {
+  zunion_inter_diff_generic(c, c->argv[1], 2, SET_OP_DIFF, 0);
+}
+void zunion_command(client *c) {
+  zunion_inter_diff_generic(c, NULL, 1, SET_OP_UNION, 0);
+}
+void zinter_command(client *c) {
+  zunion_inter_diff_generic(c, NULL, 1, SET_OP_INTER, 0);
+}
+void zdiff_command(client *c) {
+  zunion_inter_diff_generic(c, NULL, 1, SET_OP_DIFF, 0);
+}
+void zintercard_command(client *c) {
+  zunion_inter_diff_generic(c, NULL, 1, SET_OP_INTER, 1);
+}
+
+/* ------------------------------------------------------------------ */
+/* Movable keys                                                         */
+/* ------------------------------------------------------------------ */
+/* Keys are numkeys arguments after argv[numkeys_idx]; with_dst adds
+ * argv[1] first. A bad numkeys yields no keys (the command errors). */
+static int zset_numkeys_get_keys(robj **argv, int argc, int numkeys_idx,
+                                 int with_dst, get_keys_result *result) {
+  long long num = 0;
+  if (numkeys_idx >= argc ||
+      get_long_long_from_object(argv[numkeys_idx], &num) != C_OK || num < 1 ||
+      num > argc - (numkeys_idx + 1)) {
+    result->numkeys = 0;
+    return 0;
+  }
+  int total = (int)num + (with_dst ? 1 : 0);
+  key_reference *keys = get_keys_prepare_result(result, total);
+  int n = 0;
+  if (with_dst) {
+    keys[n].pos = 1;
+    keys[n].flags = 0;
+    n++;
+  }
+  for (int i = 0; i < (int)num; i++) {
+    keys[n].pos = numkeys_idx + 1 + i;
+    keys[n].flags = 0;
+    n++;
+  }
+  result->numkeys = n;
+  return n;
+}
+
+int zunion_inter_diff_get_keys(struct redis_command *cmd, robj **argv,
+                               int argc, get_keys_result *result) {
+  (void)cmd;
+  return zset_numkeys_get_keys(argv, argc, 1, 0, result);
+}
+
+int zunion_inter_diff_store_get_keys(struct redis_command *cmd, robj **argv,
+                                     int argc, get_keys_result *result) {
+  (void)cmd;
+  return zset_numkeys_get_keys(argv, argc, 2, 1, result);
+}
+
+int zmpop_get_keys(struct redis_command *cmd, robj **argv, int argc,
+                   get_keys_result *result) {
+  (void)cmd;
+  return zset_numkeys_get_keys(argv, argc, 1, 0, result);
+}
