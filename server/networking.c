@@ -1045,7 +1045,13 @@ void accept_common_handler(connection *conn, int flags, const char *ip) {
     return;
   }
   /* Admission control before any transport negotiation. */
-  if (list_length(server.clients) >= server.maxclients) {
+  /* Clients already scheduled for closing (EOF seen this wakeup) do not
+   * hold a slot: a client that just disconnected must not push a new one
+   * over the limit. */
+  unsigned long live = list_length(server.clients);
+  unsigned long closing = list_length(server.clients_to_close);
+  live = live > closing ? live - closing : 0;
+  if (live >= server.maxclients) {
     static const char *err = "-ERR max number of clients reached\r\n";
     if (conn_write(conn, err, strlen(err)) == -1) {
       /* best effort: TLS writes nothing before its handshake */

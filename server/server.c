@@ -610,9 +610,7 @@ static long long server_cron(ae_loop *loop, long long id, void *data) {
   close_timedout_clients_step();
   check_clients_pause_timeout();
   databases_cron();
-  if (server.tls_port) {
-    tls_cron();
-  }
+  tls_cron(); /* a no-op until TLS has been started */
   free_clients_in_async_free_queue();
   server.cronloops++;
   return 1000 / server.hz;
@@ -653,9 +651,7 @@ int prepare_for_shutdown(int flags) {
     }
   }
   remove_pidfile();
-  if (server.tls_port) {
-    tls_shutdown();
-  }
+  tls_shutdown(); /* a no-op if TLS never started */
   /* Flush pending replies where it can be done without blocking, then
    * close listeners. */
   close_listening_sockets(1);
@@ -865,6 +861,7 @@ int server_main(int argc, char **argv) {
     server_log(LL_NOTICE, "Configuration loaded");
   }
   init_server();
+  info_register_section("tls", tls_info_section, 0);
   config_log_unimplemented();
   config_startup_free(&startup);
 

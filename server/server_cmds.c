@@ -788,8 +788,12 @@ sds gen_redis_info_string(dict *section_dict, int all_sections,
     }
     char title[INFO_SECTION_NAME_MAX + 1];
     snprintf(title, sizeof(title), "%s", s->name);
-    if (title[0] >= 'a' && title[0] <= 'z') {
-      title[0] = (char)(title[0] - 'a' + 'A');
+    /* "sandbox" -> "Sandbox"; short names are acronyms: "tls" -> "TLS". */
+    size_t title_len = strlen(title);
+    for (size_t k = 0; k < title_len && (k == 0 || title_len <= 3); k++) {
+      if (title[k] >= 'a' && title[k] <= 'z') {
+        title[k] = (char)(title[k] - 'a' + 'A');
+      }
     }
     info = section_header(info, &sections, title);
     info = s->proc(info);

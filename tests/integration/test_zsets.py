@@ -716,9 +716,14 @@ GROUPS = {
         ["SET", "@s", "x"],
         ["BZPOPMIN", "@s", "0"],
         ["BZMPOP", "0", "1", "@s", "MIN"],
+        ["BZPOPMIN", "@z", "0.5", "extra"],
+    ],
+    "blocking_in_multi": [
         ["MULTI"],
         ["BZPOPMIN", "@nosuch", "0"],
         ["BZMPOP", "0", "1", "@nosuch", "MIN"],
+        ["ZADD", "@z", "1", "a"],
+        ["BZPOPMAX", "@z", "0"],
         ["EXEC"],
     ],
 }
@@ -727,7 +732,8 @@ GROUPS = {
 # missing from Redoubt.
 GROUP_REQUIRES = {
     "zsetops_with_sets": ["sadd"],
-    "blocking_nonblocking_paths": ["bzpopmin", "multi"],
+    "blocking_nonblocking_paths": ["bzpopmin"],
+    "blocking_in_multi": ["bzpopmin", "multi"],
     "arity": ["bzpopmin"],
 }
 
