@@ -22,6 +22,10 @@
 #include "networking.h"
 #include "zmalloc.h"
 
+/* Longest single wait of the deadline timer (ms); a later deadline just
+ * re-arms it. Keeps huge timeouts away from the timer's arithmetic. */
+#define BLOCKING_MAX_TIMER_DELAY_MS (3600LL * 1000)
+
 /* Compact the deadline heap when this many entries are stale and they
  * outnumber the live ones. */
 #define BLOCKING_HEAP_COMPACT_MIN 1024
@@ -230,8 +234,10 @@ static long long deadline_timer_proc(ae_loop *loop, long long id,
   long long delay = blocking.heap[0].when - mstime();
   if (delay < 1) {
     delay = 1;
+  } else if (delay > BLOCKING_MAX_TIMER_DELAY_MS) {
+    delay = BLOCKING_MAX_TIMER_DELAY_MS;
   }
-  blocking.deadline_timer_when = blocking.heap[0].when;
+  blocking.deadline_timer_when = mstime() + delay;
   return delay;
 }
 
@@ -248,10 +254,12 @@ static void deadline_add(client *c, blocking_state *bs) {
   long long delay = bs->deadline - mstime();
   if (delay < 0) {
     delay = 0;
+  } else if (delay > BLOCKING_MAX_TIMER_DELAY_MS) {
+    delay = BLOCKING_MAX_TIMER_DELAY_MS;
   }
   blocking.deadline_timer =
       ae_create_timer(server.el, delay, deadline_timer_proc, NULL);
-  blocking.deadline_timer_when = bs->deadline;
+  blocking.deadline_timer_when = mstime() + delay;
 }
 
 /* ------------------------------------------------------------------ */
@@ -311,23 +319,23 @@ int blocking_get_timeout_or_reply(client *c, robj *object,
       C_OK) {
     return C_ERR;
   }
-  ftval *= 1000.0L; /* seconds => ms */
-  if (ftval > (long double)LLONG_MAX) {
-    add_reply_error(c, "timeout is out of range");
-    return C_ERR;
+  /* seconds => ms, rounded up. Redis 7.0 converts without a range check,
+   * so a huge value (1e30, inf) becomes LLONG_MIN there: "negative". */
+  ftval = ceill(ftval * 1000.0L);
+  long long tval;
+  if (ftval >= (long double)LLONG_MAX || ftval < (long double)LLONG_MIN) {
+    tval = LLONG_MIN;
+  } else {
+    tval = (long long)ftval;
   }
-  long long tval = (long long)ceill(ftval);
   if (tval < 0) {
     add_reply_error(c, "timeout is negative");
     return C_ERR;
   }
   if (tval > 0) {
     long long now = mstime();
-    if (tval > LLONG_MAX - now) {
-      add_reply_error(c, "timeout is out of range");
-      return C_ERR;
-    }
-    tval += now;
+    /* Past the end of time: wait forever rather than overflow. */
+    tval = tval > LLONG_MAX - now ? LLONG_MAX : tval + now;
   }
   *out_deadline_ms = tval;
   return C_OK;

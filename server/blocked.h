@@ -39,8 +39,8 @@ typedef void (*block_free_proc)(void *privdata);
 /* blocking_get_timeout_or_reply parses a timeout in seconds (a float) from
  * |object| into an absolute unix time in ms in *out_deadline_ms (0 = wait
  * forever). Replies Redis's error and returns C_ERR on bad input:
- * "timeout is not a float or out of range", "timeout is negative",
- * "timeout is out of range". */
+ * "timeout is not a float or out of range", "timeout is negative" (also
+ * for values too large to convert, as Redis 7.0). */
 int blocking_get_timeout_or_reply(client *c, robj *object,
                                   long long *out_deadline_ms);
 

@@ -377,7 +377,7 @@ static void print_usage(const char *prog) {
           "       %s - (read config from stdin)\n"
           "       %s -v or --version\n"
           "       %s -h or --help\n"
-          "       %s --check-config [--check-config-json] (print the "
+          "       %s --check-config [--json] (print the "
           "effective TLS policy and exit)\n"
           "\n"
           "Examples:\n"
@@ -460,6 +460,10 @@ int config_parse_command_line(int argc, char **argv, config_startup *out) {
       const char *name = arg + 2;
       if (!strcasecmp(name, "check-config")) {
         out->check_config = 1;
+        continue;
+      }
+      if (!strcasecmp(name, "json") && out->check_config) {
+        out->check_config_json = 1; /* --check-config --json */
         continue;
       }
       if (!strcasecmp(name, "check-config-json")) {

@@ -106,8 +106,8 @@ typedef int (*conn_pending_hook)(void);
 void conn_register_pending_hook(conn_pending_hook hook);
 int conn_process_pending(void);
 
-/* Peer address as "ip:port" ("[::1]:port" style not used: Redis prints
- * "::1:port"). Returns 0 or -1. */
+/* Peer address as "ip:port"; IPv6 is bracketed, "[::1]:port", as Redis
+ * 7.0.15 prints it in CLIENT LIST and logs (checked). Returns 0 or -1. */
 int conn_format_peer(connection *c, char *buf, size_t len);
 int conn_format_local(connection *c, char *buf, size_t len);
 

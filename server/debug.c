@@ -9,9 +9,11 @@
 #include <strings.h>
 #include <time.h>
 
+#include "intset.h"
 #include "listpack.h"
 #include "quicklist.h"
 #include "server.h"
+#include "tls/tls.h"
 
 /* DEBUG POPULATE creates at most this many keys per call: the loop runs
  * inside one command, so it needs a ceiling even for an admin. */
@@ -85,32 +87,53 @@ static size_t debug_rdb_int_size(long long v) {
   return 0;
 }
 
-/* debug_serialized_length approximates Redis's rdbSavedObjectLen: exact for
- * strings saved without LZF compression (this server does not compress),
- * the in-memory size for other types. */
-static size_t debug_serialized_length(robj *o) {
-  if (o->type != OBJ_STRING) {
-    return object_compute_size(o, 5);
-  }
-  if (o->encoding == OBJ_ENCODING_INT) {
-    long long v = (long)o->ptr;
-    size_t n = debug_rdb_int_size(v);
-    if (n != 0) {
-      return n;
-    }
-    char buf[LONG_STR_SIZE];
-    size_t len = (size_t)ll2string(buf, sizeof(buf), v);
-    return debug_rdb_len_size(len) + len;
-  }
-  size_t len = sds_len(o->ptr);
-  long long v;
-  if (len <= 11 && string2ll(o->ptr, len, &v)) {
-    size_t n = debug_rdb_int_size(v);
-    if (n != 0) {
-      return n;
-    }
-  }
+/* debug_serialized_length computes Redis's rdbSavedObjectLen for what it
+ * can: strings, lists (quicklist of listpacks) and the single-blob
+ * encodings (listpack, intset) are exact as long as no blob is longer than
+ * 20 bytes: Redis LZF-compresses longer ones and this server does not, so
+ * for those the uncompressed size is reported. Hash tables and skiplists
+ * report their in-memory size. */
+static size_t debug_rdb_blob_size(size_t len) {
   return debug_rdb_len_size(len) + len;
+}
+
+static size_t debug_serialized_length(robj *o) {
+  if (o->type == OBJ_STRING) {
+    if (o->encoding == OBJ_ENCODING_INT) {
+      long long v = (long)o->ptr;
+      size_t n = debug_rdb_int_size(v);
+      if (n != 0) {
+        return n;
+      }
+      char buf[LONG_STR_SIZE];
+      return debug_rdb_blob_size((size_t)ll2string(buf, sizeof(buf), v));
+    }
+    size_t len = sds_len(o->ptr);
+    long long v;
+    if (len <= 11 && string2ll(o->ptr, len, &v)) {
+      size_t n = debug_rdb_int_size(v);
+      if (n != 0) {
+        return n;
+      }
+    }
+    return debug_rdb_blob_size(len);
+  }
+  if (o->encoding == OBJ_ENCODING_QUICKLIST) {
+    /* Node count, then per node its container type and its listpack. */
+    quicklist *ql = o->ptr;
+    size_t total = debug_rdb_len_size(ql->len);
+    for (quicklist_node *node = ql->head; node != NULL; node = node->next) {
+      total += 1 + debug_rdb_blob_size(lp_bytes(node->lp));
+    }
+    return total;
+  }
+  if (o->encoding == OBJ_ENCODING_LISTPACK) {
+    return debug_rdb_blob_size(lp_bytes(o->ptr));
+  }
+  if (o->encoding == OBJ_ENCODING_INTSET) {
+    return debug_rdb_blob_size(intset_blob_len(o->ptr));
+  }
+  return object_compute_size(o, 5);
 }
 
 /* debug_quicklist_extra appends the quicklist fields Redis adds to DEBUG
@@ -296,6 +319,24 @@ static void debug_error(client *c) {
   add_reply_sds(c, err);
 }
 
+#ifdef REDOUBT_TEST_HOOKS
+/* DEBUG TLS-HANDSHAKER-SYSCALL <name> / TLS-HANDSHAKER-MISBEHAVE <kind>
+ * (test builds only): replies with the pids of the handshakers asked. */
+static void debug_tls_test_hook(client *c, const char *what) {
+  int pids[64];
+  char err[256];
+  int n = tls_test_hook(what, c->argv[2]->ptr, pids, 64, err, sizeof(err));
+  if (n < 0) {
+    add_reply_error_format(c, "%s", err);
+    return;
+  }
+  add_reply_array_len(c, n);
+  for (int i = 0; i < n; i++) {
+    add_reply_long_long(c, pids[i]);
+  }
+}
+#endif
+
 static void debug_command(client *c) {
   const char *sub = c->argv[1]->ptr;
   if (c->argc == 2 && !strcasecmp(sub, "help")) {
@@ -316,6 +357,12 @@ static void debug_command(client *c) {
     add_reply(c, shared.ok);
   } else if (c->argc == 3 && !strcasecmp(sub, "error")) {
     debug_error(c);
+#ifdef REDOUBT_TEST_HOOKS
+  } else if (c->argc == 3 && !strcasecmp(sub, "tls-handshaker-syscall")) {
+    debug_tls_test_hook(c, "syscall");
+  } else if (c->argc == 3 && !strcasecmp(sub, "tls-handshaker-misbehave")) {
+    debug_tls_test_hook(c, "misbehave");
+#endif
   } else if (!strcasecmp(sub, "assert")) {
     server_assert(1 == 2);
   } else if (!strcasecmp(sub, "panic")) {

@@ -531,6 +531,7 @@ int process_input_buffer(client *c) {
     lim.max_bulk_len = PROTO_DEFAULT_MAX_BULK_LEN;
   }
   lim.allow_inline = !(c->flags & CLIENT_MASTER);
+  lim.auth_required = client_auth_required(c);
   p.reqtype = (resp_request_type)c->reqtype;
   p.multibulklen = c->multibulklen;
   p.bulklen = c->bulklen;
@@ -545,10 +546,9 @@ int process_input_buffer(client *c) {
       if (c->qb_pos >= sds_len(c->querybuf)) {
         break;
       }
-      if (p.reqtype == RESP_REQ_NONE) {
-        /* Limits that depend on AUTH are evaluated per request. */
-        lim.auth_required = client_auth_required(c);
-      }
+      /* Limits that depend on AUTH are re-evaluated after every command
+       * (and for a header split across reads). */
+      lim.auth_required = client_auth_required(c);
     }
     resp_event ev = resp_parse(&p, c->querybuf, sds_len(c->querybuf),
                                &c->qb_pos, &lim, &out);
@@ -578,8 +578,9 @@ int process_input_buffer(client *c) {
         sds arg = c->querybuf;
         sds_incr_len(arg, -2);
         o = create_object(OBJ_STRING, arg);
-        c->querybuf = sds_new_len(NULL, out.len + 2);
-        sds_clear(c->querybuf);
+        /* A big argument is likely followed by another: keep the room
+         * (no zero-fill, unlike sds_new_len(NULL, n)). */
+        c->querybuf = sds_make_room_for_exact(sds_empty(), out.len + 2);
         c->qb_pos = 0;
       } else {
         o = create_string_object(out.data, out.len);
@@ -1317,8 +1318,8 @@ void replace_client_command_vector(client *c, int argc, robj **argv) {
   c->argv_len = argc;
   c->argv_len_sum = 0;
   for (int j = 0; j < argc; j++) {
-    if (sds_encoded_object(argv[j])) {
-      c->argv_len_sum += sds_len(argv[j]->ptr);
+    if (argv[j] != NULL) {
+      c->argv_len_sum += string_object_len(argv[j]);
     }
   }
   c->cmd = lookup_command_or_original(c->argv, c->argc);

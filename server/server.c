@@ -426,11 +426,18 @@ void call(client *c, int flags) {
   c->flags |= CLIENT_EXECUTING_COMMAND;
   client *prev_executing = server.executing_client;
   server.executing_client = c;
-  update_cached_time();
-  /* monotonic start for the command's duration */
-  uint64_t start = ae_monotonic_us();
+  /* One clock read gives both the cached "now" the command sees (expiry)
+   * and the start of its duration, as Redis does. */
+  long long start = ustime();
+  if (server.in_nested_call == 1) {
+    cached_mstime = start / 1000;
+    cached_unixtime = (time_t)(cached_mstime / 1000);
+  }
   c->cmd->proc(c);
-  uint64_t duration = ae_monotonic_us() - start;
+  long long duration = ustime() - start;
+  if (duration < 0) {
+    duration = 0;
+  }
   server.executing_client = prev_executing;
   if (!(client_old_flags & CLIENT_EXECUTING_COMMAND)) {
     c->flags &= ~CLIENT_EXECUTING_COMMAND;
@@ -445,10 +452,10 @@ void call(client *c, int flags) {
       !(c->flags & CLIENT_BLOCKED)) {
     robj **argv = c->original_argv ? c->original_argv : c->argv;
     int argc = c->original_argv ? c->original_argc : c->argc;
-    slowlog_push_entry_if_needed(c, argv, argc, (long long)duration);
+    slowlog_push_entry_if_needed(c, argv, argc, duration);
   }
   if (flags & CMD_CALL_STATS) {
-    real_cmd->microseconds += (long long)duration;
+    real_cmd->microseconds += duration;
     real_cmd->calls++;
   }
   /* MONITOR sees the command after it ran, with the argv as logged
@@ -471,7 +478,7 @@ static void reject_command(client *c, robj *reply) {
   if (c->cmd) {
     c->cmd->rejected_calls++;
   }
-  add_reply(c, reply);
+  add_reply_error_object(c, reply);
 }
 
 int process_command(client *c) {
@@ -816,6 +823,18 @@ static void log_startup_banner(void) {
              (int)getpid());
 }
 
+/* server_init_for_tests: an in-process server without listeners, signals or
+ * config file, for fuzz targets and tests (defaults, commands, shared
+ * objects, dbs, event loop). Call once per process. */
+void server_init_for_tests(void) {
+  memset(&server, 0, sizeof(server));
+  config_init_defaults();
+  init_command_table();
+  create_shared_objects();
+  make_run_id();
+  init_server();
+}
+
 int server_main(int argc, char **argv) {
   uint8_t hashseed[16];
   get_random_bytes(hashseed, sizeof(hashseed));
@@ -862,6 +881,7 @@ int server_main(int argc, char **argv) {
   }
   init_server();
   info_register_section("tls", tls_info_section, 0);
+  info_register_section("sandbox", tls_sandbox_info_section, 0);
   config_log_unimplemented();
   config_startup_free(&startup);
 

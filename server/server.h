@@ -896,6 +896,7 @@ extern struct redis_server server;
 
 /* server.c helpers */
 void update_cached_time(void);
+void server_init_for_tests(void); /* in-process server, no listeners */
 extern long long cached_mstime; /* server.mstime: refreshed per command */
 extern time_t cached_unixtime;
 int prepare_for_shutdown(int flags);

@@ -639,6 +639,11 @@ static void hash_hrandfield_with_count(client *c, long l, int withvalues) {
         if (withvalues) {
           add_reply_bulk_cbuffer(c, v, sds_len(v));
         }
+        /* A huge count ends when the output buffer limit closes the
+         * client rather than looping for ever (as Redis does). */
+        if (c->flags & CLIENT_CLOSE_ASAP) {
+          break;
+        }
       }
       return;
     }
@@ -648,7 +653,7 @@ static void hash_hrandfield_with_count(client *c, long l, int withvalues) {
     lp_entry_ref *keys = zmalloc(sizeof(lp_entry_ref) * limit);
     lp_entry_ref *vals = withvalues ? zmalloc(sizeof(lp_entry_ref) * limit)
                                     : NULL;
-    while (count) {
+    while (count && !(c->flags & CLIENT_CLOSE_ASAP)) {
       unsigned int sample = count > limit ? limit : (unsigned int)count;
       count -= sample;
       lp_random_pairs(o->ptr, sample, keys, vals);

@@ -7,13 +7,12 @@
  * it deletes the key ("del" event). */
 #include <strings.h>
 
+#include "t_list.h"
+
 #include "blocked.h"
 #include "quicklist.h"
 #include "t_types_common.h"
 #include "zmalloc.h"
-
-#define LIST_HEAD QUICKLIST_HEAD
-#define LIST_TAIL QUICKLIST_TAIL
 
 /* Largest element a list accepts (one listpack entry). */
 #define LIST_MAX_ITEM_SIZE ((size_t)UINT32_MAX - 64)
@@ -21,7 +20,7 @@
 /* ------------------------------------------------------------------ */
 /* Type helpers and hooks                                               */
 /* ------------------------------------------------------------------ */
-static robj *list_create_object(void) {
+robj *list_type_create(void) {
   quicklist *ql = quicklist_create(server.list_max_listpack_size);
   robj *o = create_object(OBJ_LIST, ql);
   o->encoding = OBJ_ENCODING_QUICKLIST;
@@ -41,8 +40,8 @@ size_t list_compute_size(robj *o, size_t samples) {
   return sizeof(*o) + quicklist_bytes(o->ptr);
 }
 
-static unsigned long list_type_length(robj *o) {
-  return ((quicklist *)o->ptr)->count;
+unsigned long list_type_length(const robj *list) {
+  return ((const quicklist *)list->ptr)->count;
 }
 
 /* list_object_bytes yields the bytes of a string object (any encoding). */
@@ -56,7 +55,7 @@ static const char *list_object_bytes(robj *o, char *buf, size_t bufsize,
   return buf;
 }
 
-static void list_push(robj *list, robj *value, int where) {
+void list_type_push(robj *list, robj *value, int where) {
   char buf[32];
   size_t len;
   const char *s = list_object_bytes(value, buf, sizeof(buf), &len);
@@ -202,11 +201,11 @@ static void list_push_generic(client *c, int where, int xx) {
       add_reply(c, shared.czero);
       return;
     }
-    o = list_create_object();
+    o = list_type_create();
     db_add(c->db, c->argv[1], o);
   }
   for (int j = 2; j < c->argc; j++) {
-    list_push(o, c->argv[j], where);
+    list_type_push(o, c->argv[j], where);
     server.dirty++;
   }
   add_reply_long_long(c, (long long)list_type_length(o));
@@ -550,11 +549,11 @@ static void list_lrem_command(client *c) {
 static void list_move_push(client *c, redis_db *db, robj *dstkey, robj *dstobj,
                            robj *value, int where) {
   if (dstobj == NULL) {
-    dstobj = list_create_object();
+    dstobj = list_type_create();
     db_add(db, dstkey, dstobj);
   }
   signal_modified_key(c, db, dstkey);
-  list_push(dstobj, value, where);
+  list_type_push(dstobj, value, where);
   notify_keyspace_event(NOTIFY_LIST, where == LIST_HEAD ? "lpush" : "rpush",
                         dstkey, db->id);
   add_reply_bulk(c, value);

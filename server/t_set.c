@@ -77,7 +77,9 @@ int set_type_add(robj *o, const char *value, size_t len) {
     if (set_parse_int(value, len, &v)) {
       uint8_t added = 0;
       o->ptr = intset_add(o->ptr, v, &added);
-      if (added && intset_len(o->ptr) > server.set_max_intset_entries) {
+      /* INTSET_MAX_LENGTH caps a huge set-max-intset-entries. */
+      if (added && (intset_len(o->ptr) > server.set_max_intset_entries ||
+                    intset_len(o->ptr) >= INTSET_MAX_LENGTH)) {
         set_type_convert_to_ht(o);
       }
       return added;
@@ -522,6 +524,11 @@ static void set_srandmember_with_count(client *c) {
     while (count--) {
       set_random_member(o, buf, &ele, &len);
       add_reply_bulk_cbuffer(c, ele, len);
+      /* A huge count ends when the output buffer limit closes the client
+       * rather than looping for ever (as Redis does). */
+      if (c->flags & CLIENT_CLOSE_ASAP) {
+        break;
+      }
     }
     return;
   }
@@ -803,6 +810,12 @@ static void set_union_diff_generic(client *c, robj **keys, long n,
     while (set_iter_next(&it, &ele, &len)) {
       long j;
       for (j = 1; j < n; j++) {
+        /* the same set again: every element is a member, and a lookup in
+         * the set being iterated could take a rehash step under the
+         * iterator (fingerprint assertion) */
+        if (sets[j] == sets[0]) {
+          break;
+        }
         if (sets[j] != NULL && set_type_is_member(sets[j], ele, len)) {
           break;
         }

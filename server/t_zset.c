@@ -1,6 +1,7 @@
-/* t_zset.c: sorted-set commands on a single key (ZADD ... ZSCAN), the
- * object hooks and the command table. The multi-key set algebra lives in
- * t_zset_ops.c and the blocking pops in t_zset_block.c.
+/* t_zset.c: sorted-set commands on a single key (ZADD ... ZSCAN) and the
+ * command table. The multi-key set algebra lives in
+ * t_zset_ops.c, the blocking pops in t_zset_block.c and the listpack form
+ * and object hooks in t_zset_lp.c.
  *
  * Replies, error texts and keyspace events follow Redis 7.0. */
 #include "t_zset.h"
@@ -13,16 +14,7 @@
 /* ------------------------------------------------------------------ */
 /* Objects and hooks                                                    */
 /* ------------------------------------------------------------------ */
-robj *zset_create_object(void) {
-  robj *o = create_object(OBJ_ZSET, zset_new());
-  o->encoding = OBJ_ENCODING_LISTPACK;
-  return o;
-}
-
-unsigned long zset_length(const robj *o) {
-  const zset *zs = o->ptr;
-  return zs->zsl->length;
-}
+unsigned long zset_length(robj *o) { return zset_ptr(o)->zsl->length; }
 
 void zset_prepare_add(robj *o, size_t ele_len) {
   if (o->encoding == OBJ_ENCODING_LISTPACK &&
@@ -39,56 +31,6 @@ double zset_stored_score(const robj *o, double score) {
     return 0.0;
   }
   return score;
-}
-
-void zset_convert_to_listpack_if_small(robj *o, size_t maxelelen) {
-  if (zset_length(o) <= server.zset_max_listpack_entries &&
-      maxelelen <= server.zset_max_listpack_value) {
-    o->encoding = OBJ_ENCODING_LISTPACK;
-    zset *zs = o->ptr;
-    for (zskiplist_node *n = zs->zsl->header->level[0].forward; n;
-         n = n->level[0].forward) {
-      n->score = zset_stored_score(o, n->score); /* order is unchanged */
-    }
-  } else {
-    o->encoding = OBJ_ENCODING_SKIPLIST;
-  }
-}
-
-void free_zset_object(robj *o) { zset_release(o->ptr); }
-
-robj *zset_type_dup(robj *o) {
-  zset *src = o->ptr;
-  robj *copy = zset_create_object();
-  zset *dst = copy->ptr;
-  dict_expand(dst->dict, src->zsl->length);
-  /* Walk from the tail so each insertion lands at the head: O(1) each. */
-  for (zskiplist_node *n = src->zsl->tail; n != NULL; n = n->backward) {
-    zset_insert_new(dst, n->score, n->ele, sds_len(n->ele));
-  }
-  copy->encoding = o->encoding;
-  return copy;
-}
-
-/* Approximate bytes: node header + levels (1.33 on average) + member, plus
- * the dict entry and bucket. Sampled like Redis does for big sets. */
-size_t zset_compute_size(robj *o, size_t samples) {
-  zset *zs = o->ptr;
-  size_t asize = sizeof(*o) + sizeof(zset) + sizeof(zskiplist) +
-                 dict_slots(zs->dict) * sizeof(dict_entry *);
-  size_t elesize = 0, seen = 0;
-  for (zskiplist_node *n = zs->zsl->header->level[0].forward;
-       n != NULL && (samples == 0 || seen < samples);
-       n = n->level[0].forward) {
-    elesize += sizeof(zskiplist_node) + 2 * sizeof(struct zskiplist_level) +
-               sds_len(n->ele) + 9 + sizeof(dict_entry);
-    seen++;
-  }
-  if (seen) {
-    asize += (size_t)((double)elesize / (double)seen *
-                      (double)zs->zsl->length);
-  }
-  return asize;
 }
 
 /* ------------------------------------------------------------------ */
@@ -174,7 +116,7 @@ int zset_parse_lex_range(robj *min, robj *max, zlexrangespec *spec) {
  * descent; when members have different scores the two can disagree, so
  * each encoding keeps Redis's walk. */
 static zskiplist_node *zset_first_in_lex(robj *o, const zlexrangespec *r) {
-  zset *zs = o->ptr;
+  zset *zs = zset_ptr(o);
   if (o->encoding != OBJ_ENCODING_LISTPACK) {
     return zsl_first_in_lex_range(zs->zsl, r);
   }
@@ -191,7 +133,7 @@ static zskiplist_node *zset_first_in_lex(robj *o, const zlexrangespec *r) {
 }
 
 static zskiplist_node *zset_last_in_lex(robj *o, const zlexrangespec *r) {
-  zset *zs = o->ptr;
+  zset *zs = zset_ptr(o);
   if (o->encoding != OBJ_ENCODING_LISTPACK) {
     return zsl_last_in_lex_range(zs->zsl, r);
   }
@@ -228,7 +170,7 @@ static int zset_add(robj *o, double score, sds ele, int in_flags,
     *out_flags = ZADD_OUT_NAN;
     return 0;
   }
-  zset *zs = o->ptr;
+  zset *zs = zset_ptr(o);
   zskiplist_node *node = zset_find(zs, ele);
   if (node != NULL) {
     if (in_flags & ZADD_IN_NX) {
@@ -399,7 +341,7 @@ static void zrem_command(client *c) {
   int keyremoved = 0;
   for (int j = 2; j < c->argc; j++) {
     robj *ele = get_decoded_object(c->argv[j]);
-    deleted += zset_remove(zobj->ptr, ele->ptr);
+    deleted += zset_remove(zset_ptr(zobj), ele->ptr);
     decr_ref_count(ele);
     if (zset_length(zobj) == 0) {
       db_delete(c->db, key);
@@ -449,7 +391,7 @@ static void zremrange_generic_command(client *c, int rangetype) {
   if (zobj == NULL || check_type(c, zobj, OBJ_ZSET)) {
     goto cleanup;
   }
-  zset *zs = zobj->ptr;
+  zset *zs = zset_ptr(zobj);
   unsigned long deleted = 0;
   if (rangetype == ZRANGE_RANK) {
     long llen = (long)zset_length(zobj);
@@ -525,7 +467,7 @@ static void zcard_command(client *c) {
 
 static zskiplist_node *zset_lookup_member(robj *zobj, robj *member) {
   robj *ele = get_decoded_object(member);
-  zskiplist_node *node = zset_find(zobj->ptr, ele->ptr);
+  zskiplist_node *node = zset_find(zset_ptr(zobj), ele->ptr);
   decr_ref_count(ele);
   return node;
 }
@@ -569,7 +511,7 @@ static void zrank_generic_command(client *c, int reverse) {
     add_reply_null(c);
     return;
   }
-  zset *zs = zobj->ptr;
+  zset *zs = zset_ptr(zobj);
   unsigned long rank = zsl_get_rank(zs->zsl, node->score, node->ele);
   if (reverse) {
     add_reply_long_long(c, (long long)(zs->zsl->length - rank));
@@ -591,7 +533,7 @@ static void zcount_command(client *c) {
   if (zobj == NULL || check_type(c, zobj, OBJ_ZSET)) {
     return;
   }
-  zset *zs = zobj->ptr;
+  zset *zs = zset_ptr(zobj);
   unsigned long count = 0;
   zskiplist_node *first = zsl_first_in_range(zs->zsl, &range);
   if (first != NULL) {
@@ -617,7 +559,7 @@ static void zlexcount_command(client *c) {
     zfree_lex_range(&range);
     return;
   }
-  zset *zs = zobj->ptr;
+  zset *zs = zset_ptr(zobj);
   unsigned long count = 0;
   zskiplist_node *first = zset_first_in_lex(zobj, &range);
   if (first != NULL && zobj->encoding == OBJ_ENCODING_LISTPACK) {
@@ -670,7 +612,7 @@ static void zrange_out_begin(zrange_out *h, long length) {
 static void zrange_out_emit(zrange_out *h, sds ele, double score) {
   if (h->store) {
     zset_prepare_add(h->dstobj, sds_len(ele));
-    zset_insert_new(h->dstobj->ptr, zset_stored_score(h->dstobj, score), ele,
+    zset_insert_new(zset_ptr(h->dstobj), zset_stored_score(h->dstobj, score), ele,
                     sds_len(ele));
     return;
   }
@@ -712,7 +654,7 @@ static void zrange_out_finalize(zrange_out *h, long count) {
 
 static void zrange_by_rank(zrange_out *h, robj *zobj, long start, long end,
                            int reverse) {
-  zset *zs = zobj->ptr;
+  zset *zs = zset_ptr(zobj);
   long llen = (long)zset_length(zobj);
   if (start < 0) {
     start = llen + start;
@@ -745,7 +687,7 @@ static void zrange_by_rank(zrange_out *h, robj *zobj, long start, long end,
 
 static void zrange_by_score(zrange_out *h, const zrangespec *range,
                             robj *zobj, long offset, long limit, int reverse) {
-  zset *zs = zobj->ptr;
+  zset *zs = zset_ptr(zobj);
   /* A negative offset skips past the end in Redis: empty result. */
   if ((offset > 0 && (unsigned long)offset >= zset_length(zobj)) ||
       offset < 0) {
@@ -986,7 +928,7 @@ void zset_generic_pop(client *c, robj **keyv, int keyc, int where,
     add_reply_bulk(c, key);
     add_reply_array_len(c, rangelen);
   }
-  zset *zs = zobj->ptr;
+  zset *zs = zset_ptr(zobj);
   for (long i = 0; i < rangelen; i++) {
     zskiplist_node *n =
         where == ZSET_MIN ? zs->zsl->header->level[0].forward : zs->zsl->tail;
@@ -1097,7 +1039,7 @@ static void zrandmember_with_count(client *c, long l, int withscores) {
   if (zobj == NULL || check_type(c, zobj, OBJ_ZSET)) {
     return;
   }
-  zset *zs = zobj->ptr;
+  zset *zs = zset_ptr(zobj);
   unsigned long size = zset_length(zobj);
   int uniq = 1;
   unsigned long count;
@@ -1114,7 +1056,9 @@ static void zrandmember_with_count(client *c, long l, int withscores) {
   if (!uniq || count == 1) {
     add_reply_array_len(c, (long)((withscores && c->resp == 2) ? count * 2
                                                                : count));
-    while (count--) {
+    /* A huge negative count is bounded by the output buffer limits: stop
+     * once the client is scheduled to be closed. */
+    while (count-- && !(c->flags & CLIENT_CLOSE_ASAP)) {
       zskiplist_node *n = zset_random_node(zs);
       if (withscores && c->resp > 2) {
         add_reply_array_len(c, 2);
@@ -1185,7 +1129,7 @@ static void zrandmember_command(client *c) {
   if (zobj == NULL || check_type(c, zobj, OBJ_ZSET)) {
     return;
   }
-  zskiplist_node *n = zset_random_node(zobj->ptr);
+  zskiplist_node *n = zset_random_node(zset_ptr(zobj));
   add_reply_bulk_cbuffer(c, n->ele, sds_len(n->ele));
 }
 
@@ -1195,11 +1139,9 @@ static void zrandmember_command(client *c) {
 /* Score text as Redis's listpack holds it: integral scores within
  * +-LLONG_MAX/2 are integer entries, the rest d2string text. */
 static int zset_listpack_score_string(char *buf, size_t len, double score) {
-  if (score >= -(double)(LLONG_MAX / 2) && score <= (double)(LLONG_MAX / 2)) {
-    long long ll = (long long)score;
-    if ((double)ll == score) {
-      return ll2string(buf, len, ll);
-    }
+  long long ll;
+  if (zset_score_as_integer(score, &ll)) {
+    return ll2string(buf, len, ll);
   }
   return d2string(buf, len, score);
 }
@@ -1230,7 +1172,7 @@ static void zscan_command(client *c) {
   if (scan_parse_options_or_reply(c, 3, &opts) != C_OK) {
     return;
   }
-  zset *zs = zobj->ptr;
+  zset *zs = zset_ptr(zobj);
   scan_result r = {NULL, 0, 0};
   if (zobj->encoding == OBJ_ENCODING_LISTPACK) {
     /* The compact form is returned whole, in order, like Redis. */
@@ -1266,122 +1208,165 @@ static void zscan_command(client *c) {
     .keystep = step_, .getkeys_proc = getkeys_                                \
   }
 
+/* Every sorted-set command ends by compacting the small sets it opened
+ * back into listpacks (t_zset_lp.c). */
+#define ZSET_COMPACTING(fn)                     \
+  static void fn##_compacting(client *c) {      \
+    fn(c);                                      \
+    zset_compact_opened();                      \
+  }
+ZSET_COMPACTING(zadd_command)
+ZSET_COMPACTING(zincrby_command)
+ZSET_COMPACTING(zrem_command)
+ZSET_COMPACTING(zremrangebyscore_command)
+ZSET_COMPACTING(zremrangebyrank_command)
+ZSET_COMPACTING(zremrangebylex_command)
+ZSET_COMPACTING(zunionstore_command)
+ZSET_COMPACTING(zinterstore_command)
+ZSET_COMPACTING(zdiffstore_command)
+ZSET_COMPACTING(zunion_command)
+ZSET_COMPACTING(zinter_command)
+ZSET_COMPACTING(zintercard_command)
+ZSET_COMPACTING(zdiff_command)
+ZSET_COMPACTING(zrange_command)
+ZSET_COMPACTING(zrangestore_command)
+ZSET_COMPACTING(zrangebyscore_command)
+ZSET_COMPACTING(zrevrangebyscore_command)
+ZSET_COMPACTING(zrangebylex_command)
+ZSET_COMPACTING(zrevrangebylex_command)
+ZSET_COMPACTING(zcount_command)
+ZSET_COMPACTING(zlexcount_command)
+ZSET_COMPACTING(zrevrange_command)
+ZSET_COMPACTING(zcard_command)
+ZSET_COMPACTING(zscore_command)
+ZSET_COMPACTING(zmscore_command)
+ZSET_COMPACTING(zrank_command)
+ZSET_COMPACTING(zrevrank_command)
+ZSET_COMPACTING(zscan_command)
+ZSET_COMPACTING(zpopmin_command)
+ZSET_COMPACTING(zpopmax_command)
+ZSET_COMPACTING(zmpop_command)
+ZSET_COMPACTING(bzpopmin_command)
+ZSET_COMPACTING(bzpopmax_command)
+ZSET_COMPACTING(bzmpop_command)
+ZSET_COMPACTING(zrandmember_command)
+
 redis_command zset_commands[] = {
     ZSET_CMD("zadd", "Add one or more members to a sorted set, or update its "
-             "score if it already exists", "1.2.0", zadd_command, -4,
+             "score if it already exists", "1.2.0", zadd_command_compacting, -4,
              CMD_WRITE | CMD_DENYOOM | CMD_FAST, ZWRITE_FAST, 1, 1, 1, NULL),
     ZSET_CMD("zincrby", "Increment the score of a member in a sorted set",
-             "1.2.0", zincrby_command, 4, CMD_WRITE | CMD_DENYOOM | CMD_FAST,
+             "1.2.0", zincrby_command_compacting, 4, CMD_WRITE | CMD_DENYOOM | CMD_FAST,
              ZWRITE_FAST, 1, 1, 1, NULL),
     ZSET_CMD("zrem", "Remove one or more members from a sorted set", "1.2.0",
-             zrem_command, -3, CMD_WRITE | CMD_FAST, ZWRITE_FAST, 1, 1, 1,
+             zrem_command_compacting, -3, CMD_WRITE | CMD_FAST, ZWRITE_FAST, 1, 1, 1,
              NULL),
     ZSET_CMD("zremrangebyscore", "Remove all members in a sorted set within "
-             "the given scores", "1.2.0", zremrangebyscore_command, 4,
+             "the given scores", "1.2.0", zremrangebyscore_command_compacting, 4,
              CMD_WRITE, ZWRITE_SLOW, 1, 1, 1, NULL),
     ZSET_CMD("zremrangebyrank", "Remove all members in a sorted set within "
-             "the given indexes", "2.0.0", zremrangebyrank_command, 4,
+             "the given indexes", "2.0.0", zremrangebyrank_command_compacting, 4,
              CMD_WRITE, ZWRITE_SLOW, 1, 1, 1, NULL),
     ZSET_CMD("zremrangebylex", "Remove all members in a sorted set between "
              "the given lexicographical range", "2.8.9",
-             zremrangebylex_command, 4, CMD_WRITE, ZWRITE_SLOW, 1, 1, 1, NULL),
+             zremrangebylex_command_compacting, 4, CMD_WRITE, ZWRITE_SLOW, 1, 1, 1, NULL),
     ZSET_CMD("zunionstore", "Add multiple sorted sets and store the resulting "
-             "sorted set in a new key", "2.0.0", zunionstore_command, -4,
+             "sorted set in a new key", "2.0.0", zunionstore_command_compacting, -4,
              CMD_WRITE | CMD_DENYOOM | CMD_MOVABLE_KEYS, ZWRITE_SLOW, 1, 1, 1,
              zunion_inter_diff_store_get_keys),
     ZSET_CMD("zinterstore", "Intersect multiple sorted sets and store the "
              "resulting sorted set in a new key", "2.0.0",
-             zinterstore_command, -4,
+             zinterstore_command_compacting, -4,
              CMD_WRITE | CMD_DENYOOM | CMD_MOVABLE_KEYS, ZWRITE_SLOW, 1, 1, 1,
              zunion_inter_diff_store_get_keys),
     ZSET_CMD("zdiffstore", "Subtract multiple sorted sets and store the "
-             "resulting sorted set in a new key", "6.2.0", zdiffstore_command,
+             "resulting sorted set in a new key", "6.2.0", zdiffstore_command_compacting,
              -4, CMD_WRITE | CMD_DENYOOM | CMD_MOVABLE_KEYS, ZWRITE_SLOW, 1, 1,
              1, zunion_inter_diff_store_get_keys),
-    ZSET_CMD("zunion", "Add multiple sorted sets", "6.2.0", zunion_command, -3,
+    ZSET_CMD("zunion", "Add multiple sorted sets", "6.2.0", zunion_command_compacting, -3,
              CMD_READONLY | CMD_MOVABLE_KEYS, ZREAD_SLOW, 0, 0, 0,
              zunion_inter_diff_get_keys),
     ZSET_CMD("zinter", "Intersect multiple sorted sets", "6.2.0",
-             zinter_command, -3, CMD_READONLY | CMD_MOVABLE_KEYS, ZREAD_SLOW,
+             zinter_command_compacting, -3, CMD_READONLY | CMD_MOVABLE_KEYS, ZREAD_SLOW,
              0, 0, 0, zunion_inter_diff_get_keys),
     ZSET_CMD("zintercard", "Intersect multiple sorted sets and return the "
-             "cardinality of the result", "7.0.0", zintercard_command, -3,
+             "cardinality of the result", "7.0.0", zintercard_command_compacting, -3,
              CMD_READONLY | CMD_MOVABLE_KEYS, ZREAD_SLOW, 0, 0, 0,
              zunion_inter_diff_get_keys),
-    ZSET_CMD("zdiff", "Subtract multiple sorted sets", "6.2.0", zdiff_command,
+    ZSET_CMD("zdiff", "Subtract multiple sorted sets", "6.2.0", zdiff_command_compacting,
              -3, CMD_READONLY | CMD_MOVABLE_KEYS, ZREAD_SLOW, 0, 0, 0,
              zunion_inter_diff_get_keys),
     ZSET_CMD("zrange", "Return a range of members in a sorted set", "1.2.0",
-             zrange_command, -4, CMD_READONLY, ZREAD_SLOW, 1, 1, 1, NULL),
+             zrange_command_compacting, -4, CMD_READONLY, ZREAD_SLOW, 1, 1, 1, NULL),
     ZSET_CMD("zrangestore", "Store a range of members from sorted set into "
-             "another key", "6.2.0", zrangestore_command, -5,
+             "another key", "6.2.0", zrangestore_command_compacting, -5,
              CMD_WRITE | CMD_DENYOOM, ZWRITE_SLOW, 1, 2, 1, NULL),
     ZSET_CMD("zrangebyscore", "Return a range of members in a sorted set, by "
-             "score", "1.0.5", zrangebyscore_command, -4, CMD_READONLY,
+             "score", "1.0.5", zrangebyscore_command_compacting, -4, CMD_READONLY,
              ZREAD_SLOW, 1, 1, 1, NULL),
     ZSET_CMD("zrevrangebyscore", "Return a range of members in a sorted set, "
              "by score, with scores ordered from high to low", "2.2.0",
-             zrevrangebyscore_command, -4, CMD_READONLY, ZREAD_SLOW, 1, 1, 1,
+             zrevrangebyscore_command_compacting, -4, CMD_READONLY, ZREAD_SLOW, 1, 1, 1,
              NULL),
     ZSET_CMD("zrangebylex", "Return a range of members in a sorted set, by "
-             "lexicographical range", "2.8.9", zrangebylex_command, -4,
+             "lexicographical range", "2.8.9", zrangebylex_command_compacting, -4,
              CMD_READONLY, ZREAD_SLOW, 1, 1, 1, NULL),
     ZSET_CMD("zrevrangebylex", "Return a range of members in a sorted set, by "
              "lexicographical range, ordered from higher to lower strings.",
-             "2.8.9", zrevrangebylex_command, -4, CMD_READONLY, ZREAD_SLOW, 1,
+             "2.8.9", zrevrangebylex_command_compacting, -4, CMD_READONLY, ZREAD_SLOW, 1,
              1, 1, NULL),
     ZSET_CMD("zcount", "Count the members in a sorted set with scores within "
-             "the given values", "2.0.0", zcount_command, 4,
+             "the given values", "2.0.0", zcount_command_compacting, 4,
              CMD_READONLY | CMD_FAST, ZREAD_FAST, 1, 1, 1, NULL),
     ZSET_CMD("zlexcount", "Count the number of members in a sorted set "
              "between a given lexicographical range", "2.8.9",
-             zlexcount_command, 4, CMD_READONLY | CMD_FAST, ZREAD_FAST, 1, 1,
+             zlexcount_command_compacting, 4, CMD_READONLY | CMD_FAST, ZREAD_FAST, 1, 1,
              1, NULL),
     ZSET_CMD("zrevrange", "Return a range of members in a sorted set, by "
              "index, with scores ordered from high to low", "1.2.0",
-             zrevrange_command, -4, CMD_READONLY, ZREAD_SLOW, 1, 1, 1, NULL),
+             zrevrange_command_compacting, -4, CMD_READONLY, ZREAD_SLOW, 1, 1, 1, NULL),
     ZSET_CMD("zcard", "Get the number of members in a sorted set", "1.2.0",
-             zcard_command, 2, CMD_READONLY | CMD_FAST, ZREAD_FAST, 1, 1, 1,
+             zcard_command_compacting, 2, CMD_READONLY | CMD_FAST, ZREAD_FAST, 1, 1, 1,
              NULL),
     ZSET_CMD("zscore", "Get the score associated with the given member in a "
-             "sorted set", "1.2.0", zscore_command, 3, CMD_READONLY | CMD_FAST,
+             "sorted set", "1.2.0", zscore_command_compacting, 3, CMD_READONLY | CMD_FAST,
              ZREAD_FAST, 1, 1, 1, NULL),
     ZSET_CMD("zmscore", "Get the score associated with the given members in a "
-             "sorted set", "6.2.0", zmscore_command, -3,
+             "sorted set", "6.2.0", zmscore_command_compacting, -3,
              CMD_READONLY | CMD_FAST, ZREAD_FAST, 1, 1, 1, NULL),
     ZSET_CMD("zrank", "Determine the index of a member in a sorted set",
-             "2.0.0", zrank_command, 3, CMD_READONLY | CMD_FAST, ZREAD_FAST, 1,
+             "2.0.0", zrank_command_compacting, 3, CMD_READONLY | CMD_FAST, ZREAD_FAST, 1,
              1, 1, NULL),
     ZSET_CMD("zrevrank", "Determine the index of a member in a sorted set, "
-             "with scores ordered from high to low", "2.0.0", zrevrank_command,
+             "with scores ordered from high to low", "2.0.0", zrevrank_command_compacting,
              3, CMD_READONLY | CMD_FAST, ZREAD_FAST, 1, 1, 1, NULL),
     ZSET_CMD("zscan", "Incrementally iterate sorted sets elements and "
-             "associated scores", "2.8.0", zscan_command, -3, CMD_READONLY,
+             "associated scores", "2.8.0", zscan_command_compacting, -3, CMD_READONLY,
              ZREAD_SLOW, 1, 1, 1, NULL),
     ZSET_CMD("zpopmin", "Remove and return members with the lowest scores in "
-             "a sorted set", "5.0.0", zpopmin_command, -2,
+             "a sorted set", "5.0.0", zpopmin_command_compacting, -2,
              CMD_WRITE | CMD_FAST, ZWRITE_FAST, 1, 1, 1, NULL),
     ZSET_CMD("zpopmax", "Remove and return members with the highest scores in "
-             "a sorted set", "5.0.0", zpopmax_command, -2,
+             "a sorted set", "5.0.0", zpopmax_command_compacting, -2,
              CMD_WRITE | CMD_FAST, ZWRITE_FAST, 1, 1, 1, NULL),
     ZSET_CMD("zmpop", "Remove and return members with scores in a sorted set",
-             "7.0.0", zmpop_command, -4, CMD_WRITE | CMD_MOVABLE_KEYS,
+             "7.0.0", zmpop_command_compacting, -4, CMD_WRITE | CMD_MOVABLE_KEYS,
              ZWRITE_SLOW, 0, 0, 0, zmpop_get_keys),
     ZSET_CMD("bzpopmin", "Remove and return the member with the lowest score "
              "from one or more sorted sets, or block until one is available",
-             "5.0.0", bzpopmin_command, -3,
+             "5.0.0", bzpopmin_command_compacting, -3,
              CMD_WRITE | CMD_NOSCRIPT | CMD_FAST | CMD_BLOCKING,
              ZWRITE_FAST | ACL_CATEGORY_BLOCKING, 1, -2, 1, NULL),
     ZSET_CMD("bzpopmax", "Remove and return the member with the highest score "
              "from one or more sorted sets, or block until one is available",
-             "5.0.0", bzpopmax_command, -3,
+             "5.0.0", bzpopmax_command_compacting, -3,
              CMD_WRITE | CMD_NOSCRIPT | CMD_FAST | CMD_BLOCKING,
              ZWRITE_FAST | ACL_CATEGORY_BLOCKING, 1, -2, 1, NULL),
     ZSET_CMD("bzmpop", "Remove and return members with scores in a sorted set "
-             "or block until one is available", "7.0.0", bzmpop_command, -5,
+             "or block until one is available", "7.0.0", bzmpop_command_compacting, -5,
              CMD_WRITE | CMD_BLOCKING | CMD_MOVABLE_KEYS,
              ZWRITE_SLOW | ACL_CATEGORY_BLOCKING, 0, 0, 0, bzmpop_get_keys),
     ZSET_CMD("zrandmember", "Get one or multiple random elements from a "
-             "sorted set", "6.2.0", zrandmember_command, -2, CMD_READONLY,
+             "sorted set", "6.2.0", zrandmember_command_compacting, -2, CMD_READONLY,
              ZREAD_SLOW, 1, 1, 1, NULL),
     {0}};

@@ -1,11 +1,13 @@
 /* t_zset.h: sorted-set internals shared by t_zset.c (single-key commands),
  * t_zset_ops.c (ZUNION/ZINTER/ZDIFF family) and t_zset_block.c.
  *
- * Representation: a zset object's ptr is always a `zset` (dict +
- * skiplist). o->encoding follows Redis's listpack/skiplist conversion rules
- * (so OBJECT ENCODING prints what Redis prints): a small set is marked
- * OBJ_ENCODING_LISTPACK and converts one way to OBJ_ENCODING_SKIPLIST when
- * it passes zset-max-listpack-entries / zset-max-listpack-value. */
+ * Representation (see t_zset_lp.c): OBJ_ENCODING_SKIPLIST -> ptr is a
+ * `zset` (dict + skiplist); OBJ_ENCODING_LISTPACK -> ptr is a listpack of
+ * member, score pairs like Redis's, except while a sorted-set command runs:
+ * zset_ptr() then opens it into a zset, and the command table wrappers
+ * call zset_compact_opened() when the command ends. Encodings follow
+ * Redis's conversion rules (zset-max-listpack-entries/-value), so OBJECT
+ * ENCODING prints what Redis prints. */
 #ifndef REDOUBT_T_ZSET_H
 #define REDOUBT_T_ZSET_H
 
@@ -15,15 +17,21 @@
 #define ZSET_MIN 0
 #define ZSET_MAX 1
 
-robj *zset_create_object(void); /* empty, "listpack" */
-unsigned long zset_length(const robj *o);
+robj *zset_create_object(void); /* empty, "listpack", opened */
+unsigned long zset_length(robj *o);
+/* zset_ptr returns the zset form of a zset object (opening a listpack). */
+zset *zset_ptr(robj *o);
+/* zset_compact_opened writes opened listpack objects back (command end). */
+void zset_compact_opened(void);
+/* zset_score_as_integer: Redis stores such listpack scores as integers. */
+int zset_score_as_integer(double score, long long *out);
 /* zset_prepare_add converts to skiplist before adding a member of
  * ele_len when the listpack limits would be passed (as Redis does). */
 void zset_prepare_add(robj *o, size_t ele_len);
 /* zset_stored_score: the score as the current encoding keeps it. */
 double zset_stored_score(const robj *o, double score);
-/* zset_convert_to_listpack_if_small: after building a result (STORE
- * commands), mark it listpack when Redis would. */
+/* zset_convert_to_listpack_if_small: after building a result in zset form
+ * (STORE commands), make it a listpack when Redis would. */
 void zset_convert_to_listpack_if_small(robj *o, size_t maxelelen);
 
 /* Range parsing: C_OK / C_ERR. Lex specs must be freed with
@@ -62,9 +70,5 @@ int zmpop_get_keys(struct redis_command *cmd, robj **argv, int argc,
                    get_keys_result *result);
 int zunion_inter_diff_store_get_keys(struct redis_command *cmd, robj **argv,
                                      int argc, get_keys_result *result);
-
-/* Set members as zset input (t_set.c may provide it; weak). It calls fn
- * for each member of a set object; returns the number of members. */
-typedef void zset_set_member_fn(void *privdata, const char *ele, size_t len);
 
 #endif

@@ -19,6 +19,7 @@ static int zset_block_serve(client *c, redis_db *db, robj *key, robj *o,
   zset_block_request *req = privdata;
   zset_generic_pop(c, &key, 1, req->where, 1, req->count,
                    req->use_nested_array, 0, NULL);
+  zset_compact_opened();
   return 1;
 }
 

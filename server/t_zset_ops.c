@@ -195,7 +195,7 @@ static void zunion_inter_diff_generic(client *c, robj *dstkey,
       continue;
     }
     if (src[i].subject->type == OBJ_ZSET) {
-      src[i].zs = src[i].subject->ptr;
+      src[i].zs = zset_ptr(src[i].subject);
     } else {
       src[i].zs = zsetop_from_set(src[i].subject);
       src[i].owned = 1;
@@ -297,10 +297,13 @@ static void zunion_inter_diff_generic(client *c, robj *dstkey,
 
   if (dstkey) {
     robj *dstobj = create_object(OBJ_ZSET, dst);
-    if (dst->zsl->length) {
+    dstobj->encoding = OBJ_ENCODING_SKIPLIST;
+    /* read the length first: the conversion frees dst */
+    unsigned long dstlen = dst->zsl->length;
+    if (dstlen) {
       zset_convert_to_listpack_if_small(dstobj, maxelelen);
       set_key(c, c->db, dstkey, dstobj, 0);
-      add_reply_long_long(c, (long long)dst->zsl->length);
+      add_reply_long_long(c, (long long)dstlen);
       notify_keyspace_event(NOTIFY_ZSET,
                             op == SET_OP_UNION   ? "zunionstore"
                             : op == SET_OP_INTER ? "zinterstore"

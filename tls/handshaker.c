@@ -66,6 +66,10 @@ static struct {
   size_t conn_count;
   uint8_t in[IPC_MAX_MESSAGE + 1];
   uint8_t out[IPC_MAX_MESSAGE];
+  pid_t pid; /* cached: getpid is not in the seccomp allowlist */
+#ifdef REDOUBT_TEST_HOOKS
+  int misbehave_done; /* test: follow the next NEED_INPUT with a DONE */
+#endif
 } hs;
 
 /* Logging: plain write(2) to stderr (stdio could need more syscalls than
@@ -73,7 +77,10 @@ static struct {
 static void hs_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 static void hs_log(const char *fmt, ...) {
   char line[512];
-  int n = snprintf(line, sizeof(line), "%d:H * ", (int)getpid());
+  if (hs.pid == 0) {
+    hs.pid = getpid(); /* before tls_handshaker_main set it */
+  }
+  int n = snprintf(line, sizeof(line), "%d:H * ", (int)hs.pid);
   if (n < 0) {
     return;
   }
@@ -445,6 +452,20 @@ static void hs_need_input(hs_conn *c) {
     return;
   }
   BIO_reset(c->wbio);
+#ifdef REDOUBT_TEST_HOOKS
+  if (hs.misbehave_done) {
+    /* Test: a handback for a connection main still reads records for. */
+    static const uint8_t junk[1] = {0};
+    hs.misbehave_done = 0;
+    n = ipc_build_done(hs.out, sizeof(hs.out), c->id, NULL, 0, junk,
+                       sizeof(junk), 0);
+    hs_log("test: sending DONE for conn %llu while main reads its records",
+           (unsigned long long)c->id);
+    if (n > 0) {
+      hs_send(hs.out, n);
+    }
+  }
+#endif
 }
 
 /* hs_switch_to_handshake serializes the handoff SSL and continues on a
@@ -606,9 +627,48 @@ static void hs_on_record(const ipc_message *msg) {
   hs_step(c);
 }
 
+#ifdef REDOUBT_TEST_HOOKS
+/* Test builds only: main asked this handshaker to break the protocol so the
+ * tests can check that main drops it. Kinds: wrong-conn-id, truncated,
+ * oversized, wrong-type (sent at once), done-while-reading (armed). */
+#define HS_MISBEHAVE_PREFIX "misbehave:"
+static uint8_t hs_oversized[IPC_MAX_MESSAGE + 512];
+
+static void hs_misbehave(const char *kind) {
+  static const uint8_t out[4] = {1, 2, 3, 4};
+  size_t n = 0;
+  const uint8_t *buf = hs.out;
+  hs_log("test: misbehaving (%s) on request", kind);
+  if (strcmp(kind, "wrong-conn-id") == 0) {
+    /* An id main never handed out. */
+    n = ipc_build_need_input(hs.out, sizeof(hs.out), UINT64_MAX - 7, out,
+                             sizeof(out));
+  } else if (strcmp(kind, "truncated") == 0) {
+    n = ipc_build_need_input(hs.out, sizeof(hs.out), UINT64_MAX - 7, out,
+                             sizeof(out));
+    n = n > 3 ? n - 3 : 0;
+  } else if (strcmp(kind, "oversized") == 0) {
+    n = ipc_build_need_input(hs_oversized, sizeof(hs_oversized), 1, out,
+                             sizeof(out));
+    n = sizeof(hs_oversized);
+    buf = hs_oversized;
+  } else if (strcmp(kind, "wrong-type") == 0) {
+    /* A request type (RECORD) sent as an answer. */
+    n = ipc_build_record(hs.out, sizeof(hs.out), 1, hs_oversized, 5);
+  } else if (strcmp(kind, "done-while-reading") == 0) {
+    hs.misbehave_done = 1;
+    return;
+  }
+  if (n > 0) {
+    hs_send(buf, n);
+  }
+}
+#endif
+
 int tls_handshaker_main(int argc, char **argv) {
   /* Never readable through /proc/<pid>/mem or ptrace by main's uid. */
   prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+  hs.pid = getpid();
   prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
   prctl(PR_SET_NAME, "redoubt-hs", 0, 0, 0);
   signal(SIGPIPE, SIG_IGN);
@@ -654,6 +714,11 @@ int tls_handshaker_main(int argc, char **argv) {
         break;
       case IPC_REQ_TEST_SYSCALL:
 #ifdef REDOUBT_TEST_HOOKS
+        if (strncmp(msg.reason, HS_MISBEHAVE_PREFIX,
+                    strlen(HS_MISBEHAVE_PREFIX)) == 0) {
+          hs_misbehave(msg.reason + strlen(HS_MISBEHAVE_PREFIX));
+          break;
+        }
         hs_log("running forbidden syscall %s on request", msg.reason);
         sandbox_run_test_syscall(msg.reason);
         hs_log("forbidden syscall %s returned: not confined", msg.reason);

@@ -28,6 +28,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "server/server.h"
@@ -68,6 +69,7 @@ struct tls_handshaker {
   int assigned; /* conns this handshaker tracks */
   int broken;   /* a send failed: kill in cron if EOF never comes */
   long long started_ms, state_ms;
+  int status, have_status; /* wait status once reaped */
   queued_msg *queue_head, *queue_tail;
   size_t queued;
 };
@@ -323,6 +325,8 @@ static void pool_reap(tls_handshaker *h, int force, char *why, size_t len) {
     pid_t r = waitpid(h->pid, &status, WNOHANG);
     if (r == h->pid) {
       pool_describe_status(status, why, len);
+      h->status = status;
+      h->have_status = 1;
       h->pid = 0;
       return;
     }
@@ -335,6 +339,8 @@ static void pool_reap(tls_handshaker *h, int force, char *why, size_t len) {
   }
   kill(h->pid, SIGKILL);
   if (waitpid(h->pid, &status, 0) == h->pid) {
+    h->status = status;
+    h->have_status = 1;
     pool_describe_status(status, why, len);
     snprintf(why + strlen(why), len - strlen(why), " after SIGKILL");
   }
@@ -364,6 +370,41 @@ static void pool_fail_one(tls_conn *conn, void *arg) {
   }
 }
 
+/* ---- sandbox accounting (INFO sandbox) ------------------------------- */
+
+/* Why handshakers died: the caller's verdict (protocol violation, timeout)
+ * wins over the wait status, which is then just our own SIGKILL. */
+static struct {
+  long long by_signal[65]; /* index: signal number */
+  long long exits, protocol_violations, timeouts;
+  char last_reason[IPC_MAX_REASON + 64];
+  long long last_time;
+} sandbox_stat;
+
+static void pool_count_death(const tls_handshaker *h, const char *what,
+                             const char *status) {
+  if (strstr(what, "protocol violation") != NULL ||
+      strstr(what, "stopped accepting") != NULL) {
+    sandbox_stat.protocol_violations++;
+  } else if (strstr(what, "in time") != NULL) {
+    sandbox_stat.timeouts++;
+  } else if (h->have_status && WIFSIGNALED(h->status) &&
+             WTERMSIG(h->status) > 0 && WTERMSIG(h->status) <= 64) {
+    sandbox_stat.by_signal[WTERMSIG(h->status)]++;
+  } else {
+    sandbox_stat.exits++;
+  }
+  snprintf(sandbox_stat.last_reason, sizeof(sandbox_stat.last_reason),
+           "%s: %s", what, status);
+  /* INFO values: no CR/LF, and no '=' or ',' (clients split on them). */
+  for (char *p = sandbox_stat.last_reason; *p; p++) {
+    if (*p == '\r' || *p == '\n' || *p == '=' || *p == ',') {
+      *p = ' ';
+    }
+  }
+  sandbox_stat.last_time = (long long)time(NULL);
+}
+
 /* pool_kill ends |h| (after a death, violation or start failure): fails its
  * in-flight handshakes only, logs why, and schedules a respawn. */
 static void pool_kill(tls_handshaker *h, const char *what, int force) {
@@ -373,17 +414,20 @@ static void pool_kill(tls_handshaker *h, const char *what, int force) {
   if (h->state >= HS_EXITING && h->fd < 0) {
     return;
   }
+  pid_t pid = h->pid;
   pool_close_fd(h);
   pool_reap(h, force, status, sizeof(status));
   h->state = HS_DEAD;
+  pool_count_death(h, what, status);
   snprintf(why, sizeof(why), "handshaker died: %s", status);
   lost_arg lost = {h, why, 0};
   tls_conn_for_each_inflight(pool_fail_one, &lost);
   tls_stat.handshaker_deaths++;
   server_log(LL_WARNING,
-             "TLS handshaker (generation %llu) %s: %s; %d in-flight "
+             "TLS handshaker pid %d (generation %llu) %s: %s; %d in-flight "
              "handshake(s) failed",
-             (unsigned long long)h->gen->id, what, status, lost.failed);
+             (int)pid, (unsigned long long)h->gen->id, what, status,
+             lost.failed);
   if (was == HS_STARTING || was == HS_READY) {
     long long lived = pool_now_ms() - h->started_ms;
     if (lived >= TLS_STABLE_LIFETIME_MS || pool.respawn_delay_ms == 0) {
@@ -851,3 +895,124 @@ void tls_pool_shutdown(void) {
   }
   tls_ticket_keys_wipe();
 }
+
+/* ---- INFO sandbox ------------------------------------------------------- */
+
+sds tls_sandbox_info_section(sds info) {
+  tls_generation *gen = pool.current;
+  long long signals = 0;
+  sds by_cause = sds_empty();
+  for (int sig = 1; sig <= 64; sig++) {
+    if (sandbox_stat.by_signal[sig] > 0) {
+      by_cause = sds_cat_printf(by_cause, "SIG%s=%lld,", pool_signal_name(sig),
+                                sandbox_stat.by_signal[sig]);
+      signals += sandbox_stat.by_signal[sig];
+    }
+  }
+  by_cause = sds_cat_printf(by_cause, "exit=%lld,protocol_violation=%lld,"
+                                      "timeout=%lld",
+                            sandbox_stat.exits,
+                            sandbox_stat.protocol_violations,
+                            sandbox_stat.timeouts);
+  info = sds_cat_printf(
+      info,
+      "sandbox_handshakers_alive:%d\r\n"
+      "sandbox_handshakers_configured:%d\r\n"
+      "sandbox_seccomp:%s\r\n"
+      "sandbox_user:%s\r\n"
+      "sandbox_handshaker_restarts:%lld\r\n"
+      "sandbox_handshaker_deaths:%lld\r\n"
+      "sandbox_deaths_by_cause:%s\r\n"
+      "sandbox_deaths_sigsys:%lld\r\n"
+      "sandbox_deaths_sigkill:%lld\r\n"
+      "sandbox_deaths_other_signal:%lld\r\n"
+      "sandbox_deaths_exit:%lld\r\n"
+      "sandbox_deaths_protocol_violation:%lld\r\n"
+      "sandbox_deaths_timeout:%lld\r\n"
+      "sandbox_last_death_reason:%s\r\n"
+      "sandbox_last_death_time:%lld\r\n",
+      tls_pool_alive_count(), tls_pool_wanted_count(),
+      gen == NULL ? "n/a" : gen->settings.seccomp ? "yes" : "no",
+      gen != NULL && gen->settings.sandbox_user ? gen->settings.sandbox_user
+                                                : "-",
+      tls_stat.handshaker_restarts, tls_stat.handshaker_deaths, by_cause,
+      sandbox_stat.by_signal[SIGSYS], sandbox_stat.by_signal[SIGKILL],
+      signals - sandbox_stat.by_signal[SIGSYS] -
+          sandbox_stat.by_signal[SIGKILL],
+      sandbox_stat.exits, sandbox_stat.protocol_violations,
+      sandbox_stat.timeouts,
+      sandbox_stat.last_reason[0] ? sandbox_stat.last_reason : "none",
+      sandbox_stat.last_time);
+  sds_free(by_cause);
+  return info;
+}
+
+/* ---- test hooks (-DREDOUBT_TEST_HOOKS only) ----------------------------- */
+
+#ifdef REDOUBT_TEST_HOOKS
+static const char *const pool_test_syscalls[] = {"openat", "socket", "execve",
+                                                 "ptrace"};
+static const char *const pool_test_misbehaviours[] = {
+    "wrong-conn-id", "truncated", "oversized", "wrong-type",
+    "done-while-reading"};
+
+static int pool_name_in(const char *name, const char *const *list,
+                        size_t count) {
+  for (size_t i = 0; i < count; i++) {
+    if (strcmp(name, list[i]) == 0) {
+      return 1;
+    }
+  }
+  return 0;
+}
+
+int tls_test_hook(const char *what, const char *arg, int *pids, int max_pids,
+                  char *err, size_t err_len) {
+  char name[IPC_MAX_REASON + 1];
+  int all = 0;
+  if (strcmp(what, "syscall") == 0) {
+    if (!pool_name_in(arg, pool_test_syscalls, 4)) {
+      snprintf(err, err_len, "unknown syscall (openat|socket|execve|ptrace)");
+      return -1;
+    }
+    snprintf(name, sizeof(name), "%s", arg);
+  } else if (strcmp(what, "misbehave") == 0) {
+    if (!pool_name_in(arg, pool_test_misbehaviours, 5)) {
+      snprintf(err, err_len,
+               "unknown kind (wrong-conn-id|truncated|oversized|wrong-type|"
+               "done-while-reading)");
+      return -1;
+    }
+    /* Armed misbehaviour must meet the test's connection, wherever the
+     * pool sends it. */
+    all = strcmp(arg, "done-while-reading") == 0;
+    snprintf(name, sizeof(name), "misbehave:%s", arg);
+  } else {
+    snprintf(err, err_len, "unknown test hook");
+    return -1;
+  }
+  size_t n = ipc_build_test_syscall(pool.buf, sizeof(pool.buf), name);
+  int count = 0;
+  for (int i = 0; i < TLS_POOL_MAX_HANDSHAKERS && count < max_pids; i++) {
+    tls_handshaker *h = pool.all[i];
+    if (h == NULL || h->state != HS_READY || h->gen != pool.current ||
+        h->fd < 0) {
+      continue;
+    }
+    if (n == 0 || !pool_send(h, pool.buf, n)) {
+      continue;
+    }
+    server_log(LL_WARNING, "TEST: asked handshaker pid %d to %s %s",
+               (int)h->pid, what, arg);
+    pids[count++] = (int)h->pid;
+    if (!all) {
+      break;
+    }
+  }
+  if (count == 0) {
+    snprintf(err, err_len, "no ready handshaker");
+    return -1;
+  }
+  return count;
+}
+#endif

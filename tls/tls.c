@@ -15,6 +15,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "sandbox/sandbox.h"
 #include "server/server.h"
 #include "tls/internal.h"
 
@@ -312,6 +313,25 @@ static void tls_json_string(FILE *out, const char *s) {
   fputc('"', out);
 }
 
+/* tls_json_lines writes each line of |text| as one JSON string element. */
+static void tls_json_lines(FILE *out, const char *text) {
+  char line[IPC_MAX_REASON * 2];
+  int first = 1;
+  while (*text) {
+    const char *end = strchr(text, '\n');
+    size_t n = end ? (size_t)(end - text) : strlen(text);
+    size_t copy = n < sizeof(line) - 1 ? n : sizeof(line) - 1;
+    memcpy(line, text, copy);
+    line[copy] = '\0';
+    if (copy > 0) {
+      fprintf(out, "%s", first ? "" : ",");
+      tls_json_string(out, line);
+      first = 0;
+    }
+    text += n + (end ? 1 : 0);
+  }
+}
+
 static void tls_name_line(const X509_NAME *name, char *out, size_t len) {
   out[0] = '\0';
   BIO *bio = BIO_new(BIO_s_mem());
@@ -333,12 +353,19 @@ static void tls_name_line(const X509_NAME *name, char *out, size_t len) {
 }
 
 #define TLS_CHECK_MAX_CHAIN 10
+/* tls/ never calls SSL_CTX_set1_groups, so BoringSSL's default key-exchange
+ * groups apply, in this preference order. */
+#define TLS_DEFAULT_GROUPS "X25519:P-256:P-384"
+#define TLS_CHECK_ALLOWLIST_LEN 4096
 
 typedef struct tls_check_report {
   char chain[TLS_CHECK_MAX_CHAIN][3][IPC_MAX_REASON]; /* subject, issuer,
                                                           key */
   long long expires_in[TLS_CHECK_MAX_CHAIN];
+  char sig_alg[TLS_CHECK_MAX_CHAIN][64];
+  char not_after[TLS_CHECK_MAX_CHAIN][32]; /* UTC, ISO 8601 */
   int chain_len;
+  char allowlist[TLS_CHECK_ALLOWLIST_LEN];
   char ciphers[2048];
   char removed[1024];
   char error[TLS_ERR_LEN];
@@ -372,6 +399,17 @@ static void tls_check_chain(const char *path, tls_check_report *r) {
     }
     if (ASN1_TIME_diff(&days, &secs, NULL, X509_get0_notAfter(x))) {
       r->expires_in[i] = (long long)days * 86400 + secs;
+    }
+    int sig_nid = X509_get_signature_nid(x);
+    const char *sig_name = sig_nid != NID_undef ? OBJ_nid2ln(sig_nid) : NULL;
+    snprintf(r->sig_alg[i], sizeof(r->sig_alg[i]), "%s",
+             sig_name ? sig_name : "unknown");
+    /* This BoringSSL has no ASN1_TIME_to_posix: now + the difference. */
+    struct tm tm;
+    time_t t = time(NULL) + (time_t)r->expires_in[i];
+    if (gmtime_r(&t, &tm) != NULL) {
+      strftime(r->not_after[i], sizeof(r->not_after[i]),
+               "%Y-%m-%dT%H:%M:%SZ", &tm);
     }
     X509_free(x);
   }
@@ -409,6 +447,7 @@ int tls_check_config(int json) {
     SSL_CTX_free(ctx);
   }
   tls_check_chain(s.cert_file, r);
+  sandbox_policy_describe(r->allowlist, sizeof(r->allowlist));
   /* The key is only ever loaded by a handshaker: start one, as the server
    * would, and report what it says. */
   if (r->ok && server.tls_port != 0) {
@@ -434,6 +473,10 @@ int tls_check_config(int json) {
                    gen->config_fail[0] ? gen->config_fail
                                        : "handshaker did not start");
           r->ok = 0;
+          if (r->error[0] == '\0') {
+            /* The first reason in the report is the one to act on. */
+            snprintf(r->error, sizeof(r->error), "%s", r->key_status + 8);
+          }
         }
         tls_pool_discard_generation(gen);
         tls_generation_release(gen);
@@ -487,7 +530,22 @@ int tls_check_config(int json) {
     tls_json_string(o, s.sandbox_user);
     fprintf(o, ",\"private_key\":");
     tls_json_string(o, r->key_status);
-    fprintf(o, ",\"certificate_chain\":[");
+    fprintf(o, ",\"protocol_versions\":[");
+    if (proto_ok && min_v <= TLS1_2_VERSION) {
+      fprintf(o, "\"TLSv1.2\"%s", max_v >= TLS1_3_VERSION ? "," : "");
+    }
+    if (proto_ok && max_v >= TLS1_3_VERSION) {
+      fprintf(o, "\"TLSv1.3\"");
+    }
+    fprintf(o, "],\"groups\":");
+    tls_json_string(o, TLS_DEFAULT_GROUPS);
+    fprintf(o, ",\"mtls_required\":%s,\"mtls_ca\":",
+            s.auth_clients == TLS_CLIENT_AUTH_YES ? "true" : "false");
+    tls_json_string(o, s.ca_cert_file ? s.ca_cert_file : s.ca_cert_dir);
+    fprintf(o, ",\"session_cache_size\":%d", s.session_cache_size);
+    fprintf(o, ",\"seccomp_allowlist\":[");
+    tls_json_lines(o, r->allowlist);
+    fprintf(o, "],\"certificate_chain\":[");
     for (int i = 0; i < r->chain_len; i++) {
       fprintf(o, "%s{\"subject\":", i ? "," : "");
       tls_json_string(o, r->chain[i][0]);
@@ -495,6 +553,11 @@ int tls_check_config(int json) {
       tls_json_string(o, r->chain[i][1]);
       fprintf(o, ",\"key\":");
       tls_json_string(o, r->chain[i][2]);
+      fprintf(o, ",\"signature_algorithm\":");
+      tls_json_string(o, r->sig_alg[i]);
+      fprintf(o, ",\"not_after\":");
+      tls_json_string(o, r->not_after[i]);
+      fprintf(o, ",\"days_left\":%lld", r->expires_in[i] / 86400);
       fprintf(o, ",\"expires_in_seconds\":%lld}", r->expires_in[i]);
     }
     fprintf(o, "]}\n");
@@ -511,10 +574,13 @@ int tls_check_config(int json) {
     }
     printf("  TLS 1.3 suites (fixed by BoringSSL): %s\n",
            TLS_BORINGSSL_CIPHERSUITES);
+    printf("  groups (preference order): %s\n", TLS_DEFAULT_GROUPS);
     printf("  prefer server ciphers: %s\n",
            s.prefer_server_ciphers ? "yes" : "no");
     printf("  client authentication (mTLS): %s\n",
            tls_auth_name(s.auth_clients));
+    printf("  mTLS required: %s\n",
+           s.auth_clients == TLS_CLIENT_AUTH_YES ? "yes" : "no");
     printf("  CA file: %s, CA dir: %s\n", s.ca_cert_file ? s.ca_cert_file : "-",
            s.ca_cert_dir ? s.ca_cert_dir : "-");
     printf(
@@ -530,8 +596,18 @@ int tls_check_config(int json) {
         s.sandbox_user ? s.sandbox_user : "-");
     printf("  private key: %s\n", r->key_status[0] ? r->key_status : "-");
     for (int i = 0; i < r->chain_len; i++) {
-      printf("  chain[%d]: subject=%s issuer=%s key=%s expires_in=%lld s\n", i,
-             r->chain[i][0], r->chain[i][1], r->chain[i][2], r->expires_in[i]);
+      printf("  chain[%d]: subject=%s issuer=%s key=%s signature=%s "
+             "not_after=%s days_left=%lld expires_in=%lld s\n",
+             i, r->chain[i][0], r->chain[i][1], r->chain[i][2], r->sig_alg[i],
+             r->not_after[i][0] ? r->not_after[i] : "?",
+             r->expires_in[i] / 86400, r->expires_in[i]);
+    }
+    printf("  seccomp allowlist (default action: kill the process):\n");
+    for (const char *line = r->allowlist; *line;) {
+      const char *end = strchr(line, '\n');
+      int n = end ? (int)(end - line) : (int)strlen(line);
+      printf("    %.*s\n", n, line);
+      line += n + (end ? 1 : 0);
     }
   }
   int rc = r->ok ? 0 : 1;

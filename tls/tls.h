@@ -55,4 +55,18 @@ void tls_shutdown(void);
  * policy and returns the process exit code. */
 int tls_check_config(int json);
 
+/* tls_sandbox_info_section appends the "INFO sandbox" fields (handshakers
+ * alive, deaths/restarts by cause, seccomp mode, last death reason). */
+sds tls_sandbox_info_section(sds info);
+
+#ifdef REDOUBT_TEST_HOOKS
+/* tls_test_hook (test builds only; DEBUG TLS-HANDSHAKER-*): |what| is
+ * "syscall" (arg openat|socket|execve|ptrace) or "misbehave" (arg
+ * wrong-conn-id|truncated|oversized|wrong-type|done-while-reading). Sends
+ * the request to one ready handshaker (every one for done-while-reading),
+ * fills |pids|. Returns the count, or -1 with |err|. */
+int tls_test_hook(const char *what, const char *arg, int *pids, int max_pids,
+                  char *err, size_t err_len);
+#endif
+
 #endif

@@ -584,3 +584,84 @@ def test_keyspace_events(server):
         "hset", "hincrby", "hincrbyfloat", "hdel", "del", "sadd", "srem",
         "srem", "del", "sadd", "sadd", "spop", "del", "sadd", "sinterstore",
         "sunionstore", "del"]
+
+
+def _random_value(rng):
+    r = rng.random()
+    if r < 0.4:
+        return str(rng.randint(-5, 30))
+    if r < 0.7:
+        return "m%d" % rng.randint(0, 30)
+    if r < 0.8:
+        return "x" * rng.randint(60, 70)  # around hash-max-listpack-value
+    if r < 0.9:
+        return str(rng.choice([2**63 - 1, -2**63, 2**40, 0, -1, 65536]))
+    return rng.choice(["", "01", "1.5", " 1", "-0"])
+
+
+def _random_command(rng):
+    keys = ["h1", "h2", "s1", "s2", "s3", "k"]
+    k, k2 = rng.choice(keys), rng.choice(keys)
+    v = lambda: _random_value(rng)  # noqa: E731
+    c = rng.choice([
+        "HSET", "HSETNX", "HGET", "HMGET", "HDEL", "HLEN", "HSTRLEN",
+        "HEXISTS", "HKEYS", "HVALS", "HGETALL", "HINCRBY", "HINCRBYFLOAT",
+        "HSCAN", "SADD", "SREM", "SCARD", "SISMEMBER", "SMISMEMBER",
+        "SMEMBERS", "SMOVE", "SINTER", "SINTERCARD", "SINTERSTORE", "SUNION",
+        "SUNIONSTORE", "SDIFF", "SDIFFSTORE", "SSCAN", "OBJECT", "TYPE",
+        "SET", "DEL"])
+    if c == "HSET":
+        return [c, k] + sum([[v(), v()] for _ in range(rng.randint(1, 4))], [])
+    if c == "HSETNX":
+        return [c, k, v(), v()]
+    if c in ("HGET", "HSTRLEN", "HEXISTS", "SISMEMBER"):
+        return [c, k, v()]
+    if c in ("HMGET", "HDEL", "SREM", "SMISMEMBER"):
+        return [c, k] + [v() for _ in range(rng.randint(1, 4))]
+    if c == "SADD":
+        return [c, k] + [v() for _ in range(rng.randint(1, 6))]
+    if c in ("HLEN", "HKEYS", "HVALS", "HGETALL", "SCARD", "SMEMBERS",
+             "TYPE", "DEL"):
+        return [c, k]
+    if c == "HINCRBY":
+        return [c, k, v(), rng.choice(["1", "-3", "abc", "9223372036854775807"])]
+    if c == "HINCRBYFLOAT":
+        return [c, k, v(), rng.choice(["1", "-3.5", "abc", "0.25"])]
+    if c in ("HSCAN", "SSCAN"):
+        return [c, k, "0", "COUNT", "1000"] + (
+            ["MATCH", "*1*"] if rng.random() < 0.5 else [])
+    if c == "SMOVE":
+        return [c, k, k2, v()]
+    if c in ("SINTER", "SUNION", "SDIFF"):
+        return [c] + rng.sample(keys, rng.randint(1, 3))
+    if c in ("SINTERSTORE", "SUNIONSTORE", "SDIFFSTORE"):
+        return [c, k] + rng.sample(keys, rng.randint(1, 3))
+    if c == "SINTERCARD":
+        ks = rng.sample(keys, rng.randint(1, 3))
+        return [c, str(len(ks))] + ks + (
+            ["LIMIT", str(rng.randint(0, 3))] if rng.random() < 0.5 else [])
+    if c == "OBJECT":
+        return [c, "ENCODING", k]
+    return [c, k, "v"]  # SET: wrong-type paths
+
+
+@pytest.mark.parametrize("resp", [2, 3])
+def test_random_differential(server, redis_server, resp):
+    """Random deterministic hash/set commands on a few keys: every reply
+    must match Redis (order-insensitive where hash order decides)."""
+    ours, ref = server.raw(), redis_server.raw()
+    if resp == 3:
+        ours.call("HELLO", "3")
+        ref.call("HELLO", "3")
+    rng = random.Random(1000 + resp)
+    steps = []
+    for _ in range(2500):
+        cmd = _random_command(rng)
+        how = "x"
+        if cmd[0] in ("HGETALL", "HSCAN"):
+            how = "p"
+        elif cmd[0] in ("HKEYS", "HVALS", "SMEMBERS", "SINTER", "SUNION",
+                        "SDIFF", "SSCAN"):
+            how = "u"
+        steps.append(tuple([how] + cmd))
+    _run(ours, ref, steps)

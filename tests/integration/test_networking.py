@@ -253,3 +253,21 @@ def test_pipelined_commands_after_pause_keep_order(server):
     assert c.recv_reply_raw() == b"+OK\r\n"
     assert c.recv_reply_raw() == b":2\r\n"
     assert c.recv_reply_raw() == b"$1\r\n2\r\n"
+
+
+def test_unauthenticated_limits_even_when_split(server_factory):
+    srv = server_factory("--requirepass", "pw")
+    for chunks, err in (
+        ([b"*1", b"1\r\n"], b"-ERR Protocol error: unauthenticated multibulk length\r\n"),
+        ([b"*1\r\n$163", b"85\r\n"], b"-ERR Protocol error: unauthenticated bulk length\r\n"),
+    ):
+        c = srv.raw()
+        for ch in chunks:
+            c.send(ch)
+            time.sleep(0.05)
+        assert c.recv_reply_raw() == err
+        assert c.is_closed()
+    c = srv.raw()
+    assert c.call("AUTH", "pw") == b"OK"
+    c.send(b"*11\r\n" + b"$1\r\na\r\n" * 11)
+    assert repr(c.recv_reply()).find("unknown command") >= 0

@@ -1228,6 +1228,42 @@ def test_debug_object_format(server):
         conn.close()
 
 
+def masked_debug_object(srv, name, setup):
+    conn = RawConnection(srv.client())
+    try:
+        for cmd in setup:
+            conn.command(*cmd)
+        reply = conn.command("DEBUG", "OBJECT", name)
+    finally:
+        conn.close()
+    reply = re.sub(rb"at:0x[0-9a-f]+", b"at:ADDR", reply)
+    reply = re.sub(rb"lru:\d+", b"lru:N", reply)
+    return re.sub(rb"lru_seconds_idle:\d+", b"lru_seconds_idle:N", reply)
+
+
+@pytest.mark.server_args("--enable-debug-command", "yes")
+@pytest.mark.redis_server_args("--enable-debug-command", "yes")
+@pytest.mark.parametrize("setup", [
+    [["SET", "dk", "hello"]],
+    [["SET", "dk", "-123"]],
+    [["SET", "dk", "123456789012"]],
+    [["SET", "dk", "x" * 20]],
+    [["RPUSH", "dk", "a", "b", "1"]],
+    [["SADD", "dk", "1", "2", "3"]],
+    [["HSET", "dk", "f", "v"]],
+], ids=["embstr", "int", "bigint", "raw20", "list", "intset", "hash"])
+def test_debug_object_matches_redis(server, redis_server, setup):
+    for srv in (server, redis_server):
+        conn = RawConnection(srv.client())
+        try:
+            if parse_resp(conn.command("COMMAND", "INFO", setup[0][0])) == [None]:
+                pytest.skip("Redoubt lacks %s" % setup[0][0])
+        finally:
+            conn.close()
+    assert masked_debug_object(server, "dk", setup) == masked_debug_object(
+        redis_server, "dk", setup)
+
+
 @pytest.mark.server_args("--enable-debug-command", "yes")
 def test_debug_populate_and_protocol(server):
     r = server.client()

@@ -551,6 +551,14 @@ GROUPS = {
         ["ZUNIONSTORE", "@d", "2", "@s", "@i"],
         ["ZRANGE", "@d", "0", "-1", "WITHSCORES"],
         ["ZINTERCARD", "2", "@a", "@s"],
+        ["SADD", "@h"] + ["h%d" % i for i in range(200)] + ["x"],
+        ["OBJECT", "ENCODING", "@h"],
+        ["ZINTER", "2", "@a", "@h", "WITHSCORES"],
+        ["ZINTERCARD", "2", "@h", "@a"],
+        ["ZUNIONSTORE", "@d2", "3", "@a", "@h", "@s", "WEIGHTS", "1", "2", "3"],
+        ["ZCARD", "@d2"],
+        ["ZRANGE", "@d2", "0", "5", "WITHSCORES"],
+        ["ZDIFF", "2", "@h", "@a"],
     ],
     "wrongtype": [
         ["SET", "@s", "x"],
@@ -606,6 +614,32 @@ GROUPS = {
         ["OBJECT", "ENCODING", "@us"],
         ["ZUNIONSTORE", "@us", "1", "@w"],
         ["OBJECT", "ENCODING", "@us"],
+        ["ZADD", "@m", "1", "a", "2", "b", "3", "c", "4", "d", "5", "e"],
+        ["OBJECT", "ENCODING", "@m"],
+        ["ZADD", "@lv", "1", LONG_65, "2", "a"],
+        ["OBJECT", "ENCODING", "@lv"],
+        ["ZINCRBY", "@inc", "1", "a"],
+        ["ZINCRBY", "@inc", "1", LONG_65],
+        ["OBJECT", "ENCODING", "@inc"],
+        ["ZRANGESTORE", "@rs2", "@big", "0", "3"],
+        ["OBJECT", "ENCODING", "@rs2"],
+        ["ZUNIONSTORE", "@us3", "2", "@big", "@z"],
+        ["OBJECT", "ENCODING", "@us3"],
+        ["ZADD", "@nz", "1", "a", "2", "b", "3", "c", "-0", "d"],
+        ["ZSCORE", "@nz", "d"],
+        ["ZADD", "@nz", "-0", "e"],
+        ["ZSCORE", "@nz", "e"],
+        ["ZRANGE", "@nz", "0", "-1", "WITHSCORES"],
+        ["COPY", "@big", "@bigcopy"],
+        ["OBJECT", "ENCODING", "@bigcopy"],
+        ["ZRANGE", "@bigcopy", "0", "-1", "WITHSCORES"],
+        ["COPY", "@rs2", "@rs2copy"],
+        ["OBJECT", "ENCODING", "@rs2copy"],
+        ["ZRANGE", "@rs2copy", "0", "-1", "WITHSCORES"],
+        ["ZADD", "@ints", "4611686018427387904", "a", "4611686018427387905", "b",
+         "-4611686018427387904", "c", "0.5", "e"],
+        ["ZSCAN", "@ints", "0"],
+        ["ZRANGE", "@ints", "0", "-1", "WITHSCORES"],
         ["CONFIG", "SET", "zset-max-listpack-entries", "0"],
         ["ZADD", "@zero", "1", "a"],
         ["OBJECT", "ENCODING", "@zero"],
@@ -1219,3 +1253,17 @@ def test_command_getkeys_matches_redis(server, redis_server, name):
     finally:
         conn.close()
         ref.close()
+
+
+@pytest.mark.parametrize("name", OWNED_COMMANDS)
+def test_command_info_and_docs_bytes_match_redis(server, redis_server, name):
+    """Whole COMMAND INFO / COMMAND DOCS entries: key specs, tips, history."""
+    for sub in ("INFO", "DOCS"):
+        conn = RawConnection(server.client())
+        ref = RawConnection(redis_server.client())
+        try:
+            assert conn.command("COMMAND", sub, name) == \
+                ref.command("COMMAND", sub, name), sub
+        finally:
+            conn.close()
+            ref.close()

@@ -1,0 +1,214 @@
+/* t_zset_lp.c: the compact (listpack) form of sorted sets and the object
+ * hooks (free, dup, size).
+ *
+ * At rest a small sorted set (OBJ_ENCODING_LISTPACK) is a listpack of
+ * member, score pairs ordered by (score, member), the scores stored as
+ * Redis stores them: an integer entry when the score is integral within
+ * +-LLONG_MAX/2, else its d2string text. A big one (OBJ_ENCODING_SKIPLIST)
+ * is a zset (dict + skiplist).
+ *
+ * The command code works on the zset form only: zset_ptr() opens a
+ * listpack-encoded object into a temporary zset for the running command
+ * and registers it; zset_compact_opened(), called when the command ends,
+ * writes every opened object that is still listpack-encoded back into a
+ * listpack. Small sets (<= zset-max-listpack-entries, 128 by default) make
+ * the round trip cheap, and memory at rest is the compact form. */
+#include <math.h>
+
+#include "listpack.h"
+#include "t_zset.h"
+#include "t_types_common.h"
+#include "zmalloc.h"
+
+/* Objects opened by the running command; each holds one reference. */
+static struct {
+  robj **objs;
+  size_t count, cap;
+} zset_opened;
+
+/* Redis's listpack score entry: integral within +-LLONG_MAX/2 -> integer. */
+int zset_score_as_integer(double score, long long *out) {
+  if (score >= -(double)(LLONG_MAX / 2) && score <= (double)(LLONG_MAX / 2)) {
+    long long ll = (long long)score;
+    if ((double)ll == score) {
+      *out = ll;
+      return 1;
+    }
+  }
+  return 0;
+}
+
+static unsigned char *zset_to_listpack(zset *zs) {
+  unsigned char *lp = lp_new(zs->zsl->length * 16);
+  for (zskiplist_node *n = zs->zsl->header->level[0].forward; n;
+       n = n->level[0].forward) {
+    lp = lp_append(lp, (const unsigned char *)n->ele, (uint32_t)sds_len(n->ele));
+    long long ll;
+    if (zset_score_as_integer(n->score, &ll)) {
+      lp = lp_append_integer(lp, ll);
+    } else {
+      char buf[MAX_D2STRING_CHARS];
+      int len = d2string(buf, sizeof(buf), n->score);
+      lp = lp_append(lp, (const unsigned char *)buf, (uint32_t)len);
+    }
+  }
+  return lp_shrink_to_fit(lp);
+}
+
+static double zset_listpack_score(unsigned char *p) {
+  uint32_t len;
+  long long ll;
+  unsigned char *s = lp_get_value(p, &len, &ll);
+  if (s == NULL) {
+    return (double)ll;
+  }
+  char buf[MAX_D2STRING_CHARS];
+  if (len >= sizeof(buf)) {
+    len = sizeof(buf) - 1; /* our own d2string text is always shorter */
+  }
+  memcpy(buf, s, len);
+  buf[len] = '\0';
+  return strtod(buf, NULL);
+}
+
+static zset *zset_from_listpack(unsigned char *lp) {
+  zset *zs = zset_new();
+  /* Entries are already in order: insert from the back so each insertion
+   * lands at the head of the skiplist. */
+  for (unsigned char *sp = lp_last(lp); sp != NULL;) {
+    unsigned char *ep = lp_prev(lp, sp);
+    if (ep == NULL) {
+      break; /* malformed (odd count): cannot happen for our own listpacks */
+    }
+    uint32_t len;
+    unsigned char buf[LP_INTBUF_SIZE];
+    unsigned char *s = lp_get_string(ep, &len, buf);
+    zset_insert_new(zs, zset_listpack_score(sp), (const char *)s, len);
+    sp = lp_prev(lp, ep);
+  }
+  return zs;
+}
+
+static int zset_is_opened(const robj *o) {
+  for (size_t i = 0; i < zset_opened.count; i++) {
+    if (zset_opened.objs[i] == o) {
+      return 1;
+    }
+  }
+  return 0;
+}
+
+static void zset_register_opened(robj *o) {
+  if (zset_opened.count == zset_opened.cap) {
+    zset_opened.cap = zset_opened.cap ? zset_opened.cap * 2 : 8;
+    zset_opened.objs =
+        zrealloc(zset_opened.objs, zset_opened.cap * sizeof(robj *));
+  }
+  incr_ref_count(o);
+  zset_opened.objs[zset_opened.count++] = o;
+}
+
+zset *zset_ptr(robj *o) {
+  if (o->encoding == OBJ_ENCODING_LISTPACK && !zset_is_opened(o)) {
+    unsigned char *lp = o->ptr;
+    o->ptr = zset_from_listpack(lp);
+    lp_free(lp);
+    zset_register_opened(o);
+  }
+  return o->ptr;
+}
+
+robj *zset_create_object(void) {
+  robj *o = create_object(OBJ_ZSET, zset_new());
+  o->encoding = OBJ_ENCODING_LISTPACK;
+  zset_register_opened(o); /* in zset form until the command ends */
+  return o;
+}
+
+void zset_compact_opened(void) {
+  for (size_t i = 0; i < zset_opened.count; i++) {
+    robj *o = zset_opened.objs[i];
+    if (o->encoding == OBJ_ENCODING_LISTPACK) {
+      zset *zs = o->ptr;
+      o->ptr = zset_to_listpack(zs);
+      zset_release(zs);
+    }
+    decr_ref_count(o);
+  }
+  zset_opened.count = 0;
+  if (zset_opened.cap > 64) {
+    zfree(zset_opened.objs);
+    zset_opened.objs = NULL;
+    zset_opened.cap = 0;
+  }
+}
+
+void zset_convert_to_listpack_if_small(robj *o, size_t maxelelen) {
+  zset *zs = o->ptr;
+  if (zs->zsl->length <= server.zset_max_listpack_entries &&
+      maxelelen <= server.zset_max_listpack_value) {
+    o->encoding = OBJ_ENCODING_LISTPACK;
+    if (zset_is_opened(o)) {
+      return; /* compacted when the command ends */
+    }
+    o->ptr = zset_to_listpack(zs);
+    zset_release(zs);
+  } else {
+    o->encoding = OBJ_ENCODING_SKIPLIST;
+  }
+}
+
+/* ------------------------------------------------------------------ */
+/* Object hooks (server.h, t_types_common.h)                            */
+/* ------------------------------------------------------------------ */
+/* Outside a sorted-set command a listpack object is always in listpack
+ * form: every command compacts what it opened before returning. */
+void free_zset_object(robj *o) {
+  if (o->encoding == OBJ_ENCODING_LISTPACK) {
+    lp_free(o->ptr);
+  } else {
+    zset_release(o->ptr);
+  }
+}
+
+robj *zset_type_dup(robj *o) {
+  if (o->encoding == OBJ_ENCODING_LISTPACK) {
+    robj *copy = create_object(OBJ_ZSET, lp_dup(o->ptr));
+    copy->encoding = OBJ_ENCODING_LISTPACK;
+    return copy;
+  }
+  zset *src = o->ptr;
+  zset *dst = zset_new();
+  dict_expand(dst->dict, src->zsl->length);
+  /* From the tail so each insertion lands at the head: O(1) each. */
+  for (zskiplist_node *n = src->zsl->tail; n != NULL; n = n->backward) {
+    zset_insert_new(dst, n->score, n->ele, sds_len(n->ele));
+  }
+  robj *copy = create_object(OBJ_ZSET, dst);
+  copy->encoding = OBJ_ENCODING_SKIPLIST;
+  return copy;
+}
+
+/* Approximate bytes: the listpack itself, or per node its header, levels
+ * (1.33 on average), member and dict entry, sampled for big sets. */
+size_t zset_compute_size(robj *o, size_t samples) {
+  if (o->encoding == OBJ_ENCODING_LISTPACK) {
+    return sizeof(*o) + lp_bytes(o->ptr);
+  }
+  zset *zs = o->ptr;
+  size_t asize = sizeof(*o) + sizeof(zset) + sizeof(zskiplist) +
+                 dict_slots(zs->dict) * sizeof(dict_entry *);
+  size_t elesize = 0, seen = 0;
+  for (zskiplist_node *n = zs->zsl->header->level[0].forward;
+       n != NULL && (samples == 0 || seen < samples);
+       n = n->level[0].forward) {
+    elesize += sizeof(zskiplist_node) + 2 * sizeof(struct zskiplist_level) +
+               sds_len(n->ele) + 9 + sizeof(dict_entry);
+    seen++;
+  }
+  if (seen) {
+    asize += (size_t)((double)elesize / (double)seen *
+                      (double)zs->zsl->length);
+  }
+  return asize;
+}
