@@ -80,7 +80,7 @@ oport=$(free_port); start redoubt "$server_bin" "$oport" server
 
 mode=plain; [ $tls = 1 ] && mode=tls
 echo "# bench/compare.sh mode=$mode clients=$clients requests=$requests ($(date -u +%F))"
-printf '%-10s %-4s %14s %14s %8s\n' test P redis rps redoubt rps ratio
+printf '%-10s %-4s %14s %14s %8s\n' test P "redis rps" "redoubt rps" ratio
 for p in $pipelines; do
   for t in ${tests//,/ }; do
     # Alternate order so neither server always runs first.

@@ -46,6 +46,9 @@ import pytest
 
 import harness
 
+# These tests start their own TLS servers whatever the suite mode is: run them once, in the TLS pass.
+pytestmark = pytest.mark.tls_only("starts its own TLS servers")
+
 TLS = harness.TLS_DIR
 OPENSSL = "/usr/bin/openssl"
 HANDSHAKER_ARG = b"--redoubt-tls-handshaker"
