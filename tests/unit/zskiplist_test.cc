@@ -363,3 +363,98 @@ TEST(ZSkiplist, LexRangeBounds) {
   zfree_lex_range(&r);
   zsl_free(zsl);
 }
+
+// ---------------------------------------------------------------------------
+// The listpack form of sorted-set objects (server/t_zset_lp.c): open,
+// modify, compact, reopen.
+// ---------------------------------------------------------------------------
+extern "C" {
+#include "server/listpack.h"
+#include "server/server.h"
+#include "server/t_zset.h"
+}
+
+namespace {
+
+std::vector<Entry> zset_entries(zset *zs) {
+  std::vector<Entry> out;
+  for (zskiplist_node *n = zs->zsl->header->level[0].forward; n;
+       n = n->level[0].forward) {
+    out.emplace_back(n->score, node_str(n));
+  }
+  return out;
+}
+
+}  // namespace
+
+TEST(ZSetListpack, RoundTripKeepsScoresAndOrder) {
+  size_t saved_entries = server.zset_max_listpack_entries;
+  size_t saved_value = server.zset_max_listpack_value;
+  server.zset_max_listpack_entries = 128;
+  server.zset_max_listpack_value = 64;
+  const std::vector<Entry> input = {
+      {-INFINITY, "ninf"}, {INFINITY, "pinf"},     {0.1, "tenth"},
+      {1e-320, "tiny"},    {4611686018427387904.0, "big"},
+      {-3, "neg"},         {2.5, "half"},          {7, "123"},
+      {7, ""},             {1e300, "huge"},        {-0.5, "x\x01y"}};
+  robj *o = zset_create_object();
+  zset *zs = zset_ptr(o);
+  for (const Entry &e : input) {
+    zset_prepare_add(o, e.second.size());
+    zset_insert_new(zs, zset_stored_score(o, e.first), e.second.data(),
+                    e.second.size());
+  }
+  ASSERT_EQ(o->encoding, (unsigned)OBJ_ENCODING_LISTPACK);
+  std::vector<Entry> before = zset_entries(zs);
+  zset_compact_opened();  // o is now a listpack of member, score pairs
+  ASSERT_EQ(o->refcount, 1);
+  ASSERT_EQ(lp_length(static_cast<unsigned char *>(o->ptr)),
+            2 * input.size());
+  std::vector<Entry> after = zset_entries(zset_ptr(o));
+  EXPECT_EQ(before, after);
+  // A -0 score reads back as 0 in the listpack form, like Redis.
+  zset_insert_new(zset_ptr(o), -0.0, "negzero", 7);
+  zset_compact_opened();
+  sds probe = sds_new("negzero");
+  zskiplist_node *n = zset_find(zset_ptr(o), probe);
+  ASSERT_NE(n, nullptr);
+  EXPECT_FALSE(std::signbit(n->score));
+  sds_free(probe);
+  zset_compact_opened();
+  // Dup of the compact form is a listpack too.
+  robj *copy = zset_type_dup(o);
+  EXPECT_EQ(copy->encoding, (unsigned)OBJ_ENCODING_LISTPACK);
+  EXPECT_EQ(lp_bytes(static_cast<unsigned char *>(copy->ptr)),
+            lp_bytes(static_cast<unsigned char *>(o->ptr)));
+  decr_ref_count(copy);
+  decr_ref_count(o);
+  server.zset_max_listpack_entries = saved_entries;
+  server.zset_max_listpack_value = saved_value;
+}
+
+TEST(ZSetListpack, ConvertsPastThresholds) {
+  size_t saved_entries = server.zset_max_listpack_entries;
+  size_t saved_value = server.zset_max_listpack_value;
+  server.zset_max_listpack_entries = 3;
+  server.zset_max_listpack_value = 8;
+  robj *o = zset_create_object();
+  zset *zs = zset_ptr(o);
+  for (int i = 0; i < 3; i++) {
+    std::string m = "m" + std::to_string(i);
+    zset_prepare_add(o, m.size());
+    zset_insert_new(zs, i, m.data(), m.size());
+  }
+  EXPECT_EQ(o->encoding, (unsigned)OBJ_ENCODING_LISTPACK);
+  zset_prepare_add(o, 2);
+  EXPECT_EQ(o->encoding, (unsigned)OBJ_ENCODING_SKIPLIST);
+  zset_compact_opened();  // stays a zset
+  EXPECT_EQ(zset_length(o), 3u);
+  robj *small = zset_create_object();
+  zset_prepare_add(small, 9);  // member longer than the value limit
+  EXPECT_EQ(small->encoding, (unsigned)OBJ_ENCODING_SKIPLIST);
+  zset_compact_opened();
+  decr_ref_count(small);
+  decr_ref_count(o);
+  server.zset_max_listpack_entries = saved_entries;
+  server.zset_max_listpack_value = saved_value;
+}
