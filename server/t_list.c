@@ -10,12 +10,14 @@
 #include "t_list.h"
 
 #include "blocked.h"
+#include "listpack.h"
 #include "quicklist.h"
 #include "t_types_common.h"
 #include "zmalloc.h"
 
-/* Largest element a list accepts (one listpack entry). */
-#define LIST_MAX_ITEM_SIZE ((size_t)UINT32_MAX - 64)
+/* Largest element a list accepts: it must fit, with a full node's other
+ * entries (64 KB at most), in one listpack (LP_MAX_TOTAL_BYTES). */
+#define LIST_MAX_ITEM_SIZE (LP_MAX_TOTAL_BYTES - ((size_t)1 << 20))
 
 /* ------------------------------------------------------------------ */
 /* Type helpers and hooks                                               */

@@ -389,14 +389,16 @@ def test_timeouts_reply_null_in_resp2_and_resp3(server, redis_server):
 
 def test_many_timeouts_fire_in_order(server):
     conns = []
-    for i, t in enumerate(["0.3", "0.1", "0.2"]):
+    for i, t in enumerate(["1.6", "0.4", "1.0"]):
         w = server.raw()
         w.send_command("BLPOP", f"tk{i}", t)
         conns.append(w)
     _wait_blocked(server, 3)
-    time.sleep(0.15)
-    assert conns[1].recv_available(0.05) == b"*-1\r\n"
+    assert conns[1].recv_reply_raw() == b"*-1\r\n"
+    assert conns[0].recv_available(0.01) == b""
+    assert conns[2].recv_available(0.01) == b""
     assert conns[2].recv_reply_raw() == b"*-1\r\n"
+    assert conns[0].recv_available(0.01) == b""
     assert conns[0].recv_reply_raw() == b"*-1\r\n"
     _wait_blocked(server, 0)
 
