@@ -67,7 +67,7 @@ def cmd(*parts: bytes) -> bytes:
 
 
 class Client(threading.Thread):
-    def __init__(self, idx: int, ctx, host, port, start_evt, stop_evt):
+    def __init__(self, idx: int, ctx, host, port, start_evt, stop_evt, interval: float = 0.0):
         super().__init__(daemon=True)
         self.idx = idx
         self.sock = connect(ctx, host, port)
@@ -75,6 +75,7 @@ class Client(threading.Thread):
         self.lat: list[float] = []
         self.errors = 0
         self.recording = False
+        self.interval = interval  # 0: closed loop; else one request per interval (paced)
 
     def run(self):
         buf = bytearray()
@@ -83,7 +84,13 @@ class Client(threading.Thread):
         requests = [cmd(b"SET", key, value), cmd(b"GET", key)]
         self.start_evt.wait()
         i = 0
+        next_t = time.perf_counter() + self.interval * (self.idx % 50) / 50.0
         while not self.stop_evt.is_set():
+            if self.interval:
+                next_t += self.interval
+                delay = next_t - time.perf_counter()
+                if delay > 0:
+                    time.sleep(delay)
             req = requests[i & 1]
             i += 1
             t0 = time.perf_counter()
@@ -161,11 +168,15 @@ def main():
     ap.add_argument("--rate", type=float, default=200.0)
     ap.add_argument("--duration", type=float, default=10.0)
     ap.add_argument("--label", default="server")
+    ap.add_argument("--interval-ms", type=float, default=0.0,
+                    help="0: closed loop (max throughput); N: each client sends one request "
+                         "every N ms (paced: the client process is not the bottleneck)")
     args = ap.parse_args()
 
     ctx = make_context(args.certs)
     start_evt, stop_evt = threading.Event(), threading.Event()
-    clients = [Client(i, ctx, args.host, args.port, start_evt, stop_evt)
+    clients = [Client(i, ctx, args.host, args.port, start_evt, stop_evt,
+                      args.interval_ms / 1000.0)
                for i in range(args.clients)]
     for c in clients:
         c.start()
