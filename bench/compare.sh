@@ -4,12 +4,13 @@
 # Redoubt / Redis for each test.
 #
 #   bench/compare.sh [--tls] [--requests N] [--clients C] [--tests set,get]
-#                    [--pipelines "1 16"] [--handshakes]
+#                    [--pipelines "1 16"] [--handshakes] [--workers N]
 #
 # --tls runs both servers with TLS only (same certificates, mutual TLS) and
 # the benchmark with --tls. --handshakes also measures new TLS connections
 # per second (redis-benchmark without keep-alive, -k 0) for the ECDSA P-256
-# and RSA-2048 server certificates.
+# and RSA-2048 server certificates. --workers N starts Redoubt with N handshaker processes
+# (tls-handshake-workers; Redis has no equivalent).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -19,6 +20,7 @@ clients=50
 tests="set,get"
 pipelines="1 16"
 handshakes=0
+workers=1
 while [ $# -gt 0 ]; do
   case "$1" in
     --tls) tls=1 ;;
@@ -27,6 +29,7 @@ while [ $# -gt 0 ]; do
     --tests) tests="$2"; shift ;;
     --pipelines) pipelines="$2"; shift ;;
     --handshakes) handshakes=1 ;;
+    --workers) workers="$2"; shift ;;
     *) echo "unknown option $1" >&2; exit 2 ;;
   esac
   shift
@@ -35,7 +38,7 @@ done
 server_bin=${REDOUBT_SERVER:-bazel-bin/server/server}
 [ -x "$server_bin" ] || { echo "build first: bazel build //server" >&2; exit 1; }
 command -v redis-server >/dev/null || { echo "needs Debian's redis-server" >&2; exit 1; }
-certs=tests/tls
+certs="$(pwd)/tests/tls"
 if [ $tls = 1 ] && [ ! -f $certs/ca.crt ]; then
   utils/gen-test-certs.sh $certs >/dev/null
 fi
@@ -56,6 +59,9 @@ start() {
            --tls-ca-cert-file "$certs/ca.crt")
   else
     args+=(--port "$port")
+  fi
+  if [ "$bin" = "$server_bin" ] && [ $tls = 1 ]; then
+    args+=(--tls-handshake-workers "$workers")
   fi
   "$bin" "${args[@]}" &
   pids+=($!)
@@ -79,7 +85,7 @@ rport=$(free_port); start redis /usr/bin/redis-server "$rport" server
 oport=$(free_port); start redoubt "$server_bin" "$oport" server
 
 mode=plain; [ $tls = 1 ] && mode=tls
-echo "# bench/compare.sh mode=$mode clients=$clients requests=$requests ($(date -u +%F))"
+echo "# bench/compare.sh mode=$mode clients=$clients requests=$requests handshake-workers=$workers ($(date -u +%F))"
 printf '%-10s %-4s %14s %14s %8s\n' test P "redis rps" "redoubt rps" ratio
 for p in $pipelines; do
   for t in ${tests//,/ }; do
