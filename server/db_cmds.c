@@ -5,6 +5,7 @@
 #include <strings.h>
 
 #include "server.h"
+#include "scan_common.h"
 #include "zmalloc.h"
 
 #pragma weak list_type_dup
@@ -452,45 +453,14 @@ static void keys_command(client *c) {
   set_deferred_array_len(c, replylen, (long)numkeys);
 }
 
-/* parse_scan_cursor_or_reply accepts what strtoul accepts for the whole
- * argument, like Redis (so "-1" wraps to ULONG_MAX). */
-static int parse_scan_cursor_or_reply(client *c, robj *o,
-                                      unsigned long *cursor) {
-  robj *d = get_decoded_object(o);
-  const char *s = d->ptr;
-  char *eptr;
-  errno = 0;
-  *cursor = strtoul(s, &eptr, 10);
-  int bad = isspace((unsigned char)s[0]) || eptr[0] != '\0' ||
-            errno == ERANGE || (size_t)(eptr - s) != sds_len(d->ptr);
-  decr_ref_count(d);
-  if (bad) {
-    add_reply_error(c, "invalid cursor");
-    return C_ERR;
-  }
-  return C_OK;
-}
-
-/* Collected keys of one SCAN call. COUNT is a hint bounded by the
- * iteration budget below, so the array stays proportional to it. */
-typedef struct scan_keys {
-  sds *keys;
-  size_t count, cap;
-} scan_keys;
-
-static void scan_collect_key(void *privdata, const dict_entry *de) {
-  scan_keys *sk = privdata;
-  if (sk->count == sk->cap) {
-    sk->cap = sk->cap ? sk->cap * 2 : 16;
-    sk->keys = zrealloc(sk->keys, sk->cap * sizeof(sds));
-  }
-  sds key = dict_get_key(de);
-  sk->keys[sk->count++] = sds_dup(key);
+/* scan_emit_key collects one keyspace entry's key for SCAN. */
+static void scan_emit_key(scan_result *r, const dict_entry *de) {
+  scan_result_add_sds_copy(r, dict_get_key(de));
 }
 
 static void scan_command(client *c) {
   unsigned long cursor;
-  if (parse_scan_cursor_or_reply(c, c->argv[1], &cursor) != C_OK) {
+  if (scan_parse_cursor_or_reply(c, c->argv[1], &cursor) != C_OK) {
     return;
   }
   long count = 10;
@@ -524,18 +494,14 @@ static void scan_command(client *c) {
     }
   }
 
-  /* Ten buckets per requested key at most: a sparse table returns few
-   * keys rather than blocking the server. */
-  scan_keys sk = {NULL, 0, 0};
-  long maxiterations = count > LONG_MAX / 10 ? LONG_MAX : count * 10;
-  dict *d = c->db->dict;
-  do {
-    cursor = dict_scan(d, cursor, scan_collect_key, &sk);
-  } while (cursor && maxiterations-- && sk.count < (size_t)count);
+  /* A bounded number of buckets per requested key: a sparse table returns
+   * few keys rather than blocking the server. */
+  scan_result sk = {NULL, 0, 0};
+  cursor = scan_dict_collect(c->db->dict, cursor, count, scan_emit_key, &sk);
 
   size_t kept = 0;
   for (size_t k = 0; k < sk.count; k++) {
-    sds key = sk.keys[k];
+    sds key = sk.items[k];
     int filter = 0;
     if (use_pattern &&
         !string_match_len(pat, patlen, key, (int)sds_len(key), 0)) {
@@ -555,16 +521,16 @@ static void scan_command(client *c) {
     if (filter) {
       sds_free(key);
     } else {
-      sk.keys[kept++] = key;
+      sk.items[kept++] = key;
     }
   }
   add_reply_array_len(c, 2);
   add_reply_bulk_long_long(c, (long long)cursor);
   add_reply_array_len(c, (long)kept);
   for (size_t k = 0; k < kept; k++) {
-    add_reply_bulk_sds(c, sk.keys[k]);
+    add_reply_bulk_sds(c, sk.items[k]);
   }
-  zfree(sk.keys);
+  zfree(sk.items);
 }
 
 static void randomkey_command(client *c) {
