@@ -4,13 +4,14 @@
 # Redoubt / Redis for each test.
 #
 #   bench/compare.sh [--tls] [--requests N] [--clients C] [--tests set,get]
-#                    [--pipelines "1 16"] [--handshakes] [--workers N]
+#                    [--pipelines "1 16"] [--handshakes] [--workers N] [--types]
 #
 # --tls runs both servers with TLS only (same certificates, mutual TLS) and
 # the benchmark with --tls. --handshakes also measures new TLS connections
 # per second (redis-benchmark without keep-alive, -k 0) for the ECDSA P-256
 # and RSA-2048 server certificates. --workers N starts Redoubt with N handshaker processes
-# (tls-handshake-workers; Redis has no equivalent).
+# (tls-handshake-workers; Redis has no equivalent). --types measures the data-type commands
+# too: LPUSH LPOP SADD HSET ZADD LRANGE_100 (redis-benchmark's own tests).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -30,6 +31,7 @@ while [ $# -gt 0 ]; do
     --pipelines) pipelines="$2"; shift ;;
     --handshakes) handshakes=1 ;;
     --workers) workers="$2"; shift ;;
+    --types) tests="set,get,lpush,lpop,sadd,hset,zadd,lrange_100" ;;
     *) echo "unknown option $1" >&2; exit 2 ;;
   esac
   shift

@@ -43,7 +43,7 @@ typedef struct tls_settings {
 
 /* TLS_DEFAULT_CIPHERS is used when tls-ciphers is empty; RSA key exchange
  * is removed from every list in any case. */
-#define TLS_DEFAULT_CIPHERS "ALL:!kRSA:!PSK"
+#define TLS_DEFAULT_CIPHERS "ALL:!kRSA:!kPSK:!aPSK"
 /* The TLS 1.3 suites BoringSSL always enables (it offers no way to change
  * them). */
 #define TLS_BORINGSSL_CIPHERSUITES \

@@ -428,6 +428,10 @@ static void pool_kill(tls_handshaker *h, const char *what, int force) {
              "handshake(s) failed",
              (int)pid, (unsigned long long)h->gen->id, what, status,
              lost.failed);
+  security_log("sandbox_death", "pid=%d generation=%llu cause=\"%s\" "
+               "status=\"%s\" inflight_failed=%d",
+               (int)pid, (unsigned long long)h->gen->id, what, status,
+               lost.failed);
   if (was == HS_STARTING || was == HS_READY) {
     long long lived = pool_now_ms() - h->started_ms;
     if (lived >= TLS_STABLE_LIFETIME_MS || pool.respawn_delay_ms == 0) {
