@@ -69,6 +69,7 @@ static struct {
   pid_t pid; /* cached: getpid is not in the seccomp allowlist */
 #ifdef REDOUBT_TEST_HOOKS
   int misbehave_done; /* test: follow the next NEED_INPUT with a DONE */
+  int misbehave_silent; /* test: never answer the next record (a hang) */
 #endif
 } hs;
 
@@ -630,7 +631,8 @@ static void hs_on_record(const ipc_message *msg) {
 #ifdef REDOUBT_TEST_HOOKS
 /* Test builds only: main asked this handshaker to break the protocol so the
  * tests can check that main drops it. Kinds: wrong-conn-id, truncated,
- * oversized, wrong-type (sent at once), done-while-reading (armed). */
+ * oversized, wrong-type (sent at once), done-while-reading and silent
+ * (armed). */
 #define HS_MISBEHAVE_PREFIX "misbehave:"
 static uint8_t hs_oversized[IPC_MAX_MESSAGE + 512];
 
@@ -657,6 +659,9 @@ static void hs_misbehave(const char *kind) {
     n = ipc_build_record(hs.out, sizeof(hs.out), 1, hs_oversized, 5);
   } else if (strcmp(kind, "done-while-reading") == 0) {
     hs.misbehave_done = 1;
+    return;
+  } else if (strcmp(kind, "silent") == 0) {
+    hs.misbehave_silent = 1;
     return;
   }
   if (n > 0) {
@@ -696,6 +701,13 @@ int tls_handshaker_main(int argc, char **argv) {
     }
     switch (msg.type) {
       case IPC_REQ_RECORD:
+#ifdef REDOUBT_TEST_HOOKS
+        if (hs.misbehave_silent) {
+          /* Test: behave like a hung handshaker from now on. */
+          hs_log("test: leaving a record unanswered");
+          break;
+        }
+#endif
         hs_on_record(&msg);
         break;
       case IPC_REQ_ABORT: {

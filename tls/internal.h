@@ -223,6 +223,7 @@ struct tls_conn {
   tls_generation *gen; /* referenced while handshaking */
   tls_handshaker *hs;  /* assigned handshaker, or NULL */
   int awaiting;        /* a request is outstanding at |hs| */
+  long long awaiting_since_ms; /* when that request was sent */
   /* the record being read / forwarded (handshake only) */
   uint8_t *rec;
   size_t rec_got, rec_need;

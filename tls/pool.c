@@ -44,6 +44,10 @@ extern char **environ;
 #define TLS_RESPAWN_MAX_MS 2000
 #define TLS_STABLE_LIFETIME_MS 5000 /* a death after this resets backoff */
 #define TLS_START_TIMEOUT_MS 10000  /* STARTING -> READY */
+/* A handshaker answers each record within milliseconds (one signature at
+ * most); one that has left a request unanswered this long is stuck and is
+ * replaced, failing only its own in-flight handshakes. */
+#define TLS_ANSWER_TIMEOUT_MS 5000
 #define TLS_EXIT_GRACE_MS 5000      /* retired: exit before SIGKILL */
 #define TLS_SOCKET_BUFFER (1024 * 1024)
 
@@ -820,6 +824,7 @@ int tls_pool_submit(tls_conn *conn) {
     return 0;
   }
   conn->awaiting = 1;
+  conn->awaiting_since_ms = pool_now_ms();
   return 1;
 }
 
@@ -838,8 +843,35 @@ void tls_pool_forget(tls_conn *conn) {
   pool_detach(conn);
 }
 
+/* pool_kill_unresponsive replaces handshakers that left a request
+ * unanswered for TLS_ANSWER_TIMEOUT_MS (a hung or spinning handshaker). */
+static void pool_kill_unresponsive(long long now) {
+  tls_handshaker *stuck[TLS_POOL_MAX_HANDSHAKERS];
+  int nstuck = 0;
+  for (int b = 0; b < TLS_POOL_CONN_BUCKETS; b++) {
+    for (tls_conn *c = pool.buckets[b]; c != NULL; c = c->hash_next) {
+      tls_handshaker *h = c->hs;
+      if (!c->awaiting || h == NULL || h->state > HS_RETIRING ||
+          now - c->awaiting_since_ms <= TLS_ANSWER_TIMEOUT_MS) {
+        continue;
+      }
+      int seen = 0;
+      for (int k = 0; k < nstuck; k++) {
+        seen |= stuck[k] == h;
+      }
+      if (!seen && nstuck < TLS_POOL_MAX_HANDSHAKERS) {
+        stuck[nstuck++] = h;
+      }
+    }
+  }
+  for (int k = 0; k < nstuck; k++) {
+    pool_kill(stuck[k], "did not answer a request in time", 1);
+  }
+}
+
 void tls_pool_cron(void) {
   long long now = pool_now_ms();
+  pool_kill_unresponsive(now);
   for (int i = 0; i < TLS_POOL_MAX_HANDSHAKERS; i++) {
     tls_handshaker *h = pool.all[i];
     if (h == NULL) {
@@ -958,7 +990,7 @@ static const char *const pool_test_syscalls[] = {"openat", "socket", "execve",
                                                  "ptrace"};
 static const char *const pool_test_misbehaviours[] = {
     "wrong-conn-id", "truncated", "oversized", "wrong-type",
-    "done-while-reading"};
+    "done-while-reading", "silent"};
 
 static int pool_name_in(const char *name, const char *const *list,
                         size_t count) {
@@ -981,15 +1013,18 @@ int tls_test_hook(const char *what, const char *arg, int *pids, int max_pids,
     }
     snprintf(name, sizeof(name), "%s", arg);
   } else if (strcmp(what, "misbehave") == 0) {
-    if (!pool_name_in(arg, pool_test_misbehaviours, 5)) {
+    if (!pool_name_in(arg, pool_test_misbehaviours,
+                      sizeof(pool_test_misbehaviours) /
+                          sizeof(pool_test_misbehaviours[0]))) {
       snprintf(err, err_len,
                "unknown kind (wrong-conn-id|truncated|oversized|wrong-type|"
-               "done-while-reading)");
+               "done-while-reading|silent)");
       return -1;
     }
     /* Armed misbehaviour must meet the test's connection, wherever the
      * pool sends it. */
-    all = strcmp(arg, "done-while-reading") == 0;
+    all = strcmp(arg, "done-while-reading") == 0 ||
+          strcmp(arg, "silent") == 0;
     snprintf(name, sizeof(name), "misbehave:%s", arg);
   } else {
     snprintf(err, err_len, "unknown test hook");

@@ -611,3 +611,27 @@ def wait_handshakers_any(srv, timeout: float = SPAWN_WAIT_S) -> int:
             return hs[0]
         time.sleep(0.05)
     raise AssertionError("no handshaker")
+
+
+# ============================================================================ hung handshaker
+
+def test_handshaker_that_stops_answering_is_replaced(hooks_factory):
+    """A handshaker that leaves a request unanswered (hung, spinning) is killed after the answer
+    timeout (5 s), counted as a timeout death, and replaced; established clients never notice."""
+    srv = start(hooks_factory, "--tls-handshake-workers", "1")
+    before = set(wait_handshakers(srv, 1))
+    established = srv.client()
+    assert established.set("x", "1")
+    timeouts = int(info_sandbox(srv)["sandbox_deaths_timeout"])
+    pids = send_hook(srv, "MISBEHAVE", "silent")
+    assert pids and set(pids) <= before, (pids, before)
+    s = raw_tcp(srv, timeout=15)
+    s.sendall(client_hello_bytes())  # never answered by the silent handshaker
+    assert wait_gone(pids[0], timeout=15), "main did not replace the silent handshaker"
+    assert srv.wait_for_log("did not answer a request in time", timeout=5), srv.log_tail()
+    closed_by_server(s, 5)
+    s.close()
+    wait_handshakers(srv, 1, exclude=before)
+    assert int(info_sandbox(srv)["sandbox_deaths_timeout"]) == timeouts + 1
+    assert established.get("x") == b"1"
+    tls_ping(srv)
