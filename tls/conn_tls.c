@@ -229,8 +229,14 @@ static void tls_hs_fail(tls_conn *conn, const char *reason, int quiet) {
     return;
   }
   tls_stat.handshakes_failed++;
-  server_log(quiet ? LL_VERBOSE : LL_NOTICE,
-             "TLS handshake failed: peer=%s reason=%s", conn->peer, reason);
+  if (quiet) {
+    /* The peer went away or sent nothing: not worth a notice line each. */
+    server_log(LL_VERBOSE, "TLS handshake failed: peer=%s reason=%s",
+               conn->peer, reason);
+  } else {
+    security_log("tls_handshake_failed", "peer=%s reason=\"%s\"",
+                 conn->peer, reason);
+  }
   tls_release_handshake(conn);
   conn->c.state = CONN_STATE_ERROR;
   conn->hs_state = TLS_HS_CONNECTED; /* no handshake work left */

@@ -209,8 +209,8 @@ int tls_reconfigure(sds *out_err) {
   int auth_before = old ? old->settings.auth_clients : -1;
   tls_generation *gen = tls_bring_up(err, sizeof(err));
   if (gen == NULL) {
-    server_log(LL_WARNING, "TLS reload refused, old configuration kept: %s",
-               err);
+    security_log("tls_reload_refused", "reason=\"%s\" (old configuration kept)",
+                 err);
     if (out_err) {
       *out_err = tls_error(err);
     }
@@ -226,6 +226,9 @@ int tls_reconfigure(sds *out_err) {
   }
   tls_state.next_rotation_ms = tls_now_ms() + tls_rotation_interval_ms();
   tls_log_generation(gen, "reloaded");
+  security_log("tls_reloaded", "subject=\"%s\" issuer=\"%s\" generation=%llu",
+               gen->cert_subject, gen->cert_issuer,
+               (unsigned long long)gen->id);
   return 1;
 }
 

@@ -413,7 +413,7 @@ def test_flood_of_bad_records_leaves_established_clients_alone(server_factory):
         "huge-length": b"\x16\x03\x01\xff\xff" + os.urandom(100),
         "not-handshake": b"\x17\x03\x03\x00\x10" + os.urandom(16),
     }
-    failed_before = count_log(srv, "TLS handshake failed")
+    failed_before = count_log(srv, "event=tls_handshake_failed")
     per_kind = 40
     ops_before = [p.ops for p in pingers]
     cut = {k: 0 for k in payloads}
@@ -453,9 +453,9 @@ def test_flood_of_bad_records_leaves_established_clients_alone(server_factory):
     # Every cut connection is logged (the half-closed truncated ones at EOF).
     deadline = time.monotonic() + 5
     while time.monotonic() < deadline and \
-            count_log(srv, "TLS handshake failed") - failed_before < total - 2 * per_kind:
+            count_log(srv, "event=tls_handshake_failed") - failed_before < total - 2 * per_kind:
         time.sleep(0.1)
-    logged = count_log(srv, "TLS handshake failed") - failed_before
+    logged = count_log(srv, "event=tls_handshake_failed") - failed_before
     assert logged >= total - 2 * per_kind, (logged, total, srv.log_tail())
     assert max(p.max_latency for p in pingers) < 2.0
     assert srv.is_running()
@@ -502,7 +502,7 @@ def test_slowloris_is_cut_at_handshake_timeout(server_factory):
     assert all(timeout_ms / 1000 - 0.2 <= t <= timeout_ms / 1000 + 2.5 for t in closed_at.values()), \
         closed_at
     assert not pinger.errors, pinger.errors
-    assert srv.wait_for_log("TLS handshake failed", timeout=2), srv.log_tail()
+    assert srv.wait_for_log("event=tls_handshake_failed", timeout=2), srv.log_tail()
     assert "timed out" in srv.log_text() or "timeout" in srv.log_text(), srv.log_tail()
     tls_ping(srv)
 
