@@ -9,6 +9,8 @@
 #include <strings.h>
 
 #include "client_cmds.h"
+#include "multi.h"
+#include "pubsub.h"
 #include "networking.h"
 #include "server.h"
 #include "zmalloc.h"
@@ -300,6 +302,8 @@ static void reset_command(client *c) {
     }
     c->flags &= ~(CLIENT_MONITOR | CLIENT_SLAVE);
   }
+  multi_discard_and_unwatch(c);
+  pubsub_unsubscribe_all(c, 0);
   select_db(c, 0);
   c->resp = 2;
   client_set_name(c, NULL);

@@ -234,7 +234,9 @@ void populate_command_table(void) {
                              client_commands, slowlog_commands,
                              debug_commands,  command_commands,
                              zset_commands,   hash_commands,
-                             set_commands,    list_commands};
+                             set_commands,    list_commands,
+                             pubsub_commands, multi_commands,
+                             acl_commands};
   for (size_t t = 0; t < sizeof(tables) / sizeof(tables[0]); t++) {
     for (redis_command *cmd = tables[t]; cmd->declared_name; cmd++) {
       add_command_to_table(cmd);

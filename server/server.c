@@ -14,6 +14,8 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "multi.h"
+#include "pubsub.h"
 #include "tls/tls.h"
 
 struct redis_server server;
@@ -385,6 +387,7 @@ static void reject_command_sds(client *c, sds s) {
       s[j] = ' ';
     }
   }
+  multi_flag_transaction(c); /* EXEC must then abort */
   add_reply_error_sds(c, s);
 }
 
@@ -478,6 +481,7 @@ static void reject_command(client *c, robj *reply) {
   if (c->cmd) {
     c->cmd->rejected_calls++;
   }
+  multi_flag_transaction(c);
   add_reply_error_object(c, reply);
 }
 
@@ -497,6 +501,7 @@ int process_command(client *c) {
   if ((c->cmd->arity > 0 && c->cmd->arity != c->argc) ||
       (c->argc < -c->cmd->arity)) {
     c->cmd->rejected_calls++;
+    multi_flag_transaction(c);
     add_reply_error_format(c, "wrong number of arguments for '%s' command",
                            c->cmd->fullname);
     return C_OK;
@@ -523,6 +528,10 @@ int process_command(client *c) {
       reject_command(c, shared.oomerr);
       return C_OK;
     }
+  }
+  /* RESP2 subscribed mode, then MULTI queueing (Redis 7.0 order). */
+  if (pubsub_reject_in_context(c) || multi_queue_if_needed(c)) {
+    return C_OK;
   }
   call(c, CMD_CALL_FULL);
   handle_clients_blocked_on_keys();

@@ -631,6 +631,9 @@ extern redis_command zset_commands[];     /* t_zset.c */
 extern redis_command hash_commands[];     /* t_hash.c */
 extern redis_command set_commands[];      /* t_set.c */
 extern redis_command list_commands[];     /* t_list.c */
+extern redis_command pubsub_commands[];   /* pubsub.c */
+extern redis_command multi_commands[];    /* multi.c */
+extern redis_command acl_commands[];      /* acl.c: ACL (partial) */
 extern redis_command slowlog_commands[];  /* slowlog.c: SLOWLOG */
 extern redis_command debug_commands[];    /* debug.c: DEBUG */
 extern redis_command keyspace_commands[]; /* db.c */

@@ -14,6 +14,7 @@
 
 #include "server.h"
 #include "server_cmds.h"
+#include "pubsub.h"
 #include "zmalloc.h"
 
 /* INFO_EXTRA_SECTIONS_MAX bounds info_register_section. */
@@ -550,9 +551,9 @@ static sds info_stats(sds info) {
       "current_eviction_exceeded_time:0\r\n"
       "keyspace_hits:%lld\r\n"
       "keyspace_misses:%lld\r\n"
-      "pubsub_channels:0\r\n"
-      "pubsub_patterns:0\r\n"
-      "pubsubshard_channels:0\r\n"
+      "pubsub_channels:%ld\r\n"
+      "pubsub_patterns:%ld\r\n"
+      "pubsubshard_channels:%ld\r\n"
       "latest_fork_usec:0\r\n"
       "total_forks:0\r\n"
       "migrate_cached_sockets:0\r\n"
@@ -586,6 +587,8 @@ static sds info_stats(sds info) {
       server.stat_expire_cycle_time_used / 1000, server.stat_evictedkeys,
       server.stat_evictedclients, server.stat_total_eviction_exceeded_time,
       server.stat_keyspace_hits, server.stat_keyspace_misses,
+      pubsub_total_channels(), pubsub_total_patterns(),
+      pubsub_total_shard_channels(),
       server.stat_unexpected_error_replies, server.stat_total_error_replies,
       server.stat_dump_payload_sanitizations,
       server.stat_total_reads_processed, server.stat_total_writes_processed,
