@@ -1,5 +1,5 @@
 /* acl.c: a first, partial ACL module. Only the read-only subcommands that do
- * not need a user database exist yet (WHOAMI, CAT, USERS, GENPASS); users,
+ * not need a user database exist yet (WHOAMI, CAT, USERS, GENPASS, HELP); users,
  * rules, permission checks and ACL LOG are not implemented (see issue 5). */
 #include "server.h"
 
@@ -85,7 +85,41 @@ static int acl_random_bytes(unsigned char *p, size_t len) {
 
 static void acl_command(client *c) {
   const char *sub = c->argv[1]->ptr;
-  if (strcasecmp(sub, "whoami") == 0 && c->argc == 2) {
+  if (strcasecmp(sub, "help") == 0 && c->argc == 2) {
+    /* Redis 7.0's text, byte for byte (it lists subcommands not built yet). */
+    static const char *help[] = {
+        "CAT [<category>]",
+        "    List all commands that belong to <category>, or all command "
+        "categories",
+        "    when no category is specified.",
+        "DELUSER <username> [<username> ...]",
+        "    Delete a list of users.",
+        "DRYRUN <username> <command> [<arg> ...]",
+        "    Returns whether the user can execute the given command without "
+        "executing the command.",
+        "GETUSER <username>",
+        "    Get the user's details.",
+        "GENPASS [<bits>]",
+        "    Generate a secure 256-bit user password. The optional `bits` "
+        "argument can",
+        "    be used to specify a different size.",
+        "LIST",
+        "    Show users details in config file format.",
+        "LOAD",
+        "    Reload users from the ACL file.",
+        "LOG [<count> | RESET]",
+        "    Show the ACL log entries.",
+        "SAVE",
+        "    Save the current config to the ACL file.",
+        "SETUSER <username> <attribute> [<attribute> ...]",
+        "    Create or modify a user with the specified attributes.",
+        "USERS",
+        "    List all the registered usernames.",
+        "WHOAMI",
+        "    Return the current connection username.",
+        NULL};
+    add_reply_help(c, help);
+  } else if (strcasecmp(sub, "whoami") == 0 && c->argc == 2) {
     add_reply_bulk_cstring(c, "default");
   } else if (strcasecmp(sub, "users") == 0 && c->argc == 2) {
     add_reply_array_len(c, 1);
@@ -108,10 +142,11 @@ static void acl_command(client *c) {
   } else if (strcasecmp(sub, "genpass") == 0 && c->argc <= 3) {
     long bits = 256;
     if (c->argc == 3) {
-      char *end = NULL;
-      bits = strtol(c->argv[2]->ptr, &end, 10);
-      if (end == c->argv[2]->ptr || *end != '\0' || bits <= 0 ||
-          bits > ACL_GENPASS_MAX_BITS) {
+      if (get_long_from_object_or_reply(c, c->argv[2], &bits, NULL) !=
+          C_OK) {
+        return;
+      }
+      if (bits <= 0 || bits > ACL_GENPASS_MAX_BITS) {
         add_reply_error_format(
             c, "ACL GENPASS argument must be the number of bits for the "
                "output password, a positive number up to %d",
@@ -137,26 +172,37 @@ static void acl_command(client *c) {
   }
 }
 
-#define ACL_SUB(name, ar, fl, cats)                                        \
-  {.declared_name = name, .summary = "ACL " name, .since = "6.0.0",      \
+#define ACL_SUB(name, sum, ar, fl, cats)                                   \
+  {.declared_name = name, .summary = sum, .since = "6.0.0",              \
    .group = "server", .proc = acl_command, .arity = ar, .flags = fl,     \
    .acl_categories = cats}
 
 static redis_command acl_subcommands[] = {
-    ACL_SUB("cat", -2, CMD_NOSCRIPT | CMD_LOADING | CMD_STALE,
+    ACL_SUB("cat",
+            "List the ACL categories or the commands inside a category",
+            -2, CMD_NOSCRIPT | CMD_LOADING | CMD_STALE,
             ACL_CATEGORY_SLOW),
-    ACL_SUB("genpass", -2, CMD_NOSCRIPT | CMD_LOADING | CMD_STALE,
+    ACL_SUB("genpass",
+            "Generate a pseudorandom secure password to use for ACL users",
+            -2, CMD_NOSCRIPT | CMD_LOADING | CMD_STALE,
             ACL_CATEGORY_SLOW),
-    ACL_SUB("users", 2, CMD_ADMIN | CMD_NOSCRIPT | CMD_LOADING | CMD_STALE,
+    ACL_SUB("help",
+            "Show helpful text about the different subcommands",
+            2, CMD_LOADING | CMD_STALE, ACL_CATEGORY_SLOW),
+    ACL_SUB("users",
+            "List the username of all the configured ACL rules",
+            2, CMD_ADMIN | CMD_NOSCRIPT | CMD_LOADING | CMD_STALE,
             ACL_CATEGORY_ADMIN | ACL_CATEGORY_SLOW | ACL_CATEGORY_DANGEROUS),
-    ACL_SUB("whoami", 2, CMD_NOSCRIPT | CMD_LOADING | CMD_STALE,
+    ACL_SUB("whoami",
+            "Return the name of the user associated to the current connection",
+            2, CMD_NOSCRIPT | CMD_LOADING | CMD_STALE,
             ACL_CATEGORY_SLOW),
     {0},
 };
 
 redis_command acl_commands[] = {
     {.declared_name = "acl",
-     .summary = "A container for Access List Control commands",
+     .summary = "A container for Access List Control commands ",
      .since = "6.0.0",
      .group = "server",
      .proc = acl_command,

@@ -1,6 +1,6 @@
 """ACL against Redoubt, compared with Debian's redis-server (7.0).
 
-Only the partial ACL module exists (WHOAMI, USERS, CAT, GENPASS); users,
+Only the partial ACL module exists (WHOAMI, USERS, CAT, GENPASS, HELP); users,
 rules, AUTH through ACL and NOPERM are not implemented yet, so they are not
 tested here. Fixtures come from conftest.py (`server`, `redis_server`), so
 plain and TLS modes both run.
@@ -28,6 +28,8 @@ def both(server, redis_server, *args):
     "args",
     [
         ("ACL", "WHOAMI"),
+        ("ACL", "HELP"),
+        ("ACL", "HELP", "x"),
         ("ACL", "USERS"),
         ("ACL", "CAT"),
         ("ACL", "CAT", "nosuch"),
