@@ -13,148 +13,19 @@ Run: /usr/bin/python3 -m pytest -q tests/integration/test_zsets.py
 """
 
 import random
-import socket
-import ssl
 import threading
 import time
 import uuid
 
 import pytest
 
-MAX_REPLY_BYTES = 64 * 1024 * 1024
-SOCKET_TIMEOUT_SECONDS = 10
+from compare import parse_resp
+from compare import RawConnection as _SharedRawConnection
 
 
-class RawConnection:
-    """A socket speaking RESP that returns each reply as its exact bytes."""
-
-    def __init__(self, client):
-        kwargs = client.connection_pool.connection_kwargs
-        host = kwargs.get("host", "127.0.0.1")
-        port = kwargs.get("port", 6379)
-        sock = socket.create_connection((host, port), SOCKET_TIMEOUT_SECONDS)
-        sock.settimeout(SOCKET_TIMEOUT_SECONDS)
-        if kwargs.get("ssl_certfile") or kwargs.get("ssl_ca_certs") or \
-                "ssl_cert_reqs" in kwargs:
-            ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
-            ctx.check_hostname = False
-            ctx.verify_mode = ssl.CERT_NONE
-            if kwargs.get("ssl_ca_certs"):
-                ctx.load_verify_locations(kwargs["ssl_ca_certs"])
-            if kwargs.get("ssl_certfile"):
-                ctx.load_cert_chain(kwargs["ssl_certfile"],
-                                    kwargs.get("ssl_keyfile"))
-            sock = ctx.wrap_socket(sock)
-        self.sock = sock
-        self.buf = b""
-        password = kwargs.get("password")
-        if password:
-            self.command("AUTH", password)
-
-    def close(self):
-        self.sock.close()
-
-    def _fill(self):
-        data = self.sock.recv(65536)
-        if not data:
-            raise ConnectionError("connection closed by server")
-        self.buf += data
-        if len(self.buf) > MAX_REPLY_BYTES:
-            raise ValueError("reply too large")
-
-    def _read_line(self, pos):
-        while True:
-            idx = self.buf.find(b"\r\n", pos)
-            if idx >= 0:
-                return idx + 2
-            self._fill()
-
-    def _read_reply_end(self, pos):
-        while len(self.buf) <= pos:
-            self._fill()
-        kind = self.buf[pos:pos + 1]
-        end = self._read_line(pos)
-        header = self.buf[pos + 1:end - 2]
-        if kind in (b"+", b"-", b":", b",", b"#", b"_", b"("):
-            return end
-        if kind in (b"$", b"=", b"!"):
-            n = int(header)
-            if n < 0:
-                return end
-            while len(self.buf) < end + n + 2:
-                self._fill()
-            return end + n + 2
-        if kind in (b"*", b"~", b">", b"%", b"|"):
-            n = int(header)
-            if n < 0:
-                return end
-            if kind in (b"%", b"|"):
-                n *= 2
-            for _ in range(n):
-                end = self._read_reply_end(end)
-            if kind == b"|":
-                end = self._read_reply_end(end)
-            return end
-        raise ValueError("bad RESP type byte %r" % kind)
-
-    def read_reply(self):
-        end = self._read_reply_end(0)
-        reply, self.buf = self.buf[:end], self.buf[end:]
-        return reply
-
-    def send(self, *args):
-        out = [b"*%d\r\n" % len(args)]
-        for a in args:
-            if isinstance(a, str):
-                a = a.encode("latin-1")
-            elif isinstance(a, (int, float)):
-                a = str(a).encode()
-            out.append(b"$%d\r\n%s\r\n" % (len(a), a))
-        self.sock.sendall(b"".join(out))
-
-    def command(self, *args):
-        self.send(*args)
-        return self.read_reply()
-
-
-def parse_resp(data):
-    """Parses raw RESP bytes into Python values (for shape checks)."""
-    def parse(pos):
-        kind = data[pos:pos + 1]
-        end = data.index(b"\r\n", pos)
-        header = data[pos + 1:end]
-        pos = end + 2
-        if kind == b"+":
-            return header.decode(), pos
-        if kind == b"-":
-            return ("error", header.decode()), pos
-        if kind == b":":
-            return int(header), pos
-        if kind == b"_":
-            return None, pos
-        if kind == b",":
-            return float(header), pos
-        if kind == b"#":
-            return header == b"t", pos
-        if kind in (b"$", b"=", b"!"):
-            n = int(header)
-            if n < 0:
-                return None, pos
-            return data[pos:pos + n], pos + n + 2
-        if kind in (b"*", b"~", b">", b"%"):
-            n = int(header)
-            if n < 0:
-                return None, pos
-            if kind == b"%":
-                n *= 2
-            items = []
-            for _ in range(n):
-                item, pos = parse(pos)
-                items.append(item)
-            return items, pos
-        raise ValueError("unsupported type %r" % kind)
-    value, _ = parse(0)
-    return value
+def RawConnection(client):
+    """This table was written for latin-1 arguments (one byte per code point)."""
+    return _SharedRawConnection(client, encoding="latin-1")
 
 
 # ---------------------------------------------------------------------------
