@@ -155,3 +155,57 @@ def parse_resp(data):
         raise ValueError("unsupported type %r" % kind)
     value, _ = parse(0)
     return value
+
+
+# ---------------------------------------------------------------------------
+# Replaying command groups on Redoubt and Redis
+# ---------------------------------------------------------------------------
+def missing_commands(conn, names):
+    """The names among `names` that the server behind `conn` does not know."""
+    missing = []
+    for name in names:
+        if parse_resp(conn.command("COMMAND", "INFO", name)) == [None]:
+            missing.append(name)
+    return missing
+
+
+def run_group(conn, commands, prefix):
+    """Sends each command ("@x" arguments become prefix + "x") and returns the raw replies."""
+    replies = []
+    for cmd in commands:
+        args = [prefix + a[1:] if a.startswith("@") else a for a in cmd]
+        replies.append(conn.command(*args))
+    return replies
+
+
+def compare_command_group(server, redis_server, commands, requires, tag, resp3=False,
+                          connect=None):
+    """Replays `commands` on Redoubt and on Redis (fresh keys under a unique prefix) and fails
+    with every reply that differs byte for byte. Skips when Redoubt lacks a command in
+    `requires`. `connect(client)` opens the raw connection (default: RawConnection)."""
+    import uuid
+
+    import pytest
+
+    connect = connect or RawConnection
+    ours = connect(server.client())
+    theirs = connect(redis_server.client())
+    try:
+        if resp3:
+            ours.command("HELLO", "3")  # server identity differs: not compared
+            theirs.command("HELLO", "3")
+        missing = missing_commands(ours, requires)
+        if missing:
+            pytest.skip("Redoubt lacks %s (another module)" % ", ".join(missing))
+        prefix = "%s:%s:" % (tag, uuid.uuid4().hex[:8])
+        got = run_group(ours, commands, prefix)
+        want = run_group(theirs, commands, prefix)
+    finally:
+        ours.close()
+        theirs.close()
+    mismatches = []
+    for cmd, g, w in zip(commands, got, want):
+        if g != w:
+            mismatches.append("%r\n    redoubt: %r\n    redis:   %r" % (cmd, g, w))
+    assert not mismatches, "%d/%d replies differ from Redis:\n%s" % (
+        len(mismatches), len(commands), "\n".join(mismatches))

@@ -12,7 +12,6 @@ redis-py client. The raw connection is built from that client's connection
 parameters, so plain and TLS modes both work.
 """
 
-import os
 import random
 import re
 import time
@@ -20,7 +19,7 @@ import uuid
 
 import pytest
 
-from compare import RawConnection, parse_resp
+from compare import RawConnection, compare_command_group, missing_commands, parse_resp, run_group
 
 
 # ---------------------------------------------------------------------------
@@ -532,45 +531,9 @@ RESP3_GROUPS = ["get_set_basic", "set_get_option", "getex", "mget_mset",
 GROUP_REQUIRES = {"wrongtype": ["rpush"]}
 
 
-def missing_commands(conn, names):
-    missing = []
-    for name in names:
-        if parse_resp(conn.command("COMMAND", "INFO", name)) == [None]:
-            missing.append(name)
-    return missing
-
-
-def run_group(conn, commands, prefix):
-    replies = []
-    for cmd in commands:
-        args = [prefix + a[1:] if a.startswith("@") else a for a in cmd]
-        replies.append(conn.command(*args))
-    return replies
-
-
 def compare_group(server, redis_server, name, resp3=False):
-    ours = RawConnection(server.client())
-    theirs = RawConnection(redis_server.client())
-    try:
-        if resp3:
-            ours.command("HELLO", "3")  # server identity differs: not compared
-            theirs.command("HELLO", "3")
-        missing = missing_commands(ours, GROUP_REQUIRES.get(name, []))
-        if missing:
-            pytest.skip("Redoubt lacks %s (another module)" % ", ".join(missing))
-        prefix = "str:%s:%s:" % (name, uuid.uuid4().hex[:8])
-        commands = GROUPS[name]
-        got = run_group(ours, commands, prefix)
-        want = run_group(theirs, commands, prefix)
-    finally:
-        ours.close()
-        theirs.close()
-    mismatches = []
-    for cmd, g, w in zip(commands, got, want):
-        if g != w:
-            mismatches.append("%r\n    redoubt: %r\n    redis:   %r" % (cmd, g, w))
-    assert not mismatches, "%d/%d replies differ from Redis:\n%s" % (
-        len(mismatches), len(commands), "\n".join(mismatches))
+    compare_command_group(server, redis_server, GROUPS[name], GROUP_REQUIRES.get(name, []),
+                          "str:%s" % name, resp3)
 
 
 @pytest.mark.parametrize("group", sorted(GROUPS))

@@ -13,13 +13,12 @@ Run: /usr/bin/python3 -m pytest -q tests/integration/test_zsets.py
 """
 
 import random
-import threading
 import time
 import uuid
 
 import pytest
 
-from compare import parse_resp
+from compare import compare_command_group, missing_commands, parse_resp
 from compare import RawConnection as _SharedRawConnection
 
 
@@ -643,45 +642,9 @@ GROUP_REQUIRES = {
 }
 
 
-def missing_commands(conn, names):
-    missing = []
-    for name in names:
-        if parse_resp(conn.command("COMMAND", "INFO", name)) == [None]:
-            missing.append(name)
-    return missing
-
-
-def run_group(conn, commands, prefix):
-    replies = []
-    for cmd in commands:
-        args = [prefix + a[1:] if a.startswith("@") else a for a in cmd]
-        replies.append(conn.command(*args))
-    return replies
-
-
 def compare_group(server, redis_server, name, resp3=False):
-    ours = RawConnection(server.client())
-    theirs = RawConnection(redis_server.client())
-    try:
-        if resp3:
-            ours.command("HELLO", "3")
-            theirs.command("HELLO", "3")
-        missing = missing_commands(ours, GROUP_REQUIRES.get(name, []))
-        if missing:
-            pytest.skip("Redoubt lacks %s (another module)" % ", ".join(missing))
-        prefix = "zs:%s:%s:" % (name, uuid.uuid4().hex[:8])
-        commands = GROUPS[name]
-        got = run_group(ours, commands, prefix)
-        want = run_group(theirs, commands, prefix)
-    finally:
-        ours.close()
-        theirs.close()
-    mismatches = []
-    for cmd, g, w in zip(commands, got, want):
-        if g != w:
-            mismatches.append("%r\n    redoubt: %r\n    redis:   %r" % (cmd, g, w))
-    assert not mismatches, "%d/%d replies differ from Redis:\n%s" % (
-        len(mismatches), len(commands), "\n".join(mismatches))
+    compare_command_group(server, redis_server, GROUPS[name], GROUP_REQUIRES.get(name, []),
+                          "zs:%s" % name, resp3, connect=RawConnection)
 
 
 @pytest.mark.parametrize("group", sorted(GROUPS))
