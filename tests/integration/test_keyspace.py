@@ -51,7 +51,7 @@ pttl nokey
 expiretime nokey
 pexpire c 100000 NX
 pexpire c 100000 NX
-expire c 100 XX GT
+expire c 50 XX GT
 expire c 1000 GT
 expire c 10 LT
 expire c 10 NX XX
