@@ -391,27 +391,7 @@ static void hash_hdel_command(client *c) {
   if (o == NULL || check_type(c, o, OBJ_HASH)) {
     return;
   }
-  long deleted = 0;
-  int keyremoved = 0;
-  for (int i = 2; i < c->argc; i++) {
-    if (hash_type_delete(o, ARG_PTR(c->argv[i]), ARG_LEN(c->argv[i]))) {
-      deleted++;
-      if (hash_type_length(o) == 0) {
-        db_delete(c->db, c->argv[1]);
-        keyremoved = 1;
-        break;
-      }
-    }
-  }
-  if (deleted) {
-    signal_modified_key(c, c->db, c->argv[1]);
-    notify_keyspace_event(NOTIFY_HASH, "hdel", c->argv[1], c->db->id);
-    if (keyremoved) {
-      notify_keyspace_event(NOTIFY_GENERIC, "del", c->argv[1], c->db->id);
-    }
-    server.dirty += deleted;
-  }
-  add_reply_long_long(c, deleted);
+  type_remove_members(c, o, 2, hash_type_delete, hash_type_length, NOTIFY_HASH, "hdel");
 }
 
 static void hash_hlen_command(client *c) {

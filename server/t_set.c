@@ -292,27 +292,7 @@ static void set_srem_command(client *c) {
   if (o == NULL || check_type(c, o, OBJ_SET)) {
     return;
   }
-  long deleted = 0;
-  int keyremoved = 0;
-  for (int j = 2; j < c->argc; j++) {
-    if (set_type_remove(o, ARG_PTR(c->argv[j]), ARG_LEN(c->argv[j]))) {
-      deleted++;
-      if (set_type_size(o) == 0) {
-        db_delete(c->db, c->argv[1]);
-        keyremoved = 1;
-        break;
-      }
-    }
-  }
-  if (deleted) {
-    signal_modified_key(c, c->db, c->argv[1]);
-    notify_keyspace_event(NOTIFY_SET, "srem", c->argv[1], c->db->id);
-    if (keyremoved) {
-      notify_keyspace_event(NOTIFY_GENERIC, "del", c->argv[1], c->db->id);
-    }
-    server.dirty += deleted;
-  }
-  add_reply_long_long(c, deleted);
+  type_remove_members(c, o, 2, set_type_remove, set_type_size, NOTIFY_SET, "srem");
 }
 
 static void set_smove_command(client *c) {

@@ -31,3 +31,30 @@ size_t type_object_compute_size(robj *o, size_t samples) {
   }
   return sizeof(*o);
 }
+
+void type_remove_members(client *c, robj *o, int first,
+                         int (*remove)(robj *o, const char *ele, size_t len),
+                         unsigned long (*size)(const robj *o),
+                         int notify_class, const char *event) {
+  long removed = 0;
+  int key_removed = 0;
+  for (int j = first; j < c->argc; j++) {
+    if (remove(o, c->argv[j]->ptr, sds_len(c->argv[j]->ptr))) {
+      removed++;
+      if (size(o) == 0) {
+        db_delete(c->db, c->argv[1]);
+        key_removed = 1;
+        break;
+      }
+    }
+  }
+  if (removed) {
+    signal_modified_key(c, c->db, c->argv[1]);
+    notify_keyspace_event(notify_class, event, c->argv[1], c->db->id);
+    if (key_removed) {
+      notify_keyspace_event(NOTIFY_GENERIC, "del", c->argv[1], c->db->id);
+    }
+    server.dirty += removed;
+  }
+  add_reply_long_long(c, removed);
+}

@@ -14,4 +14,14 @@ size_t set_compute_size(robj *o, size_t samples);
 size_t list_compute_size(robj *o, size_t samples);
 size_t zset_compute_size(robj *o, size_t samples);
 
+/* type_remove_members: the body of HDEL / SREM (and alike): removes
+ * argv[first..] from the container o at argv[1] with remove(), deletes the
+ * key when it becomes empty (size() == 0), signals and notifies `event` of
+ * class `notify_class` (plus "del" when the key went away), counts dirty,
+ * and replies with the number removed. */
+void type_remove_members(client *c, robj *o, int first,
+                         int (*remove)(robj *o, const char *ele, size_t len),
+                         unsigned long (*size)(const robj *o),
+                         int notify_class, const char *event);
+
 #endif
