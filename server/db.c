@@ -5,6 +5,7 @@
  * and expires (the same sds key -> unix ms in v.s64, owns nothing). A key
  * is therefore always removed from expires before dict frees it. */
 #include <errno.h>
+#include <limits.h>
 
 #include "server.h"
 #include "zmalloc.h"
@@ -461,7 +462,9 @@ void active_expire_cycle(int type) {
           long long ttl = dict_get_signed_integer_val(batch.entries[k]) - now;
           if (active_expire_try_expire(db, batch.entries[k], now)) {
             expired++;
-          } else if (ttl > 0) {
+          } else if (ttl > 0 && ttl <= LLONG_MAX - ttl_sum) {
+            /* Keys with TTLs near LLONG_MAX would overflow the sum; they
+             * say nothing useful about the average and are left out. */
             ttl_sum += ttl;
             ttl_samples++;
           }
