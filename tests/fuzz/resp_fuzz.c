@@ -1,6 +1,7 @@
 /* resp_fuzz.c: libFuzzer target for the request parser (server/resp.c).
  *
- * Input layout: byte 0 selects limits (auth on/off, small bulk limit),
+ * Input layout: byte 0 selects limits (bit 0 auth on, 1 small bulk limit,
+ * 2 small inline limit, 7 inline refused as from a master),
  * byte 1 seeds the chunk sizes, the rest is the client's byte stream. The
  * stream is parsed once as a whole and once fed in pseudo-random chunks the
  * way the server feeds a query buffer; both runs must produce the same
@@ -106,6 +107,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   }
   if (data[0] & 4) {
     lim.max_inline_size = 256; /* reach the size errors with small inputs */
+  }
+  if (data[0] & 0x80) {
+    lim.allow_inline = 0; /* a master's stream: inline is a desync error */
   }
   uint32_t seed = data[1] * 2654435761u;
   digest whole, split;
