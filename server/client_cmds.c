@@ -1,14 +1,14 @@
 /* client_cmds.c: connection commands: CLIENT (and its subcommands), HELLO,
  * AUTH, QUIT, RESET, MONITOR. Replies and errors follow Redis 7.0.
  *
- * Authentication: until ACLs exist there is one user, "default", whose
- * password is requirepass (no password configured = "nopass": any password
- * is accepted for "default", as Redis does). The check that refuses
- * commands before AUTH is in process_command (server.c), based on
- * c->authenticated. */
+ * Authentication goes through ACL users (acl.h): AUTH <pass> is the
+ * "default" user, whose password follows requirepass (empty = nopass). The
+ * check that refuses commands before AUTH is in process_command (server.c)
+ * via acl_auth_required, the permission check right after it. */
 #include <strings.h>
 
 #include "client_cmds.h"
+#include "acl.h"
 #include "multi.h"
 #include "pubsub.h"
 #include "networking.h"
@@ -18,8 +18,6 @@
 /* CLIENT_NAME_MAX bounds CLIENT SETNAME / HELLO SETNAME (Redis has no
  * limit besides the request size; a name is shown in every CLIENT LIST). */
 #define CLIENT_NAME_MAX (64 * 1024)
-/* PASSWORD_MAX bounds the length compared in constant time. */
-#define PASSWORD_MAX (64 * 1024)
 
 static int arg_is(robj *o, const char *s) {
   return sds_encoded_object(o) && strcasecmp(o->ptr, s) == 0;
@@ -35,11 +33,12 @@ static const char *arg_cstr(robj *o, char *buf, size_t len) {
 }
 
 static int default_user_nopass(void) {
-  return server.requirepass == NULL || server.requirepass[0] == '\0';
+  acl_user *d = acl_default_user();
+  return d && (d->flags & ACL_USER_NOPASS);
 }
 
 static int client_is_authenticated(client *c) {
-  return c->authenticated || default_user_nopass();
+  return !acl_auth_required(c);
 }
 
 /* redact_argument hides argv[i] from MONITOR and SLOWLOG (which read
@@ -111,40 +110,12 @@ static int client_set_name_or_reply(client *c, robj *name) {
 /* ------------------------------------------------------------------ */
 /* Authentication                                                       */
 /* ------------------------------------------------------------------ */
-/* secure_equals compares without an early exit, so the time taken depends
- * on the length of the attempt only, never on how much of the secret
- * matched. */
-static int secure_equals(const char *attempt, size_t attempt_len,
-                         const char *secret, size_t secret_len) {
-  volatile unsigned char diff = attempt_len != secret_len;
-  if (secret_len == 0) {
-    return attempt_len == 0;
-  }
-  for (size_t j = 0; j < attempt_len; j++) {
-    diff |= (unsigned char)(attempt[j] ^ secret[j % secret_len]);
-  }
-  return diff == 0;
-}
-
 /* authenticate_user: 1 if username/password are valid credentials (the
  * client becomes authenticated), 0 otherwise (logged). */
 static int authenticate_user(client *c, robj *username, robj *password) {
-  char nbuf[LONG_STR_SIZE], pbuf[LONG_STR_SIZE];
-  const char *user = arg_cstr(username, nbuf, sizeof(nbuf));
-  const char *pass = arg_cstr(password, pbuf, sizeof(pbuf));
-  size_t pass_len =
-      sds_encoded_object(password) ? sds_len(password->ptr) : strlen(pass);
-  int ok = 0;
-  if (strcmp(user, "default") == 0) {
-    if (default_user_nopass()) {
-      ok = 1;
-    } else if (pass_len <= PASSWORD_MAX) {
-      ok = secure_equals(pass, pass_len, server.requirepass,
-                         strlen(server.requirepass));
-    }
-  }
-  if (ok) {
-    c->authenticated = 1;
+  /* ACL: SHA-256 of the attempt compared in constant time with each of
+   * the user's hashes; a failure is recorded in ACL LOG. */
+  if (acl_authenticate(c, username, password)) {
     return 1;
   }
   char peer[128] = "?";
@@ -307,7 +278,9 @@ static void reset_command(client *c) {
   select_db(c, 0);
   c->resp = 2;
   client_set_name(c, NULL);
-  c->authenticated = default_user_nopass();
+  c->user = acl_default_user();
+  c->authenticated = 0; /* RESET logs out: back to the default user */
+  c->authenticated = !acl_auth_required(c);
   c->flags &= ~(CLIENT_ASKING | CLIENT_READONLY | CLIENT_NO_EVICT |
                 CLIENT_REPLY_OFF | CLIENT_REPLY_SKIP_NEXT);
   add_reply_status(c, "RESET");
@@ -388,7 +361,7 @@ static void client_kill_command(client *c) {
   int type = -1;
   uint64_t id = 0;
   int skipme = 1;
-  int match_user = 0;
+  acl_user *match_user = NULL;
   char buf[LONG_STR_SIZE], buf2[LONG_STR_SIZE], buf3[LONG_STR_SIZE];
   if (c->argc == 3) {
     /* Old form: CLIENT KILL addr. One may kill oneself this way. */
@@ -417,15 +390,13 @@ static void client_kill_command(client *c) {
       } else if (arg_is(c->argv[i], "laddr") && moreargs) {
         laddr = arg_cstr(c->argv[i + 1], buf3, sizeof(buf3));
       } else if (arg_is(c->argv[i], "user") && moreargs) {
-        /* Only the default user exists until ACLs land. */
-        if (!sds_encoded_object(c->argv[i + 1]) ||
-            strcmp(c->argv[i + 1]->ptr, "default") != 0) {
-          char nb[LONG_STR_SIZE];
-          add_reply_error_format(c, "No such user '%s'",
-                                 arg_cstr(c->argv[i + 1], nb, sizeof(nb)));
+        char nb[LONG_STR_SIZE];
+        const char *uname = arg_cstr(c->argv[i + 1], nb, sizeof(nb));
+        match_user = acl_lookup_user(uname, strlen(uname));
+        if (!match_user) {
+          add_reply_error_format(c, "No such user '%s'", uname);
           return;
         }
-        match_user = 1;
       } else if (arg_is(c->argv[i], "skipme") && moreargs) {
         if (arg_is(c->argv[i + 1], "yes")) {
           skipme = 1;
@@ -441,7 +412,6 @@ static void client_kill_command(client *c) {
       }
     }
   }
-  (void)match_user; /* every client is the default user */
 
   long long killed = 0;
   int close_this_client = 0;
@@ -460,6 +430,9 @@ static void client_kill_command(client *c) {
       continue;
     }
     if (id != 0 && cl->id != id) {
+      continue;
+    }
+    if (match_user && cl->user != match_user) {
       continue;
     }
     if (cl == c && skipme) {

@@ -3,6 +3,7 @@
  * peer / local address strings. Split from networking.c. */
 #include <sys/time.h>
 
+#include "acl.h"
 #include "networking.h"
 #include "zmalloc.h"
 
@@ -133,7 +134,7 @@ sds cat_client_info_string(sds s, client *c) {
 
   int multi = -1;
   size_t multi_mem = 0;
-  const char *user = "default";
+  const char *user = acl_client_username(c);
   for (int i = 0; i < networking_hook_count(); i++) {
     const client_module_hooks *h = networking_hook(i);
     if ((c->flags & CLIENT_MULTI) && h->multi_count != NULL) {

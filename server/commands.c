@@ -586,6 +586,11 @@ static int get_keys_with_specs(redis_command *cmd, robj **argv, int argc,
   return get_keys_from_command(cmd, argv, argc, result);
 }
 
+int get_keys_from_command_with_specs(redis_command *cmd, robj **argv,
+                                     int argc, get_keys_result *result) {
+  return get_keys_with_specs(cmd, argv, argc, result);
+}
+
 static int command_has_keys(redis_command *cmd) {
   if (cmd->getkeys_proc) {
     return 1;

@@ -14,6 +14,7 @@
 #include <syslog.h>
 #include <unistd.h>
 
+#include "acl.h"
 #include "config_internal.h"
 #include "server.h"
 #include "tls/tls.h"
@@ -162,6 +163,13 @@ static int reload_tls(const char **err) {
 }
 
 /* As Redis: TLS material is only (re)loaded when something uses TLS. */
+/* requirepass is the default user's password (Redis 7.0): "" = nopass. */
+static int apply_requirepass(const char **err) {
+  (void)err;
+  acl_update_default_user_password(server.requirepass);
+  return 1;
+}
+
 static int apply_tls(const char **err) {
   if (!server.tls_port && !server.tls_replication && !server.tls_cluster) {
     return 1;
@@ -851,7 +859,7 @@ const config_entry config_table[] = {
     BOOL_CONFIG("sandbox-seccomp", NULL, IMM, &server.sandbox_seccomp, 1, NULL),
 
     /* Strings */
-    STRING_CONFIG("aclfile", NULL, IMM | UNIMPL, &cfg.s[0], "", NULL, NULL),
+    STRING_CONFIG("aclfile", NULL, IMM, &server.acl_filename, "", NULL, NULL),
     STRING_CONFIG("unixsocket", NULL, IMM | NUL, &server.unixsocket, NULL, NULL,
                   NULL),
     STRING_CONFIG("pidfile", NULL, IMM | NUL, &server.pidfile, NULL, NULL,
@@ -891,7 +899,7 @@ const config_entry config_table[] = {
     STRING_CONFIG("masterauth", NULL, SENS | NUL | UNIMPL, &cfg.s[15], NULL,
                   NULL, NULL),
     STRING_CONFIG("requirepass", NULL, SENS | NUL, &server.requirepass, NULL,
-                  NULL, NULL),
+                  NULL, apply_requirepass),
     STRING_CONFIG("tls-cert-file", NULL, NUL, &server.tls.cert_file, NULL, NULL,
                   apply_tls),
     STRING_CONFIG("tls-key-file", NULL, NUL, &server.tls.key_file, NULL, NULL,
@@ -934,7 +942,7 @@ const config_entry config_table[] = {
                 NULL),
     ENUM_CONFIG("oom-score-adj", NULL, UNIMPL, &cfg.i[3], oom_score_adj_enum, 0,
                 NULL),
-    ENUM_CONFIG("acl-pubsub-default", NULL, UNIMPL, &cfg.i[4],
+    ENUM_CONFIG("acl-pubsub-default", NULL, 0, &server.acl_pubsub_default,
                 acl_pubsub_default_enum, 0, NULL),
     ENUM_CONFIG("sanitize-dump-payload", NULL, UNIMPL, &cfg.i[5],
                 sanitize_dump_payload_enum, 0, NULL),
@@ -1035,6 +1043,8 @@ const config_entry config_table[] = {
                1, 3600 * 1000, 10000, NULL),
     INT_CONFIG("tls-max-handshakes-in-flight", NULL, 0,
                &server.tls_max_handshakes_in_flight, 1, 1000000, 1000, NULL),
+    INT_CONFIG("tls-handshaker-nice", NULL, 0, &server.tls_handshaker_nice, 0,
+               19, 5, NULL),
 
     /* unsigned int */
     NUM_CONFIG(CONFIG_TYPE_UINT, "maxclients", NULL, 0, &server.maxclients, 1,
@@ -1049,7 +1059,7 @@ const config_entry config_table[] = {
                &cfg.ul[0], 1, LONG_MAX, 1000, NULL),
     NUM_CONFIG(CONFIG_TYPE_ULONG, "slowlog-max-len", NULL, 0,
                &server.slowlog_max_len, 0, LONG_MAX, 128, NULL),
-    NUM_CONFIG(CONFIG_TYPE_ULONG, "acllog-max-len", NULL, UNIMPL, &cfg.ul[1], 0,
+    NUM_CONFIG(CONFIG_TYPE_ULONG, "acllog-max-len", NULL, 0, &server.acllog_max_len, 0,
                LONG_MAX, 128, NULL),
 
     /* long long */

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "acl.h"
 #include "config_internal.h"
 #include "server.h"
 #include "zmalloc.h"
@@ -204,8 +205,9 @@ static int load_directive(config_load_state *ls, sds *argv, int argc,
     return 0;
   }
   if (!strcasecmp(argv[0], "user") && argc >= 2) {
-    *err = "ACL users in the config file are not supported yet";
-    return 0;
+    /* Applied after the whole file loaded (acl_load_startup); kept only
+     * for a real startup (fuzz/tests parse without side effects). */
+    return ls->no_side_effects ? 1 : acl_config_user_line(argv, argc, err);
   }
   if (!strcasecmp(argv[0], "loadmodule") && argc >= 2) {
     *err = "modules are not supported by Redoubt";

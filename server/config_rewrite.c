@@ -17,6 +17,7 @@
 
 #include "config.h"
 #include "config_internal.h"
+#include "acl.h"
 #include "server.h"
 #include "zmalloc.h"
 
@@ -156,7 +157,11 @@ static int read_old_file(config_rewrite_state *st, const char *path) {
     sds *argv = sds_split_args(line, &argc);
     const config_entry *e =
         (argv != NULL && argc > 0) ? config_lookup(argv[0]) : NULL;
-    if (e != NULL) {
+    if (e == NULL && argv != NULL && argc > 0 &&
+        !strcasecmp(argv[0], "user")) {
+      /* ACL users: replaced by the current ones (config_rewrite). */
+      option_add_line(state_find_option(st, "user", 1), st->numlines);
+    } else if (e != NULL) {
       rewrite_option *o = state_find_option(st, e->name, 1);
       option_add_line(o, st->numlines);
     }
@@ -193,6 +198,24 @@ static void rewrite_entry(config_rewrite_state *st, const config_entry *e) {
   sds line = sds_cat_printf(sds_empty(), "%s %s", e->name, value);
   sds_free(value);
   config_rewrite_line(st, e->name, line, force);
+}
+
+/* rewrite_acl_users: `user` lines for every ACL user, unless an aclfile
+ * holds them (then old `user` lines are dropped), as Redis 7.0. */
+static void rewrite_acl_users(config_rewrite_state *st) {
+  config_rewrite_mark_processed(st, "user");
+  if (server.acl_filename && server.acl_filename[0]) {
+    return;
+  }
+  sds all = acl_rewrite_config_lines();
+  size_t pos = 0, len = sds_len(all);
+  while (pos < len) {
+    const char *nl = memchr(all + pos, '\n', len - pos);
+    size_t line_len = nl ? (size_t)(nl - (all + pos)) : len - pos;
+    config_rewrite_line(st, "user", sds_new_len(all + pos, line_len), 1);
+    pos += line_len + 1;
+  }
+  sds_free(all);
 }
 
 /* remove_orphaned blanks old lines of rewritten directives that the new
@@ -303,6 +326,7 @@ int config_rewrite(const char *path) {
   for (size_t j = 0; j < config_table_len; j++) {
     rewrite_entry(&st, &config_table[j]);
   }
+  rewrite_acl_users(&st);
   remove_orphaned(&st);
   sds content = content_from_state(&st);
   int ok = overwrite_atomically(path, content);

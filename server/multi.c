@@ -4,6 +4,7 @@
  * touch_watched_key hooks that db.c / notify.c call weakly. */
 #include "multi.h"
 
+#include "acl.h"
 #include "networking.h"
 #include "zmalloc.h"
 
@@ -325,7 +326,10 @@ static void exec_command(client *c) {
     c->argc = mc->argc;
     c->argv_len = mc->argc;
     c->cmd = c->realcmd = mc->cmd;
-    call(c, CMD_CALL_FULL);
+    /* ACL rules may have changed since the command was queued. */
+    if (acl_check_exec(c) == C_OK) {
+      call(c, CMD_CALL_FULL);
+    }
     /* The command may have rewritten its argv. */
     mc->argv = c->argv;
     mc->argc = c->argc;

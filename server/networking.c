@@ -20,6 +20,7 @@
 #include <arpa/inet.h>
 #include <unistd.h>
 
+#include "acl.h"
 #include "resp.h"
 #include "zmalloc.h"
 
@@ -189,7 +190,10 @@ client *create_client(connection *conn) {
   list_set_free_method(c->reply, reply_block_free);
   c->ctime = (time_t)(net_now_ms() / 1000);
   c->last_interaction = net_now_ms();
-  c->authenticated = server.requirepass == NULL || server.requirepass[0] == '\0';
+  /* Every client starts as the default user, authenticated when that user
+   * needs no password (Redis 7.0). */
+  c->user = acl_default_user();
+  c->authenticated = !acl_auth_required(c);
   c->slot = -1;
   c->watched_keys = list_create();
   c->pending_write_node = zmalloc(sizeof(list_node));
@@ -407,8 +411,7 @@ int client_type_by_name(const char *name) {
 /* Read path                                                            */
 /* ------------------------------------------------------------------ */
 static int client_auth_required(client *c) {
-  return server.requirepass != NULL && server.requirepass[0] != '\0' &&
-         !c->authenticated;
+  return acl_auth_required(c);
 }
 
 void set_protocol_error(client *c, const char *errstr) {

@@ -13,6 +13,7 @@
 #include <execinfo.h>
 #include <unistd.h>
 
+#include "acl.h"
 #include "config.h"
 #include "multi.h"
 #include "pubsub.h"
@@ -414,10 +415,7 @@ static void reply_unknown_subcommand(client *c) {
   reject_command_sds(c, err);
 }
 
-static int auth_required(client *c) {
-  return server.requirepass != NULL && server.requirepass[0] != '\0' &&
-         !c->authenticated;
-}
+static int auth_required(client *c) { return acl_auth_required(c); }
 
 void call(client *c, int flags) {
   redis_command *real_cmd = c->cmd;
@@ -508,6 +506,10 @@ int process_command(client *c) {
   }
   if (auth_required(c) && !(c->cmd->flags & CMD_NO_AUTH)) {
     reject_command(c, shared.noautherr);
+    return C_OK;
+  }
+  /* ACL after the auth check, as Redis 7.0; ~free for +@all ~* &* users. */
+  if (acl_check_client_or_reply(c) != C_OK) {
     return C_OK;
   }
   if ((c->cmd->flags & CMD_PROTECTED) &&
@@ -806,6 +808,7 @@ static void init_command_table(void) {
   server.commands = dict_create(&command_table_dict_type);
   server.orig_commands = dict_create(&command_table_dict_type);
   populate_command_table();
+  acl_init();
 }
 
 static void make_run_id(void) {
@@ -868,6 +871,7 @@ int server_main(int argc, char **argv) {
       break;
   }
   config_load_or_exit(&startup);
+  acl_load_startup(); /* `user` directives, aclfile, requirepass */
   if (startup.check_config) {
     int rc = tls_check_config(startup.check_config_json);
     config_startup_free(&startup);

@@ -650,6 +650,10 @@ redis_command *lookup_command_or_original(robj **argv, int argc);
 int get_keys_from_command(redis_command *cmd, robj **argv, int argc,
                           get_keys_result *result);
 void get_keys_free_result(get_keys_result *result);
+/* get_keys_from_command_with_specs: key positions with key-spec flags
+ * (KSPEC_*), as COMMAND GETKEYS and ACL use them. */
+int get_keys_from_command_with_specs(redis_command *cmd, robj **argv,
+                                     int argc, get_keys_result *result);
 /* get_keys_prepare_result: for getkeys procs; get_keys_from_command has
  * initialised |result|. Grows it to hold |numkeys| keys, returns keys[]. */
 key_reference *get_keys_prepare_result(get_keys_result *result, int numkeys);
@@ -865,6 +869,9 @@ struct redis_server {
   unsigned long long client_max_querybuf_len;
   client_buffer_limit client_obuf_limits[CLIENT_TYPE_OBUF_COUNT];
   char *requirepass; /* kept in sync with the default user (ACL issue) */
+  char *acl_filename;             /* aclfile ("" = none), acl.c */
+  unsigned long acllog_max_len;   /* acllog-max-len */
+  int acl_pubsub_default;         /* 1 = allchannels for new users */
   int notify_keyspace_events;
   int latency_tracking_enabled;
   char *dir_dummy; /* dir is applied with chdir(); CONFIG GET reads getcwd */
@@ -888,6 +895,7 @@ struct redis_server {
   int tls_handshake_workers;
   int tls_handshake_timeout; /* ms */
   int tls_max_handshakes_in_flight;
+  int tls_handshaker_nice; /* added to main's nice for handshakers */
   int sandbox_seccomp;
   char *sandbox_user;
   /* Memory accounting */

@@ -12,6 +12,17 @@
  * fails only its own in-flight handshakes; it is respawned with exponential
  * backoff (100 ms doubling to 2 s).
  *
+ * Scheduling: handshakers run at a lower priority than main (nice raised by
+ * tls-handshaker-nice, set by main on the child's pid right after the spawn,
+ * so before the child loads anything or installs its seccomp filter, and
+ * re-applied from cron after CONFIG SET). An RSA signature is ~1 ms of CPU;
+ * at equal priority a storm of new connections makes main wait for a CPU
+ * behind the signatures and established clients see it in their p99. With
+ * a higher nice the kernel prefers main when both want a CPU (at 5 the
+ * weight ratio is ~3:1, at 10 ~9:1), and the handshakers still use every
+ * idle cycle. Nice only orders processes within one scheduling group
+ * (autogroup or cgroup), which is where main and its handshakers are.
+ *
  * Generations: a CONFIG SET of tls-* settings starts a new generation of
  * handshakers; only when they are READY do new connections use them, and
  * the old ones are closed once their in-flight handshakes are done. */
@@ -26,6 +37,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -45,8 +57,12 @@ extern char **environ;
 #define TLS_STABLE_LIFETIME_MS 5000 /* a death after this resets backoff */
 #define TLS_START_TIMEOUT_MS 10000  /* STARTING -> READY */
 /* A handshaker answers each record within milliseconds (one signature at
- * most); one that has left a request unanswered this long is stuck and is
- * replaced, failing only its own in-flight handshakes. */
+ * most); one that has left a request unanswered this long, and answered
+ * nothing else meanwhile, is stuck and is replaced, failing only its own
+ * in-flight handshakes. "Nothing else" matters: a busy handshaker at a low
+ * priority (tls-handshaker-nice) on saturated CPUs can have a queue of
+ * hundreds of requests whose oldest waits seconds, while it answers every
+ * few milliseconds; killing it would fail the whole queue. */
 #define TLS_ANSWER_TIMEOUT_MS 5000
 #define TLS_EXIT_GRACE_MS 5000      /* retired: exit before SIGKILL */
 #define TLS_SOCKET_BUFFER (1024 * 1024)
@@ -76,6 +92,8 @@ struct tls_handshaker {
   int status, have_status; /* wait status once reaped */
   queued_msg *queue_head, *queue_tail;
   size_t queued;
+  int nice_applied;         /* tls-handshaker-nice last set on it (-1: none) */
+  long long last_answer_ms; /* last well-formed answer (progress) */
 };
 
 tls_stats tls_stat;
@@ -88,6 +106,7 @@ static struct {
   uint64_t next_gen_id;
   long long respawn_delay_ms;
   long long next_respawn_ms;
+  int nice_warned; /* setpriority refused once: logged */
   uint8_t buf[IPC_MAX_MESSAGE + 1];
 } pool;
 
@@ -468,6 +487,33 @@ static int pool_free_slot(void) {
   return -1;
 }
 
+/* pool_apply_nice gives |h| main's own nice value plus tls-handshaker-nice
+ * (capped at 19). Lowering it again after CONFIG SET needs CAP_SYS_NICE;
+ * without it the handshaker keeps its value until it is respawned. */
+static void pool_apply_nice(tls_handshaker *h) {
+  int wanted = server.tls_handshaker_nice;
+  if (h->pid <= 0 || h->nice_applied == wanted) {
+    return;
+  }
+  errno = 0;
+  int base = getpriority(PRIO_PROCESS, 0);
+  if (base == -1 && errno != 0) {
+    base = 0;
+  }
+  int value = base + wanted > 19 ? 19 : base + wanted;
+  if (setpriority(PRIO_PROCESS, (id_t)h->pid, value) != 0 && errno != ESRCH) {
+    if (!pool.nice_warned) {
+      pool.nice_warned = 1;
+      server_log(LL_WARNING,
+                 "TLS: cannot set handshaker pid %d to nice %d: %s "
+                 "(tls-handshaker-nice)",
+                 (int)h->pid, value, strerror(errno));
+    }
+  }
+  /* Recorded even on failure: retrying every cron tick would not help. */
+  h->nice_applied = wanted;
+}
+
 /* pool_spawn starts one handshaker for |gen| and sends its configuration.
  * Returns it, or NULL (logged). */
 static tls_handshaker *pool_spawn(tls_generation *gen) {
@@ -528,6 +574,8 @@ static tls_handshaker *pool_spawn(tls_generation *gen) {
     return NULL;
   }
   h->pid = pid;
+  h->nice_applied = -1;
+  pool_apply_nice(h);
   h->fd = sv[0];
   h->gen = gen;
   gen->refs++;
@@ -659,6 +707,7 @@ static void pool_readable(ae_loop *loop, int fd, void *data, int mask) {
       pool_kill(h, "sent a malformed message (protocol violation)", 1);
       return;
     }
+    h->last_answer_ms = pool_now_ms();
     int ok = pool_dispatch(h, &msg);
     /* DONE carries traffic secrets. */
     if (msg.type == IPC_ANS_DONE) {
@@ -844,7 +893,8 @@ void tls_pool_forget(tls_conn *conn) {
 }
 
 /* pool_kill_unresponsive replaces handshakers that left a request
- * unanswered for TLS_ANSWER_TIMEOUT_MS (a hung or spinning handshaker). */
+ * unanswered for TLS_ANSWER_TIMEOUT_MS and answered nothing in that time (a
+ * hung or spinning handshaker, not merely a busy one). */
 static void pool_kill_unresponsive(long long now) {
   tls_handshaker *stuck[TLS_POOL_MAX_HANDSHAKERS];
   int nstuck = 0;
@@ -852,7 +902,8 @@ static void pool_kill_unresponsive(long long now) {
     for (tls_conn *c = pool.buckets[b]; c != NULL; c = c->hash_next) {
       tls_handshaker *h = c->hs;
       if (!c->awaiting || h == NULL || h->state > HS_RETIRING ||
-          now - c->awaiting_since_ms <= TLS_ANSWER_TIMEOUT_MS) {
+          now - c->awaiting_since_ms <= TLS_ANSWER_TIMEOUT_MS ||
+          now - h->last_answer_ms <= TLS_ANSWER_TIMEOUT_MS) {
         continue;
       }
       int seen = 0;
@@ -876,6 +927,9 @@ void tls_pool_cron(void) {
     tls_handshaker *h = pool.all[i];
     if (h == NULL) {
       continue;
+    }
+    if (h->state <= HS_RETIRING) {
+      pool_apply_nice(h); /* after CONFIG SET tls-handshaker-nice */
     }
     if (h->state == HS_STARTING && now - h->state_ms > TLS_START_TIMEOUT_MS) {
       pool_kill(h, "did not become ready in time", 1);
@@ -954,6 +1008,7 @@ sds tls_sandbox_info_section(sds info) {
       info,
       "sandbox_handshakers_alive:%d\r\n"
       "sandbox_handshakers_configured:%d\r\n"
+      "sandbox_handshaker_nice:%d\r\n"
       "sandbox_seccomp:%s\r\n"
       "sandbox_user:%s\r\n"
       "sandbox_handshaker_restarts:%lld\r\n"
@@ -968,6 +1023,7 @@ sds tls_sandbox_info_section(sds info) {
       "sandbox_last_death_reason:%s\r\n"
       "sandbox_last_death_time:%lld\r\n",
       tls_pool_alive_count(), tls_pool_wanted_count(),
+      server.tls_handshaker_nice,
       gen == NULL ? "n/a" : gen->settings.seccomp ? "yes" : "no",
       gen != NULL && gen->settings.sandbox_user ? gen->settings.sandbox_user
                                                 : "-",

@@ -117,7 +117,8 @@ def test_config_get_everything_matches_redis(server, redis_server):
         theirs.pop(name, None)
     extra = {k for k in ours if k not in theirs}
     assert extra == {"sandbox-seccomp", "sandbox-user", "tls-handshake-workers",
-                     "tls-handshake-timeout", "tls-max-handshakes-in-flight"}
+                     "tls-handshake-timeout", "tls-max-handshakes-in-flight",
+                     "tls-handshaker-nice"}
     for k, v in theirs.items():
         assert ours.get(k) == v, f"{k}: redoubt={ours.get(k)!r} redis={v!r}"
 

@@ -132,6 +132,7 @@ TEST_F(ConfigTest, DefaultsAreRedis70) {
   EXPECT_EQ(Get("tls-handshake-workers"), "1");
   EXPECT_EQ(Get("tls-handshake-timeout"), "10000");
   EXPECT_EQ(Get("tls-max-handshakes-in-flight"), "1000");
+  EXPECT_EQ(Get("tls-handshaker-nice"), "5");
   EXPECT_EQ(Get("sandbox-seccomp"), "yes");
   EXPECT_EQ(Get("sandbox-user"), "nobody");
   EXPECT_EQ(Get("set-max-listpack-entries"), "<none>");  // 7.2 only
@@ -330,6 +331,10 @@ TEST_F(ConfigTest, SetValidationTextsMatchRedis) {
   EXPECT_EQ(Set("maxclients", "0"),
             "CONFIG SET failed (possibly related to argument 'maxclients') - "
             "argument must be between 1 and 4294967295 inclusive");
+  EXPECT_EQ(Set("tls-handshaker-nice", "20"),
+            "CONFIG SET failed (possibly related to argument "
+            "'tls-handshaker-nice') - argument must be between 0 and 19 "
+            "inclusive");
   EXPECT_EQ(Set("maxmemory-policy", "foo"),
             "CONFIG SET failed (possibly related to argument "
             "'maxmemory-policy') - argument(s) must be one of the following: "
