@@ -8,13 +8,19 @@
 
 #include <math.h>
 
+#include "listpack.h"
 #include "scan_common.h"
 #include "zmalloc.h"
 
 /* ------------------------------------------------------------------ */
 /* Objects and hooks                                                    */
 /* ------------------------------------------------------------------ */
-unsigned long zset_length(robj *o) { return zset_ptr(o)->zsl->length; }
+unsigned long zset_length(robj *o) {
+  if (zset_is_compact(o)) {
+    return lp_length(o->ptr) / 2;
+  }
+  return zset_ptr(o)->zsl->length;
+}
 
 void zset_prepare_add(robj *o, size_t ele_len) {
   if (o->encoding == OBJ_ENCODING_LISTPACK &&
@@ -163,12 +169,64 @@ static zskiplist_node *zset_last_in_lex(robj *o, const zlexrangespec *r) {
 
 /* zset_add applies one (score, member) with the ZADD flags. Returns 0 when
  * the result would be NaN (nothing changed), 1 otherwise. */
+/* zset_add_compact is zset_add on a compact object: the member is updated
+ * or inserted in the listpack itself. Returns -1 (nothing done) when the
+ * insertion needs the skiplist encoding: zset_add then converts. */
+static int zset_add_compact(robj *o, double score, sds ele, int in_flags,
+                            int *out_flags, double *newscore) {
+  size_t len = sds_len(ele);
+  double cur;
+  unsigned char *ep = zset_lp_find(o->ptr, ele, len, &cur);
+  if (ep != NULL) {
+    if (in_flags & ZADD_IN_NX) {
+      *out_flags |= ZADD_OUT_NOP;
+      return 1;
+    }
+    if (in_flags & ZADD_IN_INCR) {
+      score += cur;
+      if (isnan(score)) {
+        *out_flags |= ZADD_OUT_NAN;
+        return 0;
+      }
+    }
+    if (((in_flags & ZADD_IN_LT) && score >= cur) ||
+        ((in_flags & ZADD_IN_GT) && score <= cur)) {
+      *out_flags |= ZADD_OUT_NOP;
+      return 1;
+    }
+    *newscore = score;
+    if (score != cur) {
+      o->ptr = zset_lp_insert(zset_lp_delete(o->ptr, ep), ele, len, score);
+      *out_flags |= ZADD_OUT_UPDATED;
+    }
+    return 1;
+  }
+  if (in_flags & ZADD_IN_XX) {
+    *out_flags |= ZADD_OUT_NOP;
+    return 1;
+  }
+  if (lp_length(o->ptr) / 2 + 1 > server.zset_max_listpack_entries ||
+      len > server.zset_max_listpack_value) {
+    return -1;
+  }
+  o->ptr = zset_lp_insert(o->ptr, ele, len, score);
+  *newscore = score;
+  *out_flags |= ZADD_OUT_ADDED;
+  return 1;
+}
+
 static int zset_add(robj *o, double score, sds ele, int in_flags,
                     int *out_flags, double *newscore) {
   *out_flags = 0;
   if (isnan(score)) {
     *out_flags = ZADD_OUT_NAN;
     return 0;
+  }
+  if (zset_is_compact(o)) {
+    int rc = zset_add_compact(o, score, ele, in_flags, out_flags, newscore);
+    if (rc >= 0) {
+      return rc;
+    }
   }
   zset *zs = zset_ptr(o);
   zskiplist_node *node = zset_find(zs, ele);
@@ -275,7 +333,7 @@ static void zadd_generic_command(client *c, int flags) {
     if (xx) {
       goto reply_to_client;
     }
-    zobj = zset_create_object();
+    zobj = zset_create_compact_object();
     db_add(c->db, key, zobj);
   }
   for (long j = 0; j < elements; j++) {

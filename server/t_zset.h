@@ -18,9 +18,21 @@
 #define ZSET_MAX 1
 
 robj *zset_create_object(void); /* empty, "listpack", opened */
+/* zset_create_compact_object: empty, "listpack", not opened (ZADD). */
+robj *zset_create_compact_object(void);
 unsigned long zset_length(robj *o);
 /* zset_ptr returns the zset form of a zset object (opening a listpack). */
 zset *zset_ptr(robj *o);
+/* Listpack-native access to a compact (listpack, not opened) object's
+ * listpack; see t_zset_lp.c. zset_lp_find returns the member's entry (and
+ * its score) or NULL; zset_lp_insert adds an absent member in order;
+ * zset_lp_delete removes the member at ep and its score. */
+int zset_is_compact(const robj *o);
+unsigned char *zset_lp_find(unsigned char *lp, const char *ele, size_t len,
+                            double *score);
+unsigned char *zset_lp_insert(unsigned char *lp, const char *ele, size_t len,
+                              double score);
+unsigned char *zset_lp_delete(unsigned char *lp, unsigned char *ep);
 /* zset_compact_opened writes opened listpack objects back (command end). */
 void zset_compact_opened(void);
 /* zset_score_as_integer: Redis stores such listpack scores as integers. */

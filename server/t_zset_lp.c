@@ -71,6 +71,85 @@ static double zset_listpack_score(unsigned char *p) {
   return strtod(buf, NULL);
 }
 
+/* ------------------------------------------------------------------ */
+/* Listpack-native single-member operations                            */
+/* ------------------------------------------------------------------ */
+/* ZADD/ZINCRBY of one member into a small set, the commonest write, work
+ * on the listpack in place instead of opening it (which costs a dict, a
+ * skiplist and one node per member, twice per command). */
+static int zset_is_opened(const robj *o);
+
+int zset_is_compact(const robj *o) {
+  return o->encoding == OBJ_ENCODING_LISTPACK && !zset_is_opened(o);
+}
+
+unsigned char *zset_lp_find(unsigned char *lp, const char *ele, size_t len,
+                            double *score) {
+  unsigned char *p = lp_first(lp);
+  if (p == NULL) {
+    return NULL;
+  }
+  p = lp_find(lp, p, (const unsigned char *)ele, (uint32_t)len, 1);
+  if (p != NULL && score != NULL) {
+    *score = zset_listpack_score(lp_next(lp, p));
+  }
+  return p;
+}
+
+/* zset_lp_member_cmp orders the member at p against ele as sds_cmp does:
+ * bytes first, then the shorter one first. */
+static int zset_lp_member_cmp(unsigned char *p, const char *ele, size_t len) {
+  uint32_t plen;
+  unsigned char buf[LP_INTBUF_SIZE];
+  unsigned char *ps = lp_get_string(p, &plen, buf);
+  size_t min = plen < len ? plen : len;
+  int cmp = min ? memcmp(ps, ele, min) : 0;
+  if (cmp != 0) {
+    return cmp;
+  }
+  return plen < len ? -1 : plen > len ? 1 : 0;
+}
+
+static unsigned char *zset_lp_insert_score(unsigned char *lp, double score,
+                                           unsigned char *p, int where) {
+  long long ll;
+  if (zset_score_as_integer(score, &ll)) {
+    return lp_insert_integer(lp, ll, p, where, NULL);
+  }
+  char buf[MAX_D2STRING_CHARS];
+  int n = d2string(buf, sizeof(buf), score);
+  return lp_insert_string(lp, (const unsigned char *)buf, (uint32_t)n, p,
+                          where, NULL);
+}
+
+/* zset_lp_insert adds a member that is not present at its (score, member)
+ * position. */
+unsigned char *zset_lp_insert(unsigned char *lp, const char *ele, size_t len,
+                              double score) {
+  unsigned char *ep = lp_first(lp);
+  while (ep != NULL) {
+    unsigned char *sp = lp_next(lp, ep);
+    double s = zset_listpack_score(sp);
+    if (s > score || (s == score && zset_lp_member_cmp(ep, ele, len) > 0)) {
+      break;
+    }
+    ep = lp_next(lp, sp);
+  }
+  unsigned char *newp;
+  if (ep == NULL) {
+    lp = lp_insert_string(lp, (const unsigned char *)ele, (uint32_t)len, NULL,
+                          LP_AFTER, &newp);
+    return zset_lp_insert_score(lp, score, NULL, LP_AFTER);
+  }
+  lp = lp_insert_string(lp, (const unsigned char *)ele, (uint32_t)len, ep,
+                        LP_BEFORE, &newp);
+  return zset_lp_insert_score(lp, score, newp, LP_AFTER);
+}
+
+unsigned char *zset_lp_delete(unsigned char *lp, unsigned char *ep) {
+  return lp_delete_range_with_entry(lp, &ep, 2);
+}
+
 static zset *zset_from_listpack(unsigned char *lp) {
   zset *zs = zset_new();
   /* Entries are already in order: insert from the back so each insertion
@@ -122,6 +201,12 @@ robj *zset_create_object(void) {
   robj *o = create_object(OBJ_ZSET, zset_new());
   o->encoding = OBJ_ENCODING_LISTPACK;
   zset_register_opened(o); /* in zset form until the command ends */
+  return o;
+}
+
+robj *zset_create_compact_object(void) {
+  robj *o = create_object(OBJ_ZSET, lp_new(0));
+  o->encoding = OBJ_ENCODING_LISTPACK;
   return o;
 }
 
