@@ -526,10 +526,11 @@ int tls_check_config(int json) {
             tls_rotation_interval_ms() / 1000);
     fprintf(o,
             ",\"handshake_workers\":%d,\"handshake_timeout_ms\":%d,"
-            "\"max_handshakes_in_flight\":%d,\"seccomp\":%s,"
-            "\"sandbox_user\":",
+            "\"max_handshakes_in_flight\":%d,\"handshaker_nice\":%d,"
+            "\"seccomp\":%s,\"sandbox_user\":",
             tls_pool_wanted_count(), server.tls_handshake_timeout,
-            server.tls_max_handshakes_in_flight, s.seccomp ? "true" : "false");
+            server.tls_max_handshakes_in_flight, server.tls_handshaker_nice,
+            s.seccomp ? "true" : "false");
     tls_json_string(o, s.sandbox_user);
     fprintf(o, ",\"private_key\":");
     tls_json_string(o, r->key_status);
@@ -592,10 +593,11 @@ int tls_check_config(int json) {
         s.session_caching ? "session tickets" : "off", s.session_cache_timeout,
         tls_rotation_interval_ms() / 1000);
     printf(
-        "  handshakers: %d (timeout %d ms, max in flight %d), seccomp %s, "
-        "user %s\n",
+        "  handshakers: %d (timeout %d ms, max in flight %d, nice +%d), "
+        "seccomp %s, user %s\n",
         tls_pool_wanted_count(), server.tls_handshake_timeout,
-        server.tls_max_handshakes_in_flight, s.seccomp ? "on" : "off",
+        server.tls_max_handshakes_in_flight, server.tls_handshaker_nice,
+        s.seccomp ? "on" : "off",
         s.sandbox_user ? s.sandbox_user : "-");
     printf("  private key: %s\n", r->key_status[0] ? r->key_status : "-");
     for (int i = 0; i < r->chain_len; i++) {

@@ -548,6 +548,7 @@ def test_check_config_good(tmp_path):
     assert doc["mtls_required"] is True and doc["mtls_ca"].endswith("ca.crt")
     assert doc["session_tickets"] in (True, False) and "session_timeout" in doc
     assert doc["handshake_workers"] >= 1 and doc["seccomp"] is True
+    assert doc["handshaker_nice"] == 5  # tls-handshaker-nice default
     assert any(x.startswith("recvmsg") for x in doc["seccomp_allowlist"])
     leaf = doc["certificate_chain"][0]
     assert leaf["subject"].startswith("CN=localhost") and leaf["key"] == "RSA-2048"
