@@ -528,6 +528,12 @@ static const char *err_nopass =
 static const char *err_subfirstarg =
     "Allowing first-arg of a subcommand is not supported";
 static const char *err_limit = "Too many patterns, passwords or arguments";
+/* Not in Redis: Redis accepts ACL SETUSER u "(~a) +get)" and then writes a
+ * selector "(~a) ... +get)" that ACL LOAD (and the next start) refuses,
+ * because a word ending in ')' closes a selector when a line is read. */
+static const char *err_selector_paren =
+    "Rules inside a selector can't end with ')': ACL SAVE could not write "
+    "this selector so that it loads back";
 
 static int acl_rule_is(const char *op, size_t len, const char *word) {
   return strlen(word) == len && strncasecmp(op, word, len) == 0;
@@ -874,6 +880,10 @@ static int acl_set_user_inner(acl_user *u, const char *op, size_t len,
  * passwords, no nested selectors), as Redis's ACLSetSelector. */
 static int acl_set_selector_rule(acl_user *s, const char *op, size_t len,
                                  const char **err) {
+  if (len > 0 && op[len - 1] == ')') {
+    *err = err_selector_paren;
+    return C_ERR;
+  }
   if (acl_rule_is(op, len, "allkeys") || acl_rule_is(op, len, "resetkeys") ||
       acl_rule_is(op, len, "allchannels") ||
       acl_rule_is(op, len, "resetchannels") ||

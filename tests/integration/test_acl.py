@@ -681,6 +681,25 @@ def test_selector_dryrun(server, redis_server, args):
     assert ours == theirs
 
 
+def test_selector_word_ending_in_paren_is_refused(server, tmp_path):
+    # Redis 7.0.15 accepts this and its ACL LIST / ACL SAVE then show
+    # "(~a) resetchannels -@all +get)", which ACL LOAD and the next start
+    # refuse. Ours refuses the rule, and the user is left as it was.
+    c = server.raw()
+    assert bytes(c.call("ACL", "SETUSER", "p", "on", "nopass", "~k")) == b"OK"
+    before = c.call("ACL", "LIST")
+    reply = c.call("ACL", "SETUSER", "p", "(~a) +get)")
+    assert isinstance(reply, harness.RespError)
+    assert reply.message.startswith(
+        b"ERR Error in ACL SETUSER modifier '(~a) +get)': Rules inside a "
+        b"selector can't end with ')'")
+    assert c.call("ACL", "LIST") == before
+    # A ')' inside a pattern that does not end a word is still accepted.
+    assert bytes(c.call("ACL", "SETUSER", "p", "(~a)b +get)")) == b"OK"
+    listing = b" ".join(bytes(x) for x in c.call("ACL", "LIST"))
+    assert b"(~a)b resetchannels -@all +get)" in listing
+
+
 def test_selectors_in_aclfile(tmp_path, server_factory, redis_server_factory):
     text = ("user default on nopass ~* &* +@all\n"
             "user s on nopass ~r* +get (~w* +set) (%R~x* +@list)\n")
