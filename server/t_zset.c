@@ -167,8 +167,31 @@ static zskiplist_node *zset_last_in_lex(robj *o, const zlexrangespec *r) {
 #define ZADD_OUT_ADDED (1 << 2)
 #define ZADD_OUT_UPDATED (1 << 3)
 
-/* zset_add applies one (score, member) with the ZADD flags. Returns 0 when
- * the result would be NaN (nothing changed), 1 otherwise. */
+/* zadd_existing decides what ZADD's flags do to a member already present
+ * with score cur: 1 = give it *score (the increment applied for INCR; may
+ * equal cur), 0 = leave it (*out_flags has NOP, or NAN for an INCR that
+ * would make it NaN). */
+static int zadd_existing(double cur, double *score, int in_flags,
+                         int *out_flags) {
+  if (in_flags & ZADD_IN_NX) {
+    *out_flags |= ZADD_OUT_NOP;
+    return 0;
+  }
+  if (in_flags & ZADD_IN_INCR) {
+    *score += cur;
+    if (isnan(*score)) {
+      *out_flags |= ZADD_OUT_NAN;
+      return 0;
+    }
+  }
+  if (((in_flags & ZADD_IN_LT) && *score >= cur) ||
+      ((in_flags & ZADD_IN_GT) && *score <= cur)) {
+    *out_flags |= ZADD_OUT_NOP;
+    return 0;
+  }
+  return 1;
+}
+
 /* zset_add_compact is zset_add on a compact object: the member is updated
  * or inserted in the listpack itself. Returns -1 (nothing done) when the
  * insertion needs the skiplist encoding: zset_add then converts. */
@@ -178,21 +201,8 @@ static int zset_add_compact(robj *o, double score, sds ele, int in_flags,
   double cur;
   unsigned char *ep = zset_lp_find(o->ptr, ele, len, &cur);
   if (ep != NULL) {
-    if (in_flags & ZADD_IN_NX) {
-      *out_flags |= ZADD_OUT_NOP;
-      return 1;
-    }
-    if (in_flags & ZADD_IN_INCR) {
-      score += cur;
-      if (isnan(score)) {
-        *out_flags |= ZADD_OUT_NAN;
-        return 0;
-      }
-    }
-    if (((in_flags & ZADD_IN_LT) && score >= cur) ||
-        ((in_flags & ZADD_IN_GT) && score <= cur)) {
-      *out_flags |= ZADD_OUT_NOP;
-      return 1;
+    if (!zadd_existing(cur, &score, in_flags, out_flags)) {
+      return !(*out_flags & ZADD_OUT_NAN);
     }
     *newscore = score;
     if (score != cur) {
@@ -215,6 +225,8 @@ static int zset_add_compact(robj *o, double score, sds ele, int in_flags,
   return 1;
 }
 
+/* zset_add applies one (score, member) with the ZADD flags. Returns 0 when
+ * the result would be NaN (nothing changed), 1 otherwise. */
 static int zset_add(robj *o, double score, sds ele, int in_flags,
                     int *out_flags, double *newscore) {
   *out_flags = 0;
@@ -231,22 +243,9 @@ static int zset_add(robj *o, double score, sds ele, int in_flags,
   zset *zs = zset_ptr(o);
   zskiplist_node *node = zset_find(zs, ele);
   if (node != NULL) {
-    if (in_flags & ZADD_IN_NX) {
-      *out_flags |= ZADD_OUT_NOP;
-      return 1;
-    }
     double cur = node->score;
-    if (in_flags & ZADD_IN_INCR) {
-      score += cur;
-      if (isnan(score)) {
-        *out_flags |= ZADD_OUT_NAN;
-        return 0;
-      }
-    }
-    if (((in_flags & ZADD_IN_LT) && score >= cur) ||
-        ((in_flags & ZADD_IN_GT) && score <= cur)) {
-      *out_flags |= ZADD_OUT_NOP;
-      return 1;
+    if (!zadd_existing(cur, &score, in_flags, out_flags)) {
+      return !(*out_flags & ZADD_OUT_NAN);
     }
     *newscore = score;
     if (score != cur) {
