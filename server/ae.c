@@ -18,6 +18,7 @@
 
 typedef struct ae_file_event {
   int mask;
+  int deferred; /* dispatched in the second pass (ae_set_deferred) */
   ae_file_proc *rproc;
   ae_file_proc *wproc;
   void *rdata;
@@ -42,6 +43,8 @@ struct ae_loop {
   int heap_len, heap_cap;
   long long next_timer_id;
   ae_before_sleep_proc *before_sleep;
+  ae_before_sleep_proc *between_passes;
+  int *deferred_fired; /* indexes into fired[] kept for the second pass */
   ae_timer *running_timer; /* popped while its callback runs */
   int dont_wait;
   int stop;
@@ -72,13 +75,16 @@ ae_loop *ae_create(int setsize) {
   loop->events = calloc((size_t)setsize, sizeof(ae_file_event));
   loop->fired_size = setsize < AE_MAX_EPOLL_EVENTS ? setsize : AE_MAX_EPOLL_EVENTS;
   loop->fired = calloc((size_t)loop->fired_size, sizeof(struct epoll_event));
+  loop->deferred_fired = calloc((size_t)loop->fired_size, sizeof(int));
   loop->epfd = epoll_create1(EPOLL_CLOEXEC);
-  if (loop->events == NULL || loop->fired == NULL || loop->epfd == -1) {
+  if (loop->events == NULL || loop->fired == NULL ||
+      loop->deferred_fired == NULL || loop->epfd == -1) {
     if (loop->epfd != -1) {
       close(loop->epfd);
     }
     free(loop->events);
     free(loop->fired);
+    free(loop->deferred_fired);
     free(loop);
     return NULL;
   }
@@ -97,6 +103,7 @@ void ae_free(ae_loop *loop) {
   free(loop->heap);
   free(loop->events);
   free(loop->fired);
+  free(loop->deferred_fired);
   free(loop);
 }
 
@@ -191,6 +198,9 @@ void ae_delete_file_event(ae_loop *loop, int fd, int mask) {
   (void)epoll_ctl(loop->epfd, newmask == AE_NONE ? EPOLL_CTL_DEL : EPOLL_CTL_MOD,
                   fd, &ee);
   fe->mask = newmask;
+  if (newmask == AE_NONE) {
+    fe->deferred = 0; /* the next owner of this fd starts normal */
+  }
   if (!(newmask & AE_READABLE)) {
     fe->rproc = NULL;
     fe->rdata = NULL;
@@ -387,6 +397,39 @@ static int ae_wait_ms(ae_loop *loop) {
   return ms > 3600000 ? 3600000 : (int)ms;
 }
 
+/* ae_dispatch runs the handlers of one fired event. */
+static void ae_dispatch(ae_loop *loop, int fd, uint32_t ev) {
+  int mask = 0;
+  if (ev & EPOLLIN) {
+    mask |= AE_READABLE;
+  }
+  if (ev & EPOLLOUT) {
+    mask |= AE_WRITABLE;
+  }
+  /* Errors and hangups wake both directions so the owner sees them. */
+  if (ev & (EPOLLERR | EPOLLHUP)) {
+    mask |= AE_READABLE | AE_WRITABLE;
+  }
+  ae_file_event *fe = &loop->events[fd];
+  int fired = 0;
+  if (fe->mask & mask & AE_READABLE) {
+    fe->rproc(loop, fd, fe->rdata, mask);
+    fired++;
+  }
+  /* The read callback may have removed or replaced the fd's events. */
+  fe = &loop->events[fd];
+  if (fe->mask & mask & AE_WRITABLE) {
+    if (!fired || fe->wproc != fe->rproc || fe->wdata != fe->rdata) {
+      fe->wproc(loop, fd, fe->wdata, mask);
+    }
+  }
+}
+
+/* ae_process_events waits once and dispatches in two passes: first every
+ * fd not marked deferred, then (after the between_passes hook, which
+ * flushes replies) the deferred ones. Work that can wait a little, such as
+ * TLS handshakes in progress, so never delays the replies to requests that
+ * arrived in the same wakeup. */
 int ae_process_events(ae_loop *loop) {
   int processed = 0;
   if (loop->before_sleep != NULL) {
@@ -395,41 +438,39 @@ int ae_process_events(ae_loop *loop) {
   int timeout = ae_wait_ms(loop);
   loop->dont_wait = 0;
   int n = epoll_wait(loop->epfd, loop->fired, loop->fired_size, timeout);
+  int ndeferred = 0;
   for (int j = 0; j < n; j++) {
     int fd = loop->fired[j].data.fd;
-    uint32_t ev = loop->fired[j].events;
     if (fd < 0 || fd >= loop->setsize) {
       continue;
     }
-    int mask = 0;
-    if (ev & EPOLLIN) {
-      mask |= AE_READABLE;
+    if (loop->events[fd].deferred) {
+      loop->deferred_fired[ndeferred++] = j;
+      continue;
     }
-    if (ev & EPOLLOUT) {
-      mask |= AE_WRITABLE;
-    }
-    /* Errors and hangups wake both directions so the owner sees them. */
-    if (ev & (EPOLLERR | EPOLLHUP)) {
-      mask |= AE_READABLE | AE_WRITABLE;
-    }
-    ae_file_event *fe = &loop->events[fd];
-    int fired = 0;
-    if (fe->mask & mask & AE_READABLE) {
-      fe->rproc(loop, fd, fe->rdata, mask);
-      fired++;
-    }
-    /* The read callback may have removed or replaced the fd's events. */
-    fe = &loop->events[fd];
-    if (fe->mask & mask & AE_WRITABLE) {
-      if (!fired || fe->wproc != fe->rproc || fe->wdata != fe->rdata) {
-        fe->wproc(loop, fd, fe->wdata, mask);
-        fired++;
-      }
-    }
+    ae_dispatch(loop, fd, loop->fired[j].events);
+    processed++;
+  }
+  if (ndeferred > 0 && processed > 0 && loop->between_passes != NULL) {
+    loop->between_passes(loop);
+  }
+  for (int k = 0; k < ndeferred; k++) {
+    int j = loop->deferred_fired[k];
+    ae_dispatch(loop, loop->fired[j].data.fd, loop->fired[j].events);
     processed++;
   }
   processed += ae_process_timers(loop);
   return processed;
+}
+
+void ae_set_deferred(ae_loop *loop, int fd, int deferred) {
+  if (fd >= 0 && fd < loop->setsize && loop->events[fd].mask != AE_NONE) {
+    loop->events[fd].deferred = deferred != 0;
+  }
+}
+
+void ae_set_between_passes(ae_loop *loop, ae_before_sleep_proc *proc) {
+  loop->between_passes = proc;
 }
 
 void ae_set_before_sleep(ae_loop *loop, ae_before_sleep_proc *proc) {

@@ -51,6 +51,15 @@ int ae_delete_timer(ae_loop *loop, long long id);
 /* ae_set_before_sleep sets a hook run before every wait (flush replies,
  * process pending TLS bytes, ...). */
 void ae_set_before_sleep(ae_loop *loop, ae_before_sleep_proc *proc);
+/* ae_set_deferred marks |fd| (which must be watched) for the second
+ * dispatch pass of each wakeup, after every other ready fd and the
+ * between_passes hook; the mark is cleared when the fd stops being
+ * watched. For work that can wait a few microseconds (TLS handshakes in
+ * progress, new connections, handshaker answers). */
+void ae_set_deferred(ae_loop *loop, int fd, int deferred);
+/* ae_set_between_passes sets a hook run between the two passes when both
+ * have events (flush the replies of the first pass). */
+void ae_set_between_passes(ae_loop *loop, ae_before_sleep_proc *proc);
 /* ae_set_dont_wait makes the next wait return immediately (pending input
  * buffered in user space must be processed). */
 void ae_set_dont_wait(ae_loop *loop, int dont_wait);

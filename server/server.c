@@ -333,12 +333,16 @@ fail:
   return C_ERR;
 }
 
+/* register_listeners watches listening sockets. New TLS connections are
+ * accepted in the loop's second pass (ae_set_deferred): the replies to
+ * established clients ready in the same wakeup go out first. */
 static int register_listeners(int *fds, int count, ae_file_proc *proc) {
   for (int j = 0; j < count; j++) {
     if (ae_add_file_event(server.el, fds[j], AE_READABLE, proc, NULL) ==
         -1) {
       return C_ERR;
     }
+    ae_set_deferred(server.el, fds[j], proc == tls_accept_handler);
   }
   return C_OK;
 }
@@ -634,6 +638,13 @@ static long long server_cron(ae_loop *loop, long long id, void *data) {
   return 1000 / server.hz;
 }
 
+/* between_passes: the first dispatch pass served established clients;
+ * send their replies before the deferred handshake work runs. */
+static void between_passes(ae_loop *loop) {
+  (void)loop;
+  handle_clients_with_pending_writes();
+}
+
 static void before_sleep(ae_loop *loop) {
   if (conn_process_pending()) {
     ae_set_dont_wait(loop, 1);
@@ -802,6 +813,7 @@ static void init_server(void) {
   update_cached_time();
   ae_create_timer(server.el, 1, server_cron, NULL);
   ae_set_before_sleep(server.el, before_sleep);
+  ae_set_between_passes(server.el, between_passes);
 }
 
 static void init_command_table(void) {

@@ -197,6 +197,10 @@ static void tls_set_events(tls_conn *conn, int want_read, int want_write) {
   } else if (!want_write && (have & AE_WRITABLE)) {
     ae_delete_file_event(conn->c.loop, conn->c.fd, AE_WRITABLE);
   }
+  /* A handshake in progress waits for the loop's second pass, behind the
+   * established clients (storm isolation). */
+  ae_set_deferred(conn->c.loop, conn->c.fd,
+                  conn->hs_state != TLS_HS_CONNECTED);
 }
 
 /* tls_update_events (connected): watch what the handlers and the SSL
@@ -691,7 +695,9 @@ static void tls_accept_one(ae_loop *loop, int fd,
     tls_release_handshake(conn);
     close(fd);
     free(alloc);
+    return;
   }
+  ae_set_deferred(loop, fd, 1);
 }
 
 void tls_accept_handler(ae_loop *loop, int fd, void *client_data, int mask) {

@@ -586,6 +586,8 @@ static tls_handshaker *pool_spawn(tls_generation *gen) {
     pool_kill(h, "could not be watched", 1);
     return NULL;
   }
+  /* Answers are handshake work: second dispatch pass (ae_set_deferred). */
+  ae_set_deferred(pool.loop, h->fd, 1);
   ipc_config config;
   tls_settings_to_ipc(&gen->settings, &config);
   size_t n = ipc_build_config(pool.buf, sizeof(pool.buf), &config);
