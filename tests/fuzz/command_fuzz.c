@@ -11,7 +11,8 @@
  * Each input gets a fresh fake client (create_client(NULL)) whose replies are
  * buffered (CLIENT_SCRIPT) so the reply writers run; the buffer is checked
  * for well-formed RESP framing and dropped after every command. The key
- * space is emptied after every input, so inputs do not depend on each other.
+ * space is emptied and the ACL users reset after every input, so inputs do
+ * not depend on each other.
  *
  * Commands that block, sleep, shut down, write files or change server-wide
  * configuration are on a deny list (skipped, not executed). Work per input
@@ -24,6 +25,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "server/acl.h"
 #include "server/server.h"
 #include "server/zmalloc.h"
 
@@ -241,6 +243,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   }
   free_client(c);
   empty_data(-1, 0, NULL);
+  /* Users and rules are server state too: back to the lone default user
+   * (on nopass ~* &* +@all), so ACL SETUSER default off cannot turn every
+   * later input into NOPERM. */
+  acl_replace_all_users(NULL, 0);
   server.dirty = 0;
   return 0;
 }
