@@ -258,31 +258,6 @@ static void tls_hs_fail(tls_conn *conn, const char *reason, int quiet) {
   conn_close(&conn->c);
 }
 
-static void tls_name_text(const X509_NAME *name, char *out, size_t len) {
-  out[0] = '\0';
-  BIO *bio = BIO_new(BIO_s_mem());
-  if (bio == NULL) {
-    return;
-  }
-  if (X509_NAME_print_ex(bio, name, 0, XN_FLAG_RFC2253) >= 0) {
-    const uint8_t *data;
-    size_t data_len, used = 0;
-    if (BIO_mem_contents(bio, &data, &data_len)) {
-      /* Escape what would break a CLIENT LIST line (RFC 4514 \XX). */
-      for (size_t i = 0; i < data_len && used + 4 < len; i++) {
-        uint8_t ch = data[i];
-        if (ch <= ' ' || ch == 0x7f) {
-          used += (size_t)snprintf(out + used, len - used, "\\%02X", ch);
-        } else {
-          out[used++] = (char)ch;
-        }
-      }
-      out[used] = '\0';
-    }
-  }
-  BIO_free(bio);
-}
-
 /* tls_check_peer re-checks the client-certificate policy after the
  * handshake: a configuration slip must refuse, never accept silently. */
 static int tls_check_peer(tls_conn *conn, char *why, size_t why_len) {
@@ -300,8 +275,9 @@ static int tls_check_peer(tls_conn *conn, char *why, size_t why_len) {
     ok = 0;
   }
   if (ok && peer != NULL) {
-    tls_name_text(X509_get_subject_name(peer), conn_extra(conn)->cert_subject,
-                  sizeof(conn_extra(conn)->cert_subject));
+    tls_x509_name_text(X509_get_subject_name(peer),
+                       conn_extra(conn)->cert_subject,
+                       sizeof(conn_extra(conn)->cert_subject), 1);
   }
   X509_free(peer);
   return ok;

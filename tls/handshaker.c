@@ -171,31 +171,6 @@ static int hs_password_cb(char *buf, int size, int rwflag, void *userdata) {
   return (int)len;
 }
 
-static void hs_name_text(const X509_NAME *name, char *out, size_t len) {
-  out[0] = '\0';
-  BIO *bio = BIO_new(BIO_s_mem());
-  if (bio == NULL) {
-    return;
-  }
-  if (X509_NAME_print_ex(bio, name, 0, XN_FLAG_RFC2253) >= 0) {
-    const uint8_t *data;
-    size_t data_len;
-    if (BIO_mem_contents(bio, &data, &data_len)) {
-      if (data_len >= len) {
-        data_len = len - 1;
-      }
-      memcpy(out, data, data_len);
-      out[data_len] = '\0';
-      for (size_t i = 0; i < data_len; i++) {
-        if (out[i] == '\0' || out[i] == '\n' || out[i] == '\r') {
-          out[i] = ' ';
-        }
-      }
-    }
-  }
-  BIO_free(bio);
-}
-
 static int hs_load_dh_params(const char *path, char *err, size_t err_len) {
   BIO *bio = BIO_new_file(path, "r");
   if (bio == NULL) {
@@ -337,8 +312,9 @@ static int hs_configure(size_t len) {
   subject[0] = issuer[0] = '\0';
   if (leaf != NULL) {
     int days = 0, secs = 0;
-    hs_name_text(X509_get_subject_name(leaf), subject, sizeof(subject));
-    hs_name_text(X509_get_issuer_name(leaf), issuer, sizeof(issuer));
+    tls_x509_name_text(X509_get_subject_name(leaf), subject, sizeof(subject),
+                       0);
+    tls_x509_name_text(X509_get_issuer_name(leaf), issuer, sizeof(issuer), 0);
     if (ASN1_TIME_diff(&days, &secs, NULL, X509_get0_notAfter(leaf))) {
       not_after = (int64_t)time(NULL) + (int64_t)days * 86400 + secs;
     }

@@ -99,6 +99,10 @@ void tls_format(char *buf, size_t len, const char *fmt, ...)
 void tls_collect_errors(char *buf, size_t len);
 /* tls_ssl_error_name names an SSL_get_error result. */
 const char *tls_ssl_error_name(int code);
+/* tls_x509_name_text writes |name| in RFC 2253 form into |out|, control
+ * bytes (and spaces, if escape_space) escaped as \XX; "" on failure. */
+void tls_x509_name_text(const X509_NAME *name, char *out, size_t len,
+                        int escape_space);
 
 /* ---- ticket_keys.c: session-ticket keys shared by main & handshakers - */
 

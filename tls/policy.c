@@ -464,3 +464,30 @@ int tls_apply_session_policy(SSL_CTX *ctx, const tls_settings *settings) {
   SSL_CTX_set_tlsext_ticket_key_cb(ctx, tls_ticket_key_callback);
   return 1;
 }
+
+void tls_x509_name_text(const X509_NAME *name, char *out, size_t len,
+                        int escape_space) {
+  out[0] = '\0';
+  BIO *bio = BIO_new(BIO_s_mem());
+  if (bio == NULL) {
+    return;
+  }
+  if (X509_NAME_print_ex(bio, name, 0, XN_FLAG_RFC2253) >= 0) {
+    const uint8_t *data;
+    size_t data_len, used = 0;
+    if (BIO_mem_contents(bio, &data, &data_len)) {
+      /* RFC 4514 \XX for bytes that would break a log or CLIENT LIST
+       * line; truncated at a whole character. */
+      for (size_t i = 0; i < data_len && used + 4 < len; i++) {
+        uint8_t ch = data[i];
+        if (ch < ' ' || ch == 0x7f || (escape_space && ch == ' ')) {
+          used += (size_t)snprintf(out + used, len - used, "\\%02X", ch);
+        } else {
+          out[used++] = (char)ch;
+        }
+      }
+      out[used] = '\0';
+    }
+  }
+  BIO_free(bio);
+}

@@ -335,26 +335,6 @@ static void tls_json_lines(FILE *out, const char *text) {
   }
 }
 
-static void tls_name_line(const X509_NAME *name, char *out, size_t len) {
-  out[0] = '\0';
-  BIO *bio = BIO_new(BIO_s_mem());
-  if (bio == NULL) {
-    return;
-  }
-  if (X509_NAME_print_ex(bio, name, 0, XN_FLAG_RFC2253) >= 0) {
-    const uint8_t *data;
-    size_t data_len;
-    if (BIO_mem_contents(bio, &data, &data_len)) {
-      if (data_len >= len) {
-        data_len = len - 1;
-      }
-      memcpy(out, data, data_len);
-      out[data_len] = '\0';
-    }
-  }
-  BIO_free(bio);
-}
-
 #define TLS_CHECK_MAX_CHAIN 10
 /* tls/ never calls SSL_CTX_set1_groups, so BoringSSL's default key-exchange
  * groups apply, in this preference order. */
@@ -387,8 +367,10 @@ static void tls_check_chain(const char *path, tls_check_report *r) {
          (x = PEM_read_bio_X509(bio, NULL, NULL, NULL)) != NULL) {
     int i = r->chain_len++;
     int days = 0, secs = 0;
-    tls_name_line(X509_get_subject_name(x), r->chain[i][0], IPC_MAX_REASON);
-    tls_name_line(X509_get_issuer_name(x), r->chain[i][1], IPC_MAX_REASON);
+    tls_x509_name_text(X509_get_subject_name(x), r->chain[i][0],
+                       IPC_MAX_REASON, 0);
+    tls_x509_name_text(X509_get_issuer_name(x), r->chain[i][1],
+                       IPC_MAX_REASON, 0);
     EVP_PKEY *pub = X509_get_pubkey(x);
     if (pub != NULL) {
       int type = EVP_PKEY_id(pub);
