@@ -241,7 +241,11 @@ int multi_queue_if_needed(client *c) {
       !strcasecmp(n, "quit") || !strcasecmp(n, "reset")) {
     return 0;
   }
-  if (c->cmd->flags & CMD_NO_MULTI) {
+  /* CLIENT REPLY is refused too, though Redis 7.0 queues it: run by EXEC
+   * it turns the EXEC reply into an array whose elements never come (or
+   * come from later commands). Valkey 9 refuses it the same way. */
+  if ((c->cmd->flags & CMD_NO_MULTI) ||
+      !strcasecmp(n, "client|reply")) {
     c->cmd->rejected_calls++;
     add_reply_error(c, "Command not allowed inside a transaction");
     multi_flag_transaction(c);

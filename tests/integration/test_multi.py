@@ -129,6 +129,24 @@ def test_client_list_multi_and_reset(server):
     assert c.call("EXISTS", "x") == 0
 
 
+@pytest.mark.parametrize("mode", ["SKIP", "OFF", "ON"])
+def test_client_reply_refused_inside_multi(server, mode):
+    # Redis 7.0 queues CLIENT REPLY; run by EXEC it leaves the EXEC array
+    # short of elements (filled by later replies), a broken stream. Refused
+    # like the other no-multi commands (as Valkey 9 does); the transaction
+    # aborts and the connection stays in step.
+    c = server.raw()
+    c.send_command("MULTI")
+    assert c.recv_reply_raw() == b"+OK\r\n"
+    c.send_command("CLIENT", "REPLY", mode)
+    assert c.recv_reply_raw() == \
+        b"-ERR Command not allowed inside a transaction\r\n"
+    c.send_command("EXEC")
+    assert c.recv_reply_raw().startswith(b"-EXECABORT")
+    c.send_command("PING")
+    assert c.recv_reply_raw() == b"+PONG\r\n"
+
+
 def test_redis_py_pipeline_and_watch_retry(server):
     r = server.client(decode_responses=True)
     other = server.client(decode_responses=True)
