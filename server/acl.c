@@ -23,15 +23,6 @@
 #define ACL_LOG_GROUPING_MS 60000
 #define ACL_LOG_SCAN 10
 
-static const char *acl_categories_for_cat[] = {
-    "keyspace",  "read",       "write",       "set",        "sortedset",
-    "list",      "hash",       "string",      "bitmap",     "hyperloglog",
-    "geo",       "stream",     "pubsub",      "admin",      "fast",
-    "slow",      "blocking",   "dangerous",   "connection", "transaction",
-    "scripting"};
-#define ACL_CAT_COUNT \
-  ((int)(sizeof(acl_categories_for_cat) / sizeof(acl_categories_for_cat[0])))
-
 /* `user` directives seen in the config file, applied after it loaded. */
 static struct {
   sds *lines; /* each: the whole directive re-joined as argv */
@@ -647,22 +638,24 @@ static long acl_walk_cat(client *c, uint64_t bit, int emit) {
 
 static void acl_cat_command(client *c) {
   if (c->argc == 2) {
-    add_reply_array_len(c, ACL_CAT_COUNT);
-    for (int i = 0; i < ACL_CAT_COUNT; i++) {
-      add_reply_bulk_cstring(c, acl_categories_for_cat[i]);
+    int n = 0;
+    while (acl_category_name(n) != NULL) {
+      n++;
+    }
+    add_reply_array_len(c, n);
+    for (int i = 0; i < n; i++) {
+      add_reply_bulk_cstring(c, acl_category_name(i));
     }
     return;
   }
-  for (int i = 0; i < ACL_CAT_COUNT; i++) {
-    if (sds_encoded_object(c->argv[2]) &&
-        strcasecmp(c->argv[2]->ptr, acl_categories_for_cat[i]) == 0) {
-      add_reply_array_len(c, acl_walk_cat(c, 1ULL << i, 0));
-      acl_walk_cat(c, 1ULL << i, 1);
-      return;
-    }
-  }
   sds name = acl_arg_sds(c->argv[2]);
-  add_reply_error_format(c, "Unknown category '%s'", name);
+  int i = acl_category_from_name(name, sds_len(name));
+  if (i >= 0) {
+    add_reply_array_len(c, acl_walk_cat(c, 1ULL << i, 0));
+    acl_walk_cat(c, 1ULL << i, 1);
+  } else {
+    add_reply_error_format(c, "Unknown category '%s'", name);
+  }
   sds_free(name);
 }
 

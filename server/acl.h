@@ -118,4 +118,10 @@ long acl_check_file_text(const char *path, const char *text, size_t len,
                          sds *errors); /* user count or -1 (errors set) */
 sds acl_rewrite_config_lines(void); /* "user ..." lines, for CONFIG REWRITE */
 
+/* Categories in Redis 7.0 order; category i is bit (1ULL << i).
+ * acl_category_name: NULL past the last. acl_category_from_name: index,
+ * case-insensitive, or -1. */
+const char *acl_category_name(int i);
+int acl_category_from_name(const char *name, size_t len);
+
 #endif

@@ -71,7 +71,11 @@ static void acl_visit_max_id(redis_command *cmd, void *arg) {
   }
 }
 
-static int acl_category_from_name(const char *name, size_t len) {
+const char *acl_category_name(int i) {
+  return i >= 0 && i < ACL_RULE_CATEGORY_COUNT ? acl_rule_categories[i] : NULL;
+}
+
+int acl_category_from_name(const char *name, size_t len) {
   for (int i = 0; i < ACL_RULE_CATEGORY_COUNT; i++) {
     if (strlen(acl_rule_categories[i]) == len &&
         strncasecmp(name, acl_rule_categories[i], len) == 0) {
