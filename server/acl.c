@@ -747,6 +747,17 @@ static void acl_setuser_command(client *c) {
   add_reply(c, shared.ok);
 }
 
+/* acl_reply_permissions: the "commands", "keys" and "channels" fields of
+ * ACL GETUSER, for the root rules or one selector (three map pairs). */
+static void acl_reply_permissions(client *c, acl_user *u) {
+  add_reply_bulk_cstring(c, "commands");
+  add_reply_bulk_sds(c, acl_describe_commands(u));
+  add_reply_bulk_cstring(c, "keys");
+  add_reply_bulk_sds(c, acl_describe_keys(u));
+  add_reply_bulk_cstring(c, "channels");
+  add_reply_bulk_sds(c, acl_describe_channels(u));
+}
+
 static void acl_getuser_command(client *c) {
   sds name = acl_arg_sds(c->argv[2]);
   acl_user *u = acl_lookup_user(name, sds_len(name));
@@ -782,24 +793,13 @@ static void acl_getuser_command(client *c) {
     sds p = list_node_value(ln);
     add_reply_bulk_cbuffer(c, p, sds_len(p));
   }
-  add_reply_bulk_cstring(c, "commands");
-  add_reply_bulk_sds(c, acl_describe_commands(u));
-  add_reply_bulk_cstring(c, "keys");
-  add_reply_bulk_sds(c, acl_describe_keys(u));
-  add_reply_bulk_cstring(c, "channels");
-  add_reply_bulk_sds(c, acl_describe_channels(u));
+  acl_reply_permissions(c, u);
   add_reply_bulk_cstring(c, "selectors");
   add_reply_array_len(c, (long)list_length(u->selectors));
   list_rewind(u->selectors, &li);
   while ((ln = list_next(&li))) {
-    acl_user *s = list_node_value(ln);
     add_reply_map_len(c, 3);
-    add_reply_bulk_cstring(c, "commands");
-    add_reply_bulk_sds(c, acl_describe_commands(s));
-    add_reply_bulk_cstring(c, "keys");
-    add_reply_bulk_sds(c, acl_describe_keys(s));
-    add_reply_bulk_cstring(c, "channels");
-    add_reply_bulk_sds(c, acl_describe_channels(s));
+    acl_reply_permissions(c, list_node_value(ln));
   }
 }
 
