@@ -581,6 +581,20 @@ void storm_finish(int ep, StormConn *s, bool ok, uint64_t *ok_count,
   delete s;
 }
 
+// storm_wait: after an SSL call returned r <= 0, watch what it waits for.
+// Returns 0 (in progress) or -1 (a real error: the connection failed).
+int storm_wait(int ep, StormConn *s, int r) {
+  uint32_t ev = want_events(s->ssl, r);
+  if (ev == 0) {
+    return -1;
+  }
+  if (ev != s->events) {
+    epoll_set(ep, s->fd, ev, s, false);
+    s->events = ev;
+  }
+  return 0;
+}
+
 // storm_step advances one storm connection. Returns 1 done-ok, -1 failed,
 // 0 in progress.
 int storm_step(int ep, StormConn *s) {
@@ -589,30 +603,14 @@ int storm_step(int ep, StormConn *s) {
   if (s->handshaking) {
     int r = SSL_do_handshake(s->ssl);
     if (r != 1) {
-      uint32_t ev = want_events(s->ssl, r);
-      if (ev == 0) {
-        return -1;
-      }
-      if (ev != s->events) {
-        epoll_set(ep, s->fd, ev, s, false);
-        s->events = ev;
-      }
-      return 0;
+      return storm_wait(ep, s, r);
     }
     s->handshaking = false;
   }
   if (!s->pinged) {
     int n = SSL_write(s->ssl, ping.data(), static_cast<int>(ping.size()));
     if (n <= 0) {
-      uint32_t ev = want_events(s->ssl, n);
-      if (ev == 0) {
-        return -1;
-      }
-      if (ev != s->events) {
-        epoll_set(ep, s->fd, ev, s, false);
-        s->events = ev;
-      }
-      return 0;
+      return storm_wait(ep, s, n);
     }
     s->pinged = true;
   }
@@ -620,15 +618,7 @@ int storm_step(int ep, StormConn *s) {
   for (int budget = 0; budget < 16; budget++) {
     int n = SSL_read(s->ssl, buf, sizeof(buf));
     if (n <= 0) {
-      uint32_t ev = want_events(s->ssl, n);
-      if (ev == 0) {
-        return -1;
-      }
-      if (ev != s->events) {
-        epoll_set(ep, s->fd, ev, s, false);
-        s->events = ev;
-      }
-      return 0;
+      return storm_wait(ep, s, n);
     }
     s->got.append(buf, static_cast<size_t>(n));
     if (s->got.size() >= 7) {
