@@ -37,10 +37,6 @@ static int default_user_nopass(void) {
   return d && (d->flags & ACL_USER_NOPASS);
 }
 
-static int client_is_authenticated(client *c) {
-  return !acl_auth_required(c);
-}
-
 /* redact_argument hides argv[i] from MONITOR and SLOWLOG (which read
  * original_argv when set) while the command still sees the real value. */
 static void redact_argument(client *c, int i) {
@@ -204,7 +200,7 @@ static void hello_command(client *c) {
     add_reply_auth_error(c);
     return;
   }
-  if (!client_is_authenticated(c)) {
+  if (acl_auth_required(c)) {
     add_reply_error(c,
                     "-NOAUTH HELLO must be called with the client already "
                     "authenticated, otherwise the HELLO AUTH <user> <pass> "

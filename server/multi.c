@@ -241,11 +241,10 @@ int multi_queue_if_needed(client *c) {
       !strcasecmp(n, "quit") || !strcasecmp(n, "reset")) {
     return 0;
   }
-  /* CLIENT REPLY is refused too, though Redis 7.0 queues it: run by EXEC
-   * it turns the EXEC reply into an array whose elements never come (or
-   * come from later commands). Valkey 9 refuses it the same way. */
-  if ((c->cmd->flags & CMD_NO_MULTI) ||
-      !strcasecmp(n, "client|reply")) {
+  /* CLIENT REPLY is refused too (Redis 7.0 queues it, and EXEC then sends
+   * an array whose elements never come; Valkey 9 refuses it). By name, not
+   * CMD_NO_MULTI: COMMAND INFO must keep printing Redis 7.0's flags. */
+  if ((c->cmd->flags & CMD_NO_MULTI) || !strcasecmp(n, "client|reply")) {
     c->cmd->rejected_calls++;
     add_reply_error(c, "Command not allowed inside a transaction");
     multi_flag_transaction(c);

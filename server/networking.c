@@ -53,7 +53,6 @@ static struct {
 
 static void read_query_from_client(connection *conn);
 static void send_reply_to_client(connection *conn);
-static int client_auth_required(client *c);
 
 /* ------------------------------------------------------------------ */
 /* Hooks and the id index                                               */
@@ -410,10 +409,6 @@ int client_type_by_name(const char *name) {
 /* ------------------------------------------------------------------ */
 /* Read path                                                            */
 /* ------------------------------------------------------------------ */
-static int client_auth_required(client *c) {
-  return acl_auth_required(c);
-}
-
 void set_protocol_error(client *c, const char *errstr) {
   if (server.verbosity <= LL_VERBOSE || (c->flags & CLIENT_MASTER)) {
     sds info = cat_client_info_string(sds_empty(), c);
@@ -534,7 +529,7 @@ int process_input_buffer(client *c) {
     lim.max_bulk_len = PROTO_DEFAULT_MAX_BULK_LEN;
   }
   lim.allow_inline = !(c->flags & CLIENT_MASTER);
-  lim.auth_required = client_auth_required(c);
+  lim.auth_required = acl_auth_required(c);
   p.reqtype = (resp_request_type)c->reqtype;
   p.multibulklen = c->multibulklen;
   p.bulklen = c->bulklen;
@@ -551,7 +546,7 @@ int process_input_buffer(client *c) {
       }
       /* Limits that depend on AUTH are re-evaluated after every command
        * (and for a header split across reads). */
-      lim.auth_required = client_auth_required(c);
+      lim.auth_required = acl_auth_required(c);
     }
     resp_event ev = resp_parse(&p, c->querybuf, sds_len(c->querybuf),
                                &c->qb_pos, &lim, &out);
@@ -690,7 +685,7 @@ static void read_query_from_client(connection *conn) {
   if (!(c->flags & CLIENT_MASTER) &&
       ((server.client_max_querybuf_len > 0 &&
         pending_input > server.client_max_querybuf_len) ||
-       (pending_input > UNAUTH_MAX_QUERYBUF_LEN && client_auth_required(c)))) {
+       (pending_input > UNAUTH_MAX_QUERYBUF_LEN && acl_auth_required(c)))) {
     sds info = cat_client_info_string(sds_empty(), c);
     sds bytes = sds_cat_repr(sds_empty(), c->querybuf,
                              qblen < 64 ? qblen : 64);

@@ -419,8 +419,6 @@ static void reply_unknown_subcommand(client *c) {
   reject_command_sds(c, err);
 }
 
-static int auth_required(client *c) { return acl_auth_required(c); }
-
 void call(client *c, int flags) {
   redis_command *real_cmd = c->cmd;
   long long prev_err_count = server.stat_total_error_replies;
@@ -508,7 +506,7 @@ int process_command(client *c) {
                            c->cmd->fullname);
     return C_OK;
   }
-  if (auth_required(c) && !(c->cmd->flags & CMD_NO_AUTH)) {
+  if (acl_auth_required(c) && !(c->cmd->flags & CMD_NO_AUTH)) {
     reject_command(c, shared.noautherr);
     return C_OK;
   }
