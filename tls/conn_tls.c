@@ -213,6 +213,11 @@ static void tls_update_events(tls_conn *conn) {
                  conn->c.write_handler != NULL || conn->read_wants_write);
 }
 
+static long long tls_handshake_limit_ms(void) {
+  return server.tls_handshake_timeout > 0 ? server.tls_handshake_timeout
+                                          : TLS_DEFAULT_HANDSHAKE_TIMEOUT_MS;
+}
+
 /* ---- handshake failure and success ----------------------------------- */
 
 static void tls_release_handshake(tls_conn *conn) {
@@ -324,7 +329,31 @@ static void tls_hs_complete(tls_conn *conn) {
   }
 }
 
-/* tls_hs_continue drives main's SSL after handback. */
+/* tls_hs_ssl_failed ends a handshake main's SSL refused: |code| from
+ * SSL_get_error, |verify| the verify result, |errors| BoringSSL's queue. */
+static void tls_hs_ssl_failed(tls_conn *conn, int code, long verify,
+                              const char *errors) {
+  char why[IPC_MAX_REASON + 64];
+  if (verify == X509_V_ERR_INVALID_CALL) {
+    verify = X509_V_OK; /* no chain was verified (e.g. no certificate) */
+  }
+  if (code == SSL_ERROR_SYSCALL && errors[0] == '\0') {
+    snprintf(why, sizeof(why), "connection closed by peer during handshake");
+  } else {
+    snprintf(why, sizeof(why), "%s%s%s",
+             errors[0] ? errors : tls_ssl_error_name(code),
+             verify != X509_V_OK ? ": " : "",
+             verify != X509_V_OK ? X509_verify_cert_error_string(verify) : "");
+  }
+  if (verify != X509_V_OK || strstr(why, "CERTIFICATE") != NULL) {
+    security_log("tls_client_refused", "peer=%s reason=\"%s\"", conn->peer,
+                 why);
+  }
+  tls_hs_fail(conn, why, code == SSL_ERROR_SYSCALL && errors[0] == '\0');
+}
+
+/* tls_hs_continue drives main's SSL after handback on the event loop (when
+ * the completion thread is not running). */
 static void tls_hs_continue(tls_conn *conn) {
   ERR_clear_error();
   int ret = SSL_do_handshake(conn->ssl);
@@ -342,25 +371,29 @@ static void tls_hs_continue(tls_conn *conn) {
     return;
   }
   char errors[IPC_MAX_REASON];
-  char why[IPC_MAX_REASON + 64];
   long verify = SSL_get_verify_result(conn->ssl);
-  if (verify == X509_V_ERR_INVALID_CALL) {
-    verify = X509_V_OK; /* no chain was verified (e.g. no certificate) */
-  }
   tls_collect_errors(errors, sizeof(errors));
-  if (code == SSL_ERROR_SYSCALL && errors[0] == '\0') {
-    snprintf(why, sizeof(why), "connection closed by peer during handshake");
+  tls_hs_ssl_failed(conn, code, verify, errors);
+}
+
+void tls_conn_on_finished(tls_conn *conn) {
+  tls_enter(conn);
+  if (conn->close_pending) {
+    tls_leave(conn);
+    return;
+  }
+  if (conn->fin_timed_out) {
+    tls_stat.handshakes_timed_out++;
+    tls_hs_fail(conn, "handshake timed out", 0);
+  } else if (conn->fin_final) {
+    tls_hs_fail(conn, conn->fin_errors, conn->fin_quiet);
+  } else if (conn->fin_ret == 1) {
+    tls_hs_complete(conn);
   } else {
-    snprintf(why, sizeof(why), "%s%s%s",
-             errors[0] ? errors : tls_ssl_error_name(code),
-             verify != X509_V_OK ? ": " : "",
-             verify != X509_V_OK ? X509_verify_cert_error_string(verify) : "");
+    tls_hs_ssl_failed(conn, conn->fin_code, conn->fin_verify,
+                      conn->fin_errors);
   }
-  if (verify != X509_V_OK || strstr(why, "CERTIFICATE") != NULL) {
-    security_log("tls_client_refused", "peer=%s reason=\"%s\"", conn->peer,
-                 why);
-  }
-  tls_hs_fail(conn, why, code == SSL_ERROR_SYSCALL && errors[0] == '\0');
+  tls_leave(conn);
 }
 
 static void tls_hs_start_finish(tls_conn *conn) {
@@ -489,7 +522,9 @@ static void tls_hs_event(tls_conn *conn, int mask) {
       }
       break;
     case TLS_HS_FINISH:
-      tls_hs_continue(conn);
+      if (!conn->finishing) { /* else the completion thread has it */
+        tls_hs_continue(conn);
+      }
       break;
     default:
       /* Waiting for a handshaker: nothing is watched. */
@@ -534,6 +569,13 @@ void tls_conn_on_answer(tls_conn *conn, const ipc_message *answer) {
       conn->hs_state = TLS_HS_FLUSH_THEN_FINISH;
       if (conn->out == NULL || conn->handback == NULL) {
         tls_hs_fail(conn, "out of memory", 0);
+      } else if (tls_finisher_running()) {
+        /* The completion thread writes the bytes and finishes, with what
+         * is left of the handshake timeout; main stops watching the fd. */
+        tls_set_events(conn, 0, 0);
+        conn->hs_state = TLS_HS_FINISH;
+        tls_finisher_submit(
+            conn, (conn->started_ms + tls_handshake_limit_ms()) * 1000LL);
       } else {
         tls_hs_flush(conn);
       }
@@ -588,13 +630,13 @@ void tls_conn_retry_waiting(void) {
 }
 
 void tls_conn_check_timeouts(long long now_ms) {
-  long long limit = server.tls_handshake_timeout > 0
-                        ? server.tls_handshake_timeout
-                        : TLS_DEFAULT_HANDSHAKE_TIMEOUT_MS;
+  long long limit = tls_handshake_limit_ms();
   tls_conn *conn = tc.inflight_head;
   while (conn != NULL) {
     tls_conn *next = conn->inflight_next;
-    if (now_ms - conn->started_ms > limit && !conn->close_pending) {
+    /* The completion thread enforces the deadline of those it holds. */
+    if (now_ms - conn->started_ms > limit && !conn->close_pending &&
+        !conn->finishing) {
       tls_enter(conn);
       tls_stat.handshakes_timed_out++;
       tls_hs_fail(conn, "handshake timed out", 0);

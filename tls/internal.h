@@ -202,7 +202,8 @@ typedef enum {
   TLS_HS_WAIT_ANSWER,       /* one request outstanding at a handshaker */
   TLS_HS_FLUSH_THEN_READ,   /* writing out bytes, then read a record */
   TLS_HS_FLUSH_THEN_FINISH, /* writing out bytes, then continue in main */
-  TLS_HS_FINISH,            /* main's SSL completes the handshake */
+  TLS_HS_FINISH,            /* main's SSL completes the handshake (on the
+                             * completion thread if |finishing|) */
   TLS_HS_CONNECTED          /* record processing in main */
 } tls_hs_state;
 
@@ -250,7 +251,39 @@ struct tls_conn {
   tls_conn *inflight_prev, *inflight_next;
   tls_conn *hash_next;
   tls_conn *pending_prev, *pending_next;
+  /* finisher.c: while |finishing|, the completion thread owns |ssl|, the
+   * fd and the fin_* fields; main touches none of them. */
+  int finishing;
+  long long fin_deadline_us; /* ae_monotonic_us() deadline */
+  int fin_ret, fin_code, fin_timed_out, fin_events;
+  int fin_final, fin_quiet; /* fin_errors is the final reason */
+  long fin_verify;
+  char fin_errors[IPC_MAX_REASON];
+  tls_conn *fin_next;
 };
+
+/* tls_conn_on_finished (main's loop): the completion thread handed |conn|
+ * back with its result in the fin_* fields. */
+void tls_conn_on_finished(tls_conn *conn);
+
+/* ---- finisher.c: the thread that completes handshakes after handback -- */
+
+/* tls_finisher_start starts the thread. Returns 1, or 0 (logged): then
+ * handshakes complete on main's loop. */
+int tls_finisher_start(ae_loop *loop);
+/* tls_finisher_stop stops and joins it (at shutdown). */
+void tls_finisher_stop(void);
+int tls_finisher_running(void);
+/* tls_finisher_submit hands over |conn| at DONE: |out| (the handshaker's
+ * last bytes) and |handback| are set, |ssl| is NULL and main no longer
+ * watches its fd. The thread writes |out|, applies the handback, drives
+ * the handshake until it completes, fails or |deadline_us| passes, then
+ * main gets it back in tls_conn_on_finished. Returns 0 (nothing done) if
+ * the thread is not running. */
+int tls_finisher_submit(tls_conn *conn, long long deadline_us);
+/* tls_finisher_apply_nice gives the thread main's nice plus
+ * tls-handshaker-nice (after start and after CONFIG SET). */
+void tls_finisher_apply_nice(void);
 
 /* Answers routed from the pool; |answer| has been checked to belong to
  * |conn| and to match its outstanding request. */

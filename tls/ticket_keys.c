@@ -7,8 +7,13 @@
  *
  * Key layout (IPC_TICKET_KEY_LEN = 48): name[16] | HMAC-SHA256 key[16] |
  * AES-128-CBC key[16]. keys[0] encrypts; every key decrypts; a ticket under
- * an older key is renewed. */
+ * an older key is renewed.
+ *
+ * Main's handshake-completion thread (finisher.c) issues tickets while the
+ * event loop may rotate the keys, so one mutex guards them (uncontended in
+ * a handshaker: no system call). */
 #include <errno.h>
+#include <pthread.h>
 #include <openssl/cipher.h>
 #include <openssl/hmac.h>
 #include <openssl/mem.h>
@@ -27,28 +32,40 @@ static struct {
   uint8_t keys[IPC_MAX_TICKET_KEYS][IPC_TICKET_KEY_LEN];
   size_t count;
 } tls_tickets;
+static pthread_mutex_t tls_tickets_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static void tls_ticket_keys_wipe_locked(void) {
+  OPENSSL_cleanse(tls_tickets.keys, sizeof(tls_tickets.keys));
+  tls_tickets.count = 0;
+}
 
 void tls_ticket_keys_set(const uint8_t keys[][IPC_TICKET_KEY_LEN],
                          size_t count) {
   if (count > IPC_MAX_TICKET_KEYS) {
     count = IPC_MAX_TICKET_KEYS;
   }
-  OPENSSL_cleanse(tls_tickets.keys, sizeof(tls_tickets.keys));
+  pthread_mutex_lock(&tls_tickets_lock);
+  tls_ticket_keys_wipe_locked();
   for (size_t i = 0; i < count; i++) {
     memcpy(tls_tickets.keys[i], keys[i], IPC_TICKET_KEY_LEN);
   }
   tls_tickets.count = count;
+  pthread_mutex_unlock(&tls_tickets_lock);
 }
 
 size_t tls_ticket_keys_get(
     uint8_t keys[IPC_MAX_TICKET_KEYS][IPC_TICKET_KEY_LEN]) {
+  pthread_mutex_lock(&tls_tickets_lock);
   memcpy(keys, tls_tickets.keys, sizeof(tls_tickets.keys));
-  return tls_tickets.count;
+  size_t count = tls_tickets.count;
+  pthread_mutex_unlock(&tls_tickets_lock);
+  return count;
 }
 
 void tls_ticket_keys_wipe(void) {
-  OPENSSL_cleanse(tls_tickets.keys, sizeof(tls_tickets.keys));
-  tls_tickets.count = 0;
+  pthread_mutex_lock(&tls_tickets_lock);
+  tls_ticket_keys_wipe_locked();
+  pthread_mutex_unlock(&tls_tickets_lock);
 }
 
 static int tls_fill_random(uint8_t *buf, size_t len) {
@@ -72,8 +89,9 @@ int tls_ticket_keys_rotate(int drop_old) {
   if (!tls_fill_random(fresh, sizeof(fresh))) {
     return 0;
   }
+  pthread_mutex_lock(&tls_tickets_lock);
   if (drop_old || tls_tickets.count == 0) {
-    tls_ticket_keys_wipe();
+    tls_ticket_keys_wipe_locked();
   } else {
     /* Shift: keep the newest previous key for decryption only. */
     for (size_t i = IPC_MAX_TICKET_KEYS - 1; i > 0; i--) {
@@ -87,14 +105,14 @@ int tls_ticket_keys_rotate(int drop_old) {
   if (tls_tickets.count == 0) {
     tls_tickets.count = 1;
   }
+  pthread_mutex_unlock(&tls_tickets_lock);
   OPENSSL_cleanse(fresh, sizeof(fresh));
   return 1;
 }
 
-int tls_ticket_key_callback(SSL *ssl, uint8_t *key_name, uint8_t *iv,
-                            EVP_CIPHER_CTX *cipher_ctx, HMAC_CTX *hmac_ctx,
-                            int encrypt) {
-  (void)ssl;
+static int tls_ticket_key_callback_locked(uint8_t *key_name, uint8_t *iv,
+                                          EVP_CIPHER_CTX *cipher_ctx,
+                                          HMAC_CTX *hmac_ctx, int encrypt) {
   const uint8_t *key = NULL;
   int result = 1;
   if (encrypt) {
@@ -131,5 +149,16 @@ int tls_ticket_key_callback(SSL *ssl, uint8_t *key_name, uint8_t *iv,
                     TLS_TICKET_SECRET_LEN, EVP_sha256(), NULL)) {
     return -1;
   }
+  return result;
+}
+
+int tls_ticket_key_callback(SSL *ssl, uint8_t *key_name, uint8_t *iv,
+                            EVP_CIPHER_CTX *cipher_ctx, HMAC_CTX *hmac_ctx,
+                            int encrypt) {
+  (void)ssl;
+  pthread_mutex_lock(&tls_tickets_lock);
+  int result = tls_ticket_key_callback_locked(key_name, iv, cipher_ctx,
+                                              hmac_ctx, encrypt);
+  pthread_mutex_unlock(&tls_tickets_lock);
   return result;
 }

@@ -165,6 +165,7 @@ int tls_start(ae_loop *loop, sds *out_err) {
   }
   tls_pool_init(loop);
   tls_conn_init();
+  tls_finisher_start(loop);
   if (!tls_ticket_keys_rotate(1)) {
     *out_err = tls_error("cannot generate session ticket keys (getrandom)");
     return 0;
@@ -238,6 +239,7 @@ void tls_cron(void) {
   }
   long long now = tls_now_ms();
   tls_pool_cron();
+  tls_finisher_apply_nice(); /* after CONFIG SET tls-handshaker-nice */
   tls_conn_check_timeouts(now);
   if (now >= tls_state.next_rotation_ms) {
     if (tls_ticket_keys_rotate(0)) {
@@ -295,6 +297,7 @@ void tls_shutdown(void) {
   if (!tls_state.started) {
     return;
   }
+  tls_finisher_stop();
   tls_pool_shutdown();
   tls_state.started = 0;
 }

@@ -507,6 +507,96 @@ def test_slowloris_is_cut_at_handshake_timeout(server_factory):
     tls_ping(srv)
 
 
+# ==================================================== the client's second flight (after handback)
+
+def handshake_until_second_flight(srv) -> tuple[socket.socket, ssl.SSLObject, ssl.MemoryBIO,
+                                                   ssl.MemoryBIO, bytes]:
+    """Run a TLS 1.3 mTLS handshake with Python's ssl on memory BIOs up to the point where the
+    client has the server's whole flight and has produced its own second flight (Certificate,
+    CertificateVerify, Finished), which is returned unsent. The server's handshaker has handed
+    the connection back by then: what is left runs in main's completion thread."""
+    ctx = harness.client_ssl_context()
+    ctx.minimum_version = ssl.TLSVersion.TLSv1_3
+    inc, out = ssl.MemoryBIO(), ssl.MemoryBIO()
+    obj = ctx.wrap_bio(inc, out, server_hostname="localhost")
+    s = raw_tcp(srv)
+    deadline = time.monotonic() + 10
+    while True:
+        try:
+            obj.do_handshake()
+            break
+        except ssl.SSLWantReadError:
+            pass
+        pending = out.read()
+        if pending:
+            s.sendall(pending)
+        assert time.monotonic() < deadline, "server flight never came"
+        s.settimeout(max(0.1, deadline - time.monotonic()))
+        data = s.recv(65536)
+        assert data, "server closed during the handshake"
+        inc.write(data)
+    return s, obj, inc, out, out.read()
+
+
+def test_stalled_second_flight_is_cut_at_handshake_timeout(server_factory):
+    """A client that never sends its certificate and Finished after the server's flight is cut
+    at tls-handshake-timeout by the completion thread; established clients see nothing."""
+    timeout_ms = 2000
+    srv = server_factory(["--tls-auth-clients", "yes", "--tls-handshake-timeout", str(timeout_ms)],
+                         mode="tls")
+    wait_handshakers(srv, 1)
+    pinger = Pinger(srv, "stall")
+    pinger.start()
+    stalled = []
+    t0 = time.monotonic()
+    for _ in range(5):
+        s, _obj, _inc, _out, second_flight = handshake_until_second_flight(srv)
+        assert second_flight  # produced, never sent
+        stalled.append(s)
+    assert int(srv.client().info("tls")["tls_handshakes_in_flight"]) >= 5
+    closed = [closed_by_server(s, timeout_ms / 1000 + 3) for s in stalled]
+    elapsed = time.monotonic() - t0
+    for s in stalled:
+        s.close()
+    pinger.finish()
+    assert all(closed), closed
+    assert timeout_ms / 1000 - 0.2 <= elapsed <= timeout_ms / 1000 + 4, elapsed
+    assert not pinger.errors, pinger.errors
+    info = srv.client().info("tls")
+    assert int(info["tls_handshakes_timed_out"]) >= 5, info
+    assert int(info["tls_handshakes_in_flight"]) == 0, info
+    assert srv.wait_for_log("handshake timed out", timeout=2), srv.log_tail()
+    tls_ping(srv)
+
+
+def test_second_flight_one_byte_at_a_time_completes(server_factory):
+    """The client's second flight trickling in one byte at a time (every partial read is a
+    WANT_READ for main's SSL) still completes, and the connection then serves commands."""
+    srv = server_factory(["--tls-auth-clients", "yes"], mode="tls")
+    wait_handshakers(srv, 1)
+    s, obj, inc, out, second_flight = handshake_until_second_flight(srv)
+    for i in range(len(second_flight)):
+        s.sendall(second_flight[i:i + 1])
+        time.sleep(0.002)
+    obj.write(b"*1\r\n$4\r\nPING\r\n")
+    s.sendall(out.read())
+    reply = b""
+    s.settimeout(5)
+    while not reply.endswith(b"\r\n"):
+        data = s.recv(65536)
+        assert data, "server closed the connection"
+        inc.write(data)
+        try:
+            reply += obj.read(65536)
+        except ssl.SSLWantReadError:
+            pass
+    assert reply == b"+PONG\r\n"
+    s.close()
+    info = srv.client().info("tls")
+    assert int(info["tls_handshakes_completed"]) >= 1, info
+    assert int(info["tls_handshakes_timed_out"]) == 0, info
+
+
 # ============================================================================ --check-config
 
 def run_check(tmp_path, *options: str, json_out: bool = False) -> tuple[int, str]:
