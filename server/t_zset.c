@@ -522,11 +522,23 @@ static void zcard_command(client *c) {
   add_reply_long_long(c, (long long)zset_length(zobj));
 }
 
-static zskiplist_node *zset_lookup_member(robj *zobj, robj *member) {
+/* zset_member_score sets *score and returns 1 if |member| is in the set. A
+ * compact set is searched in place, as Redis does, instead of being opened
+ * (a dict and a skiplist built and written back for one lookup). */
+static int zset_member_score(robj *zobj, robj *member, double *score) {
   robj *ele = get_decoded_object(member);
-  zskiplist_node *node = zset_find(zset_ptr(zobj), ele->ptr);
+  int found;
+  if (zset_is_compact(zobj)) {
+    found = zset_lp_find(zobj->ptr, ele->ptr, sds_len(ele->ptr), score) != NULL;
+  } else {
+    zskiplist_node *node = zset_find(zset_ptr(zobj), ele->ptr);
+    found = node != NULL;
+    if (found) {
+      *score = node->score;
+    }
+  }
   decr_ref_count(ele);
-  return node;
+  return found;
 }
 
 static void zscore_command(client *c) {
@@ -534,11 +546,11 @@ static void zscore_command(client *c) {
   if (zobj == NULL || check_type(c, zobj, OBJ_ZSET)) {
     return;
   }
-  zskiplist_node *node = zset_lookup_member(zobj, c->argv[2]);
-  if (node == NULL) {
-    add_reply_null(c);
+  double score;
+  if (zset_member_score(zobj, c->argv[2], &score)) {
+    add_reply_double(c, score);
   } else {
-    add_reply_double(c, node->score);
+    add_reply_null(c);
   }
 }
 
@@ -549,11 +561,11 @@ static void zmscore_command(client *c) {
   }
   add_reply_array_len(c, c->argc - 2);
   for (int j = 2; j < c->argc; j++) {
-    zskiplist_node *node = zobj ? zset_lookup_member(zobj, c->argv[j]) : NULL;
-    if (node == NULL) {
-      add_reply_null(c);
+    double score;
+    if (zobj != NULL && zset_member_score(zobj, c->argv[j], &score)) {
+      add_reply_double(c, score);
     } else {
-      add_reply_double(c, node->score);
+      add_reply_null(c);
     }
   }
 }
@@ -563,17 +575,23 @@ static void zrank_generic_command(client *c, int reverse) {
   if (zobj == NULL || check_type(c, zobj, OBJ_ZSET)) {
     return;
   }
-  zskiplist_node *node = zset_lookup_member(zobj, c->argv[2]);
-  if (node == NULL) {
-    add_reply_null(c);
-    return;
-  }
-  zset *zs = zset_ptr(zobj);
-  unsigned long rank = zsl_get_rank(zs->zsl, node->score, node->ele);
-  if (reverse) {
-    add_reply_long_long(c, (long long)(zs->zsl->length - rank));
+  unsigned long length = zset_length(zobj);
+  long rank = -1; /* 0-based, ascending */
+  robj *ele = get_decoded_object(c->argv[2]);
+  if (zset_is_compact(zobj)) {
+    rank = zset_lp_rank(zobj->ptr, ele->ptr, sds_len(ele->ptr));
   } else {
-    add_reply_long_long(c, (long long)(rank - 1));
+    zset *zs = zset_ptr(zobj);
+    zskiplist_node *node = zset_find(zs, ele->ptr);
+    if (node != NULL) {
+      rank = (long)zsl_get_rank(zs->zsl, node->score, node->ele) - 1;
+    }
+  }
+  decr_ref_count(ele);
+  if (rank < 0) {
+    add_reply_null(c);
+  } else {
+    add_reply_long_long(c, reverse ? (long long)length - 1 - rank : rank);
   }
 }
 

@@ -26,13 +26,15 @@ zset *zset_ptr(robj *o);
 /* Listpack-native access to a compact (listpack, not opened) object's
  * listpack; see t_zset_lp.c. zset_lp_find returns the member's entry (and
  * its score) or NULL; zset_lp_insert adds an absent member in order;
- * zset_lp_delete removes the member at ep and its score. */
+ * zset_lp_delete removes the member at ep and its score; zset_lp_rank is
+ * the member's 0-based rank by (score, member), or -1. */
 int zset_is_compact(const robj *o);
 unsigned char *zset_lp_find(unsigned char *lp, const char *ele, size_t len,
                             double *score);
 unsigned char *zset_lp_insert(unsigned char *lp, const char *ele, size_t len,
                               double score);
 unsigned char *zset_lp_delete(unsigned char *lp, unsigned char *ep);
+long zset_lp_rank(unsigned char *lp, const char *ele, size_t len);
 /* zset_compact_opened writes opened listpack objects back (command end). */
 void zset_compact_opened(void);
 /* zset_score_as_integer: Redis stores such listpack scores as integers. */

@@ -110,6 +110,18 @@ static int zset_lp_member_cmp(unsigned char *p, const char *ele, size_t len) {
   return plen < len ? -1 : plen > len ? 1 : 0;
 }
 
+long zset_lp_rank(unsigned char *lp, const char *ele, size_t len) {
+  long rank = 0;
+  for (unsigned char *p = lp_first(lp); p != NULL; rank++) {
+    if (zset_lp_member_cmp(p, ele, len) == 0) {
+      return rank;
+    }
+    p = lp_next(lp, p); /* the score */
+    p = p ? lp_next(lp, p) : NULL;
+  }
+  return -1;
+}
+
 static unsigned char *zset_lp_insert_score(unsigned char *lp, double score,
                                            unsigned char *p, int where) {
   long long ll;

@@ -409,6 +409,20 @@ GROUPS = {
         ["ZUNION", "1", "@inf", "WEIGHTS", "0", "WITHSCORES"],
         ["ZINTER", "2", "@inf", "@a", "WITHSCORES"],
     ],
+    # The same lookups on a listpack set (searched in place) and a skiplist one: integer-like
+    # members, equal scores ordered by member, float and infinite scores.
+    "lookups_both_encodings": [
+        ["ZADD", "@l", "3", "10", "3", "-3", "-1.5", "1.5", "0", "abc", "3", "ab", "1e300", "big", "-inf", "low", "2.5", "7"],
+        ["ZADD", "@k"] + [x for i in range(200) for x in (str(i), "m%d" % i)],
+        ["ZADD", "@k", "3", "10", "3", "-3", "-1.5", "1.5", "0", "abc", "3", "ab", "1e300", "big", "-inf", "low", "2.5", "7"],
+        ["OBJECT", "ENCODING", "@l"],
+        ["OBJECT", "ENCODING", "@k"],
+    ] + [[cmd, key, m] for key in ("@l", "@k")
+         for m in ("10", "-3", "1.5", "abc", "ab", "big", "low", "7", "m5", "nosuch", "")
+         for cmd in ("ZSCORE", "ZRANK", "ZREVRANK")] + [
+        ["ZMSCORE", "@l", "10", "nosuch", "low", "big"],
+        ["ZMSCORE", "@k", "10", "nosuch", "low", "big", "m199"],
+    ],
     "zsetops_with_sets": [
         ["SADD", "@s", "x", "y", "q"],
         ["SADD", "@i", "1", "2", "3"],
