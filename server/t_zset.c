@@ -608,8 +608,18 @@ static void zcount_command(client *c) {
   if (zobj == NULL || check_type(c, zobj, OBJ_ZSET)) {
     return;
   }
-  zset *zs = zset_ptr(zobj);
   unsigned long count = 0;
+  if (zset_is_compact(zobj)) {
+    unsigned char *lp = zobj->ptr;
+    for (unsigned char *ep = zset_lp_edge_in_range(lp, &range, 0);
+         ep != NULL && zsl_value_lte_max(zset_lp_score(lp_next(lp, ep)), &range);
+         ep = zset_lp_step(lp, ep, 0)) {
+      count++;
+    }
+    add_reply_long_long(c, (long long)count);
+    return;
+  }
+  zset *zs = zset_ptr(zobj);
   zskiplist_node *first = zsl_first_in_range(zs->zsl, &range);
   if (first != NULL) {
     unsigned long rank = zsl_get_rank(zs->zsl, first->score, first->ele);
@@ -684,20 +694,36 @@ static void zrange_out_begin(zrange_out *h, long length) {
   }
 }
 
-static void zrange_out_emit(zrange_out *h, sds ele, double score) {
+static void zrange_out_emit_buf(zrange_out *h, const char *ele, size_t len,
+                                double score) {
   if (h->store) {
-    zset_prepare_add(h->dstobj, sds_len(ele));
-    zset_insert_new(zset_ptr(h->dstobj), zset_stored_score(h->dstobj, score), ele,
-                    sds_len(ele));
+    zset_prepare_add(h->dstobj, len);
+    zset_insert_new(zset_ptr(h->dstobj), zset_stored_score(h->dstobj, score),
+                    ele, len);
     return;
   }
   if (h->nested) {
     add_reply_array_len(h->c, 2);
   }
-  add_reply_bulk_cbuffer(h->c, ele, sds_len(ele));
+  add_reply_bulk_cbuffer(h->c, ele, len);
   if (h->withscores) {
     add_reply_double(h->c, score);
   }
+}
+
+static void zrange_out_emit(zrange_out *h, sds ele, double score) {
+  zrange_out_emit_buf(h, ele, sds_len(ele), score);
+}
+
+/* zrange_out_emit_lp emits the member at |ep| of a compact set's listpack
+ * and the score after it. */
+static void zrange_out_emit_lp(zrange_out *h, unsigned char *lp,
+                               unsigned char *ep) {
+  uint32_t len;
+  unsigned char buf[LP_INTBUF_SIZE];
+  unsigned char *ele = lp_get_string(ep, &len, buf);
+  zrange_out_emit_buf(h, (const char *)ele, len,
+                      zset_lp_score(lp_next(lp, ep)));
 }
 
 static void zrange_out_finalize(zrange_out *h, long count) {
@@ -729,7 +755,6 @@ static void zrange_out_finalize(zrange_out *h, long count) {
 
 static void zrange_by_rank(zrange_out *h, robj *zobj, long start, long end,
                            int reverse) {
-  zset *zs = zset_ptr(zobj);
   long llen = (long)zset_length(zobj);
   if (start < 0) {
     start = llen + start;
@@ -750,6 +775,17 @@ static void zrange_by_rank(zrange_out *h, robj *zobj, long start, long end,
   }
   long rangelen = end - start + 1;
   zrange_out_begin(h, rangelen);
+  if (zset_is_compact(zobj)) { /* walk the listpack, as Redis does */
+    unsigned char *lp = zobj->ptr;
+    unsigned char *ep = lp_seek(lp, 2 * (reverse ? llen - 1 - start : start));
+    for (long i = 0; i < rangelen && ep != NULL; i++) {
+      zrange_out_emit_lp(h, lp, ep);
+      ep = zset_lp_step(lp, ep, reverse);
+    }
+    zrange_out_finalize(h, rangelen);
+    return;
+  }
+  zset *zs = zset_ptr(zobj);
   zskiplist_node *ln =
       zsl_get_element_by_rank(zs->zsl, reverse ? (unsigned long)(llen - start)
                                                : (unsigned long)(start + 1));
@@ -762,7 +798,6 @@ static void zrange_by_rank(zrange_out *h, robj *zobj, long start, long end,
 
 static void zrange_by_score(zrange_out *h, const zrangespec *range,
                             robj *zobj, long offset, long limit, int reverse) {
-  zset *zs = zset_ptr(zobj);
   /* A negative offset skips past the end in Redis: empty result. */
   if ((offset > 0 && (unsigned long)offset >= zset_length(zobj)) ||
       offset < 0) {
@@ -771,6 +806,27 @@ static void zrange_by_score(zrange_out *h, const zrangespec *range,
     return;
   }
   zrange_out_begin(h, -1);
+  if (zset_is_compact(zobj)) {
+    unsigned char *lp = zobj->ptr;
+    unsigned char *ep = zset_lp_edge_in_range(lp, range, reverse);
+    while (ep && offset--) {
+      ep = zset_lp_step(lp, ep, reverse);
+    }
+    long count = 0;
+    while (ep && limit--) {
+      double score = zset_lp_score(lp_next(lp, ep));
+      if (reverse ? !zsl_value_gte_min(score, range)
+                  : !zsl_value_lte_max(score, range)) {
+        break;
+      }
+      zrange_out_emit_lp(h, lp, ep);
+      count++;
+      ep = zset_lp_step(lp, ep, reverse);
+    }
+    zrange_out_finalize(h, count);
+    return;
+  }
+  zset *zs = zset_ptr(zobj);
   zskiplist_node *ln = reverse ? zsl_last_in_range(zs->zsl, range)
                                : zsl_first_in_range(zs->zsl, range);
   while (ln && offset--) {

@@ -35,6 +35,14 @@ unsigned char *zset_lp_insert(unsigned char *lp, const char *ele, size_t len,
                               double score);
 unsigned char *zset_lp_delete(unsigned char *lp, unsigned char *ep);
 long zset_lp_rank(unsigned char *lp, const char *ele, size_t len);
+/* zset_lp_score reads the score entry that follows a member entry. */
+double zset_lp_score(unsigned char *score_entry);
+/* zset_lp_step: the next member entry (previous if |reverse|) or NULL;
+ * zset_lp_edge_in_range: the first member with a score in |range| (the
+ * last if |reverse|) or NULL. */
+unsigned char *zset_lp_step(unsigned char *lp, unsigned char *ep, int reverse);
+unsigned char *zset_lp_edge_in_range(unsigned char *lp,
+                                     const zrangespec *range, int reverse);
 /* zset_compact_opened writes opened listpack objects back (command end). */
 void zset_compact_opened(void);
 /* zset_score_as_integer: Redis stores such listpack scores as integers. */

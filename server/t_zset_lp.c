@@ -71,6 +71,37 @@ static double zset_listpack_score(unsigned char *p) {
   return strtod(buf, NULL);
 }
 
+double zset_lp_score(unsigned char *score_entry) {
+  return zset_listpack_score(score_entry);
+}
+
+unsigned char *zset_lp_step(unsigned char *lp, unsigned char *ep, int reverse) {
+  if (reverse) {
+    unsigned char *sp = lp_prev(lp, ep);
+    return sp ? lp_prev(lp, sp) : NULL;
+  }
+  unsigned char *sp = lp_next(lp, ep);
+  return sp ? lp_next(lp, sp) : NULL;
+}
+
+/* Scores are in order, so the walk stops at the first member on the near
+ * side of the range's far bound. */
+unsigned char *zset_lp_edge_in_range(unsigned char *lp,
+                                     const zrangespec *range, int reverse) {
+  unsigned char *ep = reverse ? lp_seek(lp, -2) : lp_first(lp);
+  while (ep != NULL) {
+    double score = zset_listpack_score(lp_next(lp, ep));
+    if (reverse ? zsl_value_lte_max(score, range)
+                : zsl_value_gte_min(score, range)) {
+      int inside = reverse ? zsl_value_gte_min(score, range)
+                           : zsl_value_lte_max(score, range);
+      return inside ? ep : NULL;
+    }
+    ep = zset_lp_step(lp, ep, reverse);
+  }
+  return NULL;
+}
+
 /* ------------------------------------------------------------------ */
 /* Listpack-native single-member operations                            */
 /* ------------------------------------------------------------------ */
