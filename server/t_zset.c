@@ -398,7 +398,16 @@ static void zrem_command(client *c) {
   int keyremoved = 0;
   for (int j = 2; j < c->argc; j++) {
     robj *ele = get_decoded_object(c->argv[j]);
-    deleted += zset_remove(zset_ptr(zobj), ele->ptr);
+    if (zset_is_compact(zobj)) { /* in place, like ZADD */
+      unsigned char *ep =
+          zset_lp_find(zobj->ptr, ele->ptr, sds_len(ele->ptr), NULL);
+      if (ep != NULL) {
+        zobj->ptr = zset_lp_delete(zobj->ptr, ep);
+        deleted++;
+      }
+    } else {
+      deleted += zset_remove(zset_ptr(zobj), ele->ptr);
+    }
     decr_ref_count(ele);
     if (zset_length(zobj) == 0) {
       db_delete(c->db, key);

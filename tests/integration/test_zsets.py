@@ -454,7 +454,15 @@ GROUPS = {
         ["ZCARD", "@dst"],
         ["ZRANGESTORE", "@dst", key, "10", "5", "BYSCORE"],
         ["EXISTS", "@dst"],
-    )],
+    )] + [
+        ["ZREM", "@l", "10", "nosuch", "ab", "10"],
+        ["ZRANGE", "@l", "0", "-1", "WITHSCORES"],
+        ["ZREM", "@k", "10", "nosuch", "m7", "10"],
+        ["ZCARD", "@k"],
+        ["ZREM", "@l", "low", "1.5", "abc", "7", "-3", "big"],
+        ["EXISTS", "@l"],
+        ["ZREM", "@l", "x"],
+    ],
     "zsetops_with_sets": [
         ["SADD", "@s", "x", "y", "q"],
         ["SADD", "@i", "1", "2", "3"],
