@@ -79,6 +79,7 @@ int bzmpop_get_keys(struct redis_command *cmd, robj **argv, int argc,
                     get_keys_result *result);
 
 /* Commands of t_zset_ops.c */
+void zscan_command(client *c); /* t_zset_scan.c */
 void zunionstore_command(client *c);
 void zinterstore_command(client *c);
 void zdiffstore_command(client *c);

@@ -420,24 +420,38 @@ static void tls_hs_start_finish(tls_conn *conn) {
 
 /* ---- handshake I/O ---------------------------------------------------- */
 
-static void tls_hs_flush(tls_conn *conn) {
-  while (conn->out_off < conn->out_len) {
-    ssize_t n = write(conn->c.fd, conn->out + conn->out_off,
-                      conn->out_len - conn->out_off);
+int tls_write_pending(int fd, const uint8_t *buf, size_t len, size_t *off) {
+  while (*off < len) {
+    ssize_t n = write(fd, buf + *off, len - *off);
     if (n > 0) {
-      conn->out_off += (size_t)n;
+      *off += (size_t)n;
       continue;
     }
     if (n < 0 && errno == EINTR) {
       continue;
     }
     if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-      tls_set_events(conn, 0, 1);
-      return;
+      return 0;
     }
+    if (n == 0) {
+      errno = 0;
+    }
+    return -1;
+  }
+  return 1;
+}
+
+static void tls_hs_flush(tls_conn *conn) {
+  int r = tls_write_pending(conn->c.fd, conn->out, conn->out_len,
+                            &conn->out_off);
+  if (r == 0) {
+    tls_set_events(conn, 0, 1);
+    return;
+  }
+  if (r < 0) {
     char why[96];
     snprintf(why, sizeof(why), "write to client failed: %s",
-             n < 0 ? strerror(errno) : "short write");
+             errno ? strerror(errno) : "short write");
     tls_hs_fail(conn, why, 1);
     return;
   }

@@ -138,24 +138,17 @@ static void fin_fail(tls_conn *conn, int quiet, const char *fmt, ...) {
  * the client. Returns 1 once all are written; 0 if waiting for the socket
  * or handed back. */
 static int fin_flush(tls_conn *conn) {
-  while (conn->out_off < conn->out_len) {
-    ssize_t n = write(conn->c.fd, conn->out + conn->out_off,
-                      conn->out_len - conn->out_off);
-    if (n > 0) {
-      conn->out_off += (size_t)n;
-      continue;
+  int r = tls_write_pending(conn->c.fd, conn->out, conn->out_len,
+                            &conn->out_off);
+  if (r == 0) {
+    if (!fin_watch(conn, EPOLLOUT)) {
+      fin_fail(conn, 0, "cannot watch the socket: %s", strerror(errno));
     }
-    if (n < 0 && errno == EINTR) {
-      continue;
-    }
-    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-      if (!fin_watch(conn, EPOLLOUT)) {
-        fin_fail(conn, 0, "cannot watch the socket: %s", strerror(errno));
-      }
-      return 0;
-    }
+    return 0;
+  }
+  if (r < 0) {
     fin_fail(conn, 1, "write to client failed: %s",
-             n < 0 ? strerror(errno) : "short write");
+             errno ? strerror(errno) : "short write");
     return 0;
   }
   free(conn->out);
@@ -314,12 +307,7 @@ void tls_finisher_apply_nice(void) {
   if (!fin.running || fin.nice_applied == wanted) {
     return;
   }
-  errno = 0;
-  int base = getpriority(PRIO_PROCESS, 0);
-  if (base == -1 && errno != 0) {
-    base = 0;
-  }
-  int value = base + wanted > 19 ? 19 : base + wanted;
+  int value = tls_handshake_nice_value();
   if (setpriority(PRIO_PROCESS, (id_t)fin.tid, value) != 0 &&
       !fin.nice_warned) {
     fin.nice_warned = 1;

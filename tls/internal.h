@@ -262,6 +262,14 @@ struct tls_conn {
   tls_conn *fin_next;
 };
 
+/* tls_write_pending writes buf[*off, len) to non-blocking |fd|, advancing
+ * *off. Returns 1 when all is written, 0 when the socket is full, -1 on
+ * error (errno; 0 for a zero-length write). */
+int tls_write_pending(int fd, const uint8_t *buf, size_t len, size_t *off);
+/* tls_handshake_nice_value: main's nice plus tls-handshaker-nice, capped at
+ * 19 (handshakers and the completion thread). */
+int tls_handshake_nice_value(void);
+
 /* tls_conn_on_finished (main's loop): the completion thread handed |conn|
  * back with its result in the fin_* fields. */
 void tls_conn_on_finished(tls_conn *conn);

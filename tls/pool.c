@@ -490,17 +490,22 @@ static int pool_free_slot(void) {
 /* pool_apply_nice gives |h| main's own nice value plus tls-handshaker-nice
  * (capped at 19). Lowering it again after CONFIG SET needs CAP_SYS_NICE;
  * without it the handshaker keeps its value until it is respawned. */
-static void pool_apply_nice(tls_handshaker *h) {
-  int wanted = server.tls_handshaker_nice;
-  if (h->pid <= 0 || h->nice_applied == wanted) {
-    return;
-  }
+int tls_handshake_nice_value(void) {
   errno = 0;
   int base = getpriority(PRIO_PROCESS, 0);
   if (base == -1 && errno != 0) {
     base = 0;
   }
-  int value = base + wanted > 19 ? 19 : base + wanted;
+  int value = base + server.tls_handshaker_nice;
+  return value > 19 ? 19 : value;
+}
+
+static void pool_apply_nice(tls_handshaker *h) {
+  int wanted = server.tls_handshaker_nice;
+  if (h->pid <= 0 || h->nice_applied == wanted) {
+    return;
+  }
+  int value = tls_handshake_nice_value();
   if (setpriority(PRIO_PROCESS, (id_t)h->pid, value) != 0 && errno != ESRCH) {
     if (!pool.nice_warned) {
       pool.nice_warned = 1;
