@@ -396,8 +396,7 @@ void tls_conn_on_finished(tls_conn *conn) {
   tls_leave(conn);
 }
 
-static void tls_hs_start_finish(tls_conn *conn) {
-  conn->hs_state = TLS_HS_FINISH;
+int tls_conn_apply_handback(tls_conn *conn, char *why, size_t why_len) {
   ERR_clear_error();
   conn->ssl = SSL_new(conn->gen->main_ctx);
   int ok =
@@ -408,10 +407,17 @@ static void tls_hs_start_finish(tls_conn *conn) {
   free(conn->handback);
   conn->handback = NULL;
   if (!ok) {
-    char errors[IPC_MAX_REASON];
-    char why[IPC_MAX_REASON + 32];
+    char errors[IPC_MAX_REASON - 32];
     tls_collect_errors(errors, sizeof(errors));
-    snprintf(why, sizeof(why), "SSL_apply_handback failed: %s", errors);
+    snprintf(why, why_len, "SSL_apply_handback failed: %s", errors);
+  }
+  return ok;
+}
+
+static void tls_hs_start_finish(tls_conn *conn) {
+  conn->hs_state = TLS_HS_FINISH;
+  char why[IPC_MAX_REASON];
+  if (!tls_conn_apply_handback(conn, why, sizeof(why))) {
     tls_hs_fail(conn, why, 0);
     return;
   }

@@ -160,21 +160,14 @@ static int fin_flush(tls_conn *conn) {
 /* fin_apply_handback gives |conn| main's SSL (no key) with the session the
  * handshaker handed back. Returns 1, or 0 (handed back as failed). */
 static int fin_apply_handback(tls_conn *conn) {
-  ERR_clear_error();
-  conn->ssl = SSL_new(conn->gen->main_ctx);
-  int ok =
-      conn->ssl != NULL &&
-      tls_shim_apply_handback(conn->ssl, conn->handback, conn->handback_len) &&
-      SSL_set_fd(conn->ssl, conn->c.fd);
-  OPENSSL_cleanse(conn->handback, conn->handback_len);
-  free(conn->handback);
-  conn->handback = NULL;
-  if (!ok) {
-    char errors[IPC_MAX_REASON - 32];
-    tls_collect_errors(errors, sizeof(errors));
-    fin_fail(conn, 0, "SSL_apply_handback failed: %s", errors);
+  if (!tls_conn_apply_handback(conn, conn->fin_errors,
+                               sizeof(conn->fin_errors))) {
+    conn->fin_final = 1;
+    conn->fin_quiet = 0;
+    fin_hand_back(conn);
+    return 0;
   }
-  return ok;
+  return 1;
 }
 
 /* fin_step runs main's SSL as far as the socket allows. */
