@@ -586,7 +586,6 @@ void tls_conn_on_answer(tls_conn *conn, const ipc_message *answer) {
       conn->handback = tls_copy(answer->handback, answer->handback_len);
       conn->handback_len = answer->handback_len;
       conn->resumed = answer->resumed;
-      conn->hs_state = TLS_HS_FLUSH_THEN_FINISH;
       if (conn->out == NULL || conn->handback == NULL) {
         tls_hs_fail(conn, "out of memory", 0);
       } else if (tls_finisher_running()) {
@@ -597,6 +596,7 @@ void tls_conn_on_answer(tls_conn *conn, const ipc_message *answer) {
         tls_finisher_submit(
             conn, (conn->started_ms + tls_handshake_limit_ms()) * 1000LL);
       } else {
+        conn->hs_state = TLS_HS_FLUSH_THEN_FINISH;
         tls_hs_flush(conn);
       }
       break;

@@ -4,8 +4,9 @@
  * flight: with mutual TLS that means parsing the certificate chain,
  * verifying it against the CA and checking the CertificateVerify signature
  * (an ECDSA P-256 verify alone costs ~0.15 ms here), then writing the
- * session tickets. Measured during a storm of 200 new connections/s, that
- * was two thirds of main's per-handshake work, run on the event loop between
+ * session tickets. With writing the server's flight and applying the
+ * handback, that was about three quarters of main's per-handshake work
+ * during a storm of 200 new connections/s, run on the event loop between
  * established clients' requests (issue 4: storm isolation). This thread does
  * it instead: at DONE main hands over the connection (whose fd it no longer
  * watches) with the handshaker's last bytes and the handback; the thread
@@ -17,8 +18,8 @@
  * had completed the handshake itself.
  *
  * Ownership: while a connection is here (conn->finishing), only this thread
- * touches conn->ssl, out, handback, its fd and the fin_* fields; main touches none of them
- * and skips the connection in its timeout sweep. The queues are guarded by
+ * touches conn->ssl, out, handback, its fd and the fin_* fields; main
+ * touches none of them and skips the connection in its timeout sweep. The queues are guarded by
  * one mutex. The thread never logs and never calls into the server; it runs
  * at the handshakers' priority (tls-handshaker-nice), below main's.
  *
@@ -160,11 +161,9 @@ static int fin_flush(tls_conn *conn) {
 /* fin_apply_handback gives |conn| main's SSL (no key) with the session the
  * handshaker handed back. Returns 1, or 0 (handed back as failed). */
 static int fin_apply_handback(tls_conn *conn) {
-  if (!tls_conn_apply_handback(conn, conn->fin_errors,
-                               sizeof(conn->fin_errors))) {
-    conn->fin_final = 1;
-    conn->fin_quiet = 0;
-    fin_hand_back(conn);
+  char why[IPC_MAX_REASON];
+  if (!tls_conn_apply_handback(conn, why, sizeof(why))) {
+    fin_fail(conn, 0, "%s", why);
     return 0;
   }
   return 1;

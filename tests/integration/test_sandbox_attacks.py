@@ -464,13 +464,19 @@ def test_flood_of_bad_records_leaves_established_clients_alone(server_factory):
 
 # ============================================================================ slowloris
 
-def test_slowloris_is_cut_at_handshake_timeout(server_factory):
-    timeout_ms = 3000
+def timeout_server_with_pinger(server_factory, timeout_ms: int, name: str):
+    """An mTLS server with tls-handshake-timeout = timeout_ms, and a started Pinger on it."""
     srv = server_factory(["--tls-auth-clients", "yes", "--tls-handshake-timeout", str(timeout_ms)],
                          mode="tls")
     wait_handshakers(srv, 1)
-    pinger = Pinger(srv, "slow")
+    pinger = Pinger(srv, name)
     pinger.start()
+    return srv, pinger
+
+
+def test_slowloris_is_cut_at_handshake_timeout(server_factory):
+    timeout_ms = 3000
+    srv, pinger = timeout_server_with_pinger(server_factory, timeout_ms, "slow")
     hello = client_hello_bytes()
     socks = [raw_tcp(srv) for _ in range(10)]
     t0 = time.monotonic()
@@ -542,11 +548,7 @@ def test_stalled_second_flight_is_cut_at_handshake_timeout(server_factory):
     """A client that never sends its certificate and Finished after the server's flight is cut
     at tls-handshake-timeout by the completion thread; established clients see nothing."""
     timeout_ms = 2000
-    srv = server_factory(["--tls-auth-clients", "yes", "--tls-handshake-timeout", str(timeout_ms)],
-                         mode="tls")
-    wait_handshakers(srv, 1)
-    pinger = Pinger(srv, "stall")
-    pinger.start()
+    srv, pinger = timeout_server_with_pinger(server_factory, timeout_ms, "stall")
     stalled = []
     t0 = time.monotonic()
     for _ in range(5):
