@@ -571,14 +571,6 @@ static void hash_hincrbyfloat_command(client *c) {
 
 /* ---- HRANDFIELD --------------------------------------------------- */
 
-static void hash_reply_entry_ref(client *c, const lp_entry_ref *r) {
-  if (r->sval != NULL) {
-    add_reply_bulk_cbuffer(c, r->sval, r->slen);
-  } else {
-    add_reply_bulk_long_long(c, r->lval);
-  }
-}
-
 /* One field (and value) of an HT hash at random, as a pair of sds. */
 static void hash_random_ht_entry(dict *d, sds *field, sds *value) {
   dict_entry *de = dict_get_fair_random_key(d);
@@ -639,9 +631,9 @@ static void hash_hrandfield_with_count(client *c, long l, int withvalues) {
       lp_random_pairs(o->ptr, sample, keys, vals);
       for (unsigned int i = 0; i < sample; i++) {
         hash_reply_pair_header(c, withvalues);
-        hash_reply_entry_ref(c, &keys[i]);
+        add_reply_lp_entry_ref(c, &keys[i]);
         if (withvalues) {
-          hash_reply_entry_ref(c, &vals[i]);
+          add_reply_lp_entry_ref(c, &vals[i]);
         }
       }
     }
@@ -670,8 +662,8 @@ static void hash_hrandfield_with_count(client *c, long l, int withvalues) {
           p = lp_next(lp, p);
           v.sval = lp_get_value(p, &v.slen, &v.lval);
           add_reply_array_len(c, 2);
-          hash_reply_entry_ref(c, &k);
-          hash_reply_entry_ref(c, &v);
+          add_reply_lp_entry_ref(c, &k);
+          add_reply_lp_entry_ref(c, &v);
         }
       } else {
         dict_iterator di;
@@ -705,9 +697,9 @@ static void hash_hrandfield_with_count(client *c, long l, int withvalues) {
     server_assert(got == count);
     for (unsigned int i = 0; i < got; i++) {
       hash_reply_pair_header(c, withvalues);
-      hash_reply_entry_ref(c, &keys[i]);
+      add_reply_lp_entry_ref(c, &keys[i]);
       if (withvalues) {
-        hash_reply_entry_ref(c, &vals[i]);
+        add_reply_lp_entry_ref(c, &vals[i]);
       }
     }
     zfree(keys);
@@ -765,22 +757,10 @@ static void hash_hrandfield_with_count(client *c, long l, int withvalues) {
 static void hash_hrandfield_command(client *c) {
   if (c->argc >= 3) {
     long l;
-    int withvalues = 0;
-    if (get_range_long_from_object_or_reply(c, c->argv[2], -LONG_MAX,
-                                            LONG_MAX, &l, NULL) != C_OK) {
+    int withvalues;
+    if (type_parse_rand_count_or_reply(c, "withvalues", &l, &withvalues) !=
+        C_OK) {
       return;
-    }
-    if (c->argc > 4 ||
-        (c->argc == 4 && strcasecmp(c->argv[3]->ptr, "withvalues"))) {
-      add_reply_error_object(c, shared.syntaxerr);
-      return;
-    }
-    if (c->argc == 4) {
-      withvalues = 1;
-      if (l < -LONG_MAX / 2 || l > LONG_MAX / 2) {
-        add_reply_error(c, "value is out of range");
-        return;
-      }
     }
     hash_hrandfield_with_count(c, l, withvalues);
     return;
@@ -797,7 +777,7 @@ static void hash_hrandfield_command(client *c) {
   }
   lp_entry_ref k;
   lp_random_pair(o->ptr, hash_type_length(o), &k, NULL);
-  hash_reply_entry_ref(c, &k);
+  add_reply_lp_entry_ref(c, &k);
 }
 
 /* ---- HSCAN -------------------------------------------------------- */

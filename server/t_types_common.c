@@ -58,3 +58,34 @@ void type_remove_members(client *c, robj *o, int first,
   }
   add_reply_long_long(c, removed);
 }
+
+void add_reply_lp_entry_ref(client *c, const lp_entry_ref *r) {
+  if (r->sval != NULL) {
+    add_reply_bulk_cbuffer(c, r->sval, r->slen);
+  } else {
+    add_reply_bulk_long_long(c, r->lval);
+  }
+}
+
+int type_parse_rand_count_or_reply(client *c, const char *opt, long *count,
+                                   int *with_opt) {
+  *with_opt = 0;
+  if (get_range_long_from_object_or_reply(c, c->argv[2], -LONG_MAX, LONG_MAX,
+                                          count, NULL) != C_OK) {
+    return C_ERR;
+  }
+  if (c->argc > 4 ||
+      (c->argc == 4 && (!sds_encoded_object(c->argv[3]) ||
+                        strcasecmp(c->argv[3]->ptr, opt)))) {
+    add_reply_error_object(c, shared.syntaxerr);
+    return C_ERR;
+  }
+  if (c->argc == 4) {
+    *with_opt = 1;
+    if (*count < -LONG_MAX / 2 || *count > LONG_MAX / 2) {
+      add_reply_error(c, "value is out of range");
+      return C_ERR;
+    }
+  }
+  return C_OK;
+}

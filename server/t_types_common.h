@@ -7,6 +7,7 @@
 #ifndef REDOUBT_T_TYPES_COMMON_H
 #define REDOUBT_T_TYPES_COMMON_H
 
+#include "listpack.h"
 #include "server.h"
 
 size_t hash_compute_size(robj *o, size_t samples);
@@ -23,5 +24,16 @@ void type_remove_members(client *c, robj *o, int first,
                          int (*remove)(robj *o, const char *ele, size_t len),
                          unsigned long (*size)(const robj *o),
                          int notify_class, const char *event);
+
+/* add_reply_lp_entry_ref replies a listpack entry as a bulk string (an
+ * integer entry in its decimal form). */
+void add_reply_lp_entry_ref(client *c, const lp_entry_ref *r);
+
+/* type_parse_rand_count_or_reply parses the "count [opt]" of ZRANDMEMBER /
+ * HRANDFIELD key count [WITHSCORES|WITHVALUES] (opt names the option):
+ * count in [-LONG_MAX, LONG_MAX], within +-LONG_MAX/2 when opt is given
+ * (*with_opt = 1). Replies as Redis does and returns C_ERR on bad input. */
+int type_parse_rand_count_or_reply(client *c, const char *opt, long *count,
+                                   int *with_opt);
 
 #endif

@@ -118,42 +118,6 @@ int zset_parse_lex_range(robj *min, robj *max, zlexrangespec *spec) {
   return C_OK;
 }
 
-/* Lex range lookups. Redis walks a listpack linearly and a skiplist by
- * descent; when members have different scores the two can disagree, so
- * each encoding keeps Redis's walk. */
-static zskiplist_node *zset_first_in_lex(robj *o, const zlexrangespec *r) {
-  zset *zs = zset_ptr(o);
-  if (o->encoding != OBJ_ENCODING_LISTPACK) {
-    return zsl_first_in_lex_range(zs->zsl, r);
-  }
-  if (!zsl_is_in_lex_range(zs->zsl, r)) {
-    return NULL;
-  }
-  for (zskiplist_node *n = zs->zsl->header->level[0].forward; n;
-       n = n->level[0].forward) {
-    if (zsl_lex_value_gte_min(n->ele, r)) {
-      return zsl_lex_value_lte_max(n->ele, r) ? n : NULL;
-    }
-  }
-  return NULL;
-}
-
-static zskiplist_node *zset_last_in_lex(robj *o, const zlexrangespec *r) {
-  zset *zs = zset_ptr(o);
-  if (o->encoding != OBJ_ENCODING_LISTPACK) {
-    return zsl_last_in_lex_range(zs->zsl, r);
-  }
-  if (!zsl_is_in_lex_range(zs->zsl, r)) {
-    return NULL;
-  }
-  for (zskiplist_node *n = zs->zsl->tail; n; n = n->backward) {
-    if (zsl_lex_value_lte_max(n->ele, r)) {
-      return zsl_lex_value_gte_min(n->ele, r) ? n : NULL;
-    }
-  }
-  return NULL;
-}
-
 /* ------------------------------------------------------------------ */
 /* ZADD / ZINCRBY                                                       */
 /* ------------------------------------------------------------------ */
@@ -430,6 +394,71 @@ static void zrem_command(client *c) {
 #define ZRANGE_SCORE 1
 #define ZRANGE_LEX 2
 
+/* zset_lp_count_run: how many members from |ep| on are inside the far
+ * bound of |score| or |lex| (the other NULL). */
+static unsigned long zset_lp_count_run(unsigned char *lp, unsigned char *ep,
+                                       const zrangespec *score,
+                                       const zlexrangespec *lex) {
+  unsigned long n = 0;
+  for (; ep != NULL && zset_lp_inside(lp, ep, score, lex, 0);
+       ep = zset_lp_step(lp, ep, 0)) {
+    n++;
+  }
+  return n;
+}
+
+/* zset_count_in: ZCOUNT (|score|) and ZLEXCOUNT (|lex|), the other NULL. */
+static unsigned long zset_count_in(robj *zobj, const zrangespec *score,
+                                   const zlexrangespec *lex) {
+  if (zset_is_compact(zobj)) {
+    unsigned char *lp = zobj->ptr;
+    return zset_lp_count_run(lp,
+                             score ? zset_lp_edge_in_range(lp, score, 0)
+                                   : zset_lp_edge_in_lex(lp, lex, 0),
+                             score, lex);
+  }
+  zskiplist *zsl = zset_ptr(zobj)->zsl;
+  zskiplist_node *first = score ? zsl_first_in_range(zsl, score)
+                                : zsl_first_in_lex_range(zsl, lex);
+  if (first == NULL) {
+    return 0;
+  }
+  unsigned long rank = zsl_get_rank(zsl, first->score, first->ele);
+  unsigned long count = zsl->length - (rank - 1);
+  zskiplist_node *last = score ? zsl_last_in_range(zsl, score)
+                               : zsl_last_in_lex_range(zsl, lex);
+  if (last != NULL) {
+    rank = zsl_get_rank(zsl, last->score, last->ele);
+    count -= zsl->length - rank;
+  }
+  return count;
+}
+
+/* zset_remove_range_compact removes a run of members (ranks start..end,
+ * already clamped, or a score or lex range) from a compact set's listpack
+ * in place, the way Redis deletes from a listpack; returns how many. */
+static unsigned long zset_remove_range_compact(robj *zobj, int rangetype,
+                                               long start, long end,
+                                               const zrangespec *range,
+                                               const zlexrangespec *lexrange) {
+  unsigned char *lp = zobj->ptr, *ep;
+  unsigned long n = 0;
+  if (rangetype == ZRANGE_RANK) {
+    ep = lp_seek(lp, 2 * start);
+    n = (unsigned long)(end - start + 1);
+  } else {
+    ep = rangetype == ZRANGE_SCORE ? zset_lp_edge_in_range(lp, range, 0)
+                                   : zset_lp_edge_in_lex(lp, lexrange, 0);
+    n = zset_lp_count_run(lp, ep, rangetype == ZRANGE_SCORE ? range : NULL,
+                          lexrange);
+  }
+  if (ep == NULL) {
+    return 0;
+  }
+  zobj->ptr = lp_delete_range_with_entry(lp, &ep, 2 * n);
+  return n;
+}
+
 static void zremrange_generic_command(client *c, int rangetype) {
   static const char *events[] = {"zremrangebyrank", "zremrangebyscore",
                                  "zremrangebylex"};
@@ -457,7 +486,6 @@ static void zremrange_generic_command(client *c, int rangetype) {
   if (zobj == NULL || check_type(c, zobj, OBJ_ZSET)) {
     goto cleanup;
   }
-  zset *zs = zset_ptr(zobj);
   unsigned long deleted = 0;
   if (rangetype == ZRANGE_RANK) {
     long llen = (long)zset_length(zobj);
@@ -477,20 +505,20 @@ static void zremrange_generic_command(client *c, int rangetype) {
     if (end >= llen) {
       end = llen - 1;
     }
-    deleted = zsl_delete_range_by_rank(zs->zsl, (unsigned long)start + 1,
-                                       (unsigned long)end + 1, zs->dict);
-  } else if (rangetype == ZRANGE_SCORE) {
-    deleted = zsl_delete_range_by_score(zs->zsl, &range, zs->dict);
-  } else if (zobj->encoding == OBJ_ENCODING_LISTPACK) {
-    zskiplist_node *n = zset_first_in_lex(zobj, &lexrange);
-    while (n && zsl_lex_value_lte_max(n->ele, &lexrange)) {
-      zskiplist_node *next = n->level[0].forward;
-      zset_remove(zs, n->ele);
-      deleted++;
-      n = next;
-    }
+  }
+  if (zset_is_compact(zobj)) {
+    deleted = zset_remove_range_compact(zobj, rangetype, start, end, &range,
+                                        &lexrange);
   } else {
-    deleted = zsl_delete_range_by_lex(zs->zsl, &lexrange, zs->dict);
+    zset *zs = zset_ptr(zobj);
+    if (rangetype == ZRANGE_RANK) {
+      deleted = zsl_delete_range_by_rank(zs->zsl, (unsigned long)start + 1,
+                                         (unsigned long)end + 1, zs->dict);
+    } else if (rangetype == ZRANGE_SCORE) {
+      deleted = zsl_delete_range_by_score(zs->zsl, &range, zs->dict);
+    } else {
+      deleted = zsl_delete_range_by_lex(zs->zsl, &lexrange, zs->dict);
+    }
   }
   int keyremoved = 0;
   if (zset_length(zobj) == 0) {
@@ -617,29 +645,7 @@ static void zcount_command(client *c) {
   if (zobj == NULL || check_type(c, zobj, OBJ_ZSET)) {
     return;
   }
-  unsigned long count = 0;
-  if (zset_is_compact(zobj)) {
-    unsigned char *lp = zobj->ptr;
-    for (unsigned char *ep = zset_lp_edge_in_range(lp, &range, 0);
-         ep != NULL && zsl_value_lte_max(zset_lp_score(lp_next(lp, ep)), &range);
-         ep = zset_lp_step(lp, ep, 0)) {
-      count++;
-    }
-    add_reply_long_long(c, (long long)count);
-    return;
-  }
-  zset *zs = zset_ptr(zobj);
-  zskiplist_node *first = zsl_first_in_range(zs->zsl, &range);
-  if (first != NULL) {
-    unsigned long rank = zsl_get_rank(zs->zsl, first->score, first->ele);
-    count = zs->zsl->length - (rank - 1);
-    zskiplist_node *last = zsl_last_in_range(zs->zsl, &range);
-    if (last != NULL) {
-      rank = zsl_get_rank(zs->zsl, last->score, last->ele);
-      count -= zs->zsl->length - rank;
-    }
-  }
-  add_reply_long_long(c, (long long)count);
+  add_reply_long_long(c, (long long)zset_count_in(zobj, &range, NULL));
 }
 
 static void zlexcount_command(client *c) {
@@ -653,25 +659,22 @@ static void zlexcount_command(client *c) {
     zfree_lex_range(&range);
     return;
   }
-  zset *zs = zset_ptr(zobj);
-  unsigned long count = 0;
-  zskiplist_node *first = zset_first_in_lex(zobj, &range);
-  if (first != NULL && zobj->encoding == OBJ_ENCODING_LISTPACK) {
-    for (zskiplist_node *n = first;
-         n && zsl_lex_value_lte_max(n->ele, &range); n = n->level[0].forward) {
-      count++;
-    }
-  } else if (first != NULL) {
-    unsigned long rank = zsl_get_rank(zs->zsl, first->score, first->ele);
-    count = zs->zsl->length - (rank - 1);
-    zskiplist_node *last = zsl_last_in_lex_range(zs->zsl, &range);
-    if (last != NULL) {
-      rank = zsl_get_rank(zs->zsl, last->score, last->ele);
-      count -= zs->zsl->length - rank;
-    }
-  }
+  unsigned long count = zset_count_in(zobj, NULL, &range);
   zfree_lex_range(&range);
   add_reply_long_long(c, (long long)count);
+}
+
+/* zsl_node_inside: |n| is within the far bound of a score range |score|
+ * or a lex range |lex| (the other NULL): its max, or its min if
+ * |reverse|. zset_lp_inside (t_zset_lp.c) is the same for a listpack. */
+static int zsl_node_inside(const zskiplist_node *n, const zrangespec *score,
+                           const zlexrangespec *lex, int reverse) {
+  if (score) {
+    return reverse ? zsl_value_gte_min(n->score, score)
+                   : zsl_value_lte_max(n->score, score);
+  }
+  return reverse ? zsl_lex_value_gte_min(n->ele, lex)
+                 : zsl_lex_value_lte_max(n->ele, lex);
 }
 
 /* ------------------------------------------------------------------ */
@@ -805,8 +808,12 @@ static void zrange_by_rank(zrange_out *h, robj *zobj, long start, long end,
   zrange_out_finalize(h, rangelen);
 }
 
-static void zrange_by_score(zrange_out *h, const zrangespec *range,
-                            robj *zobj, long offset, long limit, int reverse) {
+/* ZRANGE BYSCORE and BYLEX: |score| or |lex|, the other NULL. The members
+ * from the near edge of the range on, after |offset| of them, up to
+ * |limit|, while inside the far bound. */
+static void zrange_by_bound(zrange_out *h, const zrangespec *score,
+                            const zlexrangespec *lex, robj *zobj, long offset,
+                            long limit, int reverse) {
   /* A negative offset skips past the end in Redis: empty result. */
   if ((offset > 0 && (unsigned long)offset >= zset_length(zobj)) ||
       offset < 0) {
@@ -815,19 +822,15 @@ static void zrange_by_score(zrange_out *h, const zrangespec *range,
     return;
   }
   zrange_out_begin(h, -1);
+  long count = 0;
   if (zset_is_compact(zobj)) {
     unsigned char *lp = zobj->ptr;
-    unsigned char *ep = zset_lp_edge_in_range(lp, range, reverse);
+    unsigned char *ep = score ? zset_lp_edge_in_range(lp, score, reverse)
+                              : zset_lp_edge_in_lex(lp, lex, reverse);
     while (ep && offset--) {
       ep = zset_lp_step(lp, ep, reverse);
     }
-    long count = 0;
-    while (ep && limit--) {
-      double score = zset_lp_score(lp_next(lp, ep));
-      if (reverse ? !zsl_value_gte_min(score, range)
-                  : !zsl_value_lte_max(score, range)) {
-        break;
-      }
+    while (ep && limit-- && zset_lp_inside(lp, ep, score, lex, reverse)) {
       zrange_out_emit_lp(h, lp, ep);
       count++;
       ep = zset_lp_step(lp, ep, reverse);
@@ -835,50 +838,23 @@ static void zrange_by_score(zrange_out *h, const zrangespec *range,
     zrange_out_finalize(h, count);
     return;
   }
-  zset *zs = zset_ptr(zobj);
-  zskiplist_node *ln = reverse ? zsl_last_in_range(zs->zsl, range)
-                               : zsl_first_in_range(zs->zsl, range);
+  zskiplist *zsl = zset_ptr(zobj)->zsl;
+  zskiplist_node *ln;
+  if (score) {
+    ln = reverse ? zsl_last_in_range(zsl, score) : zsl_first_in_range(zsl, score);
+  } else {
+    ln = reverse ? zsl_last_in_lex_range(zsl, lex)
+                 : zsl_first_in_lex_range(zsl, lex);
+  }
   while (ln && offset--) {
     ln = reverse ? ln->backward : ln->level[0].forward;
   }
-  long rangelen = 0;
-  while (ln && limit--) {
-    if (reverse ? !zsl_value_gte_min(ln->score, range)
-                : !zsl_value_lte_max(ln->score, range)) {
-      break;
-    }
+  while (ln && limit-- && zsl_node_inside(ln, score, lex, reverse)) {
     zrange_out_emit(h, ln->ele, ln->score);
-    rangelen++;
+    count++;
     ln = reverse ? ln->backward : ln->level[0].forward;
   }
-  zrange_out_finalize(h, rangelen);
-}
-
-static void zrange_by_lex(zrange_out *h, const zlexrangespec *range,
-                          robj *zobj, long offset, long limit, int reverse) {
-  if ((offset > 0 && (unsigned long)offset >= zset_length(zobj)) ||
-      offset < 0) {
-    zrange_out_begin(h, 0);
-    zrange_out_finalize(h, 0);
-    return;
-  }
-  zrange_out_begin(h, -1);
-  zskiplist_node *ln = reverse ? zset_last_in_lex(zobj, range)
-                               : zset_first_in_lex(zobj, range);
-  while (ln && offset--) {
-    ln = reverse ? ln->backward : ln->level[0].forward;
-  }
-  long rangelen = 0;
-  while (ln && limit--) {
-    if (reverse ? !zsl_lex_value_gte_min(ln->ele, range)
-                : !zsl_lex_value_lte_max(ln->ele, range)) {
-      break;
-    }
-    zrange_out_emit(h, ln->ele, ln->score);
-    rangelen++;
-    ln = reverse ? ln->backward : ln->level[0].forward;
-  }
-  zrange_out_finalize(h, rangelen);
+  zrange_out_finalize(h, count);
 }
 
 #define ZRANGE_AUTO (-1)
@@ -988,9 +964,9 @@ static void zrange_generic_command(client *c, int argc_start, int store,
   if (rangetype == ZRANGE_RANK) {
     zrange_by_rank(&h, zobj, opt_start, opt_end, reverse);
   } else if (rangetype == ZRANGE_SCORE) {
-    zrange_by_score(&h, &range, zobj, opt_offset, opt_limit, reverse);
+    zrange_by_bound(&h, &range, NULL, zobj, opt_offset, opt_limit, reverse);
   } else {
-    zrange_by_lex(&h, &lexrange, zobj, opt_offset, opt_limit, reverse);
+    zrange_by_bound(&h, NULL, &lexrange, zobj, opt_offset, opt_limit, reverse);
   }
 cleanup:
   zfree_lex_range(&lexrange);
@@ -1068,17 +1044,36 @@ void zset_generic_pop(client *c, robj **keyv, int keyc, int where,
     add_reply_bulk(c, key);
     add_reply_array_len(c, rangelen);
   }
-  zset *zs = zset_ptr(zobj);
-  for (long i = 0; i < rangelen; i++) {
-    zskiplist_node *n =
-        where == ZSET_MIN ? zs->zsl->header->level[0].forward : zs->zsl->tail;
-    if (use_nested_array) {
-      add_reply_array_len(c, 2);
+  if (zset_is_compact(zobj)) { /* reply, then one listpack deletion */
+    unsigned char *lp = zobj->ptr;
+    unsigned char *ep = where == ZSET_MIN ? lp_first(lp) : lp_seek(lp, -2);
+    for (long i = 0; i < rangelen && ep != NULL; i++) {
+      if (use_nested_array) {
+        add_reply_array_len(c, 2);
+      }
+      uint32_t len;
+      unsigned char buf[LP_INTBUF_SIZE];
+      unsigned char *ele = lp_get_string(ep, &len, buf);
+      add_reply_bulk_cbuffer(c, ele, len);
+      add_reply_double(c, zset_lp_score(lp_next(lp, ep)));
+      ep = zset_lp_step(lp, ep, where == ZSET_MAX);
     }
-    add_reply_bulk_cbuffer(c, n->ele, sds_len(n->ele));
-    add_reply_double(c, n->score);
-    zset_remove(zs, n->ele);
-    server.dirty++;
+    zobj->ptr = lp_delete_range(lp, where == ZSET_MIN ? 0 : -2 * rangelen,
+                                (unsigned long)(2 * rangelen));
+    server.dirty += rangelen;
+  } else {
+    zset *zs = zset_ptr(zobj);
+    for (long i = 0; i < rangelen; i++) {
+      zskiplist_node *n = where == ZSET_MIN ? zs->zsl->header->level[0].forward
+                                            : zs->zsl->tail;
+      if (use_nested_array) {
+        add_reply_array_len(c, 2);
+      }
+      add_reply_bulk_cbuffer(c, n->ele, sds_len(n->ele));
+      add_reply_double(c, n->score);
+      zset_remove(zs, n->ele);
+      server.dirty++;
+    }
   }
   notify_keyspace_event(NOTIFY_ZSET, where == ZSET_MIN ? "zpopmin" : "zpopmax",
                         key, c->db->id);
@@ -1166,111 +1161,12 @@ static void zmpop_command(client *c) {
   zset_generic_pop(c, c->argv + 2, (int)numkeys, where, 1, count, 1, 1, NULL);
 }
 
-/* ------------------------------------------------------------------ */
-/* ZRANDMEMBER                                                          */
-/* ------------------------------------------------------------------ */
-static zskiplist_node *zset_random_node(zset *zs) {
-  dict_entry *de = dict_get_fair_random_key(zs->dict);
-  return dict_get_val(de);
-}
-
-static void zrandmember_with_count(client *c, long l, int withscores) {
-  robj *zobj = lookup_key_read_or_reply(c, c->argv[1], shared.emptyarray);
-  if (zobj == NULL || check_type(c, zobj, OBJ_ZSET)) {
-    return;
-  }
-  zset *zs = zset_ptr(zobj);
-  unsigned long size = zset_length(zobj);
-  int uniq = 1;
-  unsigned long count;
-  if (l >= 0) {
-    count = (unsigned long)l;
-  } else {
-    count = (unsigned long)-l;
-    uniq = 0;
-  }
-  if (count == 0) {
-    add_reply(c, shared.emptyarray);
-    return;
-  }
-  if (!uniq || count == 1) {
-    add_reply_array_len(c, (long)((withscores && c->resp == 2) ? count * 2
-                                                               : count));
-    /* A huge negative count is bounded by the output buffer limits: stop
-     * once the client is scheduled to be closed. */
-    while (count-- && !(c->flags & CLIENT_CLOSE_ASAP)) {
-      zskiplist_node *n = zset_random_node(zs);
-      if (withscores && c->resp > 2) {
-        add_reply_array_len(c, 2);
-      }
-      add_reply_bulk_cbuffer(c, n->ele, sds_len(n->ele));
-      if (withscores) {
-        add_reply_double(c, n->score);
-      }
-    }
-    return;
-  }
-  if (count >= size) {
-    zrange_out h = {.c = c, .withscores = withscores,
-                    .nested = withscores && c->resp > 2};
-    zrange_by_rank(&h, zobj, 0, -1, 1); /* Redis replies it reversed */
-    return;
-  }
-  /* count < size: a partial Fisher-Yates shuffle over all nodes picks
-   * distinct members in O(size). */
-  zskiplist_node **nodes = zmalloc(sizeof(*nodes) * size);
-  unsigned long i = 0;
-  for (zskiplist_node *n = zs->zsl->header->level[0].forward; n && i < size;
-       n = n->level[0].forward) {
-    nodes[i++] = n;
-  }
-  add_reply_array_len(c, (long)((withscores && c->resp == 2) ? count * 2
-                                                             : count));
-  for (i = 0; i < count; i++) {
-    unsigned long r = i + (unsigned long)random() % (size - i);
-    zskiplist_node *tmp = nodes[i];
-    nodes[i] = nodes[r];
-    nodes[r] = tmp;
-    if (withscores && c->resp > 2) {
-      add_reply_array_len(c, 2);
-    }
-    add_reply_bulk_cbuffer(c, nodes[i]->ele, sds_len(nodes[i]->ele));
-    if (withscores) {
-      add_reply_double(c, nodes[i]->score);
-    }
-  }
-  zfree(nodes);
-}
-
-static void zrandmember_command(client *c) {
-  if (c->argc >= 3) {
-    long l;
-    int withscores = 0;
-    if (get_range_long_from_object_or_reply(c, c->argv[2], -LONG_MAX, LONG_MAX,
-                                            &l, NULL) != C_OK) {
-      return;
-    }
-    if (c->argc > 4 ||
-        (c->argc == 4 && (!sds_encoded_object(c->argv[3]) ||
-                          strcasecmp(c->argv[3]->ptr, "withscores")))) {
-      add_reply_error_object(c, shared.syntaxerr);
-      return;
-    } else if (c->argc == 4) {
-      withscores = 1;
-      if (l < -LONG_MAX / 2 || l > LONG_MAX / 2) {
-        add_reply_error(c, "value is out of range");
-        return;
-      }
-    }
-    zrandmember_with_count(c, l, withscores);
-    return;
-  }
-  robj *zobj = lookup_key_read_or_reply(c, c->argv[1], shared.null[c->resp]);
-  if (zobj == NULL || check_type(c, zobj, OBJ_ZSET)) {
-    return;
-  }
-  zskiplist_node *n = zset_random_node(zset_ptr(zobj));
-  add_reply_bulk_cbuffer(c, n->ele, sds_len(n->ele));
+/* zset_reply_all_reversed: the whole set from the highest rank down, as
+ * ZRANDMEMBER replies when the count covers it (t_zset_rand.c). */
+void zset_reply_all_reversed(client *c, robj *zobj, int withscores) {
+  zrange_out h = {.c = c, .withscores = withscores,
+                  .nested = withscores && c->resp > 2};
+  zrange_by_rank(&h, zobj, 0, -1, 1);
 }
 
 /* ------------------------------------------------------------------ */

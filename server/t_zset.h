@@ -11,6 +11,7 @@
 #ifndef REDOUBT_T_ZSET_H
 #define REDOUBT_T_ZSET_H
 
+#include "listpack.h"
 #include "server.h"
 #include "zskiplist.h"
 
@@ -43,6 +44,21 @@ double zset_lp_score(unsigned char *score_entry);
 unsigned char *zset_lp_step(unsigned char *lp, unsigned char *ep, int reverse);
 unsigned char *zset_lp_edge_in_range(unsigned char *lp,
                                      const zrangespec *range, int reverse);
+/* zset_lp_lex_gte_min / _lte_max: the member at ep against a lex bound;
+ * zset_lp_edge_in_lex: the first member in |range| (the last if
+ * |reverse|) found the way Redis walks a listpack, or NULL. */
+int zset_lp_lex_gte_min(unsigned char *ep, const zlexrangespec *range);
+int zset_lp_lex_lte_max(unsigned char *ep, const zlexrangespec *range);
+unsigned char *zset_lp_edge_in_lex(unsigned char *lp,
+                                   const zlexrangespec *range, int reverse);
+/* zset_lp_inside: the member at ep is within the far bound of a score
+ * range |score| or a lex range |lex| (the other NULL): its max, or its
+ * min if |reverse|. */
+int zset_lp_inside(unsigned char *lp, unsigned char *ep,
+                   const zrangespec *score, const zlexrangespec *lex,
+                   int reverse);
+/* zset_lp_ref_score: the score held by a listpack entry reference. */
+double zset_lp_ref_score(const lp_entry_ref *r);
 /* zset_compact_opened writes opened listpack objects back (command end). */
 void zset_compact_opened(void);
 /* zset_score_as_integer: Redis stores such listpack scores as integers. */
@@ -78,8 +94,14 @@ void bzmpop_command(client *c);
 int bzmpop_get_keys(struct redis_command *cmd, robj **argv, int argc,
                     get_keys_result *result);
 
+/* zset_reply_all_reversed replies the whole set from the highest rank
+ * down (ZRANDMEMBER with a count covering it). */
+void zset_reply_all_reversed(client *c, robj *zobj, int withscores);
+
+void zscan_command(client *c);       /* t_zset_scan.c */
+void zrandmember_command(client *c); /* t_zset_rand.c */
+
 /* Commands of t_zset_ops.c */
-void zscan_command(client *c); /* t_zset_scan.c */
 void zunionstore_command(client *c);
 void zinterstore_command(client *c);
 void zdiffstore_command(client *c);

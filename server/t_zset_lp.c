@@ -55,20 +55,24 @@ static unsigned char *zset_to_listpack(zset *zs) {
   return lp_shrink_to_fit(lp);
 }
 
-static double zset_listpack_score(unsigned char *p) {
-  uint32_t len;
-  long long ll;
-  unsigned char *s = lp_get_value(p, &len, &ll);
-  if (s == NULL) {
-    return (double)ll;
+double zset_lp_ref_score(const lp_entry_ref *r) {
+  if (r->sval == NULL) {
+    return (double)r->lval;
   }
   char buf[MAX_D2STRING_CHARS];
+  uint32_t len = r->slen;
   if (len >= sizeof(buf)) {
     len = sizeof(buf) - 1; /* our own d2string text is always shorter */
   }
-  memcpy(buf, s, len);
+  memcpy(buf, r->sval, len);
   buf[len] = '\0';
   return strtod(buf, NULL);
+}
+
+static double zset_listpack_score(unsigned char *p) {
+  lp_entry_ref r;
+  r.sval = lp_get_value(p, &r.slen, &r.lval);
+  return zset_lp_ref_score(&r);
 }
 
 double zset_lp_score(unsigned char *score_entry) {
@@ -84,11 +88,20 @@ unsigned char *zset_lp_step(unsigned char *lp, unsigned char *ep, int reverse) {
   return sp ? lp_next(lp, sp) : NULL;
 }
 
-/* Scores are in order, so the walk stops at the first member on the near
- * side of the range's far bound. */
+/* Scores are in order: give up at once when the range is empty or misses
+ * the set's ends (as Redis does), else walk to the first member on the
+ * near side of the range's far bound. */
 unsigned char *zset_lp_edge_in_range(unsigned char *lp,
                                      const zrangespec *range, int reverse) {
-  unsigned char *ep = reverse ? lp_seek(lp, -2) : lp_first(lp);
+  unsigned char *first = lp_first(lp), *last = lp_seek(lp, -2);
+  if (range->min > range->max ||
+      (range->min == range->max && (range->minex || range->maxex)) ||
+      first == NULL || last == NULL ||
+      !zsl_value_gte_min(zset_listpack_score(lp_next(lp, last)), range) ||
+      !zsl_value_lte_max(zset_listpack_score(lp_next(lp, first)), range)) {
+    return NULL;
+  }
+  unsigned char *ep = reverse ? last : first;
   while (ep != NULL) {
     double score = zset_listpack_score(lp_next(lp, ep));
     if (reverse ? zsl_value_lte_max(score, range)
@@ -100,6 +113,54 @@ unsigned char *zset_lp_edge_in_range(unsigned char *lp,
     ep = zset_lp_step(lp, ep, reverse);
   }
   return NULL;
+}
+
+int zset_lp_lex_gte_min(unsigned char *ep, const zlexrangespec *range) {
+  uint32_t len;
+  unsigned char buf[LP_INTBUF_SIZE];
+  unsigned char *s = lp_get_string(ep, &len, buf);
+  return zsl_lex_buf_gte_min((const char *)s, len, range);
+}
+
+int zset_lp_lex_lte_max(unsigned char *ep, const zlexrangespec *range) {
+  uint32_t len;
+  unsigned char buf[LP_INTBUF_SIZE];
+  unsigned char *s = lp_get_string(ep, &len, buf);
+  return zsl_lex_buf_lte_max((const char *)s, len, range);
+}
+
+/* As Redis walks a listpack: give up unless the range is non-empty, the
+ * last member is >= min and the first <= max; then walk from the near end
+ * to the first member on the near side of the far bound. Members are in
+ * (score, member) order, so with differing scores this is not a search. */
+unsigned char *zset_lp_edge_in_lex(unsigned char *lp,
+                                   const zlexrangespec *range, int reverse) {
+  unsigned char *first = lp_first(lp), *last = lp_seek(lp, -2);
+  if (zsl_lex_range_is_empty(range) || first == NULL || last == NULL ||
+      !zset_lp_lex_gte_min(last, range) || !zset_lp_lex_lte_max(first, range)) {
+    return NULL;
+  }
+  for (unsigned char *ep = reverse ? last : first; ep != NULL;
+       ep = zset_lp_step(lp, ep, reverse)) {
+    if (reverse ? zset_lp_lex_lte_max(ep, range)
+                : zset_lp_lex_gte_min(ep, range)) {
+      int inside = reverse ? zset_lp_lex_gte_min(ep, range)
+                           : zset_lp_lex_lte_max(ep, range);
+      return inside ? ep : NULL;
+    }
+  }
+  return NULL;
+}
+
+int zset_lp_inside(unsigned char *lp, unsigned char *ep,
+                   const zrangespec *score, const zlexrangespec *lex,
+                   int reverse) {
+  if (score) {
+    double value = zset_listpack_score(lp_next(lp, ep));
+    return reverse ? zsl_value_gte_min(value, score)
+                   : zsl_value_lte_max(value, score);
+  }
+  return reverse ? zset_lp_lex_gte_min(ep, lex) : zset_lp_lex_lte_max(ep, lex);
 }
 
 /* ------------------------------------------------------------------ */

@@ -6,27 +6,12 @@
 #include "scan_common.h"
 #include "t_zset.h"
 
-/* Score text as Redis's listpack holds it: integral scores within
- * +-LLONG_MAX/2 are integer entries, the rest d2string text. */
-static int zset_listpack_score_string(char *buf, size_t len, double score) {
-  long long ll;
-  if (zset_score_as_integer(score, &ll)) {
-    return ll2string(buf, len, ll);
-  }
-  return d2string(buf, len, score);
-}
-
-static void zscan_add_node(scan_result *r, const zskiplist_node *n,
-                           int listpack) {
+static void zscan_emit(scan_result *r, const dict_entry *de) {
+  const zskiplist_node *n = dict_get_val(de);
   char buf[MAX_D2STRING_CHARS];
-  int len = listpack ? zset_listpack_score_string(buf, sizeof(buf), n->score)
-                     : d2string(buf, sizeof(buf), n->score);
+  int len = d2string(buf, sizeof(buf), n->score);
   scan_result_add(r, n->ele, sds_len(n->ele));
   scan_result_add(r, buf, (size_t)len);
-}
-
-static void zscan_emit(scan_result *r, const dict_entry *de) {
-  zscan_add_node(r, dict_get_val(de), 0);
 }
 
 void zscan_command(client *c) {
@@ -42,16 +27,20 @@ void zscan_command(client *c) {
   if (scan_parse_options_or_reply(c, 3, &opts) != C_OK) {
     return;
   }
-  zset *zs = zset_ptr(zobj);
   scan_result r = {NULL, 0, 0};
-  if (zobj->encoding == OBJ_ENCODING_LISTPACK) {
-    /* The compact form is returned whole, in order, like Redis. */
-    for (zskiplist_node *n = zs->zsl->header->level[0].forward; n;
-         n = n->level[0].forward) {
-      zscan_add_node(&r, n, 1);
+  if (zset_is_compact(zobj)) {
+    /* The compact form is returned whole, in order, like Redis: each
+     * member, then its score as the listpack holds it. */
+    unsigned char *lp = zobj->ptr;
+    for (unsigned char *p = lp_first(lp); p != NULL; p = lp_next(lp, p)) {
+      uint32_t len;
+      unsigned char buf[LP_INTBUF_SIZE];
+      unsigned char *s = lp_get_string(p, &len, buf);
+      scan_result_add(&r, (const char *)s, len);
     }
     cursor = 0;
   } else {
+    zset *zs = zset_ptr(zobj);
     cursor = scan_dict_collect(zs->dict, cursor, opts.count, zscan_emit, &r);
   }
   scan_reply(c, cursor, &r, 1, &opts);

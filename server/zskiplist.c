@@ -285,25 +285,39 @@ zskiplist_node *zsl_last_in_range(zskiplist *zsl, const zrangespec *range) {
 /* ------------------------------------------------------------------ */
 /* Lex ranges                                                           */
 /* ------------------------------------------------------------------ */
-/* Compare a member with a bound of the given kind. */
-static int zsl_lex_cmp(sds value, sds bound, int kind) {
+/* Compare a member (len bytes at s) with a bound of the given kind, as
+ * sds_cmp orders strings: bytes first, then length. */
+static int zsl_lex_cmp(const char *s, size_t len, sds bound, int kind) {
   if (kind == ZLEX_MINUS_INF) {
     return 1;
   }
   if (kind == ZLEX_PLUS_INF) {
     return -1;
   }
-  return sds_cmp(value, bound);
+  size_t blen = sds_len(bound);
+  int cmp = memcmp(s, bound, len < blen ? len : blen);
+  if (cmp != 0) {
+    return cmp;
+  }
+  return (len > blen) - (len < blen);
 }
 
-int zsl_lex_value_gte_min(sds value, const zlexrangespec *spec) {
-  int cmp = zsl_lex_cmp(value, spec->min, spec->minkind);
+int zsl_lex_buf_gte_min(const char *s, size_t len, const zlexrangespec *spec) {
+  int cmp = zsl_lex_cmp(s, len, spec->min, spec->minkind);
   return spec->minex ? cmp > 0 : cmp >= 0;
 }
 
-int zsl_lex_value_lte_max(sds value, const zlexrangespec *spec) {
-  int cmp = zsl_lex_cmp(value, spec->max, spec->maxkind);
+int zsl_lex_buf_lte_max(const char *s, size_t len, const zlexrangespec *spec) {
+  int cmp = zsl_lex_cmp(s, len, spec->max, spec->maxkind);
   return spec->maxex ? cmp < 0 : cmp <= 0;
+}
+
+int zsl_lex_value_gte_min(sds value, const zlexrangespec *spec) {
+  return zsl_lex_buf_gte_min(value, sds_len(value), spec);
+}
+
+int zsl_lex_value_lte_max(sds value, const zlexrangespec *spec) {
+  return zsl_lex_buf_lte_max(value, sds_len(value), spec);
 }
 
 /* Compare two bounds: equal kinds of infinity compare equal. */
@@ -316,9 +330,13 @@ static int zsl_lex_bound_cmp(const zlexrangespec *r) {
   return sds_cmp(r->min, r->max);
 }
 
-int zsl_is_in_lex_range(zskiplist *zsl, const zlexrangespec *range) {
+int zsl_lex_range_is_empty(const zlexrangespec *range) {
   int cmp = zsl_lex_bound_cmp(range);
-  if (cmp > 0 || (cmp == 0 && (range->minex || range->maxex))) {
+  return cmp > 0 || (cmp == 0 && (range->minex || range->maxex));
+}
+
+int zsl_is_in_lex_range(zskiplist *zsl, const zlexrangespec *range) {
+  if (zsl_lex_range_is_empty(range)) {
     return 0;
   }
   zskiplist_node *x = zsl->tail;

@@ -76,6 +76,11 @@ zskiplist_node *zsl_last_in_range(zskiplist *zsl, const zrangespec *range);
 
 int zsl_lex_value_gte_min(sds value, const zlexrangespec *spec);
 int zsl_lex_value_lte_max(sds value, const zlexrangespec *spec);
+/* The same for len bytes at s (a listpack member). */
+int zsl_lex_buf_gte_min(const char *s, size_t len, const zlexrangespec *spec);
+int zsl_lex_buf_lte_max(const char *s, size_t len, const zlexrangespec *spec);
+/* zsl_lex_range_is_empty: min > max, or min == max with an exclusive end. */
+int zsl_lex_range_is_empty(const zlexrangespec *range);
 int zsl_is_in_lex_range(zskiplist *zsl, const zlexrangespec *range);
 zskiplist_node *zsl_first_in_lex_range(zskiplist *zsl,
                                        const zlexrangespec *range);

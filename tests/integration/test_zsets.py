@@ -463,6 +463,66 @@ GROUPS = {
         ["EXISTS", "@l"],
         ["ZREM", "@l", "x"],
     ],
+    # Lex ranges, removals and pops read or change a small set's listpack in
+    # place and a big one's skiplist: both must answer as Redis does.
+    "lex_pop_remove_both_encodings": [
+        ["ZADD", "@l", "0", "a", "0", "b", "0", "c", "0", "aa", "0", "", "0", "1",
+         "0", "10", "0", "2", "0", "-5", "0", "b\xff"],
+        ["ZADD", "@k"] + [x for i in range(200) for x in ("0", "n%03d" % i)],
+        ["ZADD", "@k", "0", "a", "0", "b", "0", "c", "0", "aa", "0", "", "0", "1",
+         "0", "10", "0", "2", "0", "-5", "0", "b\xff"],
+        ["ZADD", "@m", "1", "d", "2", "a", "3", "c", "4", "b", "5", "e"],
+        ["OBJECT", "ENCODING", "@l"],
+        ["OBJECT", "ENCODING", "@k"],
+    ] + [cmd for key in ("@l", "@k") for cmd in (
+        ["ZRANGEBYLEX", key, "-", "(a"],
+        ["ZRANGEBYLEX", key, "[1", "[2"],
+        ["ZRANGEBYLEX", key, "(1", "(2"],
+        ["ZRANGEBYLEX", key, "[a", "[b\xff"],
+        ["ZRANGEBYLEX", key, "[b", "+", "LIMIT", "1", "2"],
+        ["ZRANGEBYLEX", key, "-", "+", "LIMIT", "3", "-1"],
+        ["ZRANGEBYLEX", key, "[c", "[a"],
+        ["ZRANGEBYLEX", key, "[a", "(a"],
+        ["ZRANGEBYLEX", key, "[zz", "+"],
+        ["ZRANGEBYLEX", key, "-", "[", "WITHSCORES"],
+        ["ZREVRANGEBYLEX", key, "[c", "[a", "WITHSCORES"],
+        ["ZREVRANGEBYLEX", key, "(b", "-", "LIMIT", "0", "3"],
+        ["ZREVRANGEBYLEX", key, "+", "(n1", "LIMIT", "2", "2"],
+        ["ZRANGE", key, "[b", "-", "BYLEX", "REV", "LIMIT", "0", "4"],
+        ["ZLEXCOUNT", key, "-", "+"],
+        ["ZLEXCOUNT", key, "[1", "(a"],
+        ["ZLEXCOUNT", key, "(aa", "[b"],
+        ["ZLEXCOUNT", key, "[b", "[a"],
+        ["ZRANGESTORE", "@dst", key, "[a", "[c", "BYLEX"],
+        ["ZRANGE", "@dst", "0", "-1", "WITHSCORES"],
+    )] + [
+        ["ZRANGEBYLEX", "@m", "[a", "[c"],
+        ["ZRANGEBYLEX", "@m", "-", "[c"],
+        ["ZREVRANGEBYLEX", "@m", "[d", "[b"],
+        ["ZLEXCOUNT", "@m", "[b", "[d"],
+    ] + [cmd for key in ("@l", "@k") for cmd in (
+        ["ZREMRANGEBYLEX", key, "[1", "(2"],
+        ["ZREMRANGEBYLEX", key, "[zz", "+"],
+        ["ZREMRANGEBYRANK", key, "-3", "-2"],
+        ["ZREMRANGEBYRANK", key, "0", "0"],
+        ["ZREMRANGEBYSCORE", key, "(0", "+inf"],
+        ["ZADD", key, "1.5", "x", "2", "y", "-1", "z", "inf", "w"],
+        ["ZREMRANGEBYSCORE", key, "(1", "(2"],
+        ["ZPOPMIN", key],
+        ["ZPOPMAX", key, "2"],
+        ["ZMPOP", "1", key, "MIN", "COUNT", "2"],
+        ["ZRANGE", key, "0", "9", "WITHSCORES"],
+        ["ZCARD", key],
+        ["ZSCAN", "@l", "0"],
+        ["ZREMRANGEBYLEX", key, "-", "+"],
+        ["ZCARD", key],
+        ["EXISTS", key],
+    )] + [
+        ["ZADD", "@s", "1.5", "7", "2", "-8", "3e10", "a", "-inf", "b", "0.1", "12345678901234567890"],
+        ["ZSCAN", "@s", "0"],
+        ["ZPOPMAX", "@s", "100"],
+        ["EXISTS", "@s"],
+    ],
     "zsetops_with_sets": [
         ["SADD", "@s", "x", "y", "q"],
         ["SADD", "@i", "1", "2", "3"],
@@ -872,32 +932,53 @@ def test_random_zset_commands_match_redis(server, redis_server, seed):
 # ---------------------------------------------------------------------------
 # Random and hashtable-order results: shape and content checks
 # ---------------------------------------------------------------------------
-def test_zrandmember_shapes(server):
+@pytest.mark.parametrize("size,encoding", [(20, b"listpack"), (200, b"skiplist")])
+def test_zrandmember_shapes(server, size, encoding):
+    """Random picks come from the set, with their own scores, in the asked
+    shapes; integer-like members and non-integral scores on both encodings."""
     conn = RawConnection(server.client())
+    key = "rz:%d" % size
     try:
-        members = {b"m%d" % i: float(i) for i in range(20)}
+        members = {}
+        for i in range(size):
+            member = b"%d" % (i * 7) if i % 3 == 0 else b"m%d" % i
+            members[member] = i + 0.5 if i % 2 else float(i)
         args = []
         for m, s in members.items():
-            args += [str(s), m.decode()]
-        conn.command("ZADD", "rz", *args)
-        assert parse_resp(conn.command("ZRANDMEMBER", "rz")) in members
-        picked = parse_resp(conn.command("ZRANDMEMBER", "rz", "5"))
+            args += [repr(s), m.decode()]
+        conn.command("ZADD", key, *args)
+        assert parse_resp(conn.command("OBJECT", "ENCODING", key)) == encoding
+        assert parse_resp(conn.command("ZRANDMEMBER", key)) in members
+        picked = parse_resp(conn.command("ZRANDMEMBER", key, "5"))
         assert len(picked) == 5 and len(set(picked)) == 5
         assert set(picked) <= set(members)
-        picked = parse_resp(conn.command("ZRANDMEMBER", "rz", "-50"))
+        picked = parse_resp(conn.command("ZRANDMEMBER", key, "-50"))
         assert len(picked) == 50 and set(picked) <= set(members)
-        flat = parse_resp(conn.command("ZRANDMEMBER", "rz", "7", "WITHSCORES"))
-        assert len(flat) == 14
+        flat = parse_resp(conn.command("ZRANDMEMBER", key, "7", "WITHSCORES"))
+        assert len(flat) == 14 and len(set(flat[0::2])) == 7
         for m, s in zip(flat[0::2], flat[1::2]):
             assert members[m] == float(s)
+        # Every member turns up: a picker stuck on a few would fail this
+        # (missing one of 200 in 20,000 picks: ~4e-42).
+        seen = set(parse_resp(conn.command("ZRANDMEMBER", key, str(-100 * size))))
+        assert seen == set(members)
+        seen = set()
+        for _ in range(60):
+            seen |= set(parse_resp(conn.command("ZRANDMEMBER", key, str(size // 2))))
+        assert seen == set(members)
+        seen = {parse_resp(conn.command("ZRANDMEMBER", key)) for _ in range(40 * size)}
+        assert seen == set(members)
         conn.command("HELLO", "3")
-        pairs = parse_resp(conn.command("ZRANDMEMBER", "rz", "-30", "WITHSCORES"))
+        pairs = parse_resp(conn.command("ZRANDMEMBER", key, "-30", "WITHSCORES"))
         assert len(pairs) == 30
         for m, s in pairs:
             assert members[m] == s
-        pairs = parse_resp(conn.command("ZRANDMEMBER", "rz", "19", "WITHSCORES"))
-        assert len({m for m, _ in pairs}) == 19
+        pairs = parse_resp(conn.command("ZRANDMEMBER", key, str(size - 1), "WITHSCORES"))
+        assert len({m for m, _ in pairs}) == size - 1
+        for m, s in pairs:
+            assert members[m] == s
     finally:
+        conn.command("DEL", key)
         conn.close()
 
 

@@ -364,6 +364,42 @@ TEST(ZSkiplist, LexRangeBounds) {
   zsl_free(zsl);
 }
 
+// The byte-buffer comparisons (listpack members) order strings as sds_cmp
+// does: bytes first (unsigned), then length; NUL bytes are ordinary bytes.
+TEST(ZSkiplist, LexBufferComparisonsMatchSdsOrder) {
+  const std::vector<std::string> values = {
+      "", "a", "aa", "ab", "b", std::string("a\0", 2), std::string("a\0b", 3),
+      "\xff", "a\xff", "1", "10", "2", "-5"};
+  for (const std::string &lo : values) {
+    for (const std::string &hi : values) {
+      for (int ex = 0; ex < 4; ex++) {
+        zlexrangespec r = {};
+        r.minkind = r.maxkind = ZLEX_VALUE;
+        r.min = sds_new_len(lo.data(), lo.size());
+        r.max = sds_new_len(hi.data(), hi.size());
+        r.minex = ex & 1;
+        r.maxex = (ex >> 1) & 1;
+        int cmp = sds_cmp(r.min, r.max);
+        EXPECT_EQ(zsl_lex_range_is_empty(&r),
+                  cmp > 0 || (cmp == 0 && (r.minex || r.maxex)));
+        for (const std::string &v : values) {
+          sds sv = sds_new_len(v.data(), v.size());
+          EXPECT_EQ(zsl_lex_buf_gte_min(v.data(), v.size(), &r),
+                    r.minex ? sds_cmp(sv, r.min) > 0 : sds_cmp(sv, r.min) >= 0)
+              << v << " vs min " << lo;
+          EXPECT_EQ(zsl_lex_buf_lte_max(v.data(), v.size(), &r),
+                    r.maxex ? sds_cmp(sv, r.max) < 0 : sds_cmp(sv, r.max) <= 0)
+              << v << " vs max " << hi;
+          EXPECT_EQ(zsl_lex_value_gte_min(sv, &r),
+                    zsl_lex_buf_gte_min(v.data(), v.size(), &r));
+          sds_free(sv);
+        }
+        zfree_lex_range(&r);
+      }
+    }
+  }
+}
+
 // ---------------------------------------------------------------------------
 // The listpack form of sorted-set objects (server/t_zset_lp.c): open,
 // modify, compact, reopen.
