@@ -51,6 +51,9 @@ int zset_lp_lex_gte_min(unsigned char *ep, const zlexrangespec *range);
 int zset_lp_lex_lte_max(unsigned char *ep, const zlexrangespec *range);
 unsigned char *zset_lp_edge_in_lex(unsigned char *lp,
                                    const zlexrangespec *range, int reverse);
+/* zset_copy_compact: a new zset holding a compact object's members (the
+ * caller releases it; the object is left as it is). */
+zset *zset_copy_compact(const robj *o);
 /* zset_lp_inside: the member at ep is within the far bound of a score
  * range |score| or a lex range |lex| (the other NULL): its max, or its
  * min if |reverse|. */

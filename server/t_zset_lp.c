@@ -272,6 +272,8 @@ static zset *zset_from_listpack(unsigned char *lp) {
   return zs;
 }
 
+zset *zset_copy_compact(const robj *o) { return zset_from_listpack(o->ptr); }
+
 static int zset_is_opened(const robj *o) {
   for (size_t i = 0; i < zset_opened.count; i++) {
     if (zset_opened.objs[i] == o) {

@@ -1,9 +1,9 @@
 /* t_zset_ops.c: ZUNION ZINTER ZDIFF, their STORE forms and ZINTERCARD,
  * plus the movable-key procs of the multi-key sorted-set commands.
  *
- * Inputs may be sorted sets or plain sets (members score 1). A set input
- * is copied into a temporary zset first: its three encodings (intset,
- * listpack, hashtable) then need no separate lookup paths. */
+ * Inputs may be sorted sets or plain sets (members score 1). A set input,
+ * and a small (listpack) sorted set, is copied into a temporary zset first:
+ * the encodings then need no separate lookup paths. */
 #include <math.h>
 
 #include "intset.h"
@@ -20,11 +20,69 @@
 #define AGGR_MAX 2
 
 typedef struct zsetop_src {
-  robj *subject; /* NULL when the key is missing */
-  zset *zs;      /* the zset, or a temporary copy of a set */
-  int owned;     /* zs is a temporary copy */
+  robj *subject;     /* NULL when the key is missing */
+  zset *zs;          /* the zset, or a temporary copy (of a set, or of a
+                      * small sorted set that other members are looked up in) */
+  unsigned char *lp; /* else a small sorted set's listpack, walked in place */
+  int owned;         /* zs is a temporary copy */
   double weight;
 } zsetop_src;
+
+/* A walk over one source's members in order, from its listpack or its
+ * skiplist. */
+typedef struct zsetop_iter {
+  const zsetop_src *src;
+  unsigned char *ep;
+  zskiplist_node *node;
+} zsetop_iter;
+
+static void zsetop_iter_init(zsetop_iter *it, const zsetop_src *s) {
+  it->src = s;
+  it->ep = s->lp ? lp_first(s->lp) : NULL;
+  it->node = s->zs ? s->zs->zsl->header->level[0].forward : NULL;
+}
+
+/* zsetop_next yields the next member and its score (0 at the end). *ele
+ * is the skiplist's own sds (*owned = 0) or a new one made from the
+ * listpack (*owned = 1: the caller frees it or hands it to
+ * zsetop_insert). */
+static int zsetop_next(zsetop_iter *it, sds *ele, double *score, int *owned) {
+  if (it->src->lp) {
+    if (it->ep == NULL) {
+      return 0;
+    }
+    uint32_t len;
+    unsigned char buf[LP_INTBUF_SIZE];
+    unsigned char *s = lp_get_string(it->ep, &len, buf);
+    *ele = sds_new_len(s, len);
+    *owned = 1;
+    *score = zset_lp_score(lp_next(it->src->lp, it->ep));
+    it->ep = zset_lp_step(it->src->lp, it->ep, 0);
+    return 1;
+  }
+  if (it->node == NULL) {
+    return 0;
+  }
+  *ele = it->node->ele;
+  *owned = 0;
+  *score = it->node->score;
+  it->node = it->node->level[0].forward;
+  return 1;
+}
+
+/* zsetop_insert adds an absent member to dst, taking *ele when *owned. */
+static void zsetop_insert(zset *dst, double score, sds ele, int *owned,
+                          size_t *maxelelen) {
+  if (*owned) {
+    zset_insert_owned(dst, score, ele);
+    *owned = 0;
+  } else {
+    zset_insert_new(dst, score, ele, sds_len(ele));
+  }
+  if (sds_len(ele) > *maxelelen) {
+    *maxelelen = sds_len(ele);
+  }
+}
 
 static void zsetop_add_member(zset *zs, const char *s, size_t len) {
   zset_insert_new(zs, 1.0, s, len);
@@ -65,7 +123,10 @@ static zset *zsetop_from_set(robj *o) {
 }
 
 static unsigned long zsetop_card(const zsetop_src *s) {
-  return s->zs ? s->zs->zsl->length : 0;
+  if (s->zs) {
+    return s->zs->zsl->length;
+  }
+  return s->lp ? lp_length(s->lp) / 2 : 0;
 }
 
 static void zsetop_aggregate(int aggregate, double *target, double val) {
@@ -194,7 +255,9 @@ static void zunion_inter_diff_generic(client *c, robj *dstkey,
     if (src[i].subject == NULL) {
       continue;
     }
-    if (src[i].subject->type == OBJ_ZSET) {
+    if (src[i].subject->type == OBJ_ZSET && zset_is_compact(src[i].subject)) {
+      src[i].lp = src[i].subject->ptr;
+    } else if (src[i].subject->type == OBJ_ZSET) {
       src[i].zs = zset_ptr(src[i].subject);
     } else {
       src[i].zs = zsetop_from_set(src[i].subject);
@@ -214,56 +277,68 @@ static void zunion_inter_diff_generic(client *c, robj *dstkey,
     }
   }
 
+  /* INTER and DIFF walk the first source and look its members up in the
+   * others: a small sorted set looked up in is copied into zset form (a
+   * copy dropped at the end costs less than opening the object and
+   * writing its listpack back). UNION only walks. */
+  if (op != SET_OP_UNION) {
+    for (long k = 1; k < setnum; k++) {
+      if (src[k].lp != NULL) {
+        src[k].zs = zset_copy_compact(src[k].subject);
+        src[k].lp = NULL;
+        src[k].owned = 1;
+      }
+    }
+  }
+
   zset *dst = zset_new();
   size_t maxelelen = 0;
   unsigned long cardinality = 0;
+  zsetop_iter it;
+  sds ele;
+  double value;
+  int owned;
   if (op == SET_OP_INTER) {
-    if (zsetop_card(&src[0]) > 0) {
-      for (zskiplist_node *n = src[0].zs->zsl->header->level[0].forward; n;
-           n = n->level[0].forward) {
-        double score = zsetop_weighted(n->score, src[0].weight);
-        long k;
-        for (k = 1; k < setnum; k++) {
-          zskiplist_node *other;
-          if (src[k].zs == src[0].zs) {
-            other = n;
-          } else if (src[k].zs == NULL ||
-                     (other = zset_find(src[k].zs, n->ele)) == NULL) {
-            break;
-          }
-          zsetop_aggregate(aggregate, &score,
-                           zsetop_weighted(other->score, src[k].weight));
-        }
-        if (k != setnum) {
-          continue;
-        }
-        if (cardinality_only) {
-          cardinality++;
-          if (limit && cardinality >= (unsigned long)limit) {
-            break;
-          }
+    zsetop_iter_init(&it, &src[0]);
+    while (zsetop_next(&it, &ele, &value, &owned)) {
+      double score = zsetop_weighted(value, src[0].weight);
+      long k;
+      for (k = 1; k < setnum; k++) {
+        double other;
+        if (src[k].subject == src[0].subject) {
+          other = value;
         } else {
-          zset_insert_new(dst, score, n->ele, sds_len(n->ele));
-          if (sds_len(n->ele) > maxelelen) {
-            maxelelen = sds_len(n->ele);
+          zskiplist_node *n = src[k].zs ? zset_find(src[k].zs, ele) : NULL;
+          if (n == NULL) {
+            break;
           }
+          other = n->score;
         }
+        zsetop_aggregate(aggregate, &score,
+                         zsetop_weighted(other, src[k].weight));
+      }
+      int stop = 0;
+      if (k == setnum && cardinality_only) {
+        cardinality++;
+        stop = limit && cardinality >= (unsigned long)limit;
+      } else if (k == setnum) {
+        zsetop_insert(dst, score, ele, &owned, &maxelelen);
+      }
+      if (owned) {
+        sds_free(ele);
+      }
+      if (stop) {
+        break;
       }
     }
   } else if (op == SET_OP_UNION) {
     for (long i = 0; i < setnum; i++) {
-      if (zsetop_card(&src[i]) == 0) {
-        continue;
-      }
-      for (zskiplist_node *n = src[i].zs->zsl->header->level[0].forward; n;
-           n = n->level[0].forward) {
-        double score = zsetop_weighted(n->score, src[i].weight);
-        zskiplist_node *existing = zset_find(dst, n->ele);
+      zsetop_iter_init(&it, &src[i]);
+      while (zsetop_next(&it, &ele, &value, &owned)) {
+        double score = zsetop_weighted(value, src[i].weight);
+        zskiplist_node *existing = zset_find(dst, ele);
         if (existing == NULL) {
-          zset_insert_new(dst, score, n->ele, sds_len(n->ele));
-          if (sds_len(n->ele) > maxelelen) {
-            maxelelen = sds_len(n->ele);
-          }
+          zsetop_insert(dst, score, ele, &owned, &maxelelen);
         } else {
           double cur = existing->score;
           zsetop_aggregate(aggregate, &cur, score);
@@ -271,25 +346,26 @@ static void zunion_inter_diff_generic(client *c, robj *dstkey,
             zset_set_score(dst, existing, cur);
           }
         }
+        if (owned) {
+          sds_free(ele);
+        }
       }
     }
   } else {
-    if (zsetop_card(&src[0]) > 0) {
-      for (zskiplist_node *n = src[0].zs->zsl->header->level[0].forward; n;
-           n = n->level[0].forward) {
-        long k;
-        for (k = 1; k < setnum; k++) {
-          if (src[k].zs == src[0].zs ||
-              (src[k].zs && zset_find(src[k].zs, n->ele))) {
-            break;
-          }
+    zsetop_iter_init(&it, &src[0]);
+    while (zsetop_next(&it, &ele, &value, &owned)) {
+      long k;
+      for (k = 1; k < setnum; k++) {
+        if (src[k].subject == src[0].subject ||
+            (src[k].zs && zset_find(src[k].zs, ele))) {
+          break;
         }
-        if (k == setnum) {
-          zset_insert_new(dst, n->score, n->ele, sds_len(n->ele));
-          if (sds_len(n->ele) > maxelelen) {
-            maxelelen = sds_len(n->ele);
-          }
-        }
+      }
+      if (k == setnum) {
+        zsetop_insert(dst, value, ele, &owned, &maxelelen);
+      }
+      if (owned) {
+        sds_free(ele);
       }
     }
   }

@@ -504,11 +504,15 @@ zskiplist_node *zset_find(zset *zs, sds ele) {
   return de ? dict_get_val(de) : NULL;
 }
 
-zskiplist_node *zset_insert_new(zset *zs, double score, const char *ele,
-                                size_t len) {
-  zskiplist_node *node = zsl_insert(zs->zsl, score, sds_new_len(ele, len));
+zskiplist_node *zset_insert_owned(zset *zs, double score, sds ele) {
+  zskiplist_node *node = zsl_insert(zs->zsl, score, ele);
   dict_add(zs->dict, node->ele, node);
   return node;
+}
+
+zskiplist_node *zset_insert_new(zset *zs, double score, const char *ele,
+                                size_t len) {
+  return zset_insert_owned(zs, score, sds_new_len(ele, len));
 }
 
 void zset_set_score(zset *zs, zskiplist_node *node, double newscore) {

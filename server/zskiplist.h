@@ -103,6 +103,8 @@ zset *zset_new(void);
 void zset_release(zset *zs);
 /* zset_find returns the node of ele or NULL. */
 zskiplist_node *zset_find(zset *zs, sds ele);
+/* zset_insert_owned: the same, taking ownership of the sds ele. */
+zskiplist_node *zset_insert_owned(zset *zs, double score, sds ele);
 /* zset_insert_new adds a member known to be absent (copies ele). */
 zskiplist_node *zset_insert_new(zset *zs, double score, const char *ele,
                                 size_t len);
