@@ -136,21 +136,12 @@ robj *create_raw_string_object(const char *ptr, size_t len) {
 }
 
 robj *create_embedded_string_object(const char *ptr, size_t len) {
-  robj *o = zmalloc(sizeof(robj) + sizeof(struct sds_header) + len + 1);
-  struct sds_header *sh = (struct sds_header *)(o + 1);
+  robj *o = zmalloc(sizeof(robj) + sds_embedded_size(len));
   o->type = OBJ_STRING;
   o->encoding = OBJ_ENCODING_EMBSTR;
-  o->ptr = sh->buf;
+  o->ptr = sds_embed(o + 1, ptr, len);
   o->refcount = 1;
   o->lru = object_initial_lru();
-  sh->len = (uint32_t)len;
-  sh->alloc = (uint32_t)len;
-  if (ptr != NULL) {
-    memcpy(sh->buf, ptr, len);
-  } else {
-    memset(sh->buf, 0, len);
-  }
-  sh->buf[len] = '\0';
   return o;
 }
 

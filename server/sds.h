@@ -12,25 +12,56 @@
 
 typedef char *sds;
 
-/* Header kept right before the bytes. */
-struct sds_header {
-  uint32_t len;
-  uint32_t alloc; /* excluding header and NUL */
+/* Header kept right before the bytes, in one of two layouts chosen by the
+ * capacity, as Redis does (it has more): 3 bytes while length and capacity
+ * fit in a byte, else 9. The byte right before the string names the layout;
+ * small strings (keys, short values) then cost no more than in Redis. */
+struct __attribute__((packed)) sds_hdr8 {
+  uint8_t len;
+  uint8_t alloc; /* excluding header and NUL */
+  uint8_t type;
   char buf[];
 };
-
-#define SDS_HEADER(s) ((struct sds_header *)((s) - sizeof(struct sds_header)))
+struct __attribute__((packed)) sds_hdr32 {
+  uint32_t len;
+  uint32_t alloc; /* excluding header and NUL */
+  uint8_t type;
+  char buf[];
+};
+#define SDS_TYPE_8 0
+#define SDS_TYPE_32 1
+#define SDS_HDR8(s) ((struct sds_hdr8 *)((s) - sizeof(struct sds_hdr8)))
+#define SDS_HDR32(s) ((struct sds_hdr32 *)((s) - sizeof(struct sds_hdr32)))
 /* SDS_MAX_LEN is the largest string an sds holds (4 GiB - 1). */
 #define SDS_MAX_LEN 0xffffffffu
 
-static inline size_t sds_len(const sds s) { return SDS_HEADER(s)->len; }
-static inline size_t sds_avail(const sds s) {
-  return SDS_HEADER(s)->alloc - SDS_HEADER(s)->len;
+static inline int sds_type(const sds s) { return (unsigned char)s[-1]; }
+static inline size_t sds_hdr_size(int type) {
+  return type == SDS_TYPE_8 ? sizeof(struct sds_hdr8) : sizeof(struct sds_hdr32);
 }
-static inline size_t sds_alloc(const sds s) { return SDS_HEADER(s)->alloc; }
+static inline size_t sds_len(const sds s) {
+  return sds_type(s) == SDS_TYPE_8 ? SDS_HDR8(s)->len : SDS_HDR32(s)->len;
+}
+static inline size_t sds_alloc(const sds s) {
+  return sds_type(s) == SDS_TYPE_8 ? SDS_HDR8(s)->alloc : SDS_HDR32(s)->alloc;
+}
+static inline size_t sds_avail(const sds s) { return sds_alloc(s) - sds_len(s); }
+/* sds_set_len: len must not exceed sds_alloc(s). */
 static inline void sds_set_len(sds s, size_t len) {
-  SDS_HEADER(s)->len = (uint32_t)len;
+  if (sds_type(s) == SDS_TYPE_8) {
+    SDS_HDR8(s)->len = (uint8_t)len;
+  } else {
+    SDS_HDR32(s)->len = (uint32_t)len;
+  }
 }
+
+/* Embedding an sds in a larger allocation (robj EMBSTR strings): it takes
+ * sds_embedded_size(len) bytes at mem (len < 256); sds_embed writes it
+ * (init may be NULL: zeroed) and returns the sds. Never freed by itself. */
+static inline size_t sds_embedded_size(size_t len) {
+  return sizeof(struct sds_hdr8) + len + 1;
+}
+sds sds_embed(void *mem, const void *init, size_t len);
 
 sds sds_new_len(const void *init, size_t len); /* init may be NULL: zeroed */
 sds sds_new(const char *s);

@@ -46,6 +46,60 @@ TEST(SdsTest, CatGrowsAndKeepsContent) {
   sds_free(s);
 }
 
+// The two header layouts (sds.h): 3 bytes below a capacity of 256, 9 above.
+// Growing across the boundary, shrinking back and embedding keep content,
+// length and a NUL terminator, and the small layout is what short strings get.
+TEST(SdsTest, HeaderLayoutsSwitchAcrossCapacity256) {
+  sds s = sds_new("key:123456");
+  EXPECT_EQ(sds_type(s), SDS_TYPE_8);
+  EXPECT_LE(sds_alloc_size(s), 16u + 8u);  // 3 + 10 + 1 bytes requested
+  std::string ref = "key:123456";
+  for (int i = 0; i < 300; i++) {
+    s = sds_cat_len(s, "\0z", 2);
+    ref.append("\0z", 2);
+    ASSERT_EQ(S(s), ref);
+    ASSERT_EQ(s[sds_len(s)], '\0');
+    ASSERT_GE(sds_alloc(s), sds_len(s));
+    ASSERT_EQ(sds_type(s), sds_alloc(s) < 256 ? SDS_TYPE_8 : SDS_TYPE_32);
+  }
+  EXPECT_EQ(sds_type(s), SDS_TYPE_32);
+  sds_range(s, 0, 99);
+  ref.resize(100);
+  EXPECT_EQ(S(s), ref);
+  s = sds_remove_free_space(s);  // back to the 3-byte layout
+  EXPECT_EQ(sds_type(s), SDS_TYPE_8);
+  EXPECT_EQ(S(s), ref);
+  EXPECT_EQ(sds_avail(s), sds_alloc(s) - 100u);
+  s = sds_make_room_for_exact(s, 200);  // 300 bytes: the 9-byte layout
+  EXPECT_EQ(sds_type(s), SDS_TYPE_32);
+  EXPECT_GE(sds_avail(s), 200u);
+  EXPECT_EQ(S(s), ref);
+  sds_incr_len(s, 200);
+  EXPECT_EQ(sds_len(s), 300u);
+  sds_free(s);
+
+  s = sds_new_len(NULL, 255);
+  EXPECT_EQ(sds_type(s), SDS_TYPE_8);
+  EXPECT_EQ(sds_len(s), 255u);
+  EXPECT_EQ(sds_alloc(s), 255u);
+  s = sds_cat(s, "x");
+  EXPECT_EQ(sds_type(s), SDS_TYPE_32);
+  EXPECT_EQ(sds_len(s), 256u);
+  EXPECT_EQ(s[255], 'x');
+  EXPECT_EQ(s[254], 0);
+  sds_free(s);
+
+  alignas(8) char mem[64];
+  sds e = sds_embed(mem, "v000000000000001", 16);
+  EXPECT_EQ(sds_embedded_size(16), 3u + 16u + 1u);
+  EXPECT_EQ(S(e), "v000000000000001");
+  EXPECT_EQ(sds_avail(e), 0u);
+  EXPECT_EQ(e[16], '\0');
+  sds d = sds_dup(e);
+  EXPECT_EQ(S(d), "v000000000000001");
+  sds_free(d);
+}
+
 TEST(SdsTest, MakeRoomThenIncrLen) {
   sds s = sds_new("abc");
   s = sds_make_room_for(s, 10);
