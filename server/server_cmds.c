@@ -6,6 +6,7 @@
  * print the values an idle Redis with that feature unused would print, so
  * that tools parsing INFO keep working; they become real as the subsystems
  * land. */
+#include <dlfcn.h>
 #include <strings.h>
 #include <sys/resource.h>
 #include <sys/time.h>
@@ -390,6 +391,27 @@ static size_t memory_overhead(size_t *out_clients) {
   return overhead;
 }
 
+/* mem_allocator_name: "jemalloc-5.3.0" as Redis prints it when jemalloc
+ * provides malloc (linked, server/BUILD, or preloaded), else "libc". */
+static const char *mem_allocator_name(void) {
+  static char name[64];
+  if (name[0] != '\0') {
+    return name;
+  }
+  typedef int mallctl_fn(const char *, void *, size_t *, void *, size_t);
+  mallctl_fn *mallctl = (mallctl_fn *)dlsym(RTLD_DEFAULT, "mallctl");
+  const char *version = NULL;
+  size_t len = sizeof(version);
+  if (mallctl != NULL && mallctl("version", &version, &len, NULL, 0) == 0 &&
+      version != NULL) {
+    snprintf(name, sizeof(name), "jemalloc-%.*s", (int)strcspn(version, "-"),
+             version);
+  } else {
+    snprintf(name, sizeof(name), "libc");
+  }
+  return name;
+}
+
 static sds info_memory(sds info) {
   char hmem[64], hpeak[64], hrss[64], htotal[64], hmax[64];
   size_t used = used_memory();
@@ -478,12 +500,12 @@ static sds info_memory(sds info) {
       "mem_clients_normal:%zu\r\n"
       "mem_cluster_links:0\r\n"
       "mem_aof_buffer:0\r\n"
-      "mem_allocator:libc\r\n"
+      "mem_allocator:%s\r\n"
       "active_defrag_running:0\r\n"
       "lazyfree_pending_objects:0\r\n"
       "lazyfreed_objects:0\r\n",
       server.maxmemory, hmax, maxmemory_policy_name(server.maxmemory_policy),
-      frag, frag_bytes, clients_mem);
+      frag, frag_bytes, clients_mem, mem_allocator_name());
   return info;
 }
 

@@ -22,7 +22,9 @@ trap 'rm -rf "$work"' EXIT
 port="$(/usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')"
 log="$work/valgrind.log"
 
+# The release server links jemalloc: --soname-synonyms makes valgrind replace its malloc too.
 valgrind --error-exitcode=1 --leak-check=full --errors-for-leak-kinds=definite \
+  --soname-synonyms=somalloc='*jemalloc*' \
   --show-leak-kinds=definite --track-origins=yes --log-file="$log" \
   "$bin" --port "$port" --bind 127.0.0.1 --save "" --dir "$work" \
   --logfile "$work/server.log" &
