@@ -412,10 +412,7 @@ static unsigned long zset_count_in(robj *zobj, const zrangespec *score,
                                    const zlexrangespec *lex) {
   if (zset_is_compact(zobj)) {
     unsigned char *lp = zobj->ptr;
-    return zset_lp_count_run(lp,
-                             score ? zset_lp_edge_in_range(lp, score, 0)
-                                   : zset_lp_edge_in_lex(lp, lex, 0),
-                             score, lex);
+    return zset_lp_count_run(lp, zset_lp_edge(lp, score, lex, 0), score, lex);
   }
   zskiplist *zsl = zset_ptr(zobj)->zsl;
   zskiplist_node *first = score ? zsl_first_in_range(zsl, score)
@@ -447,10 +444,9 @@ static unsigned long zset_remove_range_compact(robj *zobj, int rangetype,
     ep = lp_seek(lp, 2 * start);
     n = (unsigned long)(end - start + 1);
   } else {
-    ep = rangetype == ZRANGE_SCORE ? zset_lp_edge_in_range(lp, range, 0)
-                                   : zset_lp_edge_in_lex(lp, lexrange, 0);
-    n = zset_lp_count_run(lp, ep, rangetype == ZRANGE_SCORE ? range : NULL,
-                          lexrange);
+    const zrangespec *score = rangetype == ZRANGE_SCORE ? range : NULL;
+    ep = zset_lp_edge(lp, score, lexrange, 0);
+    n = zset_lp_count_run(lp, ep, score, lexrange);
   }
   if (ep == NULL) {
     return 0;
@@ -825,8 +821,7 @@ static void zrange_by_bound(zrange_out *h, const zrangespec *score,
   long count = 0;
   if (zset_is_compact(zobj)) {
     unsigned char *lp = zobj->ptr;
-    unsigned char *ep = score ? zset_lp_edge_in_range(lp, score, reverse)
-                              : zset_lp_edge_in_lex(lp, lex, reverse);
+    unsigned char *ep = zset_lp_edge(lp, score, lex, reverse);
     while (ep && offset--) {
       ep = zset_lp_step(lp, ep, reverse);
     }

@@ -39,27 +39,19 @@ long zset_lp_rank(unsigned char *lp, const char *ele, size_t len);
 /* zset_lp_score reads the score entry that follows a member entry. */
 double zset_lp_score(unsigned char *score_entry);
 /* zset_lp_step: the next member entry (previous if |reverse|) or NULL;
- * zset_lp_edge_in_range: the first member with a score in |range| (the
- * last if |reverse|) or NULL. */
+ * zset_lp_edge: the first member in the score range |score| or the lex
+ * range |lex| (the other NULL), the last if |reverse|, or NULL;
+ * zset_lp_inside: the member at ep is within that range's far bound (its
+ * max, or its min if |reverse|). */
 unsigned char *zset_lp_step(unsigned char *lp, unsigned char *ep, int reverse);
-unsigned char *zset_lp_edge_in_range(unsigned char *lp,
-                                     const zrangespec *range, int reverse);
-/* zset_lp_lex_gte_min / _lte_max: the member at ep against a lex bound;
- * zset_lp_edge_in_lex: the first member in |range| (the last if
- * |reverse|) found the way Redis walks a listpack, or NULL. */
-int zset_lp_lex_gte_min(unsigned char *ep, const zlexrangespec *range);
-int zset_lp_lex_lte_max(unsigned char *ep, const zlexrangespec *range);
-unsigned char *zset_lp_edge_in_lex(unsigned char *lp,
-                                   const zlexrangespec *range, int reverse);
-/* zset_copy_compact: a new zset holding a compact object's members (the
- * caller releases it; the object is left as it is). */
-zset *zset_copy_compact(const robj *o);
-/* zset_lp_inside: the member at ep is within the far bound of a score
- * range |score| or a lex range |lex| (the other NULL): its max, or its
- * min if |reverse|. */
+unsigned char *zset_lp_edge(unsigned char *lp, const zrangespec *score,
+                            const zlexrangespec *lex, int reverse);
 int zset_lp_inside(unsigned char *lp, unsigned char *ep,
                    const zrangespec *score, const zlexrangespec *lex,
                    int reverse);
+/* zset_copy_compact: a new zset holding a compact object's members (the
+ * caller releases it; the object is left as it is). */
+zset *zset_copy_compact(const robj *o);
 /* zset_lp_ref_score: the score held by a listpack entry reference. */
 double zset_lp_ref_score(const lp_entry_ref *r);
 /* zset_compact_opened writes opened listpack objects back (command end). */

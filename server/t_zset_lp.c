@@ -69,14 +69,10 @@ double zset_lp_ref_score(const lp_entry_ref *r) {
   return strtod(buf, NULL);
 }
 
-static double zset_listpack_score(unsigned char *p) {
-  lp_entry_ref r;
-  r.sval = lp_get_value(p, &r.slen, &r.lval);
-  return zset_lp_ref_score(&r);
-}
-
 double zset_lp_score(unsigned char *score_entry) {
-  return zset_listpack_score(score_entry);
+  lp_entry_ref r;
+  r.sval = lp_get_value(score_entry, &r.slen, &r.lval);
+  return zset_lp_ref_score(&r);
 }
 
 unsigned char *zset_lp_step(unsigned char *lp, unsigned char *ep, int reverse) {
@@ -88,79 +84,60 @@ unsigned char *zset_lp_step(unsigned char *lp, unsigned char *ep, int reverse) {
   return sp ? lp_next(lp, sp) : NULL;
 }
 
-/* Scores are in order: give up at once when the range is empty or misses
- * the set's ends (as Redis does), else walk to the first member on the
- * near side of the range's far bound. */
-unsigned char *zset_lp_edge_in_range(unsigned char *lp,
-                                     const zrangespec *range, int reverse) {
-  unsigned char *first = lp_first(lp), *last = lp_seek(lp, -2);
-  if (range->min > range->max ||
-      (range->min == range->max && (range->minex || range->maxex)) ||
-      first == NULL || last == NULL ||
-      !zsl_value_gte_min(zset_listpack_score(lp_next(lp, last)), range) ||
-      !zsl_value_lte_max(zset_listpack_score(lp_next(lp, first)), range)) {
-    return NULL;
-  }
-  unsigned char *ep = reverse ? last : first;
-  while (ep != NULL) {
-    double score = zset_listpack_score(lp_next(lp, ep));
-    if (reverse ? zsl_value_lte_max(score, range)
-                : zsl_value_gte_min(score, range)) {
-      int inside = reverse ? zsl_value_gte_min(score, range)
-                           : zsl_value_lte_max(score, range);
-      return inside ? ep : NULL;
-    }
-    ep = zset_lp_step(lp, ep, reverse);
-  }
-  return NULL;
-}
-
-int zset_lp_lex_gte_min(unsigned char *ep, const zlexrangespec *range) {
+static int zset_lp_lex_gte_min(unsigned char *ep, const zlexrangespec *range) {
   uint32_t len;
   unsigned char buf[LP_INTBUF_SIZE];
   unsigned char *s = lp_get_string(ep, &len, buf);
   return zsl_lex_buf_gte_min((const char *)s, len, range);
 }
 
-int zset_lp_lex_lte_max(unsigned char *ep, const zlexrangespec *range) {
+static int zset_lp_lex_lte_max(unsigned char *ep, const zlexrangespec *range) {
   uint32_t len;
   unsigned char buf[LP_INTBUF_SIZE];
   unsigned char *s = lp_get_string(ep, &len, buf);
   return zsl_lex_buf_lte_max((const char *)s, len, range);
 }
 
-/* As Redis walks a listpack: give up unless the range is non-empty, the
- * last member is >= min and the first <= max; then walk from the near end
- * to the first member on the near side of the far bound. Members are in
- * (score, member) order, so with differing scores this is not a search. */
-unsigned char *zset_lp_edge_in_lex(unsigned char *lp,
-                                   const zlexrangespec *range, int reverse) {
-  unsigned char *first = lp_first(lp), *last = lp_seek(lp, -2);
-  if (zsl_lex_range_is_empty(range) || first == NULL || last == NULL ||
-      !zset_lp_lex_gte_min(last, range) || !zset_lp_lex_lte_max(first, range)) {
-    return NULL;
+/* zset_lp_within: the member at ep against one bound of |score| or |lex|
+ * (the other NULL): its max if |max|, else its min. */
+static int zset_lp_within(unsigned char *lp, unsigned char *ep,
+                          const zrangespec *score, const zlexrangespec *lex,
+                          int max) {
+  if (score) {
+    double value = zset_lp_score(lp_next(lp, ep));
+    return max ? zsl_value_lte_max(value, score)
+               : zsl_value_gte_min(value, score);
   }
-  for (unsigned char *ep = reverse ? last : first; ep != NULL;
-       ep = zset_lp_step(lp, ep, reverse)) {
-    if (reverse ? zset_lp_lex_lte_max(ep, range)
-                : zset_lp_lex_gte_min(ep, range)) {
-      int inside = reverse ? zset_lp_lex_gte_min(ep, range)
-                           : zset_lp_lex_lte_max(ep, range);
-      return inside ? ep : NULL;
-    }
-  }
-  return NULL;
+  return max ? zset_lp_lex_lte_max(ep, lex) : zset_lp_lex_gte_min(ep, lex);
 }
 
 int zset_lp_inside(unsigned char *lp, unsigned char *ep,
                    const zrangespec *score, const zlexrangespec *lex,
                    int reverse) {
-  if (score) {
-    double value = zset_listpack_score(lp_next(lp, ep));
-    return reverse ? zsl_value_gte_min(value, score)
-                   : zsl_value_lte_max(value, score);
+  return zset_lp_within(lp, ep, score, lex, !reverse);
+}
+
+/* As Redis walks a listpack: give up at once unless the range is non-empty,
+ * the last member is >= min and the first <= max; else walk from the near
+ * end to the first member on the near side of the far bound. Lex ranges
+ * assume equal scores (with differing ones this is Redis's walk, not a
+ * search). */
+unsigned char *zset_lp_edge(unsigned char *lp, const zrangespec *score,
+                            const zlexrangespec *lex, int reverse) {
+  unsigned char *first = lp_first(lp), *last = lp_seek(lp, -2);
+  int empty = score ? zsl_range_is_empty(score) : zsl_lex_range_is_empty(lex);
+  if (empty || first == NULL || last == NULL ||
+      !zset_lp_within(lp, last, score, lex, 0) ||
+      !zset_lp_within(lp, first, score, lex, 1)) {
+    return NULL;
   }
-  return reverse ? zset_lp_lex_gte_min(ep, lex) : zset_lp_lex_lte_max(ep, lex);
+  for (unsigned char *ep = reverse ? last : first; ep != NULL;
+       ep = zset_lp_step(lp, ep, reverse)) {
+    if (zset_lp_within(lp, ep, score, lex, reverse)) {
+      return zset_lp_within(lp, ep, score, lex, !reverse) ? ep : NULL;
+    }
+  }
+  return NULL;
 }
 
 /* ------------------------------------------------------------------ */
@@ -183,7 +160,7 @@ unsigned char *zset_lp_find(unsigned char *lp, const char *ele, size_t len,
   }
   p = lp_find(lp, p, (const unsigned char *)ele, (uint32_t)len, 1);
   if (p != NULL && score != NULL) {
-    *score = zset_listpack_score(lp_next(lp, p));
+    *score = zset_lp_score(lp_next(lp, p));
   }
   return p;
 }
@@ -233,7 +210,7 @@ unsigned char *zset_lp_insert(unsigned char *lp, const char *ele, size_t len,
   unsigned char *ep = lp_first(lp);
   while (ep != NULL) {
     unsigned char *sp = lp_next(lp, ep);
-    double s = zset_listpack_score(sp);
+    double s = zset_lp_score(sp);
     if (s > score || (s == score && zset_lp_member_cmp(ep, ele, len) > 0)) {
       break;
     }
@@ -266,7 +243,7 @@ static zset *zset_from_listpack(unsigned char *lp) {
     uint32_t len;
     unsigned char buf[LP_INTBUF_SIZE];
     unsigned char *s = lp_get_string(ep, &len, buf);
-    zset_insert_new(zs, zset_listpack_score(sp), (const char *)s, len);
+    zset_insert_new(zs, zset_lp_score(sp), (const char *)s, len);
     sp = lp_prev(lp, ep);
   }
   return zs;

@@ -1,9 +1,10 @@
 /* t_zset_ops.c: ZUNION ZINTER ZDIFF, their STORE forms and ZINTERCARD,
  * plus the movable-key procs of the multi-key sorted-set commands.
  *
- * Inputs may be sorted sets or plain sets (members score 1). A set input,
- * and a small (listpack) sorted set, is copied into a temporary zset first:
- * the encodings then need no separate lookup paths. */
+ * Inputs may be sorted sets or plain sets (members score 1). A set input
+ * is copied into a temporary zset first, so its encodings need no separate
+ * lookup paths. A small (listpack) sorted set is walked in place, and
+ * copied only when other members are looked up in it (INTER, DIFF). */
 #include <math.h>
 
 #include "intset.h"

@@ -1,8 +1,6 @@
 /* t_zset_scan.c: ZSCAN (registered in t_zset.c's command table). Replies
  * follow Redis 7.0. */
-#include <math.h>
 
-#include "listpack.h"
 #include "scan_common.h"
 #include "t_zset.h"
 
@@ -23,26 +21,10 @@ void zscan_command(client *c) {
   if (zobj == NULL || check_type(c, zobj, OBJ_ZSET)) {
     return;
   }
-  scan_options opts;
-  if (scan_parse_options_or_reply(c, 3, &opts) != C_OK) {
-    return;
-  }
-  scan_result r = {NULL, 0, 0};
-  if (zset_is_compact(zobj)) {
-    /* The compact form is returned whole, in order, like Redis: each
-     * member, then its score as the listpack holds it. */
-    unsigned char *lp = zobj->ptr;
-    for (unsigned char *p = lp_first(lp); p != NULL; p = lp_next(lp, p)) {
-      uint32_t len;
-      unsigned char buf[LP_INTBUF_SIZE];
-      unsigned char *s = lp_get_string(p, &len, buf);
-      scan_result_add(&r, (const char *)s, len);
-    }
-    cursor = 0;
-  } else {
-    zset *zs = zset_ptr(zobj);
-    cursor = scan_dict_collect(zs->dict, cursor, opts.count, zscan_emit, &r);
-  }
-  scan_reply(c, cursor, &r, 1, &opts);
+  /* A compact set's listpack is walked whole, member then score as the
+   * listpack holds it, like Redis (scan_common.c). */
+  scan_object_command(c, zobj, cursor,
+                      zset_is_compact(zobj) ? NULL : zset_ptr(zobj)->dict,
+                      zscan_emit);
 }
 

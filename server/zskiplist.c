@@ -231,9 +231,13 @@ int zsl_value_lte_max(double value, const zrangespec *spec) {
   return spec->maxex ? (value < spec->max) : (value <= spec->max);
 }
 
+int zsl_range_is_empty(const zrangespec *range) {
+  return range->min > range->max ||
+         (range->min == range->max && (range->minex || range->maxex));
+}
+
 int zsl_is_in_range(zskiplist *zsl, const zrangespec *range) {
-  if (range->min > range->max ||
-      (range->min == range->max && (range->minex || range->maxex))) {
+  if (zsl_range_is_empty(range)) {
     return 0;
   }
   zskiplist_node *x = zsl->tail;

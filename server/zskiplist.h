@@ -70,6 +70,8 @@ zskiplist_node *zsl_get_element_by_rank(zskiplist *zsl, unsigned long rank);
 
 int zsl_value_gte_min(double value, const zrangespec *spec);
 int zsl_value_lte_max(double value, const zrangespec *spec);
+/* zsl_range_is_empty: min > max, or min == max with an exclusive end. */
+int zsl_range_is_empty(const zrangespec *range);
 int zsl_is_in_range(zskiplist *zsl, const zrangespec *range);
 zskiplist_node *zsl_first_in_range(zskiplist *zsl, const zrangespec *range);
 zskiplist_node *zsl_last_in_range(zskiplist *zsl, const zrangespec *range);
