@@ -4,7 +4,7 @@
 #
 #   bench/storm.sh [--clients 50] [--rate 200] [--duration 10] [--interval-ms "0 5"] [--runs N]
 #                  [--workers N] [--handshaker-nice N] [--storm-nice N] [--storm-cert NAME]
-#                  [--servers "redoubt redis"]
+#                  [--servers "redoubt redis"] [--storm-nodelay 0|1]
 #
 # For each server (TLS only, mutual TLS, RSA-2048 certificate tests/tls/server.crt, same certs for
 # both): 50 established TLS clients run SET/GET; phase "idle" measures them alone for --duration
@@ -20,6 +20,8 @@
 # per connection would cost the generator ~1 ms of CPU each on the 2 cores it shares with the
 # servers, while a real storm signs on other machines; "client" selects RSA-2048). The established
 # clients always use tests/tls/client.crt; the server certificate is always RSA-2048.
+# --storm-nodelay 0 makes the storm's connections keep Nagle's algorithm, as redis-benchmark's do
+# (default 1: TCP_NODELAY); with 0 a server that holds its TLS 1.3 tickets shows ~40 ms connects.
 # Load generator: bench/storm_load.cc (bazel build //bench:storm_load): one epoll thread for the
 # established clients, a separate process for the storm, latency histograms, CPU use of the
 # generator and of each server (main process and its children: Redoubt's handshakers) from /proc.
@@ -36,6 +38,7 @@ runs=1
 hs_nice=""
 storm_nice=0
 storm_cert=client-ec
+storm_nodelay=1
 servers="redoubt redis"
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -48,8 +51,9 @@ while [ $# -gt 0 ]; do
     --handshaker-nice) hs_nice="$2"; shift ;;
     --storm-nice) storm_nice="$2"; shift ;;
     --storm-cert) storm_cert="$2"; shift ;;
+    --storm-nodelay) storm_nodelay="$2"; shift ;;
     --servers) servers="$2"; shift ;;
-    -h|--help) sed -n '2,26p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,28p' "$0"; exit 0 ;;
     *) echo "unknown option $1" >&2; exit 2 ;;
   esac
   shift
@@ -110,7 +114,7 @@ run_one() { # run interval label
   # One JSON line per phase, tagged with the run number and the load average.
   "$load_bin" --port "$port" --certs "$certs" --clients "$clients" --rate "$rate" \
     --duration "$duration" --interval-ms "$interval" --storm-nice "$storm_nice" \
-    --storm-cert "$storm_cert" \
+    --storm-cert "$storm_cert" --storm-nodelay "$storm_nodelay" \
     --label "$label" --server-pid "$server_pid" |
     sed "s/^{/{\"run\": $run, \"interval_ms\": $interval, \"loadavg\": $(cut -d' ' -f1 /proc/loadavg), /" |
     tee -a "$work/results.jsonl"

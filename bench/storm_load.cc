@@ -80,6 +80,10 @@ struct Options {
   std::string label = "server";
   int server_pid = 0;
   std::string storm_cert = "client";
+  // 1: the storm's connections set TCP_NODELAY; 0: they keep Nagle's algorithm
+  // as redis-benchmark's do, so a server that holds its TLS 1.3 tickets back
+  // until its first reply shows up as a ~40 ms connect (issue 21).
+  int storm_nodelay = 1;
 } opt;
 
 int64_t now_ns() {
@@ -259,13 +263,15 @@ SSL_CTX *make_ctx(bool storm) {
 
 // start_connect opens a non-blocking TCP connection (connect may still be
 // in progress). Returns the fd or -1.
-int start_connect() {
+int start_connect(bool nodelay) {
   int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
   if (fd < 0) {
     return -1;
   }
   int one = 1;
-  setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+  if (nodelay) {
+    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+  }
   sockaddr_in a{};
   a.sin_family = AF_INET;
   a.sin_port = htons(static_cast<uint16_t>(opt.port));
@@ -523,7 +529,7 @@ void clients_setup() {
     cs.get_reqs.push_back(resp_command({"GET", key}));
     Client *c = &cs.clients[static_cast<size_t>(i)];
     c->idx = i;
-    c->fd = start_connect();
+    c->fd = start_connect(true);
     if (c->fd < 0) {
       fprintf(stderr, "storm_load: cannot connect to %s:%d: %s\n",
               opt.host.c_str(), opt.port, strerror(errno));
@@ -657,7 +663,7 @@ StormResult storm_run() {
       StormConn *s = new StormConn;
       s->started_ns = now;
       started++;
-      s->fd = start_connect();
+      s->fd = start_connect(opt.storm_nodelay != 0);
       if (s->fd < 0) {
         failed++;
         delete s;
@@ -804,7 +810,8 @@ int main(int argc, char **argv) {
           "usage: storm_load --port P [--host H] [--certs DIR] "
           "[--clients N] [--rate R] [--duration S] [--warmup S] "
           "[--interval-ms MS] [--storm-nice N] [--storm-max-inflight N] "
-          "[--label NAME] [--server-pid PID] [--storm-cert NAME]\n");
+          "[--label NAME] [--server-pid PID] [--storm-cert NAME] "
+          "[--storm-nodelay 0|1]\n");
       return 0;
     }
     if (i + 1 >= argc) {
@@ -834,6 +841,8 @@ int main(int argc, char **argv) {
     } else if (a == "--storm-max-inflight") {
       opt.storm_max_inflight = static_cast<int>(
           parse_number("--storm-max-inflight", v, 1, kMaxStormInflight));
+    } else if (a == "--storm-nodelay") {
+      opt.storm_nodelay = static_cast<int>(parse_number("--storm-nodelay", v, 0, 1));
     } else if (a == "--label") {
       opt.label = v;
     } else if (a == "--storm-cert") {

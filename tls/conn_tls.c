@@ -210,7 +210,25 @@ static void tls_update_events(tls_conn *conn) {
     return;
   }
   tls_set_events(conn, conn->c.read_handler != NULL || conn->write_wants_read,
-                 conn->c.write_handler != NULL || conn->read_wants_write);
+                 conn->c.write_handler != NULL || conn->read_wants_write ||
+                     conn->flush_wants_write);
+}
+
+int tls_flush_held(SSL *ssl) {
+  static const uint8_t nothing[1];
+  ERR_clear_error();
+  int ret = SSL_write(ssl, nothing, 0);
+  if (ret >= 0) {
+    return 1;
+  }
+  int code = SSL_get_error(ssl, ret);
+  ERR_clear_error();
+  return code == SSL_ERROR_WANT_WRITE ? 0 : -1;
+}
+
+/* tls_flush_held_records (connected): flush, or watch for writability. */
+static void tls_flush_held_records(tls_conn *conn) {
+  conn->flush_wants_write = tls_flush_held(conn->ssl) == 0;
 }
 
 static long long tls_handshake_limit_ms(void) {
@@ -304,6 +322,9 @@ static void tls_hs_complete(tls_conn *conn) {
   tls_release_handshake(conn);
   conn->hs_state = TLS_HS_CONNECTED;
   tls_set_events(conn, 0, 0);
+  /* TLS 1.3 tickets now, not with the first reply (see tls_flush_held);
+   * the completion thread has usually sent them already. */
+  tls_flush_held_records(conn);
   if (conn->accept_handler) {
     conn_handler handler = conn->accept_handler;
     conn->accept_handler = NULL;
@@ -772,6 +793,9 @@ static void tls_event(ae_loop *loop, int fd, void *data, int mask) {
     tls_leave(conn);
     return;
   }
+  if ((mask & AE_WRITABLE) && conn->flush_wants_write) {
+    tls_flush_held_records(conn);
+  }
   int call_read = ((mask & AE_READABLE) && conn->c.read_handler) ||
                   ((mask & AE_WRITABLE) && conn->read_wants_write);
   int call_write = ((mask & AE_WRITABLE) && conn->c.write_handler) ||
@@ -892,6 +916,17 @@ static ssize_t tls_conn_read(connection *c, void *buf, size_t len) {
   int ret = SSL_read(conn->ssl, buf, (int)len);
   if (ret > 0) {
     return ret;
+  }
+  if (SSL_get_error(conn->ssl, ret) == SSL_ERROR_WANT_READ) {
+    /* Records without application data (a KeyUpdate asking for ours) may
+     * have queued an answer that would otherwise wait for our next reply.
+     * (The flush changes the SSL's last-operation state: decide first.) */
+    tls_flush_held_records(conn);
+    if (conn->flush_wants_write) {
+      tls_update_events(conn);
+    }
+    errno = EAGAIN;
+    return -1;
   }
   return tls_io_result(conn, ret, 0);
 }

@@ -174,6 +174,10 @@ static void fin_step(tls_conn *conn) {
   ERR_clear_error();
   int ret = SSL_do_handshake(conn->ssl);
   if (ret == 1) {
+    /* Send the TLS 1.3 tickets from here, off the event loop; main flushes
+     * again (a no-op unless the socket was full) when it takes the
+     * connection back. */
+    (void)tls_flush_held(conn->ssl);
     conn->fin_ret = 1;
     fin_hand_back(conn);
     return;

@@ -159,6 +159,17 @@ typedef struct tls_stats {
 } tls_stats;
 extern tls_stats tls_stat;
 
+/* tls_flush_held sends the records BoringSSL holds back until the next
+ * SSL_write: TLS 1.3 NewSessionTicket messages after the handshake (on full
+ * handshakes and resumptions alike) and the KeyUpdate answering a peer's
+ * request. Without it a client whose first command waits for the ACK of its
+ * Finished (Nagle) stalls for the peer's delayed-ACK time (~40 ms), and the
+ * tickets arrive only with the first reply. A zero-length SSL_write flushes
+ * (ssl.h, SSL_key_update). Returns 1 when nothing is left, 0 when the socket
+ * is full (retry when writable), -1 on an error (the next read or write
+ * reports it). Safe from the completion thread for a connection it owns. */
+int tls_flush_held(SSL *ssl);
+
 void tls_generation_release(tls_generation *gen);
 tls_generation *tls_pool_current_generation(void);
 
@@ -244,6 +255,9 @@ struct tls_conn {
   SSL *ssl; /* main's SSL after handback */
   conn_handler accept_handler;
   int read_wants_write, write_wants_read;
+  /* held-back post-handshake records (tickets, KeyUpdate) wait for the
+   * socket to become writable (tls_flush_held) */
+  int flush_wants_write;
   int refs, close_pending, in_pending_list;
   char peer[64];
   /* links: in-flight list (conn_tls.c), id hash and per-handshaker

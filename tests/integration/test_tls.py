@@ -414,6 +414,69 @@ def test_session_resumption(server_factory, tmp_path, flag):
         assert "Reused," in again, again
 
 
+def _tls13_connect_then_only_read(srv, ctx, session=None):
+    """A TLS 1.3 client on memory BIOs: handshake, send its Finished, then send nothing and
+    only read. Returns (ssl object, records seen after the handshake). Fails unless the
+    server's NewSessionTicket records arrive while the client is silent: a server that holds
+    them back until its first reply (BoringSSL's default) stalls every new client behind its
+    own Nagle algorithm and the server's delayed ACK (issue 21)."""
+    inc, out = ssl.MemoryBIO(), ssl.MemoryBIO()
+    obj = ctx.wrap_bio(inc, out, server_hostname="localhost", session=session)
+    with socket.create_connection((srv.host, srv.port), timeout=10) as raw:
+        while True:
+            try:
+                obj.do_handshake()
+                break
+            except ssl.SSLWantReadError:
+                if out.pending:
+                    raw.sendall(out.read())
+                data = raw.recv(65536)
+                assert data, "server closed during the handshake"
+                inc.write(data)
+        assert obj.version() == "TLSv1.3"
+        if out.pending:
+            raw.sendall(out.read())  # the client's second flight, and nothing after it
+        records = 0
+        while obj.session is None or not obj.session.has_ticket:
+            try:
+                data = raw.recv(65536)
+            except socket.timeout:
+                pytest.fail(f"no session ticket within 10 s of the client's Finished "
+                            f"({records} records seen, nothing sent by the client)")
+            assert data, "server closed the connection instead of sending tickets"
+            records += data.count(b"\x17\x03\x03")  # outer type of TLS 1.3 records
+            inc.write(data)
+            try:
+                got = obj.read(1024)
+                pytest.fail(f"application data before any request: {got!r}")
+            except ssl.SSLWantReadError:
+                pass
+        assert not out.pending, "the client wrote something while waiting"
+        # The connection still works afterwards.
+        obj.write(b"PING\r\n")
+        raw.sendall(out.read())
+        reply = b""
+        while not reply.endswith(b"\r\n"):
+            inc.write(raw.recv(65536))
+            try:
+                reply += obj.read(1024)
+            except ssl.SSLWantReadError:
+                pass
+        assert reply == b"+PONG\r\n"
+        return obj, records
+
+
+@pytest.mark.parametrize("auth", ["yes", "no"])
+def test_tls13_tickets_sent_right_after_the_handshake(server_factory, auth):
+    srv = start_tls(server_factory, auth=auth)
+    ctx = tls_context(version=ssl.TLSVersion.TLSv1_3)
+    first, records = _tls13_connect_then_only_read(srv, ctx)
+    assert records >= 1 and not first.session_reused
+    # Resumption: the server issues new tickets then too, and must not hold them either.
+    again, _ = _tls13_connect_then_only_read(srv, ctx, session=first.session)
+    assert again.session_reused
+
+
 def test_hello_retry_request(server_factory):
     srv = start_tls(server_factory)
     # The first ClientHello carries a key share for P-521 only, which BoringSSL does not enable
