@@ -11,7 +11,7 @@
 #include <unistd.h>
 
 #include "multi.h"
-#include "zmalloc.h"
+#include "server/base/zmalloc.h"
 
 /* Longest GENPASS request in bits, as Redis 7.0 (4096). */
 #define ACL_GENPASS_MAX_BITS 4096

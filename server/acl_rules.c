@@ -11,8 +11,8 @@
 
 #include "acl.h"
 #include "command_meta.h"
-#include "sha256.h"
-#include "zmalloc.h"
+#include "server/base/sha256.h"
+#include "server/base/zmalloc.h"
 
 /* Category names in Redis 7.0 order; bit i is ACL_CATEGORY_* (1ULL << i). */
 static const char *acl_rule_categories[] = {

@@ -20,7 +20,7 @@
 #include "blocked.h"
 #include "client_cmds.h"
 #include "networking.h"
-#include "zmalloc.h"
+#include "server/base/zmalloc.h"
 
 /* Longest single wait of the deadline timer (ms); a later deadline just
  * re-arms it. Keeps huge timeouts away from the timer's arithmetic. */

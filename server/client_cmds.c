@@ -13,7 +13,7 @@
 #include "pubsub.h"
 #include "networking.h"
 #include "server.h"
-#include "zmalloc.h"
+#include "server/base/zmalloc.h"
 
 /* CLIENT_NAME_MAX bounds CLIENT SETNAME / HELLO SETNAME (Redis has no
  * limit besides the request size; a name is shown in every CLIENT LIST). */

@@ -5,7 +5,7 @@
 
 #include "acl.h"
 #include "networking.h"
-#include "zmalloc.h"
+#include "server/base/zmalloc.h"
 
 /* ------------------------------------------------------------------ */
 /* MONITOR                                                              */

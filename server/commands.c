@@ -10,7 +10,7 @@
 
 #include "command_meta.h"
 #include "server.h"
-#include "zmalloc.h"
+#include "server/base/zmalloc.h"
 
 /* Longest command name we try to look up; longer names cannot exist. */
 #define COMMAND_NAME_MAX 128

@@ -18,7 +18,7 @@
 #include "config_internal.h"
 #include "server.h"
 #include "tls/tls.h"
-#include "zmalloc.h"
+#include "server/base/zmalloc.h"
 
 /* ------------------------------------------------------------------ */
 /* Storage owned by this module                                         */
@@ -830,7 +830,7 @@ const config_entry config_table[] = {
                 &cfg.b[20], 1, NULL),
     BOOL_CONFIG("jemalloc-bg-thread", NULL, UNIMPL, &cfg.b[21], 1, NULL),
     BOOL_CONFIG("activedefrag", NULL, UNIMPL, &cfg.b[22], 0, NULL),
-    BOOL_CONFIG("syslog-enabled", NULL, IMM, &server.syslog_enabled, 0, NULL),
+    BOOL_CONFIG("syslog-enabled", NULL, IMM, &server_log_settings.syslog_enabled, 0, NULL),
     BOOL_CONFIG("cluster-enabled", NULL, IMM | UNIMPL, &cfg.b[23], 0, NULL),
     BOOL_CONFIG("appendonly", NULL, UNIMPL, &server.appendonly, 0, NULL),
     BOOL_CONFIG("cluster-allow-reads-when-down", NULL, UNIMPL, &cfg.b[24], 0,
@@ -895,7 +895,7 @@ const config_entry config_table[] = {
                   "{title} {listen-addr} {server-mode}", NULL, NULL),
     STRING_CONFIG("bind-source-addr", NULL, NUL | UNIMPL, &cfg.s[14], NULL,
                   NULL, NULL),
-    STRING_CONFIG("logfile", NULL, IMM, &server.logfile, "", NULL, NULL),
+    STRING_CONFIG("logfile", NULL, IMM, &server_log_settings.file, "", NULL, NULL),
     STRING_CONFIG("masterauth", NULL, SENS | NUL | UNIMPL, &cfg.s[15], NULL,
                   NULL, NULL),
     STRING_CONFIG("requirepass", NULL, SENS | NUL, &server.requirepass, NULL,
@@ -934,7 +934,7 @@ const config_entry config_table[] = {
                 syslog_facility_enum, LOG_LOCAL0, NULL),
     ENUM_CONFIG("repl-diskless-load", NULL, UNIMPL, &cfg.i[1],
                 repl_diskless_load_enum, 0, NULL),
-    ENUM_CONFIG("loglevel", NULL, 0, &server.verbosity, loglevel_enum,
+    ENUM_CONFIG("loglevel", NULL, 0, &server_log_settings.verbosity, loglevel_enum,
                 LL_NOTICE, NULL),
     ENUM_CONFIG("maxmemory-policy", NULL, 0, &server.maxmemory_policy,
                 maxmemory_policy_enum, MAXMEMORY_NO_EVICTION, NULL),

@@ -34,7 +34,7 @@
 #ifndef REDOUBT_CONFIG_H
 #define REDOUBT_CONFIG_H
 
-#include "sds.h"
+#include "server/ds/sds.h"
 
 struct client;
 

@@ -6,7 +6,7 @@
 #include "config.h"
 #include "config_internal.h"
 #include "server.h"
-#include "zmalloc.h"
+#include "server/base/zmalloc.h"
 
 /* ------------------------------------------------------------------ */
 /* CONFIG GET                                                           */

@@ -6,7 +6,7 @@
 
 #include <stddef.h>
 
-#include "sds.h"
+#include "server/ds/sds.h"
 
 typedef enum config_type {
   CONFIG_TYPE_BOOL,

@@ -13,7 +13,7 @@
 #include "acl.h"
 #include "config_internal.h"
 #include "server.h"
-#include "zmalloc.h"
+#include "server/base/zmalloc.h"
 
 typedef enum config_source_kind {
   SOURCE_FILE,
@@ -268,8 +268,8 @@ static int load_text(config_load_state *ls, const char *text, size_t len,
 
 /* finish_load runs the checks Redis makes once everything is read. */
 static int finish_load(config_load_state *ls) {
-  if (!ls->no_side_effects && server.logfile && server.logfile[0] != '\0') {
-    FILE *fp = fopen(server.logfile, "a");
+  if (!ls->no_side_effects && server_log_settings.file && server_log_settings.file[0] != '\0') {
+    FILE *fp = fopen(server_log_settings.file, "a");
     if (fp == NULL) {
       char msg[512];
       snprintf(msg, sizeof(msg), "Can't open the log file: %s",

@@ -8,7 +8,7 @@
 #include <limits.h>
 
 #include "server.h"
-#include "zmalloc.h"
+#include "server/base/zmalloc.h"
 
 #pragma weak signal_key_as_ready
 

@@ -6,7 +6,7 @@
 
 #include "server.h"
 #include "scan_common.h"
-#include "zmalloc.h"
+#include "server/base/zmalloc.h"
 
 #pragma weak list_type_dup
 #pragma weak set_type_dup

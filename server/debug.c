@@ -9,9 +9,9 @@
 #include <strings.h>
 #include <time.h>
 
-#include "intset.h"
-#include "listpack.h"
-#include "quicklist.h"
+#include "server/ds/intset.h"
+#include "server/ds/listpack.h"
+#include "server/ds/quicklist.h"
 #include "server.h"
 #include "tls/tls.h"
 

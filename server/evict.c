@@ -9,7 +9,7 @@
 #include <math.h>
 
 #include "server.h"
-#include "zmalloc.h"
+#include "server/base/zmalloc.h"
 
 #define EVPOOL_SIZE 16
 /* Keys up to this length are copied into a preallocated sds of the pool

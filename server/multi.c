@@ -6,7 +6,7 @@
 
 #include "acl.h"
 #include "networking.h"
-#include "zmalloc.h"
+#include "server/base/zmalloc.h"
 
 /* Bounds the queue so a client cannot grow it without limit (Redis has
  * none, but client-query-buffer memory would bound it there). */

@@ -21,8 +21,8 @@
 #include <unistd.h>
 
 #include "acl.h"
-#include "resp.h"
-#include "zmalloc.h"
+#include "server/proto/resp.h"
+#include "server/base/zmalloc.h"
 
 /* Redis's CLIENTS_CRON_MIN_ITERATIONS: clients checked per cron call at
  * least, whatever hz says. */
@@ -410,7 +410,7 @@ int client_type_by_name(const char *name) {
 /* Read path                                                            */
 /* ------------------------------------------------------------------ */
 void set_protocol_error(client *c, const char *errstr) {
-  if (server.verbosity <= LL_VERBOSE || (c->flags & CLIENT_MASTER)) {
+  if (server_log_settings.verbosity <= LL_VERBOSE || (c->flags & CLIENT_MASTER)) {
     sds info = cat_client_info_string(sds_empty(), c);
     char buf[256];
     size_t avail = sds_len(c->querybuf) - c->qb_pos;
@@ -656,7 +656,7 @@ static void read_query_from_client(connection *conn) {
     free_client_async(c);
     return;
   } else if (nread == 0) {
-    if (server.verbosity <= LL_VERBOSE) {
+    if (server_log_settings.verbosity <= LL_VERBOSE) {
       sds info = cat_client_info_string(sds_empty(), c);
       server_log(LL_VERBOSE, "Client closed connection %s", info);
       sds_free(info);
@@ -1114,7 +1114,7 @@ void accept_tcp_handler(ae_loop *el, int fd, void *privdata, int mask) {
       inet_ntop(AF_INET6, &s->sin6_addr, cip, sizeof(cip));
       cport = ntohs(s->sin6_port);
     }
-    if (server.verbosity <= LL_VERBOSE) {
+    if (server_log_settings.verbosity <= LL_VERBOSE) {
       server_log(LL_VERBOSE, "Accepted %s:%d", cip, cport);
     }
     connection *conn = conn_create_accepted_tcp(el, cfd);

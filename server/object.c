@@ -8,7 +8,7 @@
 #include <math.h>
 
 #include "server.h"
-#include "zmalloc.h"
+#include "server/base/zmalloc.h"
 
 /* Weak references to the type modules' hooks (see server.h). */
 #pragma weak free_list_object

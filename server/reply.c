@@ -6,7 +6,7 @@
 #include <stdarg.h>
 
 #include "networking.h"
-#include "zmalloc.h"
+#include "server/base/zmalloc.h"
 
 /* Errorstats stops adding new names past this many (Redis 7.0.x). */
 #define ERROR_STATS_NUMBER 128

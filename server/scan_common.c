@@ -6,9 +6,9 @@
 #include <errno.h>
 #include <strings.h>
 
-#include "intset.h"
-#include "listpack.h"
-#include "zmalloc.h"
+#include "server/ds/intset.h"
+#include "server/ds/listpack.h"
+#include "server/base/zmalloc.h"
 
 /* Buckets visited per requested element at most: a sparse table answers
  * with few elements rather than blocking the server (Redis does the same). */

@@ -707,8 +707,8 @@ static void crash_handler(int sig, siginfo_t *info, void *secret) {
                    sig, strsignal(sig), info ? info->si_code : 0,
                    info ? info->si_addr : NULL);
   int fd = STDERR_FILENO;
-  if (server.logfile && server.logfile[0]) {
-    int lfd = open(server.logfile, O_WRONLY | O_APPEND | O_CLOEXEC);
+  if (server_log_settings.file && server_log_settings.file[0]) {
+    int lfd = open(server_log_settings.file, O_WRONLY | O_APPEND | O_CLOEXEC);
     if (lfd != -1) {
       fd = lfd;
     }
@@ -778,6 +778,7 @@ static void daemonize(void) {
 
 static void init_server(void) {
   server.pid = getpid();
+  server_log_settings.main_pid = server.pid;
   server.clients = list_create();
   server.clients_to_close = list_create();
   server.clients_pending_write = list_create();

@@ -19,12 +19,13 @@
 #include <sys/types.h>
 #include <time.h>
 
-#include "ae.h"
-#include "conn.h"
-#include "dict.h"
-#include "list.h"
-#include "sds.h"
-#include "util.h"
+#include "server/event/ae.h"
+#include "server/event/conn.h"
+#include "server/ds/dict.h"
+#include "server/ds/list.h"
+#include "server/ds/sds.h"
+#include "server/base/log.h"
+#include "server/base/util.h"
 
 struct client; /* defined below; used by prototypes before it */
 
@@ -56,13 +57,6 @@ struct client; /* defined below; used by prototypes before it */
 #define MAX_ACCEPTS_PER_CALL 1000 /* per-wakeup accept budget */
 #define MAX_KEYS_BUFFER 256
 
-/* Log levels */
-#define LL_DEBUG 0
-#define LL_VERBOSE 1
-#define LL_NOTICE 2
-#define LL_WARNING 3
-#define LL_RAW (1 << 10)
-#define LOG_MAX_LEN 1024
 
 /* ------------------------------------------------------------------ */
 /* Objects                                                              */
@@ -695,22 +689,6 @@ typedef sds (*info_section_proc)(sds info);
 void info_register_section(const char *name, info_section_proc proc,
                            int in_default);
 
-/* ------------------------------------------------------------------ */
-/* Logging (log.c)                                                      */
-/* ------------------------------------------------------------------ */
-void server_log(int level, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-void server_log_raw(int level, const char *msg);
-/* security_log: one greppable line per security event:
- *   "security event=<name> key=value ..." at notice level. */
-void security_log(const char *event, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-#define server_assert(_e)                                              \
-  ((_e) ? (void)0                                                      \
-        : (server_assert_failed(#_e, __FILE__, __LINE__), abort()))
-void server_assert_failed(const char *estr, const char *file, int line);
-void server_panic_impl(const char *file, int line, const char *msg, ...);
-#define server_panic(...) server_panic_impl(__FILE__, __LINE__, __VA_ARGS__)
 
 /* ------------------------------------------------------------------ */
 /* Configuration-owned values live in the server struct.                */
@@ -847,9 +825,6 @@ struct redis_server {
   long long slowlog_log_slower_than;
   unsigned long slowlog_max_len;
   /* Configuration */
-  int verbosity;
-  char *logfile;
-  int syslog_enabled;
   int maxidletime; /* seconds, 0 = never */
   int tcpkeepalive;
   int active_expire_enabled;

@@ -16,7 +16,7 @@
 #include "server.h"
 #include "server_cmds.h"
 #include "pubsub.h"
-#include "zmalloc.h"
+#include "server/base/zmalloc.h"
 
 /* INFO_EXTRA_SECTIONS_MAX bounds info_register_section. */
 #define INFO_EXTRA_SECTIONS_MAX 16

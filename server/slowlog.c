@@ -8,7 +8,7 @@
 #include <strings.h>
 
 #include "server.h"
-#include "zmalloc.h"
+#include "server/base/zmalloc.h"
 
 /* At most this many arguments are kept; the last kept slot then says how
  * many were dropped. */

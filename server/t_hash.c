@@ -5,10 +5,10 @@
 #include <math.h>
 #include <strings.h>
 
-#include "listpack.h"
+#include "server/ds/listpack.h"
 #include "scan_common.h"
 #include "t_types_common.h"
-#include "zmalloc.h"
+#include "server/base/zmalloc.h"
 
 /* HRANDFIELD with a positive count: above this share of the hash it is
  * cheaper to copy the hash and remove random entries (as Redis does). */

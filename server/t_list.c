@@ -10,10 +10,10 @@
 #include "t_list.h"
 
 #include "blocked.h"
-#include "listpack.h"
-#include "quicklist.h"
+#include "server/ds/listpack.h"
+#include "server/ds/quicklist.h"
 #include "t_types_common.h"
-#include "zmalloc.h"
+#include "server/base/zmalloc.h"
 
 /* Largest element a list accepts: it must fit, with a full node's other
  * entries (64 KB at most), in one listpack (LP_MAX_TOTAL_BYTES). */

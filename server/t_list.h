@@ -5,7 +5,7 @@
 #ifndef REDOUBT_T_LIST_H
 #define REDOUBT_T_LIST_H
 
-#include "quicklist.h"
+#include "server/ds/quicklist.h"
 #include "server.h"
 
 #define LIST_HEAD QUICKLIST_HEAD

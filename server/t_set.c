@@ -4,10 +4,10 @@
 
 #include <strings.h>
 
-#include "intset.h"
+#include "server/ds/intset.h"
 #include "scan_common.h"
 #include "t_types_common.h"
-#include "zmalloc.h"
+#include "server/base/zmalloc.h"
 
 /* SPOP with count: when fewer than count/5 members would remain, build the
  * remainder as a new set instead of popping one by one (as Redis does). */

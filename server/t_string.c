@@ -11,7 +11,7 @@
 #include <strings.h>
 
 #include "server.h"
-#include "zmalloc.h"
+#include "server/base/zmalloc.h"
 
 /* Flags of the extended SET / GETEX argument parser (Redis's OBJ_*). */
 #define STRING_SET_NO_FLAGS 0

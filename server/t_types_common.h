@@ -7,7 +7,7 @@
 #ifndef REDOUBT_T_TYPES_COMMON_H
 #define REDOUBT_T_TYPES_COMMON_H
 
-#include "listpack.h"
+#include "server/ds/listpack.h"
 #include "server.h"
 
 size_t hash_compute_size(robj *o, size_t samples);

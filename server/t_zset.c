@@ -8,9 +8,9 @@
 
 #include <math.h>
 
-#include "listpack.h"
+#include "server/ds/listpack.h"
 #include "scan_common.h"
-#include "zmalloc.h"
+#include "server/base/zmalloc.h"
 
 /* ------------------------------------------------------------------ */
 /* Objects and hooks                                                    */

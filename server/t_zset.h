@@ -11,9 +11,9 @@
 #ifndef REDOUBT_T_ZSET_H
 #define REDOUBT_T_ZSET_H
 
-#include "listpack.h"
+#include "server/ds/listpack.h"
 #include "server.h"
-#include "zskiplist.h"
+#include "server/ds/zskiplist.h"
 
 #define ZSET_MIN 0
 #define ZSET_MAX 1

@@ -4,7 +4,7 @@
  * hold a sorted set, then is answered with the same reply shape. */
 #include "blocked.h"
 #include "t_zset.h"
-#include "zmalloc.h"
+#include "server/base/zmalloc.h"
 
 typedef struct zset_block_request {
   int where;

@@ -15,10 +15,10 @@
  * the round trip cheap, and memory at rest is the compact form. */
 #include <math.h>
 
-#include "listpack.h"
+#include "server/ds/listpack.h"
 #include "t_zset.h"
 #include "t_types_common.h"
-#include "zmalloc.h"
+#include "server/base/zmalloc.h"
 
 /* Objects opened by the running command; each holds one reference. */
 static struct {

@@ -7,10 +7,10 @@
  * copied only when other members are looked up in it (INTER, DIFF). */
 #include <math.h>
 
-#include "intset.h"
-#include "listpack.h"
+#include "server/ds/intset.h"
+#include "server/ds/listpack.h"
 #include "t_zset.h"
-#include "zmalloc.h"
+#include "server/base/zmalloc.h"
 
 #define SET_OP_UNION 0
 #define SET_OP_INTER 1

@@ -1,10 +1,10 @@
 /* t_zset_rand.c: ZRANDMEMBER (registered in t_zset.c's command table).
  * A small (listpack) set is sampled in place, as Redis does; a big one
  * through its dict. Replies follow Redis 7.0. */
-#include "listpack.h"
+#include "server/ds/listpack.h"
 #include "t_types_common.h"
 #include "t_zset.h"
-#include "zmalloc.h"
+#include "server/base/zmalloc.h"
 
 /* Negative counts on a listpack are sampled this many at a time. */
 #define ZRANDMEMBER_SAMPLE_LIMIT 1000

@@ -9,8 +9,8 @@
 #include <stdint.h>
 
 #include "sandbox/ipc.h"
-#include "server/ae.h"
-#include "server/conn.h"
+#include "server/event/ae.h"
+#include "server/event/conn.h"
 
 /* argv marker of a handshaker process: <exe> TLS_HANDSHAKER_ARG <fd>. */
 #define TLS_HANDSHAKER_ARG "--redoubt-tls-handshaker"

@@ -441,8 +441,8 @@ int tls_check_config(int json) {
   if (r->ok && server.tls_port != 0) {
     /* The report carries the outcome: keep pool log lines off stdout
      * (--check-config-json must print JSON only). */
-    int saved_verbosity = server.verbosity;
-    server.verbosity = LL_WARNING + 1;
+    int saved_verbosity = server_log_settings.verbosity;
+    server_log_settings.verbosity = LL_WARNING + 1;
     ae_loop *loop = ae_create(256);
     if (loop != NULL) {
       char err[TLS_ERR_LEN] = "";
@@ -475,7 +475,7 @@ int tls_check_config(int json) {
       }
       ae_free(loop);
     }
-    server.verbosity = saved_verbosity;
+    server_log_settings.verbosity = saved_verbosity;
   }
   uint16_t min_v = 0, max_v = 0;
   char perr[TLS_ERR_LEN];

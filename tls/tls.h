@@ -9,9 +9,9 @@
 #ifndef REDOUBT_TLS_H
 #define REDOUBT_TLS_H
 
-#include "server/ae.h"
-#include "server/conn.h"
-#include "server/sds.h"
+#include "server/event/ae.h"
+#include "server/event/conn.h"
+#include "server/ds/sds.h"
 
 struct tls_options;
 

@@ -27,7 +27,7 @@
 
 #include "server/acl.h"
 #include "server/server.h"
-#include "server/zmalloc.h"
+#include "server/base/zmalloc.h"
 
 #define FUZZ_MAX_COMMANDS 64
 #define FUZZ_MAX_ARGS 32
@@ -183,7 +183,7 @@ static void fuzz_init_once(void) {
   server_init_for_tests();
   server.proto_max_bulk_len = FUZZ_MAX_BULK;
   server.maxmemory = FUZZ_MAXMEMORY;
-  server.verbosity = LL_WARNING + 1; /* quiet */
+  server_log_settings.verbosity = LL_WARNING + 1; /* quiet */
 }
 
 static void fuzz_run_command(client *c) {

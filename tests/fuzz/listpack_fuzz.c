@@ -9,8 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "server/intset.h"
-#include "server/listpack.h"
+#include "server/ds/intset.h"
+#include "server/ds/listpack.h"
 
 /* Larger blobs only slow the fuzzer down. */
 #define LISTPACK_FUZZ_MAX_INPUT (64 * 1024)

@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "server/resp.h"
+#include "server/proto/resp.h"
 
 /* A digest of the run: commands and arguments hashed in order. */
 typedef struct digest {

@@ -9,7 +9,7 @@
 #include <vector>
 
 extern "C" {
-#include "server/ae.h"
+#include "server/event/ae.h"
 }
 
 namespace {

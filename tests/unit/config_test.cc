@@ -165,7 +165,7 @@ TEST_F(ConfigTest, ParsesQuotesUnitsAliasesAndComments) {
   EXPECT_EQ(Get("replica-read-only"), "no");
   EXPECT_STREQ(server.tls.cert_file, "/a b/c.crt");
   EXPECT_STREQ(server.requirepass, "it's");
-  EXPECT_EQ(server.verbosity, LL_WARNING);
+  EXPECT_EQ(server_log_settings.verbosity, LL_WARNING);
   EXPECT_EQ(Get("bind"), "127.0.0.1 ::1");
   EXPECT_EQ(Get("client-output-buffer-limit"),
             "normal 0 0 0 slave 268435456 67108864 60 pubsub 1048576 524288 "

@@ -8,8 +8,8 @@
 #include <vector>
 
 extern "C" {
-#include "server/dict.h"
-#include "server/sds.h"
+#include "server/ds/dict.h"
+#include "server/ds/sds.h"
 }
 
 namespace {

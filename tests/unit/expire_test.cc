@@ -8,7 +8,7 @@
 
 extern "C" {
 #include "server/server.h"
-#include "server/zmalloc.h"
+#include "server/base/zmalloc.h"
 }
 
 namespace {

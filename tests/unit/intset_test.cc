@@ -10,7 +10,7 @@
 #include <vector>
 
 extern "C" {
-#include "server/intset.h"
+#include "server/ds/intset.h"
 }
 
 namespace {

@@ -12,7 +12,7 @@
 #include <vector>
 
 extern "C" {
-#include "server/listpack.h"
+#include "server/ds/listpack.h"
 }
 
 namespace {

@@ -1,5 +1,5 @@
 // log_test: server_log / security_log write Redis's line format, honour the
-// verbosity filter and append to server.logfile.
+// verbosity filter and append to server_log_settings.file.
 #include <gtest/gtest.h>
 #include <unistd.h>
 

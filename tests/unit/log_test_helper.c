@@ -10,18 +10,18 @@ static int saved_verbosity;
 static pid_t saved_pid;
 
 void log_test_configure(char *logfile, int verbosity) {
-  saved_logfile = server.logfile;
-  saved_verbosity = server.verbosity;
-  saved_pid = server.pid;
-  server.logfile = logfile;
-  server.verbosity = verbosity;
-  server.pid = getpid();
+  saved_logfile = server_log_settings.file;
+  saved_verbosity = server_log_settings.verbosity;
+  saved_pid = server_log_settings.main_pid;
+  server_log_settings.file = logfile;
+  server_log_settings.verbosity = verbosity;
+  server_log_settings.main_pid = getpid();
 }
 
-void log_test_set_verbosity(int verbosity) { server.verbosity = verbosity; }
+void log_test_set_verbosity(int verbosity) { server_log_settings.verbosity = verbosity; }
 
 void log_test_restore(void) {
-  server.logfile = saved_logfile;
-  server.verbosity = saved_verbosity;
-  server.pid = saved_pid;
+  server_log_settings.file = saved_logfile;
+  server_log_settings.verbosity = saved_verbosity;
+  server_log_settings.main_pid = saved_pid;
 }

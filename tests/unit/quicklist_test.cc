@@ -9,9 +9,9 @@
 #include <string>
 
 extern "C" {
-#include "server/listpack.h"
-#include "server/quicklist.h"
-#include "server/sds.h"
+#include "server/ds/listpack.h"
+#include "server/ds/quicklist.h"
+#include "server/ds/sds.h"
 }
 
 namespace {

@@ -10,7 +10,7 @@
 #include <vector>
 
 extern "C" {
-#include "server/resp.h"
+#include "server/proto/resp.h"
 }
 
 namespace {

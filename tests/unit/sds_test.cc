@@ -7,7 +7,7 @@
 #include <vector>
 
 extern "C" {
-#include "server/sds.h"
+#include "server/ds/sds.h"
 }
 
 namespace {

@@ -6,7 +6,7 @@
 #include <string>
 
 extern "C" {
-#include "server/sha256.h"
+#include "server/base/sha256.h"
 }
 
 namespace {

@@ -8,7 +8,7 @@
 #include <string>
 
 extern "C" {
-#include "server/util.h"
+#include "server/base/util.h"
 }
 
 namespace {

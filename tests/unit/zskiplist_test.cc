@@ -13,8 +13,8 @@
 #include <vector>
 
 extern "C" {
-#include "server/sds.h"
-#include "server/zskiplist.h"
+#include "server/ds/sds.h"
+#include "server/ds/zskiplist.h"
 }
 
 namespace {
@@ -405,7 +405,7 @@ TEST(ZSkiplist, LexBufferComparisonsMatchSdsOrder) {
 // modify, compact, reopen.
 // ---------------------------------------------------------------------------
 extern "C" {
-#include "server/listpack.h"
+#include "server/ds/listpack.h"
 #include "server/server.h"
 #include "server/t_zset.h"
 }

@@ -3,7 +3,7 @@
  * File events are level-triggered. Within one wakeup a callback for an fd
  * is skipped if an earlier callback in the same wakeup removed the fd's
  * interest in that event (e.g. the client was freed). */
-#include "ae.h"
+#include "server/event/ae.h"
 
 #include <errno.h>
 #include <stdlib.h>

@@ -1,12 +1,12 @@
 /* zskiplist.c: skiplist with spans (see zskiplist.h) and the zset pair
  * (dict + skiplist) that sorted sets are made of. */
-#include "zskiplist.h"
+#include "server/ds/zskiplist.h"
 
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "zmalloc.h"
+#include "server/base/zmalloc.h"
 
 /* A private xorshift generator: level choice needs no crypto strength, and
  * keeping it local leaves random() sequences of other modules alone. */

@@ -1,5 +1,5 @@
 /* zmalloc.c: counting allocation wrappers (see zmalloc.h). */
-#include "zmalloc.h"
+#include "server/base/zmalloc.h"
 
 #include <malloc.h>
 #include <stdint.h>

@@ -1,6 +1,6 @@
 /* util.c: number <-> string conversions and glob matching with the exact
  * semantics of Redis 7.0 (they decide reply bytes). */
-#include "util.h"
+#include "server/base/util.h"
 
 #include <ctype.h>
 #include <errno.h>

@@ -4,7 +4,7 @@
  * bucket from table 0 to table 1 (unless a safe iterator or a scan pauses
  * rehashing), and dict_rehash_milliseconds() lets cron move more. New keys
  * go to table 1 while rehashing so table 0 only shrinks. */
-#include "dict.h"
+#include "server/ds/dict.h"
 
 #include <assert.h>
 #include <ctype.h>
@@ -14,9 +14,9 @@
 #include <strings.h>
 #include <sys/time.h>
 
-#include "sds.h"
-#include "util.h"
-#include "zmalloc.h"
+#include "server/ds/sds.h"
+#include "server/base/util.h"
+#include "server/base/zmalloc.h"
 
 #define DICT_HT_INITIAL_EXP 2 /* 4 buckets */
 /* Even with resizing disabled (a fork child shares pages), grow when the

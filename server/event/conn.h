@@ -13,7 +13,7 @@
 #include <sys/types.h>
 #include <sys/uio.h>
 
-#include "ae.h"
+#include "server/event/ae.h"
 
 typedef struct connection connection;
 typedef void (*conn_handler)(connection *conn);

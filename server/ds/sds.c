@@ -6,7 +6,7 @@
  * jemalloc, a 16-byte EMBSTR value 64 instead of 48 under glibc. alloc
  * records the usable size the allocator actually gave us (capped by the
  * layout) so appends reuse the slack. */
-#include "sds.h"
+#include "server/ds/sds.h"
 
 #include <ctype.h>
 #include <limits.h>
@@ -14,8 +14,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "util.h"
-#include "zmalloc.h"
+#include "server/base/util.h"
+#include "server/base/zmalloc.h"
 
 /* Growth beyond this is linear (+1 MiB) rather than doubling, as in Redis. */
 #define SDS_MAX_PREALLOC (1024 * 1024)

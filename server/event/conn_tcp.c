@@ -15,7 +15,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-#include "conn.h"
+#include "server/event/conn.h"
 
 typedef struct tcp_connection {
   connection base; /* first: a connection* is a tcp_connection* */

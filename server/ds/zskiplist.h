@@ -8,8 +8,8 @@
 #ifndef REDOUBT_ZSKIPLIST_H
 #define REDOUBT_ZSKIPLIST_H
 
-#include "dict.h"
-#include "sds.h"
+#include "server/ds/dict.h"
+#include "server/ds/sds.h"
 
 #define ZSKIPLIST_MAXLEVEL 32 /* enough for 2^64 elements */
 #define ZSKIPLIST_P 0.25      /* level promotion probability */

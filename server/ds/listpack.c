@@ -1,15 +1,15 @@
 /* listpack.c: compact string/integer sequences (see listpack.h for the
  * layout). Written from the published Redis listpack format description so
  * that RDB payloads stay byte-compatible. */
-#include "listpack.h"
+#include "server/ds/listpack.h"
 
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "server.h"
-#include "util.h"
-#include "zmalloc.h"
+#include "server/base/log.h"
+#include "server/base/util.h"
+#include "server/base/zmalloc.h"
 
 #define LP_COUNT_UNKNOWN 65535
 

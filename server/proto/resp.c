@@ -1,6 +1,6 @@
 /* resp.c: incremental request parser (see resp.h). Every read is checked
  * against len; every loop is bounded by the bytes it is given. */
-#include "resp.h"
+#include "server/proto/resp.h"
 
 #include <stdint.h>
 #include <stdio.h>

@@ -4,15 +4,15 @@
  * ql->count is the sum of node counts; node->count == lp_length(node->lp).
  * A node accepts an insert while it stays within the fill limit; an insert
  * in the middle of a full node splits it in two halves afterwards. */
-#include "quicklist.h"
+#include "server/ds/quicklist.h"
 
 #include <string.h>
 
-#include "listpack.h"
-#include "sds.h"
-#include "server.h"
-#include "util.h"
-#include "zmalloc.h"
+#include "server/ds/listpack.h"
+#include "server/ds/sds.h"
+#include "server/base/log.h"
+#include "server/base/util.h"
+#include "server/base/zmalloc.h"
 
 /* Byte limits of negative fills: -1 .. -5. */
 static const size_t quicklist_fill_bytes[] = {4096, 8192, 16384, 32768,

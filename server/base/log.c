@@ -1,18 +1,20 @@
-/* log.c: the server log, in Redis's line format so that existing log
- * tooling keeps working:
- *
- *   <pid>:<role> <dd Mon yyyy HH:MM:SS.mmm> <level> <message>
- *
- * role is M (main), C (a child process), X (sentinel); level is one of
- * ". - * #" for debug, verbose, notice, warning. Lines go to
- * server.logfile, or to stdout when it is empty or unset. */
+/* log.c: the server log (see log.h). role is M (main), C (a child
+ * process), X (sentinel); level is one of ". - * #" for debug, verbose,
+ * notice, warning. Lines go to server_log_settings.file, or to stdout when
+ * it is empty or unset. */
 #include <execinfo.h>
 #include <stdarg.h>
 #include <sys/time.h>
 #include <syslog.h>
 #include <unistd.h>
 
-#include "server.h"
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "server/base/log.h"
+
+log_settings server_log_settings = {.verbosity = LL_NOTICE};
 
 /* Frames printed in an assertion or panic report. */
 #define LOG_BACKTRACE_MAX_FRAMES 64
@@ -20,10 +22,11 @@
 static const char log_level_chars[] = ".-*#";
 
 static char log_role_char(void) {
-  if (server.sentinel_mode) {
+  if (server_log_settings.sentinel) {
     return 'X';
   }
-  if (server.pid != 0 && getpid() != server.pid) {
+  if (server_log_settings.main_pid != 0 &&
+      getpid() != server_log_settings.main_pid) {
     return 'C';
   }
   return 'M';
@@ -34,15 +37,15 @@ void server_log_raw(int level, const char *msg) {
                                       LOG_WARNING};
   int rawmode = level & LL_RAW;
   level &= 0xff;
-  if (level < server.verbosity) {
+  if (level < server_log_settings.verbosity) {
     return;
   }
   if (level < LL_DEBUG || level > LL_WARNING) {
     level = LL_WARNING;
   }
-  int to_stdout = server.logfile == NULL || server.logfile[0] == '\0';
+  int to_stdout = server_log_settings.file == NULL || server_log_settings.file[0] == '\0';
   /* Appending per line (as Redis does) lets logrotate move the file. */
-  FILE *fp = to_stdout ? stdout : fopen(server.logfile, "a");
+  FILE *fp = to_stdout ? stdout : fopen(server_log_settings.file, "a");
   if (fp == NULL) {
     return;
   }
@@ -63,14 +66,14 @@ void server_log_raw(int level, const char *msg) {
   if (!to_stdout) {
     fclose(fp);
   }
-  if (server.syslog_enabled) {
+  if (server_log_settings.syslog_enabled) {
     syslog(syslog_levels[level], "%s", msg);
   }
 }
 
 void server_log(int level, const char *fmt, ...) {
   /* Format only what will be written. */
-  if ((level & 0xff) < server.verbosity) {
+  if ((level & 0xff) < server_log_settings.verbosity) {
     return;
   }
   char msg[LOG_MAX_LEN];
@@ -82,7 +85,7 @@ void server_log(int level, const char *fmt, ...) {
 }
 
 void security_log(const char *event, const char *fmt, ...) {
-  if (LL_NOTICE < server.verbosity) {
+  if (LL_NOTICE < server_log_settings.verbosity) {
     return;
   }
   char fields[LOG_MAX_LEN];
@@ -105,11 +108,11 @@ void security_log(const char *event, const char *fmt, ...) {
 static void log_backtrace(void) {
   void *frames[LOG_BACKTRACE_MAX_FRAMES];
   int n = backtrace(frames, LOG_BACKTRACE_MAX_FRAMES);
-  int to_stdout = server.logfile == NULL || server.logfile[0] == '\0';
+  int to_stdout = server_log_settings.file == NULL || server_log_settings.file[0] == '\0';
   int fd = to_stdout ? STDOUT_FILENO : -1;
   FILE *fp = NULL;
   if (!to_stdout) {
-    fp = fopen(server.logfile, "a");
+    fp = fopen(server_log_settings.file, "a");
     if (fp == NULL) {
       return;
     }

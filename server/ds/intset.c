@@ -1,11 +1,11 @@
 /* intset.c: sorted integer arrays with adaptive width (see intset.h). */
-#include "intset.h"
+#include "server/ds/intset.h"
 
 #include <stdlib.h>
 #include <string.h>
 
-#include "server.h"
-#include "zmalloc.h"
+#include "server/base/log.h"
+#include "server/base/zmalloc.h"
 
 static uint32_t intset_value_encoding(int64_t v) {
   if (v < INT32_MIN || v > INT32_MAX) {

@@ -1,9 +1,9 @@
 /* list.c: generic doubly linked list (see list.h). */
-#include "list.h"
+#include "server/ds/list.h"
 
 #include <stddef.h>
 
-#include "zmalloc.h"
+#include "server/base/zmalloc.h"
 
 list *list_create(void) {
   list *l = zmalloc(sizeof(*l));

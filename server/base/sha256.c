@@ -1,5 +1,5 @@
 /* sha256.c: SHA-256 as specified by FIPS 180-4 (section 6.2). */
-#include "sha256.h"
+#include "server/base/sha256.h"
 
 #include <string.h>
 
