@@ -473,7 +473,7 @@ unsigned long blocked_clients_count(void) { return blocking.blocked_count; }
 /* ------------------------------------------------------------------ */
 /* Ready keys                                                           */
 /* ------------------------------------------------------------------ */
-void signal_key_as_ready(redis_db *db, robj *key, int type) {
+static void signal_key_as_ready(redis_db *db, robj *key, int type) {
   (void)type; /* the waiters' own type is checked when serving */
   if (db->blocking_keys == NULL || dict_size(db->blocking_keys) == 0 ||
       dict_find(db->blocking_keys, key) == NULL ||
@@ -548,3 +548,9 @@ void handle_clients_blocked_on_keys(void) {
     list_release(batch);
   }
 }
+
+static const keyspace_hooks blocking_keyspace_hooks = {
+    .key_ready = signal_key_as_ready,
+};
+
+void blocking_register(void) { keyspace_register_hooks(&blocking_keyspace_hooks); }

@@ -10,7 +10,6 @@
 #include "server.h"
 #include "server/base/zmalloc.h"
 
-#pragma weak signal_key_as_ready
 
 /* ------------------------------------------------------------------ */
 /* Lookup                                                               */
@@ -131,8 +130,8 @@ void db_add(redis_db *db, robj *key, robj *val) {
   dict_entry *de = dict_add_raw(db->dict, copy, NULL);
   server_assert(de != NULL);
   dict_set_val(db->dict, de, val);
-  if (signal_key_as_ready && (val->type == OBJ_LIST || val->type == OBJ_ZSET)) {
-    signal_key_as_ready(db, key, val->type);
+  if (val->type == OBJ_LIST || val->type == OBJ_ZSET) {
+    keyspace_signal_key_ready(db, key, val->type);
   }
   if (server.notify_keyspace_events & NOTIFY_NEW) {
     notify_keyspace_event(NOTIFY_NEW, "new", key, db->id);

@@ -8,12 +8,6 @@
 #include "scan_common.h"
 #include "server/base/zmalloc.h"
 
-#pragma weak list_type_dup
-#pragma weak set_type_dup
-#pragma weak zset_type_dup
-#pragma weak hash_type_dup
-#pragma weak signal_key_as_ready
-#pragma weak touch_all_watched_keys_in_db
 
 /* ------------------------------------------------------------------ */
 /* DEL UNLINK EXISTS TYPE TOUCH                                         */
@@ -326,23 +320,12 @@ static void move_command(client *c) {
   add_reply(c, shared.cone);
 }
 
-/* copy_value duplicates a value of any type, or returns NULL when that
- * type's module is not linked in. */
+/* copy_value duplicates a value of any type. */
 static robj *copy_value(robj *o) {
-  switch (o->type) {
-    case OBJ_STRING:
-      return dup_string_object(o);
-    case OBJ_LIST:
-      return list_type_dup ? list_type_dup(o) : NULL;
-    case OBJ_SET:
-      return set_type_dup ? set_type_dup(o) : NULL;
-    case OBJ_ZSET:
-      return zset_type_dup ? zset_type_dup(o) : NULL;
-    case OBJ_HASH:
-      return hash_type_dup ? hash_type_dup(o) : NULL;
-    default:
-      return NULL;
+  if (o->type == OBJ_STRING) {
+    return dup_string_object(o);
   }
+  return object_type_ops_of(o->type)->dup(o);
 }
 
 static void copy_command(client *c) {
@@ -601,7 +584,7 @@ static void select_command(client *c) {
 /* swapdb_signal_ready_keys: clients blocked on a key of |db| may be
  * servable after the swap brings a list or zset under that name. */
 static void swapdb_signal_ready_keys(redis_db *db) {
-  if (signal_key_as_ready == NULL || db->blocking_keys == NULL ||
+  if (!keyspace_has_ready_hooks() || db->blocking_keys == NULL ||
       dict_size(db->blocking_keys) == 0) {
     return;
   }
@@ -613,7 +596,7 @@ static void swapdb_signal_ready_keys(redis_db *db) {
     dict_entry *kde = dict_find(db->dict, key->ptr);
     if (kde != NULL) {
       robj *value = dict_get_val(kde);
-      signal_key_as_ready(db, key, value->type);
+      keyspace_signal_key_ready(db, key, value->type);
     }
   }
   dict_reset_iterator(&di);
@@ -635,10 +618,8 @@ static void swapdb_command(client *c) {
   }
   if (id1 != id2) {
     redis_db *db1 = &server.db[id1], *db2 = &server.db[id2];
-    if (touch_all_watched_keys_in_db != NULL) {
-      touch_all_watched_keys_in_db(db1, db2);
-      touch_all_watched_keys_in_db(db2, db1);
-    }
+    keyspace_signal_db_replaced(db1, db2);
+    keyspace_signal_db_replaced(db2, db1);
     /* Only the data moves: blocked and watching clients stay with their
      * database number. */
     redis_db aux = *db1;

@@ -144,7 +144,7 @@ static void unwatch_all_keys(client *c) {
 }
 
 /* Flags every client watching |key| in |db| as dirty. */
-void touch_watched_key(redis_db *db, robj *key) {
+static void touch_watched_key(redis_db *db, robj *key) {
   if (db == NULL || db->watched_keys == NULL ||
       dict_size(db->watched_keys) == 0) {
     return;
@@ -166,7 +166,7 @@ void touch_watched_key(redis_db *db, robj *key) {
 
 /* FLUSHDB/FLUSHALL (replaced_with NULL) and SWAPDB: a watched key that
  * exists in the emptied db, or will exist after the swap, is touched. */
-void touch_all_watched_keys_in_db(redis_db *emptied, redis_db *replaced_with) {
+static void touch_all_watched_keys_in_db(redis_db *emptied, redis_db *replaced_with) {
   if (emptied == NULL || emptied->watched_keys == NULL ||
       dict_size(emptied->watched_keys) == 0) {
     return;
@@ -415,3 +415,10 @@ redis_command multi_commands[] = {
      .flags = MULTI_FLAGS | CMD_FAST | CMD_ALLOW_BUSY,
      .acl_categories = ACL_CATEGORY_FAST | ACL_CATEGORY_TRANSACTION},
     {0}};
+
+static const keyspace_hooks watch_keyspace_hooks = {
+    .key_modified = touch_watched_key,
+    .db_replaced = touch_all_watched_keys_in_db,
+};
+
+void multi_register(void) { keyspace_register_hooks(&watch_keyspace_hooks); }

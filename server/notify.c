@@ -1,13 +1,54 @@
 /* notify.c: keyspace event flags (notify-keyspace-events) and the
- * modification hooks that WATCH and pub/sub plug into.
- *
- * Publishing goes through pubsub_publish_message(), which arrives with the
- * pub/sub module; until it is linked in, events are computed and dropped. */
+ * keyspace hooks (keyspace_register_hooks) that blocking commands, WATCH and
+ * pub/sub register: the keyspace calls them without naming those modules.
+ * With no publish hook registered, notifications are not even built. */
 #include "server.h"
 
-#pragma weak pubsub_publish_message
-#pragma weak touch_watched_key
-#pragma weak touch_all_watched_keys_in_db
+/* The registered keyspace hook sets (keyspace_register_hooks). */
+static struct {
+  const keyspace_hooks *sets[KEYSPACE_MAX_HOOKS];
+  int count;
+  int ready_hooks;   /* sets with key_ready */
+  int publish_hooks; /* sets with publish */
+} keyspace;
+
+void keyspace_register_hooks(const keyspace_hooks *hooks) {
+  for (int i = 0; i < keyspace.count; i++) {
+    if (keyspace.sets[i] == hooks) {
+      return;
+    }
+  }
+  server_assert(keyspace.count < KEYSPACE_MAX_HOOKS);
+  keyspace.sets[keyspace.count++] = hooks;
+  keyspace.ready_hooks += hooks->key_ready != NULL;
+  keyspace.publish_hooks += hooks->publish != NULL;
+}
+
+int keyspace_has_ready_hooks(void) { return keyspace.ready_hooks > 0; }
+
+void keyspace_signal_key_ready(redis_db *db, robj *key, int type) {
+  for (int i = 0; i < keyspace.count; i++) {
+    if (keyspace.sets[i]->key_ready != NULL) {
+      keyspace.sets[i]->key_ready(db, key, type);
+    }
+  }
+}
+
+void keyspace_signal_db_replaced(redis_db *emptied, redis_db *replaced_with) {
+  for (int i = 0; i < keyspace.count; i++) {
+    if (keyspace.sets[i]->db_replaced != NULL) {
+      keyspace.sets[i]->db_replaced(emptied, replaced_with);
+    }
+  }
+}
+
+static void keyspace_publish(robj *channel, robj *message) {
+  for (int i = 0; i < keyspace.count; i++) {
+    if (keyspace.sets[i]->publish != NULL) {
+      keyspace.sets[i]->publish(channel, message, 0);
+    }
+  }
+}
 
 int keyspace_events_string_to_flags(const char *classes) {
   int flags = 0;
@@ -121,7 +162,7 @@ sds keyspace_events_flags_to_string(int flags) {
  * enabled. */
 void notify_keyspace_event(int type, const char *event, robj *key, int dbid) {
   int flags = server.notify_keyspace_events;
-  if (!(flags & type) || pubsub_publish_message == NULL) {
+  if (!(flags & type) || keyspace.publish_hooks == 0) {
     return;
   }
   char dbbuf[LONG_STR_SIZE];
@@ -135,7 +176,7 @@ void notify_keyspace_event(int type, const char *event, robj *key, int dbid) {
     chan = sds_cat_sds(chan, keystr->ptr);
     decr_ref_count(keystr);
     robj *chanobj = create_object(OBJ_STRING, chan);
-    pubsub_publish_message(chanobj, eventobj, 0);
+    keyspace_publish(chanobj, eventobj);
     decr_ref_count(chanobj);
   }
   if (flags & NOTIFY_KEYEVENT) {
@@ -144,7 +185,7 @@ void notify_keyspace_event(int type, const char *event, robj *key, int dbid) {
     chan = sds_cat_len(chan, "__:", 3);
     chan = sds_cat(chan, event);
     robj *chanobj = create_object(OBJ_STRING, chan);
-    pubsub_publish_message(chanobj, key, 0);
+    keyspace_publish(chanobj, key);
     decr_ref_count(chanobj);
   }
   decr_ref_count(eventobj);
@@ -155,8 +196,10 @@ void notify_keyspace_event(int type, const char *event, robj *key, int dbid) {
  * invalidate here). */
 void signal_modified_key(client *c, redis_db *db, robj *key) {
   (void)c;
-  if (touch_watched_key != NULL) {
-    touch_watched_key(db, key);
+  for (int i = 0; i < keyspace.count; i++) {
+    if (keyspace.sets[i]->key_modified != NULL) {
+      keyspace.sets[i]->key_modified(db, key);
+    }
   }
 }
 
@@ -164,12 +207,9 @@ void signal_modified_key(client *c, redis_db *db, robj *key) {
  * WATCH marks transactions watching existing keys of those dbs dirty. */
 void signal_flushed_db(int dbid, int async) {
   (void)async;
-  if (touch_all_watched_keys_in_db == NULL) {
-    return;
-  }
   int start = dbid == -1 ? 0 : dbid;
   int end = dbid == -1 ? server.dbnum - 1 : dbid;
   for (int j = start; j <= end; j++) {
-    touch_all_watched_keys_in_db(&server.db[j], NULL);
+    keyspace_signal_db_replaced(&server.db[j], NULL);
   }
 }

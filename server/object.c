@@ -10,12 +10,6 @@
 #include "server.h"
 #include "server/base/zmalloc.h"
 
-/* Weak references to the type modules' hooks (see server.h). */
-#pragma weak free_list_object
-#pragma weak free_set_object
-#pragma weak free_zset_object
-#pragma weak free_hash_object
-#pragma weak type_object_compute_size
 
 #define MAXMEMORY_FLAG_NO_SHARED_INTEGERS \
   (MAXMEMORY_FLAG_LRU | MAXMEMORY_FLAG_LFU)
@@ -232,33 +226,44 @@ static void free_string_object(robj *o) {
   }
 }
 
+/* The registered operations of the non-string types (object_type_ops). */
+#define OBJECT_MAX_TYPES 8
+static const object_type_ops *object_types[OBJECT_MAX_TYPES];
+
+void object_register_type(int type, const object_type_ops *ops) {
+  if (type <= OBJ_STRING || type >= OBJECT_MAX_TYPES || ops == NULL ||
+      !ops->free_value || !ops->dup || !ops->compute_size) {
+    server_panic("object_register_type: bad registration for type %d", type);
+  }
+  if (object_types[type] != NULL && object_types[type] != ops) {
+    server_panic("object_register_type: type %d registered twice", type);
+  }
+  object_types[type] = ops;
+}
+
+const object_type_ops *object_type_ops_of(int type) {
+  const object_type_ops *ops =
+      type > OBJ_STRING && type < OBJECT_MAX_TYPES ? object_types[type] : NULL;
+  if (ops == NULL) {
+    server_panic("no operations registered for object type %d", type);
+  }
+  return ops;
+}
+
+int object_types_registered(void) {
+  for (int t = OBJ_LIST; t <= OBJ_HASH; t++) {
+    if (object_types[t] == NULL) {
+      return 0;
+    }
+  }
+  return 1;
+}
+
 static void free_typed_value(robj *o) {
-  switch (o->type) {
-    case OBJ_STRING:
-      free_string_object(o);
-      break;
-    case OBJ_LIST:
-      if (free_list_object) {
-        free_list_object(o);
-      }
-      break;
-    case OBJ_SET:
-      if (free_set_object) {
-        free_set_object(o);
-      }
-      break;
-    case OBJ_ZSET:
-      if (free_zset_object) {
-        free_zset_object(o);
-      }
-      break;
-    case OBJ_HASH:
-      if (free_hash_object) {
-        free_hash_object(o);
-      }
-      break;
-    default:
-      server_panic("Unknown object type");
+  if (o->type == OBJ_STRING) {
+    free_string_object(o);
+  } else {
+    object_type_ops_of(o->type)->free_value(o);
   }
 }
 
@@ -454,10 +459,7 @@ size_t object_compute_size(robj *o, size_t samples) {
     }
     return zmalloc_size(o);
   }
-  if (type_object_compute_size) {
-    return type_object_compute_size(o, samples);
-  }
-  return sizeof(*o);
+  return object_type_ops_of(o->type)->compute_size(o, samples);
 }
 
 /* ------------------------------------------------------------------ */

@@ -556,3 +556,9 @@ redis_command pubsub_commands[] = {
      .acl_categories = ACL_CATEGORY_SLOW,
      .subcommands = pubsub_subcommands},
     {0}};
+
+static const keyspace_hooks notify_keyspace_hooks = {
+    .publish = pubsub_publish_message,
+};
+
+void pubsub_register(void) { keyspace_register_hooks(&notify_keyspace_hooks); }

@@ -852,6 +852,7 @@ static void log_startup_banner(void) {
 void server_init_for_tests(void) {
   memset(&server, 0, sizeof(server));
   config_init_defaults();
+  server_register_modules();
   init_command_table();
   create_shared_objects();
   make_run_id();
@@ -869,6 +870,7 @@ int server_main(int argc, char **argv) {
   server.executable = absolute_executable_path(argv[0]);
   server.exec_argv = argv;
   config_init_defaults();
+  server_register_modules();
   init_command_table();
   create_shared_objects();
 

@@ -271,29 +271,77 @@ void notify_keyspace_event(int type, const char *event, robj *key, int dbid);
 int keyspace_events_string_to_flags(const char *classes); /* -1 on error */
 sds keyspace_events_flags_to_string(int flags);
 
-/* Type-module hooks (t_list.c, t_set.c, t_zset.c, t_hash.c define them).
- * object.c / db.c call them through weak references, so each may be
- * missing until its type lands: free_* when the refcount reaches 0, *_dup
- * for COPY, type_object_compute_size for non-string sizes (MEMORY USAGE,
- * OBJECT), signal_key_as_ready when db_add creates a list/zset key. */
-void free_list_object(robj *o);
-void free_set_object(robj *o);
-void free_zset_object(robj *o);
-void free_hash_object(robj *o);
-robj *list_type_dup(robj *o);
-robj *set_type_dup(robj *o);
-robj *zset_type_dup(robj *o);
-robj *hash_type_dup(robj *o);
-size_t type_object_compute_size(robj *o, size_t samples);
-void signal_key_as_ready(redis_db *db, robj *key, int type);
+/* object_type_ops: what the core needs from the module of a value type
+ * other than strings (lists, sets, sorted sets, hashes). Each type module
+ * fills one and registers it at start-up (server_register_modules in
+ * modules.c, the one place that names every module); object.c and db_cmds.c
+ * call through it. Every member must be set. Persistence adds rdb_save,
+ * rdb_load, aof_rewrite and digest here. */
+typedef struct object_type_ops {
+  const char *name;                /* as TYPE replies it */
+  void (*free_value)(robj *o);     /* release o->ptr (any encoding) */
+  robj *(*dup)(robj *o);           /* a deep copy (COPY) */
+  /* compute_size estimates o's bytes from |samples| elements (0: all) for
+   * MEMORY USAGE and OBJECT. */
+  size_t (*compute_size)(robj *o, size_t samples);
+} object_type_ops;
+
+/* object_register_type makes |ops| (kept by pointer) the operations of
+ * |type| (OBJ_LIST..OBJ_HASH). Registering a type twice panics. */
+void object_register_type(int type, const object_type_ops *ops);
+/* object_type_ops_of returns the registered operations of |type|; panics
+ * if none is registered (a value of that type cannot exist then). */
+const object_type_ops *object_type_ops_of(int type);
+/* object_types_registered returns 1 once every non-string type has its
+ * operations (checked at start-up). */
+int object_types_registered(void);
+
+/* keyspace_hooks: modules above the keyspace that react to its changes
+ * register one set (any member may be NULL): blocking commands (key_ready),
+ * WATCH (key_modified, db_replaced), pub/sub (publish, for keyspace
+ * notifications). */
+typedef struct keyspace_hooks {
+  /* key_ready: a list or sorted set now exists under |key| (db_add, SWAPDB):
+   * clients blocked on it may be served. */
+  void (*key_ready)(redis_db *db, robj *key, int type);
+  /* key_modified: |key| changed (signal_modified_key). */
+  void (*key_modified)(redis_db *db, robj *key);
+  /* db_replaced: |emptied| is flushed (|replaced_with| NULL) or swapped
+   * with |replaced_with| (SWAPDB). */
+  void (*db_replaced)(redis_db *emptied, redis_db *replaced_with);
+  /* publish: deliver a keyspace notification; returns receivers. */
+  int (*publish)(robj *channel, robj *message, int sharded);
+} keyspace_hooks;
+
+/* keyspace_register_hooks adds a hook set (kept by pointer; at most
+ * KEYSPACE_MAX_HOOKS sets; registering the same set twice is a no-op). */
+#define KEYSPACE_MAX_HOOKS 8
+void keyspace_register_hooks(const keyspace_hooks *hooks);
+/* keyspace_signal_key_ready calls every key_ready hook. */
+void keyspace_signal_key_ready(redis_db *db, robj *key, int type);
+/* keyspace_has_ready_hooks: is anyone listening for key_ready? */
+int keyspace_has_ready_hooks(void);
+/* keyspace_signal_db_replaced calls every db_replaced hook. */
+void keyspace_signal_db_replaced(redis_db *emptied, redis_db *replaced_with);
+
+/* The modules' registration functions (modules.c calls them). */
+void list_type_register(void);
+void set_type_register(void);
+void zset_type_register(void);
+void hash_type_register(void);
+void blocking_register(void);
+void multi_register(void);
+void pubsub_register(void);
+/* server_register_modules registers every type and keyspace module once
+ * (idempotent); server start-up and server_init_for_tests call it. */
+void server_register_modules(void);
+
 /* handle_clients_blocked_on_keys serves the clients blocked on the keys
  * signalled ready (blocked.c); process_command calls it after call(). */
 void handle_clients_blocked_on_keys(void);
-/* Pub/sub and WATCH define these; notify_keyspace_event, signal_modified_key
- * and signal_flushed_db call them through weak references. */
+/* pubsub_publish_message delivers |message| to |channel|'s subscribers
+ * (PUBLISH, SPUBLISH). */
 int pubsub_publish_message(robj *channel, robj *message, int sharded);
-void touch_watched_key(redis_db *db, robj *key);
-void touch_all_watched_keys_in_db(redis_db *emptied, redis_db *replaced_with);
 
 /* Modification hooks: WATCH invalidation and blocked-client wakeups plug in
  * here (data-types issue). */

@@ -232,7 +232,7 @@ void hash_type_foreach(robj *o, hash_foreach_fn *fn, void *privdata) {
 /* Object hooks (server.h)                                              */
 /* ------------------------------------------------------------------ */
 
-void free_hash_object(robj *o) {
+static void free_hash_object(robj *o) {
   if (o->encoding == OBJ_ENCODING_LISTPACK) {
     lp_free(o->ptr);
   } else {
@@ -247,7 +247,7 @@ static int hash_dup_pair(void *privdata, const char *f, size_t flen,
   return 1;
 }
 
-robj *hash_type_dup(robj *o) {
+static robj *hash_type_dup(robj *o) {
   if (o->encoding == OBJ_ENCODING_LISTPACK) {
     robj *copy = create_object(OBJ_HASH, lp_dup(o->ptr));
     copy->encoding = OBJ_ENCODING_LISTPACK;
@@ -261,7 +261,7 @@ robj *hash_type_dup(robj *o) {
   return copy;
 }
 
-size_t hash_compute_size(robj *o, size_t samples) {
+static size_t hash_compute_size(robj *o, size_t samples) {
   size_t size = sizeof(*o);
   if (o->encoding == OBJ_ENCODING_LISTPACK) {
     return size + zmalloc_size(o->ptr);
@@ -861,3 +861,12 @@ redis_command hash_commands[] = {
              "Incrementally iterate hash fields and associated values",
              "2.8.0", hash_hscan_command, -3, CMD_READONLY, HASH_READ_SLOW),
     {0}};
+
+static const object_type_ops hash_type_ops = {
+    .name = "hash",
+    .free_value = free_hash_object,
+    .dup = hash_type_dup,
+    .compute_size = hash_compute_size,
+};
+
+void hash_type_register(void) { object_register_type(OBJ_HASH, &hash_type_ops); }

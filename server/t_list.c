@@ -29,15 +29,15 @@ robj *list_type_create(void) {
   return o;
 }
 
-void free_list_object(robj *o) { quicklist_release(o->ptr); }
+static void free_list_object(robj *o) { quicklist_release(o->ptr); }
 
-robj *list_type_dup(robj *o) {
+static robj *list_type_dup(robj *o) {
   robj *copy = create_object(OBJ_LIST, quicklist_dup(o->ptr));
   copy->encoding = OBJ_ENCODING_QUICKLIST;
   return copy;
 }
 
-size_t list_compute_size(robj *o, size_t samples) {
+static size_t list_compute_size(robj *o, size_t samples) {
   (void)samples; /* walking the nodes is cheap: no sampling needed */
   return sizeof(*o) + quicklist_bytes(o->ptr);
 }
@@ -904,3 +904,12 @@ redis_command list_commands[] = {
              0),
     {0},
 };
+
+static const object_type_ops list_type_ops = {
+    .name = "list",
+    .free_value = free_list_object,
+    .dup = list_type_dup,
+    .compute_size = list_compute_size,
+};
+
+void list_type_register(void) { object_register_type(OBJ_LIST, &list_type_ops); }

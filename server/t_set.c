@@ -208,7 +208,7 @@ static void set_random_member(robj *o, char buf[LONG_STR_SIZE],
 /* Object hooks (server.h)                                              */
 /* ------------------------------------------------------------------ */
 
-void free_set_object(robj *o) {
+static void free_set_object(robj *o) {
   if (o->encoding == OBJ_ENCODING_INTSET) {
     intset_free(o->ptr);
   } else {
@@ -216,7 +216,7 @@ void free_set_object(robj *o) {
   }
 }
 
-robj *set_type_dup(robj *o) {
+static robj *set_type_dup(robj *o) {
   if (o->encoding == OBJ_ENCODING_INTSET) {
     robj *copy = create_object(OBJ_SET, intset_dup(o->ptr));
     copy->encoding = OBJ_ENCODING_INTSET;
@@ -235,7 +235,7 @@ robj *set_type_dup(robj *o) {
   return copy;
 }
 
-size_t set_compute_size(robj *o, size_t samples) {
+static size_t set_compute_size(robj *o, size_t samples) {
   size_t size = sizeof(*o);
   if (o->encoding == OBJ_ENCODING_INTSET) {
     return size + zmalloc_size(o->ptr);
@@ -930,3 +930,12 @@ redis_command set_commands[] = {
     SET_CMD("sscan", "Incrementally iterate Set elements", "2.8.0",
             set_sscan_command, -3, CMD_READONLY, SET_READ_SLOW, 1, 1, 1),
     {0}};
+
+static const object_type_ops set_type_ops = {
+    .name = "set",
+    .free_value = free_set_object,
+    .dup = set_type_dup,
+    .compute_size = set_compute_size,
+};
+
+void set_type_register(void) { object_register_type(OBJ_SET, &set_type_ops); }

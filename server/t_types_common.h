@@ -1,19 +1,14 @@
-/* t_types_common.h: per-type size estimators behind the one
- * type_object_compute_size hook (server.h). Each type module defines its
- * own function (t_hash.c, t_set.c, t_list.c, t_zset.c); a missing one is a
- * weak reference and counts as sizeof(robj). |samples| bounds the work:
- * at most that many elements are measured and the rest extrapolated
- * (0 = measure everything), as Redis's MEMORY USAGE SAMPLES does. */
+/* t_types_common.h: helpers shared by the type modules. Each type module
+ * (t_hash.c, t_set.c, t_list.c, t_zset_lp.c) registers its
+ * object_type_ops (server.h); their compute_size estimators measure at most
+ * |samples| elements and extrapolate the rest (0 = measure everything), as
+ * Redis's MEMORY USAGE SAMPLES does. */
 #ifndef REDOUBT_T_TYPES_COMMON_H
 #define REDOUBT_T_TYPES_COMMON_H
 
 #include "server/ds/listpack.h"
 #include "server.h"
 
-size_t hash_compute_size(robj *o, size_t samples);
-size_t set_compute_size(robj *o, size_t samples);
-size_t list_compute_size(robj *o, size_t samples);
-size_t zset_compute_size(robj *o, size_t samples);
 
 /* type_remove_members: the body of HDEL / SREM (and alike): removes
  * argv[first..] from the container o at argv[1] with remove(), deletes the

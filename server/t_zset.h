@@ -111,4 +111,8 @@ int zmpop_get_keys(struct redis_command *cmd, robj **argv, int argc,
 int zunion_inter_diff_store_get_keys(struct redis_command *cmd, robj **argv,
                                      int argc, get_keys_result *result);
 
+/* zset_type_dup returns a deep copy of a sorted set (COPY; the object
+ * type operations' dup). */
+robj *zset_type_dup(robj *o);
+
 #endif

@@ -331,7 +331,7 @@ void zset_convert_to_listpack_if_small(robj *o, size_t maxelelen) {
 /* ------------------------------------------------------------------ */
 /* Outside a sorted-set command a listpack object is always in listpack
  * form: every command compacts what it opened before returning. */
-void free_zset_object(robj *o) {
+static void free_zset_object(robj *o) {
   if (o->encoding == OBJ_ENCODING_LISTPACK) {
     lp_free(o->ptr);
   } else {
@@ -359,7 +359,7 @@ robj *zset_type_dup(robj *o) {
 
 /* Approximate bytes: the listpack itself, or per node its header, levels
  * (1.33 on average), member and dict entry, sampled for big sets. */
-size_t zset_compute_size(robj *o, size_t samples) {
+static size_t zset_compute_size(robj *o, size_t samples) {
   if (o->encoding == OBJ_ENCODING_LISTPACK) {
     return sizeof(*o) + lp_bytes(o->ptr);
   }
@@ -380,3 +380,12 @@ size_t zset_compute_size(robj *o, size_t samples) {
   }
   return asize;
 }
+
+static const object_type_ops zset_type_ops = {
+    .name = "zset",
+    .free_value = free_zset_object,
+    .dup = zset_type_dup,
+    .compute_size = zset_compute_size,
+};
+
+void zset_type_register(void) { object_register_type(OBJ_ZSET, &zset_type_ops); }

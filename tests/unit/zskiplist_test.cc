@@ -424,6 +424,7 @@ std::vector<Entry> zset_entries(zset *zs) {
 }  // namespace
 
 TEST(ZSetListpack, RoundTripKeepsScoresAndOrder) {
+  server_register_modules();  // objects are freed through the type table
   size_t saved_entries = server.zset_max_listpack_entries;
   size_t saved_value = server.zset_max_listpack_value;
   server.zset_max_listpack_entries = 128;
@@ -469,6 +470,7 @@ TEST(ZSetListpack, RoundTripKeepsScoresAndOrder) {
 }
 
 TEST(ZSetListpack, ConvertsPastThresholds) {
+  server_register_modules();  // objects are freed through the type table
   size_t saved_entries = server.zset_max_listpack_entries;
   size_t saved_value = server.zset_max_listpack_value;
   server.zset_max_listpack_entries = 3;
