@@ -1,10 +1,18 @@
-/* modules.c: the one place that names every type and keyspace module.
+/* modules.c: the one place that names every module.
  *
- * The layers below the modules (objects, the keyspace, notifications) call
- * them only through what they register here: object_type_ops for value
- * types, keyspace_hooks for blocking commands, WATCH and pub/sub. A module
- * missing from this list is a link error, not a silently skipped hook. */
-#include "server.h"
+ * The layers below the modules (objects, the keyspace, networking, the
+ * command table) reach them only through what is registered here:
+ * object_type_ops for value types, keyspace_hooks for blocking commands,
+ * WATCH and pub/sub, client_auth_ops for ACL, and the command tables. A
+ * module missing from this list is a link error, not a silently skipped
+ * hook. */
+#include "server/acl/acl.h"
+#include "server/app.h"
+#include "server/cmds/cmds.h"
+#include "server/config/config.h"
+#include "server/core/networking.h"
+#include "server/core/server.h"
+#include "server/types/types.h"
 
 void server_register_modules(void) {
   list_type_register();
@@ -14,5 +22,15 @@ void server_register_modules(void) {
   blocking_register();
   multi_register();
   pubsub_register();
+  acl_register();
   server_assert(object_types_registered());
+}
+
+void server_populate_command_table(void) {
+  redis_command *const tables[] = {
+      string_commands, keyspace_commands, server_commands, config_commands,
+      client_commands, slowlog_commands,  debug_commands,  command_commands,
+      zset_commands,   hash_commands,     set_commands,    list_commands,
+      pubsub_commands, multi_commands,    acl_commands};
+  populate_command_table(tables, sizeof(tables) / sizeof(tables[0]));
 }

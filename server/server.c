@@ -1,6 +1,7 @@
 /* server.c: the server's one owner of global state: start-up, listeners,
  * command dispatch (process_command / call), the cron and shutdown. */
-#include "server.h"
+#include "server/core/server.h"
+#include "server/app.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -13,174 +14,12 @@
 #include <execinfo.h>
 #include <unistd.h>
 
-#include "acl.h"
-#include "config.h"
-#include "multi.h"
-#include "pubsub.h"
+#include "server/acl/acl.h"
+#include "server/config/config.h"
+#include "server/cmds/multi.h"
+#include "server/cmds/pubsub.h"
+#include "server/types/blocked.h"
 #include "tls/tls.h"
-
-struct redis_server server;
-struct shared_objects shared;
-long long cached_mstime;
-time_t cached_unixtime;
-
-/* ------------------------------------------------------------------ */
-/* Time                                                                 */
-/* ------------------------------------------------------------------ */
-void update_cached_time(void) {
-  cached_mstime = mstime();
-  cached_unixtime = (time_t)(cached_mstime / 1000);
-}
-
-/* ------------------------------------------------------------------ */
-/* Shared objects                                                       */
-/* ------------------------------------------------------------------ */
-static robj *make_shared_string(const char *s) {
-  return make_object_shared(create_string_object(s, strlen(s)));
-}
-
-static robj *make_shared_sds(sds s) {
-  robj *o = make_object_shared(create_object(OBJ_STRING, s));
-  return o;
-}
-
-static void create_shared_objects(void) {
-  shared.crlf = make_shared_string("\r\n");
-  shared.ok = make_shared_string("+OK\r\n");
-  shared.emptybulk = make_shared_string("$0\r\n\r\n");
-  shared.czero = make_shared_string(":0\r\n");
-  shared.cone = make_shared_string(":1\r\n");
-  shared.emptyarray = make_shared_string("*0\r\n");
-  shared.pong = make_shared_string("+PONG\r\n");
-  shared.queued = make_shared_string("+QUEUED\r\n");
-  shared.emptyscan = make_shared_string("*2\r\n$1\r\n0\r\n*0\r\n");
-  shared.space = make_shared_string(" ");
-  shared.plus = make_shared_string("+");
-  shared.wrongtypeerr = make_shared_string(
-      "-WRONGTYPE Operation against a key holding the wrong kind of "
-      "value\r\n");
-  shared.err = make_shared_string("-ERR\r\n");
-  shared.nokeyerr = make_shared_string("-ERR no such key\r\n");
-  shared.syntaxerr = make_shared_string("-ERR syntax error\r\n");
-  shared.sameobjecterr = make_shared_string(
-      "-ERR source and destination objects are the same\r\n");
-  shared.outofrangeerr = make_shared_string("-ERR index out of range\r\n");
-  shared.noscripterr = make_shared_string(
-      "-NOSCRIPT No matching script. Please use EVAL.\r\n");
-  shared.loadingerr = make_shared_string(
-      "-LOADING Redis is loading the dataset in memory\r\n");
-  shared.slowevalerr = make_shared_string(
-      "-BUSY Redis is busy running a script. You can only call SCRIPT KILL "
-      "or SHUTDOWN NOSAVE.\r\n");
-  shared.slowscripterr = make_shared_string(
-      "-BUSY Redis is busy running a script. You can only call FUNCTION "
-      "KILL or SHUTDOWN NOSAVE.\r\n");
-  shared.masterdownerr = make_shared_string(
-      "-MASTERDOWN Link with MASTER is down and replica-serve-stale-data is "
-      "set to 'no'.\r\n");
-  shared.bgsaveerr = make_shared_string(
-      "-MISCONF Redis is configured to save RDB snapshots, but it's "
-      "currently unable to persist to disk. Commands that may modify the "
-      "data set are disabled, because this instance is configured to report "
-      "errors during writes if RDB snapshotting fails "
-      "(stop-writes-on-bgsave-error option). Please check the Redis logs for "
-      "details about the RDB error.\r\n");
-  shared.roslaveerr = make_shared_string(
-      "-READONLY You can't write against a read only replica.\r\n");
-  shared.noautherr =
-      make_shared_string("-NOAUTH Authentication required.\r\n");
-  shared.oomerr = make_shared_string(
-      "-OOM command not allowed when used memory > 'maxmemory'.\r\n");
-  shared.execaborterr = make_shared_string(
-      "-EXECABORT Transaction discarded because of previous errors.\r\n");
-  shared.noreplicaserr =
-      make_shared_string("-NOREPLICAS Not enough good replicas to write.\r\n");
-  shared.busykeyerr =
-      make_shared_string("-BUSYKEY Target key name already exists.\r\n");
-
-  /* RESP2 and RESP3 nulls: index by c->resp. */
-  shared.null[0] = NULL;
-  shared.null[1] = NULL;
-  shared.null[2] = make_shared_string("$-1\r\n");
-  shared.null[3] = make_shared_string("_\r\n");
-  shared.nullarray[0] = NULL;
-  shared.nullarray[1] = NULL;
-  shared.nullarray[2] = make_shared_string("*-1\r\n");
-  shared.nullarray[3] = make_shared_string("_\r\n");
-  shared.emptymap[0] = NULL;
-  shared.emptymap[1] = NULL;
-  shared.emptymap[2] = make_shared_string("*0\r\n");
-  shared.emptymap[3] = make_shared_string("%0\r\n");
-  shared.emptyset[0] = NULL;
-  shared.emptyset[1] = NULL;
-  shared.emptyset[2] = make_shared_string("*0\r\n");
-  shared.emptyset[3] = make_shared_string("~0\r\n");
-
-  for (int j = 0; j < 10; j++) {
-    char dictid_str[64];
-    int dictid_len = ll2string(dictid_str, sizeof(dictid_str), j);
-    shared.select[j] = make_shared_sds(sds_cat_printf(
-        sds_empty(), "*2\r\n$6\r\nSELECT\r\n$%d\r\n%s\r\n", dictid_len,
-        dictid_str));
-  }
-  shared.messagebulk = make_shared_string("$7\r\nmessage\r\n");
-  shared.pmessagebulk = make_shared_string("$8\r\npmessage\r\n");
-  shared.subscribebulk = make_shared_string("$9\r\nsubscribe\r\n");
-  shared.unsubscribebulk = make_shared_string("$11\r\nunsubscribe\r\n");
-  shared.psubscribebulk = make_shared_string("$10\r\npsubscribe\r\n");
-  shared.punsubscribebulk = make_shared_string("$12\r\npunsubscribe\r\n");
-  shared.ssubscribebulk = make_shared_string("$10\r\nssubscribe\r\n");
-  shared.sunsubscribebulk = make_shared_string("$12\r\nsunsubscribe\r\n");
-  shared.smessagebulk = make_shared_string("$8\r\nsmessage\r\n");
-
-  shared.del = make_shared_string("DEL");
-  shared.unlink = make_shared_string("UNLINK");
-  shared.rpop = make_shared_string("RPOP");
-  shared.lpop = make_shared_string("LPOP");
-  shared.lpush = make_shared_string("LPUSH");
-  shared.rpush = make_shared_string("RPUSH");
-  shared.rpoplpush = make_shared_string("RPOPLPUSH");
-  shared.lmove = make_shared_string("LMOVE");
-  shared.blmove = make_shared_string("BLMOVE");
-  shared.zpopmin = make_shared_string("ZPOPMIN");
-  shared.zpopmax = make_shared_string("ZPOPMAX");
-  shared.multi = make_shared_string("MULTI");
-  shared.exec = make_shared_string("EXEC");
-  shared.hset = make_shared_string("HSET");
-  shared.srem = make_shared_string("SREM");
-  shared.persist = make_shared_string("PERSIST");
-  shared.set = make_shared_string("SET");
-  shared.pexpireat = make_shared_string("PEXPIREAT");
-  shared.pexpire = make_shared_string("PEXPIRE");
-  shared.pxat = make_shared_string("PXAT");
-  shared.keepttl = make_shared_string("KEEPTTL");
-  shared.absttl = make_shared_string("ABSTTL");
-  shared.left = make_shared_string("left");
-  shared.right = make_shared_string("right");
-  shared.ping = make_shared_string("ping");
-  shared.time = make_shared_string("TIME");
-  shared.load = make_shared_string("LOAD");
-  shared.default_username = make_shared_string("default");
-  shared.redacted = make_shared_string("(redacted)");
-
-  for (long long j = 0; j < OBJ_SHARED_INTEGERS; j++) {
-    robj *o = create_object(OBJ_STRING, (void *)(long)j);
-    o->encoding = OBJ_ENCODING_INT;
-    shared.integers[j] = make_object_shared(o);
-  }
-  for (int j = 0; j < 32; j++) {
-    shared.mbulkhdr[j] =
-        make_shared_sds(sds_cat_printf(sds_empty(), "*%d\r\n", j));
-    shared.bulkhdr[j] =
-        make_shared_sds(sds_cat_printf(sds_empty(), "$%d\r\n", j));
-    shared.maphdr[j] =
-        make_shared_sds(sds_cat_printf(sds_empty(), "%%%d\r\n", j));
-    shared.sethdr[j] =
-        make_shared_sds(sds_cat_printf(sds_empty(), "~%d\r\n", j));
-  }
-  shared.minstring = sds_new("minstring");
-  shared.maxstring = sds_new("maxstring");
-}
 
 /* ------------------------------------------------------------------ */
 /* Keyspace dict types                                                  */
@@ -228,160 +67,6 @@ static dict_type errors_dict_type = {
     NULL, NULL};
 
 /* ------------------------------------------------------------------ */
-/* Listeners                                                            */
-/* ------------------------------------------------------------------ */
-static int anet_set_nonblock(int fd) {
-  int flags = fcntl(fd, F_GETFL);
-  if (flags == -1) {
-    return -1;
-  }
-  return fcntl(fd, F_SETFL, flags | O_NONBLOCK);
-}
-
-/* listen_on_address binds one address ("*" for any IPv4, "::*" for any
- * IPv6). Returns the fd or -1 with errno set. */
-static int listen_on_address(const char *addr, int port, int backlog) {
-  int is_v6 = strchr(addr, ':') != NULL;
-  int family = is_v6 ? AF_INET6 : AF_INET;
-  int fd = socket(family, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (fd == -1) {
-    return -1;
-  }
-  int yes = 1;
-  setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof(yes));
-  struct sockaddr_storage ss;
-  socklen_t sslen;
-  memset(&ss, 0, sizeof(ss));
-  if (is_v6) {
-    struct sockaddr_in6 *sa = (struct sockaddr_in6 *)&ss;
-    setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &yes, sizeof(yes));
-    sa->sin6_family = AF_INET6;
-    sa->sin6_port = htons((uint16_t)port);
-    if (strcmp(addr, "::*") == 0) {
-      sa->sin6_addr = in6addr_any;
-    } else if (inet_pton(AF_INET6, addr, &sa->sin6_addr) != 1) {
-      close(fd);
-      errno = EINVAL;
-      return -1;
-    }
-    sslen = sizeof(*sa);
-  } else {
-    struct sockaddr_in *sa = (struct sockaddr_in *)&ss;
-    sa->sin_family = AF_INET;
-    sa->sin_port = htons((uint16_t)port);
-    if (strcmp(addr, "*") == 0 || strcmp(addr, "0.0.0.0") == 0) {
-      sa->sin_addr.s_addr = htonl(INADDR_ANY);
-    } else if (inet_pton(AF_INET, addr, &sa->sin_addr) != 1) {
-      close(fd);
-      errno = EINVAL;
-      return -1;
-    }
-    sslen = sizeof(*sa);
-  }
-  if (bind(fd, (struct sockaddr *)&ss, sslen) == -1 ||
-      listen(fd, backlog) == -1 || anet_set_nonblock(fd) == -1) {
-    int saved = errno;
-    close(fd);
-    errno = saved;
-    return -1;
-  }
-  return fd;
-}
-
-int listen_to_port(int port, int *fds, int *count) {
-  static char *default_bind[] = {"*", "-::*"};
-  char **addrs = server.bindaddr_count ? server.bindaddr : default_bind;
-  int naddr = server.bindaddr_count ? server.bindaddr_count : 2;
-  *count = 0;
-  if (port == 0) {
-    return C_OK;
-  }
-  for (int j = 0; j < naddr; j++) {
-    const char *addr = addrs[j];
-    /* A leading '-' marks an optional address (Redis semantics). */
-    int optional = addr[0] == '-';
-    if (optional) {
-      addr++;
-    }
-    int fd = listen_on_address(addr, port, server.tcp_backlog);
-    if (fd == -1) {
-      int err = errno;
-      if (optional || err == EAFNOSUPPORT || err == EPROTONOSUPPORT ||
-          err == EADDRNOTAVAIL) {
-        if (!optional) {
-          server_log(LL_WARNING, "Could not create server TCP listening "
-                                 "socket %s:%d: %s",
-                     addr, port, strerror(err));
-          goto fail;
-        }
-        continue;
-      }
-      server_log(LL_WARNING,
-                 "Warning: Could not create server TCP listening socket "
-                 "%s:%d: %s",
-                 addr, port, strerror(err));
-      goto fail;
-    }
-    fds[(*count)++] = fd;
-  }
-  return C_OK;
-fail:
-  for (int j = 0; j < *count; j++) {
-    close(fds[j]);
-  }
-  *count = 0;
-  return C_ERR;
-}
-
-/* register_listeners watches listening sockets. New TLS connections are
- * accepted in the loop's second pass (ae_set_deferred): the replies to
- * established clients ready in the same wakeup go out first. */
-static int register_listeners(int *fds, int count, ae_file_proc *proc) {
-  for (int j = 0; j < count; j++) {
-    if (ae_add_file_event(server.el, fds[j], AE_READABLE, proc, NULL) ==
-        -1) {
-      return C_ERR;
-    }
-    ae_set_deferred(server.el, fds[j], proc == tls_accept_handler);
-  }
-  return C_OK;
-}
-
-static void unregister_and_close(int *fds, int *count) {
-  for (int j = 0; j < *count; j++) {
-    ae_delete_file_event(server.el, fds[j], AE_READABLE);
-    close(fds[j]);
-  }
-  *count = 0;
-}
-
-int change_listen_port(int port, int *fds, int *count,
-                       ae_file_proc *accept_handler) {
-  int newfds[CONFIG_BINDADDR_MAX * 2];
-  int newcount = 0;
-  if (listen_to_port(port, newfds, &newcount) != C_OK) {
-    return C_ERR;
-  }
-  if (register_listeners(newfds, newcount, accept_handler) != C_OK) {
-    for (int j = 0; j < newcount; j++) {
-      ae_delete_file_event(server.el, newfds[j], AE_READABLE);
-      close(newfds[j]);
-    }
-    return C_ERR;
-  }
-  unregister_and_close(fds, count);
-  memcpy(fds, newfds, sizeof(int) * (size_t)newcount);
-  *count = newcount;
-  return C_OK;
-}
-
-void close_listening_sockets(int unlink_unix_socket) {
-  (void)unlink_unix_socket;
-  unregister_and_close(server.ipfd, &server.ipfd_count);
-  unregister_and_close(server.tlsfd, &server.tlsfd_count);
-}
-
-/* ------------------------------------------------------------------ */
 /* Command dispatch                                                     */
 /* ------------------------------------------------------------------ */
 /* reject_command_format replies an error whose text is sanitised the way
@@ -419,63 +104,6 @@ static void reply_unknown_subcommand(client *c) {
   reject_command_sds(c, err);
 }
 
-void call(client *c, int flags) {
-  redis_command *real_cmd = c->cmd;
-  long long prev_err_count = server.stat_total_error_replies;
-  long long dirty = server.dirty;
-  uint64_t client_old_flags = c->flags;
-
-  server.in_nested_call++;
-  c->flags |= CLIENT_EXECUTING_COMMAND;
-  client *prev_executing = server.executing_client;
-  server.executing_client = c;
-  /* One clock read gives both the cached "now" the command sees (expiry)
-   * and the start of its duration, as Redis does. */
-  long long start = ustime();
-  if (server.in_nested_call == 1) {
-    cached_mstime = start / 1000;
-    cached_unixtime = (time_t)(cached_mstime / 1000);
-  }
-  c->cmd->proc(c);
-  long long duration = ustime() - start;
-  if (duration < 0) {
-    duration = 0;
-  }
-  server.executing_client = prev_executing;
-  if (!(client_old_flags & CLIENT_EXECUTING_COMMAND)) {
-    c->flags &= ~CLIENT_EXECUTING_COMMAND;
-  }
-  server.in_nested_call--;
-  (void)dirty;
-
-  if (server.stat_total_error_replies > prev_err_count) {
-    real_cmd->failed_calls++;
-  }
-  if ((flags & CMD_CALL_SLOWLOG) && !(c->cmd->flags & CMD_SKIP_SLOWLOG) &&
-      !(c->flags & CLIENT_BLOCKED)) {
-    robj **argv = c->original_argv ? c->original_argv : c->argv;
-    int argc = c->original_argv ? c->original_argc : c->argc;
-    slowlog_push_entry_if_needed(c, argv, argc, duration);
-  }
-  if (flags & CMD_CALL_STATS) {
-    real_cmd->microseconds += duration;
-    real_cmd->calls++;
-  }
-  /* MONITOR sees the command after it ran, with the argv as logged
-   * (AUTH/HELLO passwords redacted in original_argv), like Redis; admin
-   * commands are too dangerous to show. */
-  if ((flags & CMD_CALL_STATS) && server.monitors &&
-      list_length(server.monitors) &&
-      !(c->cmd->flags & (CMD_SKIP_MONITOR | CMD_ADMIN))) {
-    robj **argv = c->original_argv ? c->original_argv : c->argv;
-    int argc = c->original_argv ? c->original_argc : c->argc;
-    replication_feed_monitors(c, server.monitors, c->db->id, argv, argc);
-  }
-  c->lastcmd = real_cmd;
-  server.stat_numcommands++;
-  c->commands_processed++;
-}
-
 /* reject_command: counts the rejection and replies the error. */
 static void reject_command(client *c, robj *reply) {
   if (c->cmd) {
@@ -485,7 +113,7 @@ static void reject_command(client *c, robj *reply) {
   add_reply_error_object(c, reply);
 }
 
-int process_command(client *c) {
+static int server_process_command(client *c) {
   /* Feed MONITOR clients before execution, as Redis does for commands that
    * are not filtered out (admin commands are hidden). */
   c->cmd = c->lastcmd = c->realcmd = lookup_command(c->argv, c->argc);
@@ -547,14 +175,6 @@ int process_command(client *c) {
 /* ------------------------------------------------------------------ */
 #define run_with_period(ms) \
   if ((ms) <= 1000 / server.hz || !(server.cronloops % ((ms) / (1000 / server.hz))))
-
-long long get_instantaneous_metric(long long *samples) {
-  long long sum = 0;
-  for (int j = 0; j < 16; j++) {
-    sum += samples[j];
-  }
-  return sum / 16;
-}
 
 static void track_instantaneous_metrics(void) {
   long long now = mstime();
@@ -663,7 +283,7 @@ static void remove_pidfile(void) {
   }
 }
 
-int prepare_for_shutdown(int flags) {
+static int server_prepare_for_shutdown(int flags) {
   server_log(LL_WARNING, "User requested shutdown...");
   if (flags & SHUTDOWN_SAVE) {
     /* RDB persistence arrives with the persistence issue: refuse rather
@@ -818,7 +438,7 @@ static void init_server(void) {
 static void init_command_table(void) {
   server.commands = dict_create(&command_table_dict_type);
   server.orig_commands = dict_create(&command_table_dict_type);
-  populate_command_table();
+  server_populate_command_table();
   acl_init();
 }
 
@@ -846,12 +466,18 @@ static void log_startup_banner(void) {
              (int)getpid());
 }
 
+static const server_procs server_procs_table = {
+    .process_command = server_process_command,
+    .prepare_for_shutdown = server_prepare_for_shutdown,
+};
+
 /* server_init_for_tests: an in-process server without listeners, signals or
  * config file, for fuzz targets and tests (defaults, commands, shared
  * objects, dbs, event loop). Call once per process. */
 void server_init_for_tests(void) {
   memset(&server, 0, sizeof(server));
   config_init_defaults();
+  server_set_procs(&server_procs_table);
   server_register_modules();
   init_command_table();
   create_shared_objects();
@@ -870,6 +496,7 @@ int server_main(int argc, char **argv) {
   server.executable = absolute_executable_path(argv[0]);
   server.exec_argv = argv;
   config_init_defaults();
+  server_set_procs(&server_procs_table);
   server_register_modules();
   init_command_table();
   create_shared_objects();
@@ -922,15 +549,14 @@ int server_main(int argc, char **argv) {
       return 1;
     }
   }
-  if (server.port != 0 &&
-      listen_to_port(server.port, server.ipfd, &server.ipfd_count) != C_OK) {
+  listener_set_accept_handler(LISTENER_TCP, accept_tcp_handler);
+  listener_set_accept_handler(LISTENER_TLS, tls_accept_handler);
+  if (listener_open(LISTENER_TCP, server.port) != C_OK) {
     server_log(LL_WARNING, "Failed listening on port %u (tcp), aborting.",
                server.port);
     return 1;
   }
-  if (server.tls_port != 0 &&
-      listen_to_port(server.tls_port, server.tlsfd, &server.tlsfd_count) !=
-          C_OK) {
+  if (listener_open(LISTENER_TLS, server.tls_port) != C_OK) {
     server_log(LL_WARNING, "Failed listening on port %u (tls), aborting.",
                server.tls_port);
     return 1;
@@ -939,8 +565,6 @@ int server_main(int argc, char **argv) {
     server_log(LL_WARNING, "Configured to not listen anywhere, exiting.");
     return 1;
   }
-  register_listeners(server.ipfd, server.ipfd_count, accept_tcp_handler);
-  register_listeners(server.tlsfd, server.tlsfd_count, tls_accept_handler);
   create_pidfile();
   server.initial_memory_usage = used_memory();
   server_log(LL_NOTICE, "Server initialized");

@@ -31,7 +31,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "server/server.h"
+#include "server/core/server.h"
 #include "tls/internal.h"
 #include "tls/tls.h"
 

@@ -38,7 +38,7 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
-#include "server/server.h"
+#include "server/core/server.h"
 #include "tls/internal.h"
 
 #define FIN_MAX_EVENTS 64

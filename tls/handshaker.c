@@ -38,7 +38,7 @@
 
 #include "sandbox/ipc.h"
 #include "sandbox/sandbox.h"
-#include "server/server.h"
+#include "server/core/server.h"
 #include "tls/internal.h"
 #include "tls/tls.h"
 

@@ -13,7 +13,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "server/server.h"
+#include "server/core/server.h"
 #include "tls/internal.h"
 
 /* Longest cipher string we build ("<user list>:!kRSA"). */

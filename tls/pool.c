@@ -43,7 +43,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "server/server.h"
+#include "server/core/server.h"
 #include "tls/internal.h"
 
 extern char **environ;

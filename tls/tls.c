@@ -16,7 +16,7 @@
 #include <unistd.h>
 
 #include "sandbox/sandbox.h"
-#include "server/server.h"
+#include "server/core/server.h"
 #include "tls/internal.h"
 
 #define TLS_START_WAIT_MS 10000 /* boot / reload: handshakers to READY */

@@ -14,8 +14,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "server/acl.h"
-#include "server/server.h"
+#include "server/acl/acl.h"
+#include "server/app.h"
+#include "server/core/server.h"
 
 /* Inputs larger than this add nothing but time. */
 #define ACL_FUZZ_MAX_INPUT (64 * 1024)

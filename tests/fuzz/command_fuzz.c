@@ -25,8 +25,9 @@
 #include <string.h>
 #include <strings.h>
 
-#include "server/acl.h"
-#include "server/server.h"
+#include "server/acl/acl.h"
+#include "server/app.h"
+#include "server/core/server.h"
 #include "server/base/zmalloc.h"
 
 #define FUZZ_MAX_COMMANDS 64

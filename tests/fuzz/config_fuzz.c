@@ -12,9 +12,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "server/config.h"
-#include "server/config_internal.h"
-#include "server/server.h"
+#include "server/config/config.h"
+#include "server/config/config_internal.h"
+#include "server/core/server.h"
 
 static void check_round_trip(void) {
   for (size_t j = 0; j < config_table_len; j++) {

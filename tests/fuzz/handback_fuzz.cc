@@ -22,7 +22,7 @@
 #include <unistd.h>
 
 extern "C" {
-#include "server/server.h"
+#include "server/core/server.h"
 #include "tls/internal.h"
 }
 

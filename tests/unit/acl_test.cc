@@ -9,8 +9,9 @@
 #include <vector>
 
 extern "C" {
-#include "server/acl.h"
-#include "server/server.h"
+#include "server/acl/acl.h"
+#include "server/app.h"
+#include "server/core/server.h"
 }
 
 namespace {

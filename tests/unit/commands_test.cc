@@ -8,8 +8,9 @@
 #include <vector>
 
 extern "C" {
-#include "server/command_meta.h"
-#include "server/server.h"
+#include "server/core/command_meta.h"
+#include "server/app.h"
+#include "server/core/server.h"
 }
 
 namespace {
@@ -18,7 +19,7 @@ class CommandsTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
     if (!server.commands) {
-      populate_command_table();
+      server_populate_command_table();
     }
   }
 

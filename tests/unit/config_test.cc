@@ -14,8 +14,8 @@
 #include <string>
 
 extern "C" {
-#include "server/config.h"
-#include "server/server.h"
+#include "server/config/config.h"
+#include "server/core/server.h"
 }
 
 namespace {

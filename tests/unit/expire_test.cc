@@ -7,7 +7,7 @@
 #include <string>
 
 extern "C" {
-#include "server/server.h"
+#include "server/core/server.h"
 #include "server/base/zmalloc.h"
 }
 

@@ -3,7 +3,7 @@
  * reaches the server struct through these functions. */
 #include <unistd.h>
 
-#include "server/server.h"
+#include "server/core/server.h"
 
 static char *saved_logfile;
 static int saved_verbosity;

@@ -12,7 +12,7 @@
 #include <string>
 
 extern "C" {
-#include "server/server.h"
+#include "server/core/server.h"
 #include "tls/internal.h"
 }
 

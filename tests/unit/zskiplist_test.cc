@@ -406,8 +406,9 @@ TEST(ZSkiplist, LexBufferComparisonsMatchSdsOrder) {
 // ---------------------------------------------------------------------------
 extern "C" {
 #include "server/ds/listpack.h"
-#include "server/server.h"
-#include "server/t_zset.h"
+#include "server/core/server.h"
+#include "server/types/t_zset.h"
+#include "server/types/types.h"
 }
 
 namespace {
@@ -424,7 +425,7 @@ std::vector<Entry> zset_entries(zset *zs) {
 }  // namespace
 
 TEST(ZSetListpack, RoundTripKeepsScoresAndOrder) {
-  server_register_modules();  // objects are freed through the type table
+  zset_type_register();  // objects are freed through the type table
   size_t saved_entries = server.zset_max_listpack_entries;
   size_t saved_value = server.zset_max_listpack_value;
   server.zset_max_listpack_entries = 128;
@@ -470,7 +471,7 @@ TEST(ZSetListpack, RoundTripKeepsScoresAndOrder) {
 }
 
 TEST(ZSetListpack, ConvertsPastThresholds) {
-  server_register_modules();  // objects are freed through the type table
+  zset_type_register();  // objects are freed through the type table
   size_t saved_entries = server.zset_max_listpack_entries;
   size_t saved_value = server.zset_max_listpack_value;
   server.zset_max_listpack_entries = 3;

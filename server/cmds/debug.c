@@ -1,0 +1,407 @@
+/* debug.c: the DEBUG command, limited to the subcommands the test suites
+ * use: SLEEP, SET-ACTIVE-EXPIRE, OBJECT, POPULATE, PROTOCOL, LOG, ERROR,
+ * ASSERT, PANIC and HELP. Texts and reply shapes are Redis 7.0's.
+ *
+ * DEBUG is an admin, "protected" command: Redis refuses it unless
+ * enable-debug-command allows it, and the dispatcher is where that is
+ * enforced. */
+#include <math.h>
+#include <strings.h>
+#include <time.h>
+
+#include "server/ds/intset.h"
+#include "server/ds/listpack.h"
+#include "server/ds/quicklist.h"
+#include "server/core/server.h"
+#include "tls/tls.h"
+
+/* DEBUG POPULATE creates at most this many keys per call: the loop runs
+ * inside one command, so it needs a ceiling even for an admin. */
+#define DEBUG_POPULATE_MAX_KEYS (1L << 30)
+/* DEBUG SLEEP never sleeps longer than a day (a typo should not need a
+ * SIGKILL to recover from). */
+#define DEBUG_SLEEP_MAX_SECONDS (24.0 * 3600.0)
+
+static const char *debug_help[] = {
+    "ASSERT",
+    "    Crash by assertion failed.",
+    "ERROR <string>",
+    "    Return a Redis protocol error with <string> as message. Useful for "
+    "clients",
+    "    unit tests to simulate Redis errors.",
+    "LISTENERS",
+    "    Return one line per listener kind (tcp, tls): its socket count and",
+    "    how many are served in the event loop's second pass (Redoubt).",
+    "LOG <message>",
+    "    Write <message> to the server log.",
+    "OBJECT <key>",
+    "    Show low level info about `key` and associated value.",
+    "PANIC",
+    "    Crash the server simulating a panic.",
+    "POPULATE <count> [<prefix>] [<size>]",
+    "    Create <count> string keys named key:<num>. If <prefix> is specified "
+    "then",
+    "    it is used instead of the 'key' prefix. These are not propagated to",
+    "    replicas. Cluster slots are not respected so keys not belonging to "
+    "the",
+    "    current node can be created in cluster mode.",
+    "PROTOCOL <type>",
+    "    Reply with a test value of the specified type. <type> can be: "
+    "string,",
+    "    integer, double, bignum, null, array, set, map, attrib, push, "
+    "verbatim,",
+    "    true, false.",
+    "SET-ACTIVE-EXPIRE <0|1>",
+    "    Setting it to 0 disables expiring keys in background when they are "
+    "not",
+    "    accessed (otherwise the Redis behavior). Setting it to 1 reenables "
+    "back the",
+    "    default.",
+    "SLEEP <seconds>",
+    "    Stop the server for <seconds>. Decimals allowed.",
+    NULL};
+
+/* RDB length-prefix size for a length (1, 2, 5 or 9 bytes). */
+static size_t debug_rdb_len_size(unsigned long long len) {
+  if (len < (1 << 6)) {
+    return 1;
+  }
+  if (len < (1 << 14)) {
+    return 2;
+  }
+  if (len <= UINT32_MAX) {
+    return 5;
+  }
+  return 9;
+}
+
+/* RDB size of an integer saved in the compact integer encoding, or 0 if it
+ * does not fit in 32 bits. */
+static size_t debug_rdb_int_size(long long v) {
+  if (v >= INT8_MIN && v <= INT8_MAX) {
+    return 2;
+  }
+  if (v >= INT16_MIN && v <= INT16_MAX) {
+    return 3;
+  }
+  if (v >= INT32_MIN && v <= INT32_MAX) {
+    return 5;
+  }
+  return 0;
+}
+
+/* debug_serialized_length computes Redis's rdbSavedObjectLen for what it
+ * can: strings, lists (quicklist of listpacks) and the single-blob
+ * encodings (listpack, intset) are exact as long as no blob is longer than
+ * 20 bytes: Redis LZF-compresses longer ones and this server does not, so
+ * for those the uncompressed size is reported. Hash tables and skiplists
+ * report their in-memory size. */
+static size_t debug_rdb_blob_size(size_t len) {
+  return debug_rdb_len_size(len) + len;
+}
+
+static size_t debug_serialized_length(robj *o) {
+  if (o->type == OBJ_STRING) {
+    if (o->encoding == OBJ_ENCODING_INT) {
+      long long v = (long)o->ptr;
+      size_t n = debug_rdb_int_size(v);
+      if (n != 0) {
+        return n;
+      }
+      char buf[LONG_STR_SIZE];
+      return debug_rdb_blob_size((size_t)ll2string(buf, sizeof(buf), v));
+    }
+    size_t len = sds_len(o->ptr);
+    long long v;
+    if (len <= 11 && string2ll(o->ptr, len, &v)) {
+      size_t n = debug_rdb_int_size(v);
+      if (n != 0) {
+        return n;
+      }
+    }
+    return debug_rdb_blob_size(len);
+  }
+  if (o->encoding == OBJ_ENCODING_QUICKLIST) {
+    /* Node count, then per node its container type and its listpack. */
+    quicklist *ql = o->ptr;
+    size_t total = debug_rdb_len_size(ql->len);
+    for (quicklist_node *node = ql->head; node != NULL; node = node->next) {
+      total += 1 + debug_rdb_blob_size(lp_bytes(node->lp));
+    }
+    return total;
+  }
+  if (o->encoding == OBJ_ENCODING_LISTPACK) {
+    return debug_rdb_blob_size(lp_bytes(o->ptr));
+  }
+  if (o->encoding == OBJ_ENCODING_INTSET) {
+    return debug_rdb_blob_size(intset_blob_len(o->ptr));
+  }
+  return object_compute_size(o, 5);
+}
+
+/* debug_quicklist_extra appends the quicklist fields Redis adds to DEBUG
+ * OBJECT for lists. */
+static sds debug_quicklist_extra(sds s, robj *val) {
+  quicklist *ql = val->ptr;
+  unsigned long uncompressed = 0;
+  for (quicklist_node *node = ql->head; node != NULL; node = node->next) {
+    uncompressed += (unsigned long)lp_bytes(node->lp);
+  }
+  double avg = ql->len ? (double)ql->count / (double)ql->len : 0;
+  return sds_cat_printf(s,
+                        " ql_nodes:%lu ql_avg_node:%.2f ql_listpack_max:%d "
+                        "ql_compressed:%d ql_uncompressed_size:%lu",
+                        ql->len, avg, ql->fill,
+                        server.list_compress_depth != 0, uncompressed);
+}
+
+static void debug_object(client *c) {
+  dict_entry *de = dict_find(c->db->dict, c->argv[2]->ptr);
+  if (de == NULL) {
+    add_reply_error_object(c, shared.nokeyerr);
+    return;
+  }
+  robj *val = dict_get_val(de);
+  sds s = sds_cat_printf(
+      sds_empty(),
+      "Value at:%p refcount:%d encoding:%s serializedlength:%zu lru:%d "
+      "lru_seconds_idle:%llu",
+      (void *)val, val->refcount, str_encoding(val->encoding),
+      debug_serialized_length(val), (int)val->lru,
+      estimate_object_idle_time(val) / 1000);
+  if (val->encoding == OBJ_ENCODING_QUICKLIST) {
+    s = debug_quicklist_extra(s, val);
+  }
+  add_reply_status_length(c, s, sds_len(s));
+  sds_free(s);
+}
+
+static void debug_sleep(client *c) {
+  double seconds = strtod(c->argv[2]->ptr, NULL);
+  if (!(seconds > 0)) {
+    add_reply(c, shared.ok); /* also NaN and negatives: nothing to do */
+    return;
+  }
+  if (seconds > DEBUG_SLEEP_MAX_SECONDS) {
+    seconds = DEBUG_SLEEP_MAX_SECONDS;
+  }
+  long long usec = (long long)(seconds * 1000000);
+  struct timespec ts = {.tv_sec = usec / 1000000,
+                        .tv_nsec = (usec % 1000000) * 1000};
+  while (nanosleep(&ts, &ts) == -1) {
+    /* Interrupted by a signal: sleep the rest. */
+  }
+  add_reply(c, shared.ok);
+}
+
+static void debug_populate(client *c) {
+  long keys;
+  long valsize = 0;
+  if (get_positive_long_from_object_or_reply(c, c->argv[2], &keys, NULL) !=
+      C_OK) {
+    return;
+  }
+  if (c->argc == 5 && get_positive_long_from_object_or_reply(
+                          c, c->argv[4], &valsize, NULL) != C_OK) {
+    return;
+  }
+  if (keys > DEBUG_POPULATE_MAX_KEYS) {
+    add_reply_error(c, "count is too large");
+    return;
+  }
+  if (valsize > server.proto_max_bulk_len) {
+    add_reply_error(
+        c, "string exceeds maximum allowed size (proto-max-bulk-len)");
+    return;
+  }
+  const char *prefix = c->argc == 3 ? "key" : (const char *)c->argv[3]->ptr;
+  dict_expand(c->db->dict, (unsigned long)keys);
+  char buf[128];
+  for (long j = 0; j < keys; j++) {
+    int klen = snprintf(buf, sizeof(buf), "%s:%lu", prefix, (unsigned long)j);
+    if (klen < 0) {
+      break;
+    }
+    if ((size_t)klen >= sizeof(buf)) {
+      klen = (int)sizeof(buf) - 1; /* snprintf truncated, as Redis */
+    }
+    robj *key = create_string_object(buf, (size_t)klen);
+    if (lookup_key_write(c->db, key) != NULL) {
+      decr_ref_count(key);
+      continue;
+    }
+    int vlen = snprintf(buf, sizeof(buf), "value:%lu", (unsigned long)j);
+    robj *val;
+    if (valsize == 0) {
+      val = create_string_object(buf, (size_t)vlen);
+    } else if (valsize <= OBJ_ENCODING_EMBSTR_SIZE_LIMIT) {
+      char small[OBJ_ENCODING_EMBSTR_SIZE_LIMIT] = {0};
+      memcpy(small, buf, valsize <= vlen ? (size_t)valsize : (size_t)vlen);
+      val = create_string_object(small, (size_t)valsize);
+    } else {
+      sds s = sds_new_len(NULL, (size_t)valsize);
+      memcpy(s, buf, (size_t)vlen);
+      val = create_object(OBJ_STRING, s);
+    }
+    set_key(c, c->db, key, val, SETKEY_DOESNT_EXIST);
+    decr_ref_count(val);
+    decr_ref_count(key);
+  }
+  add_reply(c, shared.ok);
+}
+
+static void debug_protocol(client *c) {
+  const char *name = c->argv[2]->ptr;
+  if (!strcasecmp(name, "string")) {
+    add_reply_bulk_cstring(c, "Hello World");
+  } else if (!strcasecmp(name, "integer")) {
+    add_reply_long_long(c, 12345);
+  } else if (!strcasecmp(name, "double")) {
+    add_reply_double(c, 3.141);
+  } else if (!strcasecmp(name, "bignum")) {
+    add_reply_big_num(c, "1234567999999999999999999999999999999", 37);
+  } else if (!strcasecmp(name, "null")) {
+    add_reply_null(c);
+  } else if (!strcasecmp(name, "array")) {
+    add_reply_array_len(c, 3);
+    for (int j = 0; j < 3; j++) {
+      add_reply_long_long(c, j);
+    }
+  } else if (!strcasecmp(name, "set")) {
+    add_reply_set_len(c, 3);
+    for (int j = 0; j < 3; j++) {
+      add_reply_long_long(c, j);
+    }
+  } else if (!strcasecmp(name, "map")) {
+    add_reply_map_len(c, 3);
+    for (int j = 0; j < 3; j++) {
+      add_reply_long_long(c, j);
+      add_reply_bool(c, j == 1);
+    }
+  } else if (!strcasecmp(name, "attrib")) {
+    if (c->resp >= 3) {
+      add_reply_attribute_len(c, 1);
+      add_reply_bulk_cstring(c, "key-popularity");
+      add_reply_array_len(c, 2);
+      add_reply_bulk_cstring(c, "key:123");
+      add_reply_long_long(c, 90);
+    }
+    add_reply_bulk_cstring(c, "Some real reply following the attribute");
+  } else if (!strcasecmp(name, "push")) {
+    if (c->resp < 3) {
+      add_reply_error(c, "RESP2 is not supported by this command");
+      return;
+    }
+    add_reply_push_len(c, 2);
+    add_reply_bulk_cstring(c, "server-cpu-usage");
+    add_reply_long_long(c, 42);
+    add_reply_bulk_cstring(c, "Some real reply following the push reply");
+  } else if (!strcasecmp(name, "true")) {
+    add_reply_bool(c, 1);
+  } else if (!strcasecmp(name, "false")) {
+    add_reply_bool(c, 0);
+  } else if (!strcasecmp(name, "verbatim")) {
+    add_reply_verbatim(c, "This is a verbatim\nstring", 25, "txt");
+  } else {
+    add_reply_error(c, "Wrong protocol type name. Please use one of the "
+                       "following: string|integer|double|bignum|null|array|"
+                       "set|map|attrib|push|verbatim|true|false");
+  }
+}
+
+static void debug_error(client *c) {
+  /* The text goes out verbatim as an error line: no newlines in it. */
+  sds err = sds_new("-");
+  err = sds_cat_sds(err, c->argv[2]->ptr);
+  for (size_t j = 0; j < sds_len(err); j++) {
+    if (err[j] == '\r' || err[j] == '\n') {
+      err[j] = ' ';
+    }
+  }
+  err = sds_cat_len(err, "\r\n", 2);
+  add_reply_sds(c, err);
+}
+
+#ifdef REDOUBT_TEST_HOOKS
+/* DEBUG TLS-HANDSHAKER-SYSCALL <name> / TLS-HANDSHAKER-MISBEHAVE <kind>
+ * (test builds only): replies with the pids of the handshakers asked. */
+static void debug_tls_test_hook(client *c, const char *what) {
+  int pids[64];
+  char err[256];
+  int n = tls_test_hook(what, c->argv[2]->ptr, pids, 64, err, sizeof(err));
+  if (n < 0) {
+    add_reply_error_format(c, "%s", err);
+    return;
+  }
+  add_reply_array_len(c, n);
+  for (int i = 0; i < n; i++) {
+    add_reply_long_long(c, pids[i]);
+  }
+}
+#endif
+
+/* DEBUG LISTENERS: "tcp sockets=N deferred=M" and the same for tls; TLS
+ * listeners must stay in the second dispatch pass (storm isolation) after
+ * any CONFIG SET bind/port/tls-port. */
+static void debug_listeners(client *c) {
+  static const char *names[LISTENER_KINDS] = {"tcp", "tls"};
+  add_reply_array_len(c, LISTENER_KINDS);
+  for (int kind = 0; kind < LISTENER_KINDS; kind++) {
+    int deferred, total;
+    listener_is_deferred(kind, &deferred, &total);
+    add_reply_bulk_sds(c, sds_cat_printf(sds_empty(), "%s sockets=%d deferred=%d",
+                                         names[kind], total, deferred));
+  }
+}
+
+static void debug_command(client *c) {
+  const char *sub = c->argv[1]->ptr;
+  if (c->argc == 2 && !strcasecmp(sub, "help")) {
+    add_reply_help(c, debug_help);
+  } else if (c->argc == 3 && !strcasecmp(sub, "sleep")) {
+    debug_sleep(c);
+  } else if (c->argc == 3 && !strcasecmp(sub, "set-active-expire")) {
+    server.active_expire_enabled = atoi(c->argv[2]->ptr);
+    add_reply(c, shared.ok);
+  } else if (c->argc == 3 && !strcasecmp(sub, "object")) {
+    debug_object(c);
+  } else if (c->argc >= 3 && c->argc <= 5 && !strcasecmp(sub, "populate")) {
+    debug_populate(c);
+  } else if (c->argc == 3 && !strcasecmp(sub, "protocol")) {
+    debug_protocol(c);
+  } else if (c->argc == 2 && !strcasecmp(sub, "listeners")) {
+    debug_listeners(c);
+  } else if (c->argc == 3 && !strcasecmp(sub, "log")) {
+    server_log(LL_WARNING, "DEBUG LOG: %s", (const char *)c->argv[2]->ptr);
+    add_reply(c, shared.ok);
+  } else if (c->argc == 3 && !strcasecmp(sub, "error")) {
+    debug_error(c);
+#ifdef REDOUBT_TEST_HOOKS
+  } else if (c->argc == 3 && !strcasecmp(sub, "tls-handshaker-syscall")) {
+    debug_tls_test_hook(c, "syscall");
+  } else if (c->argc == 3 && !strcasecmp(sub, "tls-handshaker-misbehave")) {
+    debug_tls_test_hook(c, "misbehave");
+#endif
+  } else if (!strcasecmp(sub, "assert")) {
+    server_assert(1 == 2);
+  } else if (!strcasecmp(sub, "panic")) {
+    server_panic("DEBUG PANIC called at Unix time %lld",
+                 (long long)time(NULL));
+  } else {
+    add_reply_subcommand_syntax_error(c);
+  }
+}
+
+redis_command debug_commands[] = {
+    {.declared_name = "debug",
+     .summary = "A container for debugging commands",
+     .since = "1.0.0",
+     .group = "server",
+     .proc = debug_command,
+     .arity = -2,
+     .flags = CMD_ADMIN | CMD_NOSCRIPT | CMD_LOADING | CMD_STALE |
+              CMD_PROTECTED,
+     .acl_categories =
+         ACL_CATEGORY_ADMIN | ACL_CATEGORY_SLOW | ACL_CATEGORY_DANGEROUS},
+    {0},
+};

@@ -1,0 +1,78 @@
+/* blocked.h: the generic framework for commands that block a client on
+ * keys until another client makes one of them ready (BLPOP, BLMOVE,
+ * BLMPOP, BZPOPMIN, BZMPOP ...).
+ *
+ * How a blocking command uses it:
+ *   1. Parse the timeout with blocking_get_timeout_or_reply().
+ *   2. Try to serve the request right away. If no key can serve it and
+ *      blocking_is_denied(c) (MULTI/EXEC, scripts, fake clients), reply the
+ *      timeout reply (null array) instead of blocking.
+ *   3. Otherwise call block_for_keys() with a serve callback and the
+ *      request's state (privdata). The client gets CLIENT_BLOCKED and reads
+ *      no more commands until it is unblocked.
+ *
+ * When a key is created with a list or zset value, db_add() calls
+ * signal_key_as_ready() (a keyspace hook); after every command process_command()
+ * calls handle_clients_blocked_on_keys() (below), which for each ready
+ * key calls the serve callbacks of the clients blocked on it, first come
+ * first served, while the key exists and has the type they wait for.
+ *
+ * A blocked client is unblocked when it is served, when its timeout
+ * passes (reply: null array, RESP3 null), by CLIENT UNBLOCK (TIMEOUT: the
+ * timeout reply; ERROR: "-UNBLOCKED client unblocked via CLIENT UNBLOCK"),
+ * or silently when it disconnects. */
+#ifndef REDOUBT_BLOCKED_H
+#define REDOUBT_BLOCKED_H
+
+#include "server/core/server.h"
+
+/* block_serve_proc serves client c blocked on |key| of db, whose value |o|
+ * exists and has the type the client waits for. It replies to c and does
+ * the write (notifications, signal_modified_key, dirty). Returns 1 when c
+ * was answered (the framework then unblocks it and frees privdata), 0 to
+ * keep c blocked. server.current_client is c during the call. */
+typedef int (*block_serve_proc)(client *c, redis_db *db, robj *key, robj *o,
+                                void *privdata);
+/* block_free_proc releases privdata (may be NULL). */
+typedef void (*block_free_proc)(void *privdata);
+
+/* blocking_get_timeout_or_reply parses a timeout in seconds (a float) from
+ * |object| into an absolute unix time in ms in *out_deadline_ms (0 = wait
+ * forever). Replies Redis's error and returns C_ERR on bad input:
+ * "timeout is not a float or out of range", "timeout is negative" (also
+ * for values too large to convert, as Redis 7.0). */
+int blocking_get_timeout_or_reply(client *c, robj *object,
+                                  long long *out_deadline_ms);
+
+/* blocking_is_denied returns 1 when c must not block (it runs inside
+ * MULTI/EXEC, a script, or is a fake client): the command then replies as
+ * if the timeout had passed. */
+int blocking_is_denied(client *c);
+
+/* block_for_keys blocks c on keys[0..numkeys-1] (duplicates are ignored)
+ * of c->db until one of them holds a value of |key_type| (OBJ_LIST,
+ * OBJ_ZSET) and |serve| answers, or until deadline_ms (0 = never). Takes
+ * ownership of privdata (freed with free_privdata on unblock). */
+void block_for_keys(client *c, robj **keys, int numkeys, long long deadline_ms,
+                    int key_type, block_serve_proc serve, void *privdata,
+                    block_free_proc free_privdata);
+
+/* unblock_client_with_timeout_reply answers c as if its timeout passed
+ * and unblocks it. c must be blocked. */
+void unblock_client_with_timeout_reply(client *c);
+
+/* blocked_clients_count returns the number of clients blocked on keys now
+ * (INFO clients blocked_clients counts CLIENT_BLOCKED flags, the same). */
+unsigned long blocked_clients_count(void);
+
+/* handle_clients_blocked_on_keys serves the clients blocked on the keys
+ * signalled ready; process_command calls it after call(). */
+void handle_clients_blocked_on_keys(void);
+
+/* blocking_client_unblock unblocks |target| (which has CLIENT_BLOCKED) for
+ * CLIENT UNBLOCK: with |with_error| it replies "-UNBLOCKED client unblocked
+ * via CLIENT UNBLOCK", otherwise the command's timeout reply. Returns 1 if
+ * it was unblocked, 0 if this kind of blocking cannot be interrupted. */
+int blocking_client_unblock(client *target, int with_error);
+
+#endif
