@@ -9,20 +9,33 @@
 #include <vector>
 
 extern "C" {
-// server.h is C only; declare what the test uses (values from server.h).
-void server_log(int level, const char *fmt, ...);
-void server_log_raw(int level, const char *msg);
-void security_log(const char *event, const char *fmt, ...);
-void log_test_configure(char *logfile, int verbosity);
-void log_test_set_verbosity(int verbosity);
-void log_test_restore(void);
+#include "server/base/log.h"
 }
 
-#define LL_DEBUG 0
-#define LL_VERBOSE 1
-#define LL_NOTICE 2
-#define LL_WARNING 3
-#define LL_RAW (1 << 10)
+namespace {
+char *saved_logfile;
+int saved_verbosity;
+pid_t saved_pid;
+
+void log_test_configure(char *logfile, int verbosity) {
+  saved_logfile = server_log_settings.file;
+  saved_verbosity = server_log_settings.verbosity;
+  saved_pid = server_log_settings.main_pid;
+  server_log_settings.file = logfile;
+  server_log_settings.verbosity = verbosity;
+  server_log_settings.main_pid = getpid();
+}
+
+void log_test_set_verbosity(int verbosity) {
+  server_log_settings.verbosity = verbosity;
+}
+
+void log_test_restore() {
+  server_log_settings.file = saved_logfile;
+  server_log_settings.verbosity = saved_verbosity;
+  server_log_settings.main_pid = saved_pid;
+}
+}  // namespace
 #define LOG_MAX_LEN 1024
 
 namespace {

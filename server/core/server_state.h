@@ -1,0 +1,274 @@
+/* server_state.h: slowlog, MONITOR, INFO sections, the one server struct
+ * and what the core calls upward (server_procs). Ownership: the server
+ * struct owns the databases, the client list and the listeners; modules
+ * keep their private state in file-static structs. */
+#ifndef REDOUBT_CORE_SERVER_STATE_H
+#define REDOUBT_CORE_SERVER_STATE_H
+
+#include "server/core/command.h"
+
+/* ------------------------------------------------------------------ */
+/* Slowlog, monitor, INFO                                               */
+/* ------------------------------------------------------------------ */
+void slowlog_init(void);
+void slowlog_push_entry_if_needed(client *c, robj **argv, int argc,
+                                  long long duration);
+void replication_feed_monitors(client *c, list *monitors, int dictid,
+                               robj **argv, int argc);
+sds gen_redis_info_string(dict *section_dict, int all_sections,
+                          int everything);
+/* Extra INFO sections provided by other modules (tls, sandbox): a module
+ * registers a generator for a section name. |name| is matched
+ * case-insensitively ("INFO tls"); INFO prints the header "# Tls" (first
+ * letter upper-cased) and the proc appends only "field:value\r\n" lines.
+ * Shown by INFO all/everything, by name, and by default if in_default.
+ * |name| must stay valid (a literal). At most 16 sections. */
+typedef sds (*info_section_proc)(sds info);
+void info_register_section(const char *name, info_section_proc proc,
+                           int in_default);
+
+
+/* ------------------------------------------------------------------ */
+/* Configuration-owned values live in the server struct.                */
+/* ------------------------------------------------------------------ */
+typedef struct client_buffer_limit {
+  unsigned long long hard_limit_bytes;
+  unsigned long long soft_limit_bytes;
+  time_t soft_limit_seconds;
+} client_buffer_limit;
+extern const client_buffer_limit client_buffer_limits_defaults[CLIENT_TYPE_OBUF_COUNT];
+
+#define TLS_CLIENT_AUTH_NO 0
+#define TLS_CLIENT_AUTH_YES 1
+#define TLS_CLIENT_AUTH_OPTIONAL 2
+
+/* TLS configuration (the tls/ module reads this; main never opens the key
+ * file: only paths and the passphrase pass through here). */
+typedef struct tls_options {
+  char *cert_file;
+  char *key_file;
+  char *key_file_pass;
+  char *client_cert_file;
+  char *client_key_file;
+  char *client_key_file_pass;
+  char *dh_params_file;
+  char *ca_cert_file;
+  char *ca_cert_dir;
+  char *protocols;
+  char *ciphers;
+  char *ciphersuites;
+  int prefer_server_ciphers;
+  int session_caching;
+  int session_cache_size;
+  int session_cache_timeout;
+  int auth_clients; /* TLS_CLIENT_AUTH_* */
+} tls_options;
+
+/* Slowlog entry */
+typedef struct slowlog_entry {
+  robj **argv;
+  int argc;
+  long long id;
+  long long duration;
+  time_t time;
+  sds cname;
+  sds peerid;
+} slowlog_entry;
+
+struct redis_server {
+  /* General */
+  pid_t pid;
+  char *configfile; /* absolute path, or NULL */
+  char *executable; /* absolute path of the binary (handshaker exec) */
+  char **exec_argv;
+  int hz;
+  int config_hz;
+  int dynamic_hz;
+  redis_db *db;
+  dict *commands;      /* name -> redis_command*, top level */
+  dict *orig_commands; /* before renames */
+  ae_loop *el;
+  unsigned int lruclock;
+  volatile sig_atomic_t shutdown_asap;
+  int shutdown_flags;
+  int activerehashing;
+  char runid[CONFIG_RUN_ID_SIZE + 1];
+  char *pidfile;
+  int daemonize;
+  int supervised;
+  int arch_bits;
+  long long cronloops;
+  int in_nested_call;
+  int sentinel_mode;
+  /* Networking */
+  int port;
+  int tls_port;
+  int tcp_backlog;
+  char *bindaddr[CONFIG_BINDADDR_MAX];
+  int bindaddr_count;
+  int ipfd[CONFIG_BINDADDR_MAX * 2];
+  int ipfd_count;
+  int tlsfd[CONFIG_BINDADDR_MAX * 2];
+  int tlsfd_count;
+  char *unixsocket;
+  list *clients;
+  list *clients_to_close;
+  list *clients_pending_write;
+  list *monitors;
+  client *current_client;
+  client *executing_client;
+  dict *clients_index; /* id -> client (rax in Redis) */
+  long long clients_pause_end_time;
+  int client_pause_type; /* 0 none, 1 write, 2 all */
+  uint64_t next_client_id;
+  int protected_mode;
+  /* Stats */
+  time_t stat_starttime;
+  long long stat_numcommands;
+  long long stat_numconnections;
+  long long stat_expiredkeys;
+  double stat_expired_stale_perc;
+  long long stat_expired_time_cap_reached_count;
+  long long stat_expire_cycle_time_used;
+  long long stat_evictedkeys;
+  long long stat_evictedclients;
+  long long stat_total_eviction_exceeded_time;
+  long long stat_keyspace_hits;
+  long long stat_keyspace_misses;
+  long long stat_rejected_conn;
+  long long stat_net_input_bytes;
+  long long stat_net_output_bytes;
+  long long stat_unexpected_error_replies;
+  long long stat_total_error_replies;
+  long long stat_dump_payload_sanitizations;
+  long long stat_io_reads_processed;
+  long long stat_io_writes_processed;
+  long long stat_total_reads_processed;
+  long long stat_total_writes_processed;
+  long long stat_client_qbuf_limit_disconnections;
+  long long stat_client_outbuf_limit_disconnections;
+  long long stat_peak_memory;
+  long long stat_numconnections_tls;
+  dict *errors; /* error prefix -> count (errorstats) */
+  /* instantaneous metrics: ops/sec sampled in cron */
+  long long inst_metric_last_sample_time;
+  long long inst_metric_last_sample_count;
+  long long inst_metric_samples[16];
+  int inst_metric_idx;
+  long long inst_net_in_last, inst_net_out_last;
+  long long inst_net_in_samples[16], inst_net_out_samples[16];
+  /* Slowlog */
+  list *slowlog;
+  long long slowlog_entry_id;
+  long long slowlog_log_slower_than;
+  unsigned long slowlog_max_len;
+  /* Configuration */
+  int maxidletime; /* seconds, 0 = never */
+  int tcpkeepalive;
+  int active_expire_enabled;
+  int active_expire_effort;
+  int lazyfree_lazy_eviction, lazyfree_lazy_expire,
+      lazyfree_lazy_server_del, lazyfree_lazy_user_del,
+      lazyfree_lazy_user_flush;
+  int dbnum;
+  unsigned int maxclients;
+  unsigned long long maxmemory;
+  int maxmemory_policy;
+  int maxmemory_samples;
+  int maxmemory_eviction_tenacity;
+  int lfu_log_factor;
+  int lfu_decay_time;
+  long long proto_max_bulk_len;
+  unsigned long long client_max_querybuf_len;
+  client_buffer_limit client_obuf_limits[CLIENT_TYPE_OBUF_COUNT];
+  char *requirepass; /* kept in sync with the default user (ACL issue) */
+  char *acl_filename;             /* aclfile ("" = none), acl.c */
+  unsigned long acllog_max_len;   /* acllog-max-len */
+  int acl_pubsub_default;         /* 1 = allchannels for new users */
+  int notify_keyspace_events;
+  int latency_tracking_enabled;
+  char *dir_dummy; /* dir is applied with chdir(); CONFIG GET reads getcwd */
+  int io_threads_num;
+  /* Encodings thresholds (data-types issue reads them) */
+  size_t hash_max_listpack_entries, hash_max_listpack_value;
+  size_t set_max_intset_entries, set_max_listpack_entries,
+      set_max_listpack_value;
+  size_t zset_max_listpack_entries, zset_max_listpack_value;
+  int list_max_listpack_size, list_compress_depth;
+  /* Persistence (persistence issue) */
+  char *rdb_filename;
+  int appendonly;
+  char *appendfilename;
+  long long dirty;
+  time_t lastsave;
+  /* TLS */
+  tls_options tls;
+  int tls_replication;
+  int tls_cluster;
+  int tls_handshake_workers;
+  int tls_handshake_timeout; /* ms */
+  int tls_max_handshakes_in_flight;
+  int tls_handshaker_nice; /* added to main's nice for handshakers */
+  int sandbox_seccomp;
+  char *sandbox_user;
+  /* Memory accounting */
+  size_t initial_memory_usage;
+  int loading;
+};
+
+extern struct redis_server server;
+
+/* server_state.c */
+void update_cached_time(void);
+extern long long cached_mstime; /* server.mstime: refreshed per command */
+extern time_t cached_unixtime;
+/* create_shared_objects fills |shared| (start-up, after the config). */
+void create_shared_objects(void);
+/* multi_flag_transaction marks a client inside MULTI so that EXEC aborts
+ * (a command of the transaction was rejected). */
+void multi_flag_transaction(client *c);
+
+/* server_procs: what the core calls upward. The server (server/server.c,
+ * above every module) registers them once at start-up; calling one that was
+ * never registered panics. */
+typedef struct server_procs {
+  /* process_command checks and runs c's parsed command (lookup, arity,
+   * authentication, ACL, OOM, MULTI queueing, then call). */
+  int (*process_command)(client *c);
+  /* prepare_for_shutdown: SHUTDOWN and SIGTERM; C_OK when the process may
+   * exit. */
+  int (*prepare_for_shutdown)(int flags);
+} server_procs;
+void server_set_procs(const server_procs *procs);
+int prepare_for_shutdown(int flags);
+#define SHUTDOWN_NOFLAGS 0
+#define SHUTDOWN_SAVE 1
+#define SHUTDOWN_NOSAVE 2
+#define SHUTDOWN_NOW 4
+#define SHUTDOWN_FORCE 8
+/* Listeners (listeners.c): one path for start-up and CONFIG SET bind, port
+ * and tls-port. */
+#define LISTENER_TCP 0 /* port: server.ipfd */
+#define LISTENER_TLS 1 /* tls-port: server.tlsfd, accepted in the 2nd pass */
+#define LISTENER_KINDS 2
+/* listener_set_accept_handler: who accepts on |kind| (networking's
+ * accept_tcp_handler, tls's tls_accept_handler); the server registers both
+ * at start-up. */
+void listener_set_accept_handler(int kind, ae_file_proc *proc);
+/* listener_open binds |port| (0: none) on server.bindaddr for |kind| and
+ * watches the sockets (TLS ones in the loop's second pass), replacing the
+ * kind's current sockets only on success. C_OK, or C_ERR (logged) with the
+ * current sockets untouched. */
+int listener_open(int kind, int port);
+/* listener_is_deferred counts |kind|'s sockets (|out_total|) and those
+ * served in the second pass (|out_deferred|): DEBUG LISTENERS. */
+void listener_is_deferred(int kind, int *out_deferred, int *out_total);
+/* listen_to_port binds |port| on server.bindaddr without watching. */
+int listen_to_port(int port, int *fds, int *count);
+void close_listening_sockets(int unlink_unix_socket);
+long long get_instantaneous_metric(long long *samples);
+
+/* Misc */
+void bytes_to_human(char *s, size_t size, unsigned long long n);
+
+#endif
