@@ -610,3 +610,139 @@ long long ustime(void) {
 }
 
 long long mstime(void) { return ustime() / 1000; }
+
+/* ---- argument splitting (util_split_args) ---- */
+
+static int split_is_space(char c) {
+  return c == ' ' || c == '\t' || c == '\n' || c == '\v' || c == '\f' ||
+         c == '\r';
+}
+
+static int split_hex_value(char c) {
+  if (c >= '0' && c <= '9') {
+    return c - '0';
+  }
+  if (c >= 'a' && c <= 'f') {
+    return c - 'a' + 10;
+  }
+  if (c >= 'A' && c <= 'F') {
+    return c - 'A' + 10;
+  }
+  return -1;
+}
+
+/* Reads line[i] as a C string would: NUL past the end. */
+static char split_at(const char *line, size_t len, size_t i) {
+  return i < len ? line[i] : '\0';
+}
+
+int util_split_args(const char *line, size_t len, char **out_data,
+                      size_t **out_offsets, int *out_argc) {
+  /* Decoded output never exceeds the input; arguments never exceed
+   * len / 1 + 1. */
+  char *data = malloc(len + 1);
+  size_t *offs = malloc(sizeof(size_t) * (len / 2 + 2));
+  size_t out = 0, i = 0;
+  int argc = 0;
+
+  if (data == NULL || offs == NULL) {
+    free(data);
+    free(offs);
+    return 0;
+  }
+  const void *nul = memchr(line, '\0', len);
+  if (nul != NULL) {
+    len = (size_t)((const char *)nul - line);
+  }
+  offs[0] = 0;
+  for (;;) {
+    while (i < len && split_is_space(line[i])) {
+      i++;
+    }
+    if (i >= len) {
+      break;
+    }
+    int in_dq = 0, in_sq = 0, done = 0;
+    while (!done) {
+      char c = split_at(line, len, i);
+      if (in_dq) {
+        if (c == '\\' && split_at(line, len, i + 1) == 'x' &&
+            split_hex_value(split_at(line, len, i + 2)) >= 0 &&
+            split_hex_value(split_at(line, len, i + 3)) >= 0) {
+          data[out++] = (char)(split_hex_value(line[i + 2]) * 16 +
+                               split_hex_value(line[i + 3]));
+          i += 3;
+        } else if (c == '\\' && split_at(line, len, i + 1) != '\0') {
+          i++;
+          switch (line[i]) {
+            case 'n': data[out++] = '\n'; break;
+            case 'r': data[out++] = '\r'; break;
+            case 't': data[out++] = '\t'; break;
+            case 'b': data[out++] = '\b'; break;
+            case 'a': data[out++] = '\a'; break;
+            default: data[out++] = line[i]; break;
+          }
+        } else if (c == '"') {
+          /* A closing quote must be followed by a space or the end. */
+          char next = split_at(line, len, i + 1);
+          if (next != '\0' && !split_is_space(next)) {
+            goto err;
+          }
+          done = 1;
+        } else if (c == '\0') {
+          goto err; /* unterminated quotes */
+        } else {
+          data[out++] = c;
+        }
+      } else if (in_sq) {
+        if (c == '\\' && split_at(line, len, i + 1) == '\'') {
+          i++;
+          data[out++] = '\'';
+        } else if (c == '\'') {
+          char next = split_at(line, len, i + 1);
+          if (next != '\0' && !split_is_space(next)) {
+            goto err;
+          }
+          done = 1;
+        } else if (c == '\0') {
+          goto err;
+        } else {
+          data[out++] = c;
+        }
+      } else {
+        switch (c) {
+          case ' ':
+          case '\n':
+          case '\r':
+          case '\t':
+          case '\0':
+            done = 1;
+            break;
+          case '"':
+            in_dq = 1;
+            break;
+          case '\'':
+            in_sq = 1;
+            break;
+          default:
+            data[out++] = c;
+            break;
+        }
+      }
+      if (i < len) {
+        i++;
+      }
+    }
+    argc++;
+    offs[argc] = out;
+  }
+  *out_data = data;
+  *out_offsets = offs;
+  *out_argc = argc;
+  return 1;
+
+err:
+  free(data);
+  free(offs);
+  return 0;
+}

@@ -52,4 +52,17 @@ void get_random_hex_chars(char *p, size_t len);
 long long ustime(void);
 long long mstime(void);
 
+/* util_split_args splits one line into arguments the way Redis's
+ * sdssplitargs does (inline commands, redis.conf, redis-cli): spaces
+ * separate; "double quotes" take \n \r \t \b \a, \xHH and any other
+ * escaped byte; 'single quotes' take \' only; a closing quote must be
+ * followed by a space or the end. The line is read up to |len| or its first
+ * NUL. On success returns 1 and sets *out_data (the decoded bytes),
+ * *out_offsets (argc + 1 offsets: argument i is
+ * out_data[off[i]..off[i+1])) and *out_argc; the caller frees both with
+ * free(). Returns 0 on unbalanced quotes (or no memory). The one splitter:
+ * RESP's inline requests and sds_split_args both use it. */
+int util_split_args(const char *line, size_t len, char **out_data,
+                    size_t **out_offsets, int *out_argc);
+
 #endif

@@ -1,7 +1,8 @@
 /* multi.c: MULTI / EXEC / DISCARD / WATCH / UNWATCH with Redis 7.0
  * semantics. process_command queues commands through
  * multi_queue_if_needed; writes invalidate watchers through the
- * touch_watched_key hooks that db.c / notify.c call weakly. */
+ * keyspace hooks this module registers (multi_register: key_modified,
+ * db_replaced), which db.c and notify.c call. */
 #include "server/cmds/multi.h"
 
 #include "server/acl/acl.h"

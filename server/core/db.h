@@ -124,8 +124,9 @@ int dict_expand_allowed_by_maxmemory(size_t more_mem, double used_ratio);
   (NOTIFY_GENERIC | NOTIFY_STRING | NOTIFY_LIST | NOTIFY_SET |        \
    NOTIFY_HASH | NOTIFY_ZSET | NOTIFY_EXPIRED | NOTIFY_EVICTED |      \
    NOTIFY_STREAM | NOTIFY_MODULE) /* A */
-/* notify_keyspace_event publishes when enabled; a no-op until pub/sub
- * exists (data-types issue) except for the flags bookkeeping. */
+/* notify_keyspace_event publishes "__keyspace@<db>__:<key>" and
+ * "__keyevent@<db>__:<event>" through the registered publish hook (pub/sub)
+ * when the event's class is enabled in notify-keyspace-events. */
 void notify_keyspace_event(int type, const char *event, robj *key, int dbid);
 int keyspace_events_string_to_flags(const char *classes); /* -1 on error */
 sds keyspace_events_flags_to_string(int flags);

@@ -353,142 +353,20 @@ void sds_to_upper(sds s) {
   }
 }
 
-static int sds_is_hex_digit(char c) {
-  return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') ||
-         (c >= 'A' && c <= 'F');
-}
-
-static int sds_hex_digit_to_int(char c) {
-  if (c >= '0' && c <= '9') {
-    return c - '0';
-  }
-  if (c >= 'a' && c <= 'f') {
-    return c - 'a' + 10;
-  }
-  return c - 'A' + 10;
-}
-
-/* sds_parse_one_arg reads one argument starting at *pp (not a space).
- * Returns the argument, or NULL on an unbalanced quote. */
-static sds sds_parse_one_arg(const char **pp) {
-  const char *p = *pp;
-  int inq = 0;  /* inside "double quotes" */
-  int insq = 0; /* inside 'single quotes' */
-  int done = 0;
-  sds current = sds_empty();
-  while (!done) {
-    if (inq) {
-      if (*p == '\0') {
-        goto err;
-      }
-      if (p[0] == '\\' && p[1] == 'x' && sds_is_hex_digit(p[2]) &&
-          sds_is_hex_digit(p[3])) {
-        unsigned char byte = (unsigned char)(sds_hex_digit_to_int(p[2]) * 16 +
-                                             sds_hex_digit_to_int(p[3]));
-        current = sds_cat_len(current, (char *)&byte, 1);
-        p += 3;
-      } else if (p[0] == '\\' && p[1] != '\0') {
-        char c;
-        p++;
-        switch (*p) {
-          case 'n':
-            c = '\n';
-            break;
-          case 'r':
-            c = '\r';
-            break;
-          case 't':
-            c = '\t';
-            break;
-          case 'b':
-            c = '\b';
-            break;
-          case 'a':
-            c = '\a';
-            break;
-          default:
-            c = *p;
-            break;
-        }
-        current = sds_cat_len(current, &c, 1);
-      } else if (*p == '"') {
-        /* A closing quote must be followed by a space or nothing. */
-        if (p[1] != '\0' && !isspace((unsigned char)p[1])) {
-          goto err;
-        }
-        done = 1;
-      } else {
-        current = sds_cat_len(current, p, 1);
-      }
-    } else if (insq) {
-      if (*p == '\0') {
-        goto err;
-      }
-      if (p[0] == '\\' && p[1] == '\'') {
-        p++;
-        current = sds_cat_len(current, "'", 1);
-      } else if (*p == '\'') {
-        if (p[1] != '\0' && !isspace((unsigned char)p[1])) {
-          goto err;
-        }
-        done = 1;
-      } else {
-        current = sds_cat_len(current, p, 1);
-      }
-    } else {
-      switch (*p) {
-        case ' ':
-        case '\n':
-        case '\r':
-        case '\t':
-        case '\0':
-          done = 1;
-          break;
-        case '"':
-          inq = 1;
-          break;
-        case '\'':
-          insq = 1;
-          break;
-        default:
-          current = sds_cat_len(current, p, 1);
-          break;
-      }
-    }
-    if (*p != '\0') {
-      p++;
-    }
-  }
-  *pp = p;
-  return current;
-err:
-  sds_free(current);
-  return NULL;
-}
-
 sds *sds_split_args(const char *line, int *argc) {
-  const char *p = line;
-  sds *vector = NULL;
-  int count = 0;
+  char *data;
+  size_t *offsets;
+  int count;
   *argc = 0;
-  for (;;) {
-    while (*p != '\0' && isspace((unsigned char)*p)) {
-      p++;
-    }
-    if (*p == '\0') {
-      break;
-    }
-    sds arg = sds_parse_one_arg(&p);
-    if (arg == NULL) {
-      sds_free_split(vector, count);
-      return NULL;
-    }
-    vector = zrealloc(vector, sizeof(sds) * (size_t)(count + 1));
-    vector[count++] = arg;
+  if (!util_split_args(line, strlen(line), &data, &offsets, &count)) {
+    return NULL;
   }
-  if (vector == NULL) {
-    vector = zmalloc(sizeof(sds));
+  sds *vector = zmalloc(sizeof(sds) * (size_t)(count > 0 ? count : 1));
+  for (int j = 0; j < count; j++) {
+    vector[j] = sds_new_len(data + offsets[j], offsets[j + 1] - offsets[j]);
   }
+  free(data);
+  free(offsets);
   *argc = count;
   return vector;
 }

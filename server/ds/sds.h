@@ -105,7 +105,8 @@ void sds_to_upper(sds s);
  * redis-cli do: spaces separate, "double quotes" with \n \r \t \b \a \\ \"
  * and \xHH escapes, 'single quotes' with \' only. A closing quote must be
  * followed by a space or the end. Returns NULL on unbalanced quotes.
- * *argc receives the count; free with sds_free_split. */
+ * *argc receives the count; free with sds_free_split. (util_split_args
+ * does the splitting.) */
 sds *sds_split_args(const char *line, int *argc);
 void sds_free_split(sds *tokens, int count);
 /* sds_split_len splits on a separator string. */

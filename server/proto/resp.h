@@ -49,7 +49,7 @@ extern "C" {
 
 typedef enum resp_request_type {
   RESP_REQ_NONE = 0,
-  RESP_REQ_INLINE = 1,    /* same values as PROTO_REQ_* in server.h */
+  RESP_REQ_INLINE = 1,    /* same values as PROTO_REQ_* in server/core/client.h */
   RESP_REQ_MULTIBULK = 2,
 } resp_request_type;
 
@@ -114,13 +114,6 @@ resp_event resp_parse(resp_parser *p, const char *buf, size_t len, size_t *pos,
  * on success. Exposed for tests. */
 int resp_parse_strict_ll(const char *s, size_t len, long long *out_value);
 
-/* resp_split_inline splits one line the way Redis's sdssplitargs does.
- * On success returns 1 and sets *out_data (decoded bytes), *out_offsets
- * (argc + 1 offsets; argument i is out_data[off[i]..off[i+1])) and
- * *out_argc; the caller frees both with free(). Returns 0 on unbalanced
- * quotes. The line is read up to len or the first NUL. */
-int resp_split_inline(const char *line, size_t len, char **out_data,
-                      size_t **out_offsets, int *out_argc);
 
 #ifdef __cplusplus
 }

@@ -229,7 +229,7 @@ void hash_type_foreach(robj *o, hash_foreach_fn *fn, void *privdata) {
 }
 
 /* ------------------------------------------------------------------ */
-/* Object hooks (server.h)                                              */
+/* object_type_ops (core/db.h)                                            */
 /* ------------------------------------------------------------------ */
 
 static void free_hash_object(robj *o) {

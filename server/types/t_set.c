@@ -205,7 +205,7 @@ static void set_random_member(robj *o, char buf[LONG_STR_SIZE],
 }
 
 /* ------------------------------------------------------------------ */
-/* Object hooks (server.h)                                              */
+/* object_type_ops (core/db.h)                                            */
 /* ------------------------------------------------------------------ */
 
 static void free_set_object(robj *o) {

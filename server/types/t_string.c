@@ -1,7 +1,7 @@
 /* t_string.c: the string commands (GET, SET and friends, counters, ranges,
  * LCS) with Redis 7.0 semantics, replies and error texts.
  *
- * Reference counting follows the keyspace API in server.h: set_key() takes
+ * Reference counting follows the keyspace API in server/core/db.h: set_key() takes
  * its own reference to the value (the caller keeps and releases its own);
  * the argv objects belong to the client.
  *

@@ -1,6 +1,6 @@
 /* t_types_common.h: helpers shared by the type modules. Each type module
  * (t_hash.c, t_set.c, t_list.c, t_zset_lp.c) registers its
- * object_type_ops (server.h); their compute_size estimators measure at most
+ * object_type_ops (server/core/db.h); their compute_size estimators measure at most
  * |samples| elements and extrapolate the rest (0 = measure everything), as
  * Redis's MEMORY USAGE SAMPLES does. */
 #ifndef REDOUBT_T_TYPES_COMMON_H

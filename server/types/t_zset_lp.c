@@ -327,7 +327,7 @@ void zset_convert_to_listpack_if_small(robj *o, size_t maxelelen) {
 }
 
 /* ------------------------------------------------------------------ */
-/* Object hooks (server.h, t_types_common.h)                            */
+/* object_type_ops (core/db.h, t_types_common.h)                          */
 /* ------------------------------------------------------------------ */
 /* Outside a sorted-set command a listpack object is always in listpack
  * form: every command compacts what it opened before returning. */

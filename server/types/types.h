@@ -15,7 +15,7 @@ extern redis_command set_commands[];    /* t_set.c */
 extern redis_command zset_commands[];   /* t_zset.c */
 extern redis_command hash_commands[];   /* t_hash.c */
 
-/* Each registers its object_type_ops (server.h) for its OBJ_* type. */
+/* Each registers its object_type_ops (server/core/db.h) for its OBJ_* type. */
 void list_type_register(void);
 void set_type_register(void);
 void zset_type_register(void);

@@ -233,3 +233,43 @@ TEST(UtilTest, RandomHex) {
 }
 
 }  // namespace
+
+namespace {
+std::vector<std::string> Split(const std::string &line, bool *ok) {
+  char *data = nullptr;
+  size_t *offsets = nullptr;
+  int argc = 0;
+  std::vector<std::string> out;
+  *ok = util_split_args(line.data(), line.size(), &data, &offsets, &argc);
+  if (*ok) {
+    for (int i = 0; i < argc; i++) {
+      out.emplace_back(data + offsets[i], offsets[i + 1] - offsets[i]);
+    }
+    free(data);
+    free(offsets);
+  }
+  return out;
+}
+}  // namespace
+
+// The one argument splitter (inline RESP, redis.conf, sds_split_args).
+TEST(UtilSplitArgs, QuotesEscapesAndErrors) {
+  bool ok;
+  EXPECT_EQ(Split("  set  k  v ", &ok), (std::vector<std::string>{"set", "k", "v"}));
+  EXPECT_TRUE(ok);
+  EXPECT_EQ(Split("a \"b c\\n\\x41\\\"\" 'd\\'e'", &ok),
+            (std::vector<std::string>{"a", "b c\nA\"", "d'e"}));
+  EXPECT_TRUE(ok);
+  EXPECT_EQ(Split("", &ok), std::vector<std::string>{});
+  EXPECT_TRUE(ok);
+  Split("\"unterminated", &ok);
+  EXPECT_FALSE(ok);
+  Split("\"closed\"x", &ok);  // a closing quote must be followed by a space
+  EXPECT_FALSE(ok);
+  Split("'a'b", &ok);
+  EXPECT_FALSE(ok);
+  // Read up to the first NUL, as a C string would be.
+  EXPECT_EQ(Split(std::string("a b\0c", 5), &ok),
+            (std::vector<std::string>{"a", "b"}));
+  EXPECT_TRUE(ok);
+}
