@@ -150,7 +150,8 @@ static int tls_reloaded_in_this_set;
 static int reload_tls(const char **err) {
   sds_free(tls_apply_error);
   tls_apply_error = NULL;
-  if (!tls_reconfigure(&tls_apply_error)) {
+  if (!tls_reconfigure(server.el, &server.tls, server_tls_host(),
+                       &tls_apply_error)) {
     if (tls_apply_error == NULL) {
       tls_apply_error =
           sds_new("Unable to update TLS configuration. Check server logs.");

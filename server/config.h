@@ -27,7 +27,9 @@
  *   }
  *   config_load_or_exit(&st);             // file, stdin, options; exit(1)
  *                                         // with the FATAL text on error
- *   if (st.check_config) return tls_check_config(st.check_config_json);
+ *   if (st.check_config)                  // --check-config: no listener
+ *     return tls_check_config(&server.tls, server_tls_host(),
+ *                             st.check_config_json);
  *   config_log_unimplemented();           // once the log is set up
  *   config_startup_free(&st);
  */

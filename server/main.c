@@ -1,7 +1,7 @@
 /* main.c: process entry. A handshaker is this same binary started with a
  * marker argument; it must branch off before anything else runs. */
 #include "server.h"
-#include "tls/tls.h"
+#include "tls/handshaker.h"
 
 int server_main(int argc, char **argv);
 

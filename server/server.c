@@ -857,6 +857,45 @@ void server_init_for_tests(void) {
   init_server();
 }
 
+/* ---- what tls/ needs from the server (tls_host) ---------------------- */
+
+_Static_assert(TLS_LOG_DEBUG == LL_DEBUG && TLS_LOG_VERBOSE == LL_VERBOSE &&
+                   TLS_LOG_NOTICE == LL_NOTICE && TLS_LOG_WARNING == LL_WARNING,
+               "tls/ log levels are passed to server_log unchanged");
+
+static void server_tls_read_tunables(tls_tunables *out) {
+  out->port = server.tls_port;
+  out->handshake_workers = server.tls_handshake_workers;
+  out->handshake_timeout_ms = server.tls_handshake_timeout;
+  out->max_handshakes_in_flight = server.tls_max_handshakes_in_flight;
+  out->handshaker_nice = server.tls_handshaker_nice;
+  out->sandbox_seccomp = server.sandbox_seccomp;
+  out->sandbox_user = server.sandbox_user;
+}
+
+static void server_tls_log(int level, const char *message) {
+  server_log(level, "%s", message);
+}
+
+static void server_tls_security_log(const char *event, const char *details) {
+  security_log(event, "%s", details);
+}
+
+static void server_tls_accepted(connection *conn, const char *ip) {
+  server.stat_numconnections_tls++;
+  accept_common_handler(conn, 0, ip);
+}
+
+const tls_host *server_tls_host(void) {
+  static tls_host host;
+  host.executable = server.executable;
+  host.read_tunables = server_tls_read_tunables;
+  host.log = server_tls_log;
+  host.security_log = server_tls_security_log;
+  host.accepted = server_tls_accepted;
+  return &host;
+}
+
 int server_main(int argc, char **argv) {
   uint8_t hashseed[16];
   get_random_bytes(hashseed, sizeof(hashseed));
@@ -883,7 +922,8 @@ int server_main(int argc, char **argv) {
   config_load_or_exit(&startup);
   acl_load_startup(); /* `user` directives, aclfile, requirepass */
   if (startup.check_config) {
-    int rc = tls_check_config(startup.check_config_json);
+    int rc = tls_check_config(&server.tls, server_tls_host(),
+                              startup.check_config_json);
     config_startup_free(&startup);
     return rc;
   }
@@ -912,7 +952,7 @@ int server_main(int argc, char **argv) {
    * loaded (DESIGN.md: a respawn must never see the dataset). */
   if (server.tls_port) {
     sds err = NULL;
-    if (!tls_start(server.el, &err)) {
+    if (!tls_start(server.el, &server.tls, server_tls_host(), &err)) {
       server_log(LL_WARNING, "Failed to start TLS: %s",
                  err ? err : "unknown error");
       sds_free(err);

@@ -25,6 +25,7 @@
 #include "list.h"
 #include "sds.h"
 #include "util.h"
+#include "tls/options.h"
 
 struct client; /* defined below; used by prototypes before it */
 
@@ -722,31 +723,8 @@ typedef struct client_buffer_limit {
 } client_buffer_limit;
 extern const client_buffer_limit client_buffer_limits_defaults[CLIENT_TYPE_OBUF_COUNT];
 
-#define TLS_CLIENT_AUTH_NO 0
-#define TLS_CLIENT_AUTH_YES 1
-#define TLS_CLIENT_AUTH_OPTIONAL 2
-
-/* TLS configuration (the tls/ module reads this; main never opens the key
- * file: only paths and the passphrase pass through here). */
-typedef struct tls_options {
-  char *cert_file;
-  char *key_file;
-  char *key_file_pass;
-  char *client_cert_file;
-  char *client_key_file;
-  char *client_key_file_pass;
-  char *dh_params_file;
-  char *ca_cert_file;
-  char *ca_cert_dir;
-  char *protocols;
-  char *ciphers;
-  char *ciphersuites;
-  int prefer_server_ciphers;
-  int session_caching;
-  int session_cache_size;
-  int session_cache_timeout;
-  int auth_clients; /* TLS_CLIENT_AUTH_* */
-} tls_options;
+/* tls_options and TLS_CLIENT_AUTH_* live in tls/options.h (included
+ * above). */
 
 /* Slowlog entry */
 typedef struct slowlog_entry {
@@ -921,6 +899,10 @@ void close_listening_sockets(int unlink_unix_socket);
 /* change_listen_port: CONFIG SET port / tls-port */
 int change_listen_port(int port, int *fds, int *count, ae_file_proc *accept_handler);
 long long get_instantaneous_metric(long long *samples);
+/* server_tls_host is what tls/ needs from the server (log, security log,
+ * accepted connections, the tls-* tunables, the executable path); a
+ * static struct, valid for the process's lifetime. */
+const struct tls_host *server_tls_host(void);
 
 /* Misc */
 void bytes_to_human(char *s, size_t size, unsigned long long n);

@@ -31,7 +31,6 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "server/server.h"
 #include "tls/internal.h"
 #include "tls/tls.h"
 
@@ -232,8 +231,10 @@ static void tls_flush_held_records(tls_conn *conn) {
 }
 
 static long long tls_handshake_limit_ms(void) {
-  return server.tls_handshake_timeout > 0 ? server.tls_handshake_timeout
-                                          : TLS_DEFAULT_HANDSHAKE_TIMEOUT_MS;
+  tls_tunables tun;
+  tls_read_tunables(&tun);
+  return tun.handshake_timeout_ms > 0 ? tun.handshake_timeout_ms
+                                      : TLS_DEFAULT_HANDSHAKE_TIMEOUT_MS;
 }
 
 /* ---- handshake failure and success ----------------------------------- */
@@ -263,10 +264,10 @@ static void tls_hs_fail(tls_conn *conn, const char *reason, int quiet) {
   tls_stat.handshakes_failed++;
   if (quiet) {
     /* The peer went away or sent nothing: not worth a notice line each. */
-    server_log(LL_VERBOSE, "TLS handshake failed: peer=%s reason=%s",
+    tls_log(TLS_LOG_VERBOSE, "TLS handshake failed: peer=%s reason=%s",
                conn->peer, reason);
   } else {
-    security_log("tls_handshake_failed", "peer=%s reason=\"%s\"",
+    tls_security_log("tls_handshake_failed", "peer=%s reason=\"%s\"",
                  conn->peer, reason);
   }
   tls_release_handshake(conn);
@@ -309,13 +310,12 @@ static int tls_check_peer(tls_conn *conn, char *why, size_t why_len) {
 static void tls_hs_complete(tls_conn *conn) {
   char why[IPC_MAX_REASON];
   if (!tls_check_peer(conn, why, sizeof(why))) {
-    security_log("tls_client_refused", "peer=%s reason=\"%s\"", conn->peer,
+    tls_security_log("tls_client_refused", "peer=%s reason=\"%s\"", conn->peer,
                  why);
     tls_hs_fail(conn, why, 0);
     return;
   }
   tls_stat.handshakes_completed++;
-  server.stat_numconnections_tls++;
   if (conn->resumed || SSL_session_reused(conn->ssl)) {
     tls_stat.handshakes_resumed++;
   }
@@ -333,11 +333,12 @@ static void tls_hs_complete(tls_conn *conn) {
       return;
     }
   } else {
-    /* Only an authenticated peer becomes a client. accept_common_handler
-     * wants CONN_STATE_ACCEPTING and calls conn_accept, which (handshake
-     * done) marks the connection CONNECTED and runs the handler. */
+    /* Only an authenticated peer becomes a client. The host's accepted
+     * callback (the server's accept_common_handler) wants
+     * CONN_STATE_ACCEPTING and calls conn_accept, which (handshake done)
+     * marks the connection CONNECTED and runs the handler. */
     tls_enter(conn);
-    accept_common_handler(&conn->c, 0, conn_extra(conn)->ip);
+    tls_host_accepted(&conn->c, conn_extra(conn)->ip);
     if (!tls_leave(conn)) {
       return;
     }
@@ -367,7 +368,7 @@ static void tls_hs_ssl_failed(tls_conn *conn, int code, long verify,
              verify != X509_V_OK ? X509_verify_cert_error_string(verify) : "");
   }
   if (verify != X509_V_OK || strstr(why, "CERTIFICATE") != NULL) {
-    security_log("tls_client_refused", "peer=%s reason=\"%s\"", conn->peer,
+    tls_security_log("tls_client_refused", "peer=%s reason=\"%s\"", conn->peer,
                  why);
   }
   tls_hs_fail(conn, why, code == SSL_ERROR_SYSCALL && errors[0] == '\0');
@@ -710,12 +711,13 @@ static void tls_accept_one(ae_loop *loop, int fd,
     inet_ntop(AF_INET6, &s->sin6_addr, ip, sizeof(ip));
     port = ntohs(s->sin6_port);
   }
-  int cap = server.tls_max_handshakes_in_flight > 0
-                ? server.tls_max_handshakes_in_flight
-                : TLS_DEFAULT_MAX_IN_FLIGHT;
+  tls_tunables tun;
+  tls_read_tunables(&tun);
+  int cap = tun.max_handshakes_in_flight > 0 ? tun.max_handshakes_in_flight
+                                             : TLS_DEFAULT_MAX_IN_FLIGHT;
   if (tc.inflight_count >= cap) {
     tls_stat.handshakes_refused_busy++;
-    server_log(LL_VERBOSE,
+    tls_log(TLS_LOG_VERBOSE,
                "TLS: refusing %s:%d: %d handshakes in flight "
                "(tls-max-handshakes-in-flight)",
                ip, port, tc.inflight_count);
@@ -750,7 +752,7 @@ static void tls_accept_one(ae_loop *loop, int fd,
   setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
   inflight_add(conn);
   if (ae_add_file_event(loop, fd, AE_READABLE, tls_event, conn) != 0) {
-    server_log(LL_WARNING, "TLS: cannot watch fd %d: %s", fd, strerror(errno));
+    tls_log(TLS_LOG_WARNING, "TLS: cannot watch fd %d: %s", fd, strerror(errno));
     tls_release_handshake(conn);
     close(fd);
     free(alloc);
@@ -772,7 +774,7 @@ void tls_accept_handler(ae_loop *loop, int fd, void *client_data, int mask) {
         continue;
       }
       if (errno != EAGAIN && errno != EWOULDBLOCK) {
-        server_log(LL_WARNING, "Accepting client connection: %s",
+        tls_log(TLS_LOG_WARNING, "Accepting client connection: %s",
                    strerror(errno));
       }
       return;
@@ -890,7 +892,7 @@ static ssize_t tls_io_result(tls_conn *conn, int ret, int is_write) {
     default: {
       char errors[IPC_MAX_REASON];
       tls_collect_errors(errors, sizeof(errors));
-      server_log(LL_VERBOSE, "TLS error on %s: %s", conn->peer, errors);
+      tls_log(TLS_LOG_VERBOSE, "TLS error on %s: %s", conn->peer, errors);
       conn->c.state = CONN_STATE_ERROR;
       conn->c.last_errno = EIO;
       errno = EIO;

@@ -38,7 +38,6 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
-#include "server/server.h"
 #include "tls/internal.h"
 
 #define FIN_MAX_EVENTS 64
@@ -299,7 +298,9 @@ static void fin_done_event(ae_loop *loop, int fd, void *data, int mask) {
 }
 
 void tls_finisher_apply_nice(void) {
-  int wanted = server.tls_handshaker_nice;
+  tls_tunables tun;
+  tls_read_tunables(&tun);
+  int wanted = tun.handshaker_nice;
   if (!fin.running || fin.nice_applied == wanted) {
     return;
   }
@@ -307,7 +308,7 @@ void tls_finisher_apply_nice(void) {
   if (setpriority(PRIO_PROCESS, (id_t)fin.tid, value) != 0 &&
       !fin.nice_warned) {
     fin.nice_warned = 1;
-    server_log(LL_WARNING,
+    tls_log(TLS_LOG_WARNING,
                "TLS: cannot set the handshake-completion thread to nice %d: "
                "%s (tls-handshaker-nice)",
                value, strerror(errno));
@@ -336,7 +337,7 @@ int tls_finisher_start(ae_loop *loop) {
     what = "pthread_create";
   }
   if (what != NULL) {
-    server_log(LL_WARNING,
+    tls_log(TLS_LOG_WARNING,
                "TLS: cannot start the handshake-completion thread (%s: %s); "
                "handshakes complete on the event loop",
                what, strerror(errno));

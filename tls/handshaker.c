@@ -38,9 +38,8 @@
 
 #include "sandbox/ipc.h"
 #include "sandbox/sandbox.h"
-#include "server/server.h"
-#include "tls/internal.h"
-#include "tls/tls.h"
+#include "tls/handshaker.h"
+#include "tls/internal_common.h"
 
 /* Connections one handshaker tracks at once; main's in-flight cap is the
  * real limit, this one protects the handshaker from a confused main. */

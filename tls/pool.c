@@ -43,7 +43,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "server/server.h"
 #include "tls/internal.h"
 
 extern char **environ;
@@ -446,12 +445,12 @@ static void pool_kill(tls_handshaker *h, const char *what, int force) {
   lost_arg lost = {h, why, 0};
   tls_conn_for_each_inflight(pool_fail_one, &lost);
   tls_stat.handshaker_deaths++;
-  server_log(LL_WARNING,
+  tls_log(TLS_LOG_WARNING,
              "TLS handshaker pid %d (generation %llu) %s: %s; %d in-flight "
              "handshake(s) failed",
              (int)pid, (unsigned long long)h->gen->id, what, status,
              lost.failed);
-  security_log("sandbox_death", "pid=%d generation=%llu cause=\"%s\" "
+  tls_security_log("sandbox_death", "pid=%d generation=%llu cause=\"%s\" "
                "status=\"%s\" inflight_failed=%d",
                (int)pid, (unsigned long long)h->gen->id, what, status,
                lost.failed);
@@ -496,12 +495,16 @@ int tls_handshake_nice_value(void) {
   if (base == -1 && errno != 0) {
     base = 0;
   }
-  int value = base + server.tls_handshaker_nice;
+  tls_tunables tun;
+  tls_read_tunables(&tun);
+  int value = base + tun.handshaker_nice;
   return value > 19 ? 19 : value;
 }
 
 static void pool_apply_nice(tls_handshaker *h) {
-  int wanted = server.tls_handshaker_nice;
+  tls_tunables tun;
+  tls_read_tunables(&tun);
+  int wanted = tun.handshaker_nice;
   if (h->pid <= 0 || h->nice_applied == wanted) {
     return;
   }
@@ -509,7 +512,7 @@ static void pool_apply_nice(tls_handshaker *h) {
   if (setpriority(PRIO_PROCESS, (id_t)h->pid, value) != 0 && errno != ESRCH) {
     if (!pool.nice_warned) {
       pool.nice_warned = 1;
-      server_log(LL_WARNING,
+      tls_log(TLS_LOG_WARNING,
                  "TLS: cannot set handshaker pid %d to nice %d: %s "
                  "(tls-handshaker-nice)",
                  (int)h->pid, value, strerror(errno));
@@ -525,11 +528,11 @@ static tls_handshaker *pool_spawn(tls_generation *gen) {
   int sv[2] = {-1, -1};
   int slot = pool_free_slot();
   if (slot < 0) {
-    server_log(LL_WARNING, "TLS: too many handshaker processes");
+    tls_log(TLS_LOG_WARNING, "TLS: too many handshaker processes");
     return NULL;
   }
   if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) {
-    server_log(LL_WARNING, "TLS: socketpair failed: %s", strerror(errno));
+    tls_log(TLS_LOG_WARNING, "TLS: socketpair failed: %s", strerror(errno));
     return NULL;
   }
   int size = TLS_SOCKET_BUFFER;
@@ -554,7 +557,7 @@ static tls_handshaker *pool_spawn(tls_generation *gen) {
   posix_spawnattr_setsigdefault(&attr, &all);
   posix_spawnattr_setflags(&attr,
                            POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
-  char *argv[] = {server.executable ? server.executable : "redoubt-server",
+  char *argv[] = {(char *)tls_host_executable(),
                   TLS_HANDSHAKER_ARG, "3", NULL};
   pid_t pid = 0;
   int rc = sv[1] < 0 ? EMFILE
@@ -567,7 +570,7 @@ static tls_handshaker *pool_spawn(tls_generation *gen) {
   }
   if (rc != 0) {
     close(sv[0]);
-    server_log(LL_WARNING, "TLS: cannot start a handshaker: %s", strerror(rc));
+    tls_log(TLS_LOG_WARNING, "TLS: cannot start a handshaker: %s", strerror(rc));
     return NULL;
   }
   fcntl(sv[0], F_SETFL, fcntl(sv[0], F_GETFL) | O_NONBLOCK);
@@ -603,7 +606,7 @@ static tls_handshaker *pool_spawn(tls_generation *gen) {
               1);
     return NULL;
   }
-  server_log(LL_NOTICE, "TLS handshaker started, pid %d (generation %llu)",
+  tls_log(TLS_LOG_NOTICE, "TLS handshaker started, pid %d (generation %llu)",
              (int)pid, (unsigned long long)gen->id);
   return h;
 }
@@ -759,7 +762,9 @@ int tls_pool_alive_count(void) {
 }
 
 int tls_pool_wanted_count(void) {
-  int n = server.tls_handshake_workers;
+  tls_tunables tun;
+  tls_read_tunables(&tun);
+  int n = tun.handshake_workers;
   if (n < 1) {
     n = 1;
   }
@@ -996,6 +1001,8 @@ void tls_pool_shutdown(void) {
 /* ---- INFO sandbox ------------------------------------------------------- */
 
 sds tls_sandbox_info_section(sds info) {
+  tls_tunables tun;
+  tls_read_tunables(&tun);
   tls_generation *gen = pool.current;
   long long signals = 0;
   sds by_cause = sds_empty();
@@ -1029,8 +1036,7 @@ sds tls_sandbox_info_section(sds info) {
       "sandbox_deaths_timeout:%lld\r\n"
       "sandbox_last_death_reason:%s\r\n"
       "sandbox_last_death_time:%lld\r\n",
-      tls_pool_alive_count(), tls_pool_wanted_count(),
-      server.tls_handshaker_nice,
+      tls_pool_alive_count(), tls_pool_wanted_count(), tun.handshaker_nice,
       gen == NULL ? "n/a" : gen->settings.seccomp ? "yes" : "no",
       gen != NULL && gen->settings.sandbox_user ? gen->settings.sandbox_user
                                                 : "-",
@@ -1104,7 +1110,7 @@ int tls_test_hook(const char *what, const char *arg, int *pids, int max_pids,
     if (n == 0 || !pool_send(h, pool.buf, n)) {
       continue;
     }
-    server_log(LL_WARNING, "TEST: asked handshaker pid %d to %s %s",
+    tls_log(TLS_LOG_WARNING, "TEST: asked handshaker pid %d to %s %s",
                (int)h->pid, what, arg);
     pids[count++] = (int)h->pid;
     if (!all) {

@@ -21,7 +21,7 @@
 #include <string.h>
 #include <sys/random.h>
 
-#include "tls/internal.h"
+#include "tls/internal_common.h"
 
 #define TLS_TICKET_NAME_LEN 16
 #define TLS_TICKET_HMAC_OFFSET 16

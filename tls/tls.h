@@ -2,62 +2,119 @@
  * never includes <openssl/...>.
  *
  * Process model (DESIGN.md): handshakes and every private-key operation run
- * in handshaker processes (fork+exec of this binary in handshaker mode);
- * main reads whole TLS records until the ClientHello has been consumed,
- * relays records and answers over a SOCK_SEQPACKET socketpair, applies the
- * handback and then does record processing itself. */
+ * in handshaker processes (fork+exec of this binary in handshaker mode, see
+ * tls/handshaker.h and sandbox/spawn.h); main reads whole TLS records until
+ * the ClientHello has been consumed, relays records and answers over a
+ * SOCK_SEQPACKET socketpair, applies the handback and then does record
+ * processing itself.
+ *
+ * tls/ reads no server state: everything it needs from the server comes
+ * through a tls_host (callbacks and the executable path) and the
+ * tls_options passed to each call. Start-up sequence:
+ *
+ *   tls_host host = {...};                  // filled by the server
+ *   tls_start(loop, &server_options, &host, &err);  // before listeners
+ *   ... bind listeners, watch them with tls_accept_handler (deferred) ...
+ *   tls_cron() from the server's cron; tls_reconfigure() on CONFIG SET;
+ *   tls_shutdown() at exit. */
 #ifndef REDOUBT_TLS_H
 #define REDOUBT_TLS_H
 
 #include "server/ae.h"
 #include "server/conn.h"
 #include "server/sds.h"
+#include "tls/options.h"
 
-struct tls_options;
+/* Levels passed to tls_host.log, in increasing importance (the same order
+ * as the server's own log levels). */
+#define TLS_LOG_DEBUG 0
+#define TLS_LOG_VERBOSE 1
+#define TLS_LOG_NOTICE 2
+#define TLS_LOG_WARNING 3
 
-/* tls_is_handshaker_invocation returns 1 if argv asks for handshaker mode
- * (main() must then call tls_handshaker_main and exit with its result,
- * before doing anything else). */
-int tls_is_handshaker_invocation(int argc, char **argv);
-int tls_handshaker_main(int argc, char **argv);
+/* tls_tunables: the tls-* and sandbox-* values tls/ reads again at every use,
+ * so that CONFIG SET takes effect without a call into tls/. */
+typedef struct tls_tunables {
+  int port;                     /* tls-port (0: no TLS listener) */
+  int handshake_workers;        /* tls-handshake-workers */
+  int handshake_timeout_ms;     /* tls-handshake-timeout */
+  int max_handshakes_in_flight; /* tls-max-handshakes-in-flight */
+  int handshaker_nice;          /* tls-handshaker-nice */
+  int sandbox_seccomp;          /* sandbox-seccomp (read at each spawn) */
+  const char *sandbox_user; /* sandbox-user; borrowed, copied at each use */
+} tls_tunables;
+
+/* tls_host: what tls/ needs from the server. tls_start and
+ * tls_reconfigure copy the struct; the functions and |executable| must stay
+ * valid until tls_shutdown. Every callback runs on the event-loop thread. */
+typedef struct tls_host {
+  /* Path of the running binary (argv[0] of handshakers; the image itself
+   * is always /proc/self/exe). NULL: "redoubt-server". */
+  const char *executable;
+  /* read_tunables fills |out| with the current values. Required. */
+  void (*read_tunables)(tls_tunables *out);
+  /* log writes |message| (one line, no newline) at |level| (TLS_LOG_*),
+   * filtered by the host's own verbosity. NULL: stderr. */
+  void (*log)(int level, const char *message);
+  /* security_log records a security event: |event| is a name such as
+   * "tls_client_refused", |details| "key=value ..." text. NULL: log. */
+  void (*security_log)(const char *event, const char *details);
+  /* accepted takes over |conn|, whose handshake completed and whose client
+   * certificate passed the tls-auth-clients policy, as a new client (what
+   * the server does for an accepted TCP connection); |ip| is the peer's
+   * address. The host counts TLS connections here. Required. */
+  void (*accepted)(connection *conn, const char *ip);
+} tls_host;
 
 /* tls_validate_options checks a configuration without applying it
- * (protocol names, cipher strings, readable files). Returns 1, or 0 and an
- * allocated message in *out_err (caller frees with sds_free). */
-int tls_validate_options(const struct tls_options *opts, sds *out_err);
+ * (protocol names, cipher strings, readable files; certificate and key
+ * required when |need_cert|). Returns 1, or 0 and an allocated message in
+ * *out_err (caller frees with sds_free). */
+int tls_validate_options(const tls_options *options, int need_cert,
+                         sds *out_err);
 
 /* tls_start starts the handshaker pool and main's own post-handback context
- * with server.tls and server.tls_handshake_workers. Called once at boot,
- * before listeners are bound and before any data is loaded. Returns 1, or 0
- * with *out_err set (the server then refuses to start). */
-int tls_start(ae_loop *loop, sds *out_err);
+ * with |options| (copied) and |host| (copied). Called once at boot, before
+ * listeners are bound and before any data is loaded; a second call is a
+ * no-op returning 1. Returns 1, or 0 with *out_err set (caller frees; the
+ * server then refuses to start). */
+int tls_start(ae_loop *loop, const tls_options *options, const tls_host *host,
+              sds *out_err);
 
 /* tls_reconfigure applies changed tls-* settings (CONFIG SET): new
  * handshakers with the new material, old ones retired after their in-flight
- * handshakes. On failure the old configuration stays in service and
- * *out_err says why. */
-int tls_reconfigure(sds *out_err);
+ * handshakes. Before tls_start it only validates (tls-port 0) or starts TLS
+ * (tls-port set) with |loop| and |host|. On failure the old configuration
+ * stays in service and *out_err (caller frees) says why. */
+int tls_reconfigure(ae_loop *loop, const tls_options *options,
+                    const tls_host *host, sds *out_err);
 
-/* tls_accept_handler is the ae file handler for a tls-port listener. */
+/* tls_accept_handler is the ae file handler for a tls-port listener. The
+ * listener must be deferred (ae_set_deferred): new handshakes are second-
+ * pass work. */
 void tls_accept_handler(ae_loop *loop, int fd, void *client_data, int mask);
 
 /* tls_cron runs from serverCron: handshake timeouts, respawn backoff,
- * session-ticket key rotation. */
+ * session-ticket key rotation. A no-op before tls_start. */
 void tls_cron(void);
 
-/* tls_info_section appends the "# TLS" INFO section. */
+/* tls_info_section appends the "# TLS" INFO section to |info| and returns
+ * it (sds_cat_printf semantics). */
 sds tls_info_section(sds info);
-
-/* tls_shutdown stops handshakers (graceful shutdown). */
-void tls_shutdown(void);
-
-/* tls_check_config implements --check-config: prints the effective TLS
- * policy and returns the process exit code. */
-int tls_check_config(int json);
 
 /* tls_sandbox_info_section appends the "INFO sandbox" fields (handshakers
  * alive, deaths/restarts by cause, seccomp mode, last death reason). */
 sds tls_sandbox_info_section(sds info);
+
+/* tls_shutdown stops handshakers (graceful shutdown). A no-op before
+ * tls_start. */
+void tls_shutdown(void);
+
+/* tls_check_config implements --check-config: prints the effective TLS
+ * policy of |options| (and of |host|'s tunables) and returns the process
+ * exit code. Logs nothing. */
+int tls_check_config(const tls_options *options, const tls_host *host,
+                     int json);
 
 #ifdef REDOUBT_TEST_HOOKS
 /* tls_test_hook (test builds only; DEBUG TLS-HANDSHAKER-*): |what| is
