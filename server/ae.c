@@ -469,6 +469,11 @@ void ae_set_deferred(ae_loop *loop, int fd, int deferred) {
   }
 }
 
+int ae_is_deferred(ae_loop *loop, int fd) {
+  return fd >= 0 && fd < loop->setsize && loop->events[fd].mask != AE_NONE &&
+         loop->events[fd].deferred;
+}
+
 void ae_set_between_passes(ae_loop *loop, ae_before_sleep_proc *proc) {
   loop->between_passes = proc;
 }

@@ -57,6 +57,8 @@ void ae_set_before_sleep(ae_loop *loop, ae_before_sleep_proc *proc);
  * watched. For work that can wait a few microseconds (TLS handshakes in
  * progress, new connections, handshaker answers). */
 void ae_set_deferred(ae_loop *loop, int fd, int deferred);
+/* ae_is_deferred returns 1 if |fd| is watched and marked deferred, else 0. */
+int ae_is_deferred(ae_loop *loop, int fd);
 /* ae_set_between_passes sets a hook run between the two passes when both
  * have events (flush the replies of the first pass). */
 void ae_set_between_passes(ae_loop *loop, ae_before_sleep_proc *proc);

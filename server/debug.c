@@ -5,7 +5,11 @@
  * DEBUG is an admin, "protected" command: Redis refuses it unless
  * enable-debug-command allows it, and the dispatcher is where that is
  * enforced. */
+#include <arpa/inet.h>
 #include <math.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <sys/socket.h>
 #include <strings.h>
 #include <time.h>
 
@@ -337,6 +341,34 @@ static void debug_tls_test_hook(client *c, const char *what) {
 }
 #endif
 
+#ifdef REDOUBT_TEST_HOOKS
+/* DEBUG LISTENERS (test builds only): one "<tcp|tls> port=<p> fd=<n>
+ * deferred=<0|1>" line per listening socket; deferred=1 means the loop
+ * dispatches it in its second pass (ae_set_deferred). */
+static void debug_listeners(client *c) {
+  add_reply_array_len(c, server.ipfd_count + server.tlsfd_count);
+  for (int tls = 0; tls <= 1; tls++) {
+    int *fds = tls ? server.tlsfd : server.ipfd;
+    int count = tls ? server.tlsfd_count : server.ipfd_count;
+    for (int j = 0; j < count; j++) {
+      struct sockaddr_storage ss;
+      socklen_t len = sizeof(ss);
+      int port = 0;
+      if (getsockname(fds[j], (struct sockaddr *)&ss, &len) == 0) {
+        port = ss.ss_family == AF_INET6
+                   ? ntohs(((struct sockaddr_in6 *)&ss)->sin6_port)
+                   : ntohs(((struct sockaddr_in *)&ss)->sin_port);
+      }
+      char line[96];
+      snprintf(line, sizeof(line), "%s port=%d fd=%d deferred=%d",
+               tls ? "tls" : "tcp", port, fds[j],
+               ae_is_deferred(server.el, fds[j]));
+      add_reply_status(c, line);
+    }
+  }
+}
+#endif
+
 static void debug_command(client *c) {
   const char *sub = c->argv[1]->ptr;
   if (c->argc == 2 && !strcasecmp(sub, "help")) {
@@ -362,6 +394,8 @@ static void debug_command(client *c) {
     debug_tls_test_hook(c, "syscall");
   } else if (c->argc == 3 && !strcasecmp(sub, "tls-handshaker-misbehave")) {
     debug_tls_test_hook(c, "misbehave");
+  } else if (c->argc == 2 && !strcasecmp(sub, "listeners")) {
+    debug_listeners(c);
 #endif
   } else if (!strcasecmp(sub, "assert")) {
     server_assert(1 == 2);
