@@ -200,34 +200,15 @@ static int apply_tls_port(const char **err) {
   return 1;
 }
 
-/* listen_family binds |port| on server.bindaddr and registers the accept
- * handler. Returns 1, or 0 with nothing left open. */
-static int listen_family(int port, int *fds, int *count, ae_file_proc *proc) {
-  if (listen_to_port(port, fds, count) != C_OK) {
-    return 0;
-  }
-  for (int j = 0; j < *count; j++) {
-    if (ae_add_file_event(server.el, fds[j], AE_READABLE, proc, NULL) == -1) {
-      for (int k = 0; k < *count; k++) {
-        ae_delete_file_event(server.el, fds[k], AE_READABLE);
-        close(fds[k]);
-      }
-      *count = 0;
-      return 0;
-    }
-  }
-  return 1;
-}
-
 /* apply_bind closes every listener first (the new addresses may overlap
  * the old ones on the same port), then listens on the new addresses; on
  * failure CONFIG SET restores the old addresses and calls it again. */
 static int apply_bind(const char **err) {
   close_listening_sockets(0);
-  if (!listen_family(server.port, server.ipfd, &server.ipfd_count,
-                     accept_tcp_handler) ||
-      !listen_family(server.tls_port, server.tlsfd, &server.tlsfd_count,
-                     tls_accept_handler)) {
+  if (open_listeners(server.port, server.ipfd, &server.ipfd_count,
+                     accept_tcp_handler) != C_OK ||
+      open_listeners(server.tls_port, server.tlsfd, &server.tlsfd_count,
+                     tls_accept_handler) != C_OK) {
     close_listening_sockets(0);
     *err = "Failed to bind to specified addresses.";
     return 0;

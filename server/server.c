@@ -333,20 +333,6 @@ fail:
   return C_ERR;
 }
 
-/* register_listeners watches listening sockets. New TLS connections are
- * accepted in the loop's second pass (ae_set_deferred): the replies to
- * established clients ready in the same wakeup go out first. */
-static int register_listeners(int *fds, int count, ae_file_proc *proc) {
-  for (int j = 0; j < count; j++) {
-    if (ae_add_file_event(server.el, fds[j], AE_READABLE, proc, NULL) ==
-        -1) {
-      return C_ERR;
-    }
-    ae_set_deferred(server.el, fds[j], proc == tls_accept_handler);
-  }
-  return C_OK;
-}
-
 static void unregister_and_close(int *fds, int *count) {
   for (int j = 0; j < *count; j++) {
     ae_delete_file_event(server.el, fds[j], AE_READABLE);
@@ -355,18 +341,32 @@ static void unregister_and_close(int *fds, int *count) {
   *count = 0;
 }
 
+/* open_listeners is the one way listeners come up (start-up, CONFIG SET
+ * port / tls-port / bind): bind |port| on server.bindaddr and watch each
+ * socket with |accept_handler|. TLS listeners are dispatched in the loop's
+ * second pass (ae_set_deferred): the replies to established clients ready
+ * in the same wakeup go out before new handshakes start. */
+int open_listeners(int port, int *fds, int *count,
+                   ae_file_proc *accept_handler) {
+  if (listen_to_port(port, fds, count) != C_OK) {
+    return C_ERR;
+  }
+  for (int j = 0; j < *count; j++) {
+    if (ae_add_file_event(server.el, fds[j], AE_READABLE, accept_handler,
+                          NULL) == -1) {
+      unregister_and_close(fds, count);
+      return C_ERR;
+    }
+    ae_set_deferred(server.el, fds[j], accept_handler == tls_accept_handler);
+  }
+  return C_OK;
+}
+
 int change_listen_port(int port, int *fds, int *count,
                        ae_file_proc *accept_handler) {
   int newfds[CONFIG_BINDADDR_MAX * 2];
   int newcount = 0;
-  if (listen_to_port(port, newfds, &newcount) != C_OK) {
-    return C_ERR;
-  }
-  if (register_listeners(newfds, newcount, accept_handler) != C_OK) {
-    for (int j = 0; j < newcount; j++) {
-      ae_delete_file_event(server.el, newfds[j], AE_READABLE);
-      close(newfds[j]);
-    }
+  if (open_listeners(port, newfds, &newcount, accept_handler) != C_OK) {
     return C_ERR;
   }
   unregister_and_close(fds, count);
@@ -959,15 +959,14 @@ int server_main(int argc, char **argv) {
       return 1;
     }
   }
-  if (server.port != 0 &&
-      listen_to_port(server.port, server.ipfd, &server.ipfd_count) != C_OK) {
+  if (open_listeners(server.port, server.ipfd, &server.ipfd_count,
+                     accept_tcp_handler) != C_OK) {
     server_log(LL_WARNING, "Failed listening on port %u (tcp), aborting.",
                server.port);
     return 1;
   }
-  if (server.tls_port != 0 &&
-      listen_to_port(server.tls_port, server.tlsfd, &server.tlsfd_count) !=
-          C_OK) {
+  if (open_listeners(server.tls_port, server.tlsfd, &server.tlsfd_count,
+                     tls_accept_handler) != C_OK) {
     server_log(LL_WARNING, "Failed listening on port %u (tls), aborting.",
                server.tls_port);
     return 1;
@@ -976,8 +975,6 @@ int server_main(int argc, char **argv) {
     server_log(LL_WARNING, "Configured to not listen anywhere, exiting.");
     return 1;
   }
-  register_listeners(server.ipfd, server.ipfd_count, accept_tcp_handler);
-  register_listeners(server.tlsfd, server.tlsfd_count, tls_accept_handler);
   create_pidfile();
   server.initial_memory_usage = used_memory();
   server_log(LL_NOTICE, "Server initialized");

@@ -895,6 +895,12 @@ int prepare_for_shutdown(int flags);
 #define SHUTDOWN_NOW 4
 #define SHUTDOWN_FORCE 8
 int listen_to_port(int port, int *fds, int *count);
+/* open_listeners: the one way listeners come up (start-up and CONFIG SET
+ * port / tls-port / bind): binds |port| (0: none) on server.bindaddr,
+ * watches every socket with |accept_handler| (TLS listeners in the loop's
+ * second pass). Returns C_OK, or C_ERR with nothing left open. */
+int open_listeners(int port, int *fds, int *count,
+                   ae_file_proc *accept_handler);
 void close_listening_sockets(int unlink_unix_socket);
 /* change_listen_port: CONFIG SET port / tls-port */
 int change_listen_port(int port, int *fds, int *count, ae_file_proc *accept_handler);
