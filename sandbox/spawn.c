@@ -83,10 +83,10 @@ const char *sandbox_signal_name(int sig) {
 void sandbox_describe_status(int status, char *out, size_t len) {
   if (WIFSIGNALED(status)) {
     int sig = WTERMSIG(status);
-    snprintf(out, len, "killed by signal %d (SIG%s%s)", sig,
-             sandbox_signal_name(sig),
-             sig == SIGSYS ? ": the sandbox stopped a forbidden system call"
-                           : "");
+    snprintf(
+        out, len, "killed by signal %d (SIG%s%s)", sig,
+        sandbox_signal_name(sig),
+        sig == SIGSYS ? ": the sandbox stopped a forbidden system call" : "");
   } else if (WIFEXITED(status)) {
     snprintf(out, len, "exited with status %d", WEXITSTATUS(status));
   } else {
@@ -94,8 +94,7 @@ void sandbox_describe_status(int status, char *out, size_t len) {
   }
 }
 
-void sandbox_reap(sandbox_child *child, int force, char *why,
-                  size_t why_len) {
+void sandbox_reap(sandbox_child *child, int force, char *why, size_t why_len) {
   int status = 0;
   snprintf(why, why_len, "exit status unknown");
   if (child->pid <= 0) {

@@ -66,7 +66,7 @@ const char *sandbox_signal_name(int sig);
 /* The caller's verdict wins over the wait status (which is then just the
  * caller's own SIGKILL). */
 typedef enum {
-  SANDBOX_DEATH_BY_STATUS = 0,     /* signal or exit, from the wait status */
+  SANDBOX_DEATH_BY_STATUS = 0,      /* signal or exit, from the wait status */
   SANDBOX_DEATH_PROTOCOL_VIOLATION, /* the caller killed it: bad message */
   SANDBOX_DEATH_TIMEOUT             /* the caller killed it: no answer */
 } sandbox_death_verdict;

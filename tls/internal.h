@@ -117,15 +117,22 @@ void tls_pool_forget(tls_conn *conn);
 
 /* A handshake's progress as main sees it. */
 typedef enum {
-  TLS_HS_READ_RECORD = 0,   /* reading the next record from the client */
-  TLS_HS_WAIT_HANDSHAKER,   /* record buffered, no handshaker ready yet */
-  TLS_HS_WAIT_ANSWER,       /* one request outstanding at a handshaker */
-  TLS_HS_FLUSH_THEN_READ,   /* writing out bytes, then read a record */
-  TLS_HS_FLUSH_THEN_FINISH, /* writing out bytes, then continue in main */
-  TLS_HS_FINISH,            /* main's SSL completes the handshake (on the
-                             * completion thread if |finishing|) */
-  TLS_HS_CONNECTED          /* record processing in main */
-} tls_hs_state;
+  /* reading the next record from the client */
+  TLS_HANDSHAKE_READ_RECORD = 0,
+  /* record buffered, no handshaker ready yet */
+  TLS_HANDSHAKE_WAIT_HANDSHAKER,
+  /* one request outstanding at a handshaker */
+  TLS_HANDSHAKE_WAIT_ANSWER,
+  /* writing the handshaker's flight, then read a record */
+  TLS_HANDSHAKE_FLUSH_THEN_READ,
+  /* writing the handshaker's flight, then continue in main */
+  TLS_HANDSHAKE_FLUSH_THEN_FINISH,
+  /* main's SSL completes the handshake (on the completion thread if
+   * |finishing|) */
+  TLS_HANDSHAKE_FINISH,
+  /* handshake done: record processing in main */
+  TLS_HANDSHAKE_CONNECTED
+} tls_handshake_state;
 
 /* Bounds on what one handshake may send before the handshake completes. */
 #define TLS_MAX_RECORD_BODY (16384 + 2048)
@@ -144,20 +151,20 @@ const char *tls_record_header_check(const uint8_t header[TLS_RECORD_HEADER_LEN],
 struct tls_conn {
   connection c; /* first: the server only sees a connection* */
   uint64_t id;  /* never reused: a late answer for a dropped id is ignored */
-  tls_hs_state hs_state;
-  tls_generation *gen; /* referenced while handshaking */
-  tls_handshaker *hs;  /* assigned handshaker, or NULL */
-  int awaiting;        /* a request is outstanding at |hs| */
+  tls_handshake_state handshake_state;
+  tls_generation *gen;         /* referenced while handshaking */
+  tls_handshaker *handshaker;  /* assigned handshaker, or NULL */
+  int awaiting;                /* a request is outstanding at |handshaker| */
   long long awaiting_since_ms; /* when that request was sent */
   /* the record being read / forwarded (handshake only) */
   uint8_t *rec;
   size_t rec_got, rec_need;
   int records_forwarded;
   size_t bytes_forwarded;
-  /* bytes from the handshaker still to be written to the client */
-  uint8_t *out;
-  size_t out_len, out_off;
-  uint8_t *handback; /* DONE, kept until |out| is flushed */
+  /* the handshaker's flight (bytes still to be written to the client) */
+  uint8_t *flight;
+  size_t flight_len, flight_off;
+  uint8_t *handback; /* DONE, kept until |flight| is flushed */
   size_t handback_len;
   int resumed;
   long long started_ms;
@@ -209,9 +216,9 @@ int tls_finisher_start(ae_loop *loop);
 /* tls_finisher_stop stops and joins it (at shutdown). */
 void tls_finisher_stop(void);
 int tls_finisher_running(void);
-/* tls_finisher_submit hands over |conn| at DONE: |out| (the handshaker's
+/* tls_finisher_submit hands over |conn| at DONE: |flight| (the handshaker's
  * last bytes) and |handback| are set, |ssl| is NULL and main no longer
- * watches its fd. The thread writes |out|, applies the handback, drives
+ * watches its fd. The thread writes |flight|, applies the handback, drives
  * the handshake until it completes, fails or |deadline_us| passes, then
  * main gets it back in tls_conn_on_finished. Returns 0 (nothing done) if
  * the thread is not running. */

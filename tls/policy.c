@@ -15,6 +15,10 @@
 
 #include "tls/internal_common.h"
 
+_Static_assert(TLS_CLIENT_AUTH_NO == 0 && TLS_CLIENT_AUTH_YES == 1 &&
+                   TLS_CLIENT_AUTH_OPTIONAL == IPC_MAX_AUTH_CLIENTS,
+               "tls-auth-clients values travel unchanged in IPC CONFIG");
+
 /* Longest cipher string we build ("<user list>:!kRSA"). */
 #define TLS_MAX_CIPHER_STRING (IPC_MAX_CONFIG_STRING + 16)
 /* Words in tls-protocols / names in tls-ciphersuites we look at. */

@@ -48,7 +48,7 @@
 #define TLS_POOL_MAX_QUEUED 4096       /* datagrams waiting per handshaker */
 #define TLS_POOL_ANSWERS_PER_WAKEUP 64 /* budget per readable event */
 #define TLS_POOL_CONN_BUCKETS 4096     /* id hash (power of two) */
-#define TLS_START_TIMEOUT_MS 10000  /* STARTING -> READY */
+#define TLS_START_TIMEOUT_MS 10000     /* STARTING -> READY */
 /* A handshaker answers each record within milliseconds (one signature at
  * most); one that has left a request unanswered this long, and answered
  * nothing else meanwhile, is stuck and is replaced, failing only its own
@@ -57,11 +57,12 @@
  * hundreds of requests whose oldest waits seconds, while it answers every
  * few milliseconds; killing it would fail the whole queue. */
 #define TLS_ANSWER_TIMEOUT_MS 5000
-#define TLS_EXIT_GRACE_MS 5000      /* retired: exit before SIGKILL */
+#define TLS_EXIT_GRACE_MS 5000 /* retired: exit before SIGKILL */
 #define TLS_SOCKET_BUFFER (1024 * 1024)
 
-_Static_assert(TLS_HANDSHAKER_FD == SANDBOX_CHILD_FD,
-               "the handshaker finds its IPC socket where sandbox_spawn put it");
+_Static_assert(
+    TLS_HANDSHAKER_FD == SANDBOX_CHILD_FD,
+    "the handshaker finds its IPC socket where sandbox_spawn put it");
 
 typedef enum {
   HANDSHAKER_STARTING = 0,
@@ -322,7 +323,7 @@ typedef struct lost_arg {
 
 static void pool_fail_one(tls_conn *conn, void *arg) {
   lost_arg *lost = arg;
-  if (conn->hs == lost->h) {
+  if (conn->handshaker == lost->h) {
     lost->failed++;
     tls_conn_on_handshaker_lost(conn, lost->why);
   }
@@ -366,14 +367,14 @@ static void pool_kill(tls_handshaker *h, const char *what, int force) {
   tls_conn_for_each_inflight(pool_fail_one, &lost);
   tls_stat.handshaker_deaths++;
   tls_log(TLS_LOG_WARNING,
-             "TLS handshaker pid %d (generation %llu) %s: %s; %d in-flight "
-             "handshake(s) failed",
-             (int)pid, (unsigned long long)h->gen->id, what, status,
-             lost.failed);
-  tls_security_log("sandbox_death", "pid=%d generation=%llu cause=\"%s\" "
-               "status=\"%s\" inflight_failed=%d",
-               (int)pid, (unsigned long long)h->gen->id, what, status,
-               lost.failed);
+          "TLS handshaker pid %d (generation %llu) %s: %s; %d in-flight "
+          "handshake(s) failed",
+          (int)pid, (unsigned long long)h->gen->id, what, status, lost.failed);
+  tls_security_log("sandbox_death",
+                   "pid=%d generation=%llu cause=\"%s\" "
+                   "status=\"%s\" inflight_failed=%d",
+                   (int)pid, (unsigned long long)h->gen->id, what, status,
+                   lost.failed);
   if (was == HANDSHAKER_STARTING || was == HANDSHAKER_READY) {
     long long now = pool_now_ms();
     sandbox_backoff_after_death(&pool.respawn, now - h->started_ms, now);
@@ -426,9 +427,9 @@ static void pool_apply_nice(tls_handshaker *h) {
     if (!pool.nice_warned) {
       pool.nice_warned = 1;
       tls_log(TLS_LOG_WARNING,
-                 "TLS: cannot set handshaker pid %d to nice %d: %s "
-                 "(tls-handshaker-nice)",
-                 (int)h->child.pid, value, strerror(errno));
+              "TLS: cannot set handshaker pid %d to nice %d: %s "
+              "(tls-handshaker-nice)",
+              (int)h->child.pid, value, strerror(errno));
     }
   }
   /* Recorded even on failure: retrying every cron tick would not help. */
@@ -464,7 +465,8 @@ static tls_handshaker *pool_spawn(tls_generation *gen) {
   h->state = HANDSHAKER_STARTING;
   h->started_ms = h->state_ms = pool_now_ms();
   pool.all[slot] = h;
-  if (ae_add_file_event(pool.loop, h->child.fd, AE_READABLE, pool_readable, h) != 0) {
+  if (ae_add_file_event(pool.loop, h->child.fd, AE_READABLE, pool_readable,
+                        h) != 0) {
     pool_kill(h, "could not be watched", 1);
     return NULL;
   }
@@ -488,12 +490,12 @@ static tls_handshaker *pool_spawn(tls_generation *gen) {
 /* ---- answers ---------------------------------------------------------- */
 
 static void pool_detach(tls_conn *conn) {
-  tls_handshaker *h = conn->hs;
+  tls_handshaker *h = conn->handshaker;
   if (h == NULL) {
     return;
   }
   pool_hash_remove(conn);
-  conn->hs = NULL;
+  conn->handshaker = NULL;
   conn->awaiting = 0;
   h->assigned--;
   pool_retire_if_idle(h);
@@ -547,7 +549,8 @@ static int pool_dispatch(tls_handshaker *h, const ipc_message *msg) {
     pool_kill(h, "answered an unknown connection (protocol violation)", 1);
     return 0;
   }
-  if (conn->hs != h || !conn->awaiting || h->state == HANDSHAKER_STARTING) {
+  if (conn->handshaker != h || !conn->awaiting ||
+      h->state == HANDSHAKER_STARTING) {
     pool_kill(h, "answered out of turn (protocol violation)", 1);
     return 0;
   }
@@ -582,7 +585,9 @@ static void pool_readable(ae_loop *loop, int fd, void *data, int mask) {
     }
     if (n == 0 || n < 0) {
       pool_kill(
-          h, h->state == HANDSHAKER_STARTING ? "exited during start-up" : "exited", 0);
+          h,
+          h->state == HANDSHAKER_STARTING ? "exited during start-up" : "exited",
+          0);
       return;
     }
     ipc_message msg;
@@ -660,7 +665,8 @@ int tls_pool_start_generation(tls_generation *gen, int count,
     int nfds = 0;
     for (int i = 0; i < TLS_POOL_MAX_HANDSHAKERS; i++) {
       tls_handshaker *h = pool.all[i];
-      if (h != NULL && h->gen == gen && h->state == HANDSHAKER_STARTING && h->child.fd >= 0) {
+      if (h != NULL && h->gen == gen && h->state == HANDSHAKER_STARTING &&
+          h->child.fd >= 0) {
         fds[nfds].fd = h->child.fd;
         fds[nfds].events = POLLIN;
         fds[nfds].revents = 0;
@@ -737,12 +743,12 @@ static tls_handshaker *pool_pick(void) {
 }
 
 int tls_pool_submit(tls_conn *conn) {
-  if (conn->hs == NULL) {
+  if (conn->handshaker == NULL) {
     tls_handshaker *h = pool_pick();
     if (h == NULL) {
       return 2; /* wait for a handshaker to become ready */
     }
-    conn->hs = h;
+    conn->handshaker = h;
     h->assigned++;
     if (conn->gen == NULL) {
       conn->gen = h->gen;
@@ -754,7 +760,7 @@ int tls_pool_submit(tls_conn *conn) {
   }
   size_t n = ipc_build_record(pool.buf, sizeof(pool.buf), conn->id, conn->rec,
                               conn->rec_got);
-  if (n == 0 || !pool_send(conn->hs, pool.buf, n)) {
+  if (n == 0 || !pool_send(conn->handshaker, pool.buf, n)) {
     return 0;
   }
   conn->awaiting = 1;
@@ -763,7 +769,7 @@ int tls_pool_submit(tls_conn *conn) {
 }
 
 void tls_pool_forget(tls_conn *conn) {
-  tls_handshaker *h = conn->hs;
+  tls_handshaker *h = conn->handshaker;
   if (h == NULL) {
     return;
   }
@@ -785,7 +791,7 @@ static void pool_kill_unresponsive(long long now) {
   int nstuck = 0;
   for (int b = 0; b < TLS_POOL_CONN_BUCKETS; b++) {
     for (tls_conn *c = pool.buckets[b]; c != NULL; c = c->hash_next) {
-      tls_handshaker *h = c->hs;
+      tls_handshaker *h = c->handshaker;
       if (!c->awaiting || h == NULL || h->state > HANDSHAKER_RETIRING ||
           now - c->awaiting_since_ms <= TLS_ANSWER_TIMEOUT_MS ||
           now - h->last_answer_ms <= TLS_ANSWER_TIMEOUT_MS) {
@@ -816,7 +822,8 @@ void tls_pool_cron(void) {
     if (h->state <= HANDSHAKER_RETIRING) {
       pool_apply_nice(h); /* after CONFIG SET tls-handshaker-nice */
     }
-    if (h->state == HANDSHAKER_STARTING && now - h->state_ms > TLS_START_TIMEOUT_MS) {
+    if (h->state == HANDSHAKER_STARTING &&
+        now - h->state_ms > TLS_START_TIMEOUT_MS) {
       pool_kill(h, "did not become ready in time", 1);
     } else if (h->broken && h->state <= HANDSHAKER_RETIRING) {
       pool_kill(h, "stopped accepting requests", 1);
@@ -840,8 +847,7 @@ void tls_pool_cron(void) {
   if (gen != NULL && sandbox_backoff_due(&pool.respawn, now) &&
       pool_count(gen, 1) < tls_pool_wanted_count()) {
     tls_stat.handshaker_restarts++;
-    sandbox_backoff_after_attempt(&pool.respawn, pool_spawn(gen) == NULL,
-                                  now);
+    sandbox_backoff_after_attempt(&pool.respawn, pool_spawn(gen) == NULL, now);
   }
 }
 
@@ -870,16 +876,18 @@ sds tls_sandbox_info_section(sds info) {
   sds by_cause = sds_empty();
   for (int sig = 1; sig <= 64; sig++) {
     if (sandbox_stat.by_signal[sig] > 0) {
-      by_cause = sds_cat_printf(by_cause, "SIG%s=%lld,", sandbox_signal_name(sig),
-                                sandbox_stat.by_signal[sig]);
+      by_cause =
+          sds_cat_printf(by_cause, "SIG%s=%lld,", sandbox_signal_name(sig),
+                         sandbox_stat.by_signal[sig]);
       signals += sandbox_stat.by_signal[sig];
     }
   }
-  by_cause = sds_cat_printf(by_cause, "exit=%lld,protocol_violation=%lld,"
-                                      "timeout=%lld",
-                            sandbox_stat.exits,
-                            sandbox_stat.protocol_violations,
-                            sandbox_stat.timeouts);
+  by_cause =
+      sds_cat_printf(by_cause,
+                     "exit=%lld,protocol_violation=%lld,"
+                     "timeout=%lld",
+                     sandbox_stat.exits, sandbox_stat.protocol_violations,
+                     sandbox_stat.timeouts);
   info = sds_cat_printf(
       info,
       "sandbox_handshakers_alive:%d\r\n"
@@ -899,7 +907,9 @@ sds tls_sandbox_info_section(sds info) {
       "sandbox_last_death_reason:%s\r\n"
       "sandbox_last_death_time:%lld\r\n",
       tls_pool_alive_count(), tls_pool_wanted_count(), tun.handshaker_nice,
-      gen == NULL ? "n/a" : gen->settings.seccomp ? "yes" : "no",
+      gen == NULL             ? "n/a"
+      : gen->settings.seccomp ? "yes"
+                              : "no",
       gen != NULL && gen->settings.sandbox_user ? gen->settings.sandbox_user
                                                 : "-",
       tls_stat.handshaker_restarts, tls_stat.handshaker_deaths, by_cause,
@@ -920,8 +930,8 @@ sds tls_sandbox_info_section(sds info) {
 static const char *const pool_test_syscalls[] = {"openat", "socket", "execve",
                                                  "ptrace"};
 static const char *const pool_test_misbehaviours[] = {
-    "wrong-conn-id", "truncated", "oversized", "wrong-type",
-    "done-while-reading", "silent"};
+    "wrong-conn-id", "truncated",          "oversized",
+    "wrong-type",    "done-while-reading", "silent"};
 
 static int pool_name_in(const char *name, const char *const *list,
                         size_t count) {
@@ -954,8 +964,7 @@ int tls_test_hook(const char *what, const char *arg, int *pids, int max_pids,
     }
     /* Armed misbehaviour must meet the test's connection, wherever the
      * pool sends it. */
-    all = strcmp(arg, "done-while-reading") == 0 ||
-          strcmp(arg, "silent") == 0;
+    all = strcmp(arg, "done-while-reading") == 0 || strcmp(arg, "silent") == 0;
     snprintf(name, sizeof(name), "misbehave:%s", arg);
   } else {
     snprintf(err, err_len, "unknown test hook");
@@ -973,7 +982,7 @@ int tls_test_hook(const char *what, const char *arg, int *pids, int max_pids,
       continue;
     }
     tls_log(TLS_LOG_WARNING, "TEST: asked handshaker pid %d to %s %s",
-               (int)h->child.pid, what, arg);
+            (int)h->child.pid, what, arg);
     pids[count++] = (int)h->child.pid;
     if (!all) {
       break;

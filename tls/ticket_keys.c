@@ -13,11 +13,11 @@
  * event loop may rotate the keys, so one mutex guards them (uncontended in
  * a handshaker: no system call). */
 #include <errno.h>
-#include <pthread.h>
 #include <openssl/cipher.h>
 #include <openssl/hmac.h>
 #include <openssl/mem.h>
 #include <openssl/rand.h>
+#include <pthread.h>
 #include <string.h>
 #include <sys/random.h>
 

@@ -3,12 +3,12 @@
 #include "tls/tls.h"
 
 #include <errno.h>
-#include <stdarg.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -267,9 +267,9 @@ int tls_start(ae_loop *loop, const tls_options *options, const tls_host *host,
                                 ignored, sizeof(ignored)) &&
         removed[0] && gen->settings.ciphers) {
       tls_log(TLS_LOG_WARNING,
-                 "tls-ciphers: RSA key exchange suites removed (no forward "
-                 "secrecy): %s",
-                 removed);
+              "tls-ciphers: RSA key exchange suites removed (no forward "
+              "secrecy): %s",
+              removed);
     }
     SSL_CTX_free(probe);
   }
@@ -296,8 +296,8 @@ int tls_reconfigure(ae_loop *loop, const tls_options *options,
   int auth_before = old ? old->settings.auth_clients : -1;
   tls_generation *gen = tls_bring_up(options, err, sizeof(err));
   if (gen == NULL) {
-    tls_security_log("tls_reload_refused", "reason=\"%s\" (old configuration kept)",
-                 err);
+    tls_security_log("tls_reload_refused",
+                     "reason=\"%s\" (old configuration kept)", err);
     if (out_err) {
       *out_err = tls_error(err);
     }
@@ -315,9 +315,9 @@ int tls_reconfigure(ae_loop *loop, const tls_options *options,
       tls_now_ms() +
       tls_rotation_interval_ms(gen->settings.session_cache_timeout);
   tls_log_generation(gen, "reloaded");
-  tls_security_log("tls_reloaded", "subject=\"%s\" issuer=\"%s\" generation=%llu",
-               gen->cert_subject, gen->cert_issuer,
-               (unsigned long long)gen->id);
+  tls_security_log(
+      "tls_reloaded", "subject=\"%s\" issuer=\"%s\" generation=%llu",
+      gen->cert_subject, gen->cert_issuer, (unsigned long long)gen->id);
   return 1;
 }
 
@@ -337,8 +337,8 @@ void tls_cron(void) {
     }
     tls_generation *gen = tls_pool_current_generation();
     tls_state.next_rotation_ms =
-        now + tls_rotation_interval_ms(
-                  gen ? gen->settings.session_cache_timeout : 0);
+        now +
+        tls_rotation_interval_ms(gen ? gen->settings.session_cache_timeout : 0);
   }
 }
 
@@ -463,10 +463,10 @@ static void tls_check_chain(const char *path, tls_check_report *r) {
          (x = PEM_read_bio_X509(bio, NULL, NULL, NULL)) != NULL) {
     int i = r->chain_len++;
     int days = 0, secs = 0;
-    tls_x509_name_text(X509_get_subject_name(x), r->chain[i][0],
-                       IPC_MAX_REASON, 0);
-    tls_x509_name_text(X509_get_issuer_name(x), r->chain[i][1],
-                       IPC_MAX_REASON, 0);
+    tls_x509_name_text(X509_get_subject_name(x), r->chain[i][0], IPC_MAX_REASON,
+                       0);
+    tls_x509_name_text(X509_get_issuer_name(x), r->chain[i][1], IPC_MAX_REASON,
+                       0);
     EVP_PKEY *pub = X509_get_pubkey(x);
     if (pub != NULL) {
       int type = EVP_PKEY_id(pub);
@@ -489,8 +489,8 @@ static void tls_check_chain(const char *path, tls_check_report *r) {
     struct tm tm;
     time_t t = time(NULL) + (time_t)r->expires_in[i];
     if (gmtime_r(&t, &tm) != NULL) {
-      strftime(r->not_after[i], sizeof(r->not_after[i]),
-               "%Y-%m-%dT%H:%M:%SZ", &tm);
+      strftime(r->not_after[i], sizeof(r->not_after[i]), "%Y-%m-%dT%H:%M:%SZ",
+               &tm);
     }
     X509_free(x);
   }
@@ -509,8 +509,7 @@ int tls_check_config(const tls_options *options, const tls_host *host,
   tls_install_host(host);
   tls_read_tunables(&tun);
   tls_settings_for(&s, options);
-  r->ok = tls_validate_settings(&s, tun.port != 0, r->error,
-                                sizeof(r->error));
+  r->ok = tls_validate_settings(&s, tun.port != 0, r->error, sizeof(r->error));
   if (r->ok) {
     SSL_CTX *ctx = SSL_CTX_new(TLS_method());
     if (ctx && tls_apply_cipher_policy(ctx, &s, r->removed, sizeof(r->removed),
@@ -678,15 +677,15 @@ int tls_check_config(const tls_options *options, const tls_host *host,
         "seccomp %s, user %s\n",
         tls_pool_wanted_count(), tun.handshake_timeout_ms,
         tun.max_handshakes_in_flight, tun.handshaker_nice,
-        s.seccomp ? "on" : "off",
-        s.sandbox_user ? s.sandbox_user : "-");
+        s.seccomp ? "on" : "off", s.sandbox_user ? s.sandbox_user : "-");
     printf("  private key: %s\n", r->key_status[0] ? r->key_status : "-");
     for (int i = 0; i < r->chain_len; i++) {
-      printf("  chain[%d]: subject=%s issuer=%s key=%s signature=%s "
-             "not_after=%s days_left=%lld expires_in=%lld s\n",
-             i, r->chain[i][0], r->chain[i][1], r->chain[i][2], r->sig_alg[i],
-             r->not_after[i][0] ? r->not_after[i] : "?",
-             r->expires_in[i] / 86400, r->expires_in[i]);
+      printf(
+          "  chain[%d]: subject=%s issuer=%s key=%s signature=%s "
+          "not_after=%s days_left=%lld expires_in=%lld s\n",
+          i, r->chain[i][0], r->chain[i][1], r->chain[i][2], r->sig_alg[i],
+          r->not_after[i][0] ? r->not_after[i] : "?", r->expires_in[i] / 86400,
+          r->expires_in[i]);
     }
     printf("  seccomp allowlist (default action: kill the process):\n");
     for (const char *line = r->allowlist; *line;) {

@@ -41,7 +41,7 @@ typedef struct tls_tunables {
   int max_handshakes_in_flight; /* tls-max-handshakes-in-flight */
   int handshaker_nice;          /* tls-handshaker-nice */
   int sandbox_seccomp;          /* sandbox-seccomp (read at each spawn) */
-  const char *sandbox_user; /* sandbox-user; borrowed, copied at each use */
+  const char *sandbox_user;     /* sandbox-user; borrowed, copied at each use */
 } tls_tunables;
 
 /* tls_host: what tls/ needs from the server. tls_start and
@@ -94,7 +94,7 @@ int tls_reconfigure(ae_loop *loop, const tls_options *options,
  * pass work. */
 void tls_accept_handler(ae_loop *loop, int fd, void *client_data, int mask);
 
-/* tls_cron runs from serverCron: handshake timeouts, respawn backoff,
+/* tls_cron runs from the server's cron: handshake timeouts, respawn backoff,
  * session-ticket key rotation. A no-op before tls_start. */
 void tls_cron(void);
 
