@@ -23,7 +23,7 @@ int sandbox_spawn(const char *argv0, const char *mode_arg, int socket_buffer,
                   sandbox_child *out_child, char *err, size_t err_len) {
   int sv[2] = {-1, -1};
   if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) {
-    snprintf(err, err_len, "socketpair failed: %s", strerror(errno));
+    snprintf(err, err_len, "socketpair: %s", strerror(errno));
     return 0;
   }
   if (socket_buffer > 0) {
@@ -65,7 +65,7 @@ int sandbox_spawn(const char *argv0, const char *mode_arg, int socket_buffer,
   }
   if (rc != 0) {
     close(sv[0]);
-    snprintf(err, err_len, "cannot start a child process: %s", strerror(rc));
+    snprintf(err, err_len, "posix_spawn: %s", strerror(rc));
     return 0;
   }
   fcntl(sv[0], F_SETFL, fcntl(sv[0], F_GETFL) | O_NONBLOCK);

@@ -670,7 +670,7 @@ int tls_handshaker_main(int argc, char **argv) {
   prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
   handshaker.pid = getpid();
   prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
-  prctl(PR_SET_NAME, "redoubt-handshaker", 0, 0, 0);
+  prctl(PR_SET_NAME, "redoubt-hs", 0, 0, 0);
   signal(SIGPIPE, SIG_IGN);
   if (argc != 3 || strcmp(argv[2], "3") != 0) {
     handshaker_log("bad handshaker invocation");
