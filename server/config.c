@@ -142,19 +142,18 @@ const char *config_maxmemory_policy_name(int policy) {
 /* Apply callbacks (CONFIG SET only)                                   */
 /* ------------------------------------------------------------------ */
 /* tls_reconfigure's reason outlives the call: kept until the next one. */
-static sds tls_apply_error;
+static char tls_apply_error[TLS_ERR_LEN];
 /* Set when one CONFIG SET already reloaded TLS (apply_tls runs before
  * apply_tls_port), so a new tls-port does not reload twice. */
 static int tls_reloaded_in_this_set;
 
 static int reload_tls(const char **err) {
-  sds_free(tls_apply_error);
-  tls_apply_error = NULL;
+  tls_apply_error[0] = '\0';
   if (!tls_reconfigure(server.el, &server.tls, server_tls_host(),
-                       &tls_apply_error)) {
-    if (tls_apply_error == NULL) {
-      tls_apply_error =
-          sds_new("Unable to update TLS configuration. Check server logs.");
+                       tls_apply_error, sizeof(tls_apply_error))) {
+    if (tls_apply_error[0] == '\0') {
+      snprintf(tls_apply_error, sizeof(tls_apply_error), "%s",
+               "Unable to update TLS configuration. Check server logs.");
     }
     *err = tls_apply_error;
     return 0;
@@ -1211,8 +1210,7 @@ void config_free_all(void) {
   zfree(cfg.masterhost);
   cfg.masterhost = NULL;
   config_free_name_index();
-  sds_free(tls_apply_error);
-  tls_apply_error = NULL;
+  tls_apply_error[0] = '\0';
   cfg.initialized = 0;
 }
 

@@ -886,6 +886,19 @@ static void server_tls_accepted(connection *conn, const char *ip) {
   accept_common_handler(conn, 0, ip);
 }
 
+/* INFO sections written by tls/ (a TLS_INFO_LEN buffer holds either). */
+static sds server_tls_info(sds info) {
+  char text[TLS_INFO_LEN];
+  tls_info_section(text, sizeof(text));
+  return sds_cat(info, text);
+}
+
+static sds server_sandbox_info(sds info) {
+  char text[TLS_INFO_LEN];
+  tls_sandbox_info_section(text, sizeof(text));
+  return sds_cat(info, text);
+}
+
 const tls_host *server_tls_host(void) {
   static tls_host host;
   host.executable = server.executable;
@@ -943,19 +956,19 @@ int server_main(int argc, char **argv) {
     server_log(LL_NOTICE, "Configuration loaded");
   }
   init_server();
-  info_register_section("tls", tls_info_section, 0);
-  info_register_section("sandbox", tls_sandbox_info_section, 0);
+  info_register_section("tls", server_tls_info, 0);
+  info_register_section("sandbox", server_sandbox_info, 0);
   config_log_unimplemented();
   config_startup_free(&startup);
 
   /* Handshakers start before listeners are bound and before any data is
    * loaded (DESIGN.md: a respawn must never see the dataset). */
   if (server.tls_port) {
-    sds err = NULL;
-    if (!tls_start(server.el, &server.tls, server_tls_host(), &err)) {
+    char err[TLS_ERR_LEN] = "";
+    if (!tls_start(server.el, &server.tls, server_tls_host(), err,
+                   sizeof(err))) {
       server_log(LL_WARNING, "Failed to start TLS: %s",
-                 err ? err : "unknown error");
-      sds_free(err);
+                 err[0] ? err : "unknown error");
       return 1;
     }
   }

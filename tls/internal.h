@@ -29,6 +29,11 @@ void tls_read_tunables(tls_tunables *out);
 /* tls_host_executable is the host's executable path (argv[0] of
  * handshakers). */
 const char *tls_host_executable(void);
+/* tls_appendf appends printf output to |buf| (capacity |len|, |*used|
+ * bytes already written), keeping it NUL-terminated; output that does not
+ * fit is cut. */
+void tls_appendf(char *buf, size_t len, size_t *used, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
 /* tls_host_accepted hands a connection that passed its handshake and the
  * client-certificate policy to the host (tls_host.accepted). */
 void tls_host_accepted(connection *conn, const char *ip);

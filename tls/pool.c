@@ -868,28 +868,31 @@ void tls_pool_shutdown(void) {
 
 /* ---- INFO sandbox ------------------------------------------------------- */
 
-sds tls_sandbox_info_section(sds info) {
+size_t tls_sandbox_info_section(char *buf, size_t len) {
   tls_tunables tun;
   tls_read_tunables(&tun);
   tls_generation *gen = pool.current;
   long long signals = 0;
-  sds by_cause = sds_empty();
+  /* At most 64 "SIGXXXXXXX=<count>," entries plus the fixed causes. */
+  char by_cause[64 * 32 + 128] = "";
+  size_t cause_len = 0;
+  size_t used = 0;
+  if (len > 0) {
+    buf[0] = '\0';
+  }
   for (int sig = 1; sig <= 64; sig++) {
     if (sandbox_stat.by_signal[sig] > 0) {
-      by_cause =
-          sds_cat_printf(by_cause, "SIG%s=%lld,", sandbox_signal_name(sig),
-                         sandbox_stat.by_signal[sig]);
+      tls_appendf(by_cause, sizeof(by_cause), &cause_len, "SIG%s=%lld,",
+                  sandbox_signal_name(sig), sandbox_stat.by_signal[sig]);
       signals += sandbox_stat.by_signal[sig];
     }
   }
-  by_cause =
-      sds_cat_printf(by_cause,
-                     "exit=%lld,protocol_violation=%lld,"
-                     "timeout=%lld",
-                     sandbox_stat.exits, sandbox_stat.protocol_violations,
-                     sandbox_stat.timeouts);
-  info = sds_cat_printf(
-      info,
+  tls_appendf(by_cause, sizeof(by_cause), &cause_len,
+              "exit=%lld,protocol_violation=%lld,timeout=%lld",
+              sandbox_stat.exits, sandbox_stat.protocol_violations,
+              sandbox_stat.timeouts);
+  tls_appendf(
+      buf, len, &used,
       "sandbox_handshakers_alive:%d\r\n"
       "sandbox_handshakers_configured:%d\r\n"
       "sandbox_handshaker_nice:%d\r\n"
@@ -920,8 +923,7 @@ sds tls_sandbox_info_section(sds info) {
       sandbox_stat.timeouts,
       sandbox_stat.last_reason[0] ? sandbox_stat.last_reason : "none",
       sandbox_stat.last_time);
-  sds_free(by_cause);
-  return info;
+  return used;
 }
 
 /* ---- test hooks (-DREDOUBT_TEST_HOOKS only) ----------------------------- */

@@ -20,7 +20,6 @@
 #include "tls/internal.h"
 
 #define TLS_START_WAIT_MS 10000 /* boot / reload: handshakers to READY */
-#define TLS_ERR_LEN 512
 
 static struct {
   int started;
@@ -34,7 +33,18 @@ static long long tls_now_ms(void) {
   return (long long)(ae_monotonic_us() / 1000);
 }
 
-static sds tls_error(const char *text) { return sds_new(text); }
+void tls_appendf(char *buf, size_t len, size_t *used, const char *fmt, ...) {
+  va_list ap;
+  if (*used >= len) {
+    return;
+  }
+  va_start(ap, fmt);
+  int n = vsnprintf(buf + *used, len - *used, fmt, ap);
+  va_end(ap);
+  if (n > 0) {
+    *used = *used + (size_t)n < len ? *used + (size_t)n : len - 1;
+  }
+}
 
 /* ---- the host's services ---------------------------------------------- */
 
@@ -167,16 +177,12 @@ static int tls_validate_settings(const tls_settings *s, int need_cert,
   return ok;
 }
 
-int tls_validate_options(const tls_options *options, int need_cert,
-                         sds *out_err) {
+int tls_validate_options(const tls_options *options, int need_cert, char *err,
+                         size_t err_len) {
   tls_settings s;
-  char err[TLS_ERR_LEN] = "";
   tls_settings_for(&s, options);
-  int ok = tls_validate_settings(&s, need_cert, err, sizeof(err));
+  int ok = tls_validate_settings(&s, need_cert, err, err_len);
   tls_settings_free(&s);
-  if (!ok && out_err) {
-    *out_err = tls_error(err);
-  }
   return ok;
 }
 
@@ -237,8 +243,7 @@ static void tls_log_generation(const tls_generation *gen, const char *what) {
 }
 
 int tls_start(ae_loop *loop, const tls_options *options, const tls_host *host,
-              sds *out_err) {
-  char err[TLS_ERR_LEN] = "";
+              char *err, size_t err_len) {
   if (tls_state.started) {
     return 1;
   }
@@ -247,12 +252,11 @@ int tls_start(ae_loop *loop, const tls_options *options, const tls_host *host,
   tls_conn_init();
   tls_finisher_start(loop);
   if (!tls_ticket_keys_rotate(1)) {
-    *out_err = tls_error("cannot generate session ticket keys (getrandom)");
+    snprintf(err, err_len, "cannot generate session ticket keys (getrandom)");
     return 0;
   }
-  tls_generation *gen = tls_bring_up(options, err, sizeof(err));
+  tls_generation *gen = tls_bring_up(options, err, err_len);
   if (gen == NULL) {
-    *out_err = tls_error(err);
     return 0;
   }
   tls_state.next_rotation_ms =
@@ -281,26 +285,22 @@ int tls_start(ae_loop *loop, const tls_options *options, const tls_host *host,
 }
 
 int tls_reconfigure(ae_loop *loop, const tls_options *options,
-                    const tls_host *host, sds *out_err) {
-  char err[TLS_ERR_LEN] = "";
+                    const tls_host *host, char *err, size_t err_len) {
   if (!tls_state.started) {
     tls_tunables tun;
     tls_install_host(host);
     tls_read_tunables(&tun);
     if (tun.port == 0) {
-      return tls_validate_options(options, 0, out_err);
+      return tls_validate_options(options, 0, err, err_len);
     }
-    return tls_start(loop, options, host, out_err);
+    return tls_start(loop, options, host, err, err_len);
   }
   tls_generation *old = tls_pool_current_generation();
   int auth_before = old ? old->settings.auth_clients : -1;
-  tls_generation *gen = tls_bring_up(options, err, sizeof(err));
+  tls_generation *gen = tls_bring_up(options, err, err_len);
   if (gen == NULL) {
     tls_security_log("tls_reload_refused",
                      "reason=\"%s\" (old configuration kept)", err);
-    if (out_err) {
-      *out_err = tls_error(err);
-    }
     return 0;
   }
   tls_pool_activate(gen);
@@ -348,42 +348,44 @@ static const char *tls_auth_name(int auth) {
                                             : "yes";
 }
 
-sds tls_info_section(sds info) {
+size_t tls_info_section(char *buf, size_t len) {
   tls_generation *gen = tls_pool_current_generation();
   tls_tunables tun;
+  size_t used = 0;
   tls_read_tunables(&tun);
-  info = sds_cat_printf(
-      info,
-      "tls_port:%d\r\n"
-      "tls_handshakers_alive:%d\r\n"
-      "tls_handshakers_configured:%d\r\n"
-      "tls_handshakes_completed:%lld\r\n"
-      "tls_handshakes_failed:%lld\r\n"
-      "tls_handshakes_resumed:%lld\r\n"
-      "tls_handshakes_in_flight:%d\r\n"
-      "tls_handshakes_timed_out:%lld\r\n"
-      "tls_handshakes_refused_busy:%lld\r\n"
-      "tls_handshaker_restarts:%lld\r\n"
-      "tls_handshaker_deaths:%lld\r\n",
-      tun.port, tls_pool_alive_count(), tls_pool_wanted_count(),
-      tls_stat.handshakes_completed, tls_stat.handshakes_failed,
-      tls_stat.handshakes_resumed, tls_conn_handshakes_in_flight(),
-      tls_stat.handshakes_timed_out, tls_stat.handshakes_refused_busy,
-      tls_stat.handshaker_restarts, tls_stat.handshaker_deaths);
-  if (gen != NULL) {
-    info =
-        sds_cat_printf(info,
-                       "tls_auth_clients:%s\r\n"
-                       "tls_session_caching:%s\r\n"
-                       "tls_cert_subject:%s\r\n"
-                       "tls_cert_issuer:%s\r\n"
-                       "tls_cert_expires_in_seconds:%lld\r\n",
-                       tls_auth_name(gen->settings.auth_clients),
-                       gen->settings.session_caching ? "yes" : "no",
-                       gen->cert_subject, gen->cert_issuer,
-                       (long long)(gen->cert_not_after - (int64_t)time(NULL)));
+  if (len > 0) {
+    buf[0] = '\0';
   }
-  return info;
+  tls_appendf(buf, len, &used,
+              "tls_port:%d\r\n"
+              "tls_handshakers_alive:%d\r\n"
+              "tls_handshakers_configured:%d\r\n"
+              "tls_handshakes_completed:%lld\r\n"
+              "tls_handshakes_failed:%lld\r\n"
+              "tls_handshakes_resumed:%lld\r\n"
+              "tls_handshakes_in_flight:%d\r\n"
+              "tls_handshakes_timed_out:%lld\r\n"
+              "tls_handshakes_refused_busy:%lld\r\n"
+              "tls_handshaker_restarts:%lld\r\n"
+              "tls_handshaker_deaths:%lld\r\n",
+              tun.port, tls_pool_alive_count(), tls_pool_wanted_count(),
+              tls_stat.handshakes_completed, tls_stat.handshakes_failed,
+              tls_stat.handshakes_resumed, tls_conn_handshakes_in_flight(),
+              tls_stat.handshakes_timed_out, tls_stat.handshakes_refused_busy,
+              tls_stat.handshaker_restarts, tls_stat.handshaker_deaths);
+  if (gen != NULL) {
+    tls_appendf(buf, len, &used,
+                "tls_auth_clients:%s\r\n"
+                "tls_session_caching:%s\r\n"
+                "tls_cert_subject:%s\r\n"
+                "tls_cert_issuer:%s\r\n"
+                "tls_cert_expires_in_seconds:%lld\r\n",
+                tls_auth_name(gen->settings.auth_clients),
+                gen->settings.session_caching ? "yes" : "no", gen->cert_subject,
+                gen->cert_issuer,
+                (long long)(gen->cert_not_after - (int64_t)time(NULL)));
+  }
+  return used;
 }
 
 void tls_shutdown(void) {

@@ -13,16 +13,17 @@
  * tls_options passed to each call. Start-up sequence:
  *
  *   tls_host host = {...};                  // filled by the server
- *   tls_start(loop, &server_options, &host, &err);  // before listeners
+ *   tls_start(loop, &server_options, &host, err, sizeof(err));  // first
  *   ... bind listeners, watch them with tls_accept_handler (deferred) ...
  *   tls_cron() from the server's cron; tls_reconfigure() on CONFIG SET;
  *   tls_shutdown() at exit. */
 #ifndef REDOUBT_TLS_H
 #define REDOUBT_TLS_H
 
+#include <stddef.h>
+
 #include "server/ae.h"
 #include "server/conn.h"
-#include "server/sds.h"
 #include "tls/options.h"
 
 /* Levels passed to tls_host.log, in increasing importance (the same order
@@ -66,28 +67,32 @@ typedef struct tls_host {
   void (*accepted)(connection *conn, const char *ip);
 } tls_host;
 
+/* Errors: functions that can fail return 1, or 0 with a NUL-terminated
+ * reason in the caller's |err| buffer of |err_len| bytes (truncated if
+ * needed; TLS_ERR_LEN is always enough). */
+#define TLS_ERR_LEN 512
+
 /* tls_validate_options checks a configuration without applying it
  * (protocol names, cipher strings, readable files; certificate and key
- * required when |need_cert|). Returns 1, or 0 and an allocated message in
- * *out_err (caller frees with sds_free). */
-int tls_validate_options(const tls_options *options, int need_cert,
-                         sds *out_err);
+ * required when |need_cert|). Returns 1, or 0 with |err|. */
+int tls_validate_options(const tls_options *options, int need_cert, char *err,
+                         size_t err_len);
 
 /* tls_start starts the handshaker pool and main's own post-handback context
  * with |options| (copied) and |host| (copied). Called once at boot, before
  * listeners are bound and before any data is loaded; a second call is a
- * no-op returning 1. Returns 1, or 0 with *out_err set (caller frees; the
- * server then refuses to start). */
+ * no-op returning 1. Returns 1, or 0 with |err| (the server then refuses to
+ * start). */
 int tls_start(ae_loop *loop, const tls_options *options, const tls_host *host,
-              sds *out_err);
+              char *err, size_t err_len);
 
 /* tls_reconfigure applies changed tls-* settings (CONFIG SET): new
  * handshakers with the new material, old ones retired after their in-flight
  * handshakes. Before tls_start it only validates (tls-port 0) or starts TLS
  * (tls-port set) with |loop| and |host|. On failure the old configuration
- * stays in service and *out_err (caller frees) says why. */
+ * stays in service and |err| says why. */
 int tls_reconfigure(ae_loop *loop, const tls_options *options,
-                    const tls_host *host, sds *out_err);
+                    const tls_host *host, char *err, size_t err_len);
 
 /* tls_accept_handler is the ae file handler for a tls-port listener. The
  * listener must be deferred (ae_set_deferred): new handshakes are second-
@@ -98,13 +103,18 @@ void tls_accept_handler(ae_loop *loop, int fd, void *client_data, int mask);
  * session-ticket key rotation. A no-op before tls_start. */
 void tls_cron(void);
 
-/* tls_info_section appends the "# TLS" INFO section to |info| and returns
- * it (sds_cat_printf semantics). */
-sds tls_info_section(sds info);
+/* A buffer of TLS_INFO_LEN bytes holds either INFO section in full. */
+#define TLS_INFO_LEN 4096
 
-/* tls_sandbox_info_section appends the "INFO sandbox" fields (handshakers
- * alive, deaths/restarts by cause, seccomp mode, last death reason). */
-sds tls_sandbox_info_section(sds info);
+/* tls_info_section writes the fields of the "# TLS" INFO section
+ * ("name:value\r\n" lines) into |buf| (NUL-terminated, truncated to |len|)
+ * and returns the length written. */
+size_t tls_info_section(char *buf, size_t len);
+
+/* tls_sandbox_info_section writes the "INFO sandbox" fields (handshakers
+ * alive, deaths/restarts by cause, seccomp mode, last death reason) like
+ * tls_info_section. */
+size_t tls_sandbox_info_section(char *buf, size_t len);
 
 /* tls_shutdown stops handshakers (graceful shutdown). A no-op before
  * tls_start. */
