@@ -45,17 +45,20 @@ typedef struct tls_tunables {
   const char *sandbox_user;     /* sandbox-user; borrowed, copied at each use */
 } tls_tunables;
 
-/* tls_host: what tls/ needs from the server. tls_start and
- * tls_reconfigure copy the struct; the functions and |executable| must stay
- * valid until tls_shutdown. Every callback runs on the event-loop thread. */
+/* tls_host: what tls/ needs from the server. tls_start, tls_reconfigure
+ * and tls_check_config copy the struct; the functions and |executable| must
+ * stay valid until tls_shutdown. Every callback runs on the event-loop
+ * thread (never on the handshake-completion thread). */
 typedef struct tls_host {
   /* Path of the running binary (argv[0] of handshakers; the image itself
    * is always /proc/self/exe). NULL: "redoubt-server". */
   const char *executable;
-  /* read_tunables fills |out| with the current values. Required. */
+  /* read_tunables fills |out| with the current values. NULL: defaults
+   * (one worker, seccomp on, no port). */
   void (*read_tunables)(tls_tunables *out);
   /* log writes |message| (one line, no newline) at |level| (TLS_LOG_*),
-   * filtered by the host's own verbosity. NULL: stderr. */
+   * filtered by the host's own verbosity. NULL: notices and warnings go to
+   * stderr. */
   void (*log)(int level, const char *message);
   /* security_log records a security event: |event| is a name such as
    * "tls_client_refused", |details| "key=value ..." text. NULL: log. */
@@ -63,7 +66,8 @@ typedef struct tls_host {
   /* accepted takes over |conn|, whose handshake completed and whose client
    * certificate passed the tls-auth-clients policy, as a new client (what
    * the server does for an accepted TCP connection); |ip| is the peer's
-   * address. The host counts TLS connections here. Required. */
+   * address. The host counts TLS connections here. NULL: the connection
+   * is closed. */
   void (*accepted)(connection *conn, const char *ip);
 } tls_host;
 
