@@ -1,22 +1,40 @@
 /* ipc.c: the main <-> handshaker message codec (see ipc.h).
  *
- * Wire format, all integers big-endian:
- *   u8 type, u64 conn_id, then per type:
- *   CONFIG       (conn 0)   10 x string, u8 auth_clients, u8
- * prefer_server_ciphers, u8 session_caching, u8 seccomp, u32
- * session_cache_size, u32 session_cache_timeout TICKET_KEYS  (conn 0)   u8
- * count (0..IPC_MAX_TICKET_KEYS), count x IPC_TICKET_KEY_LEN raw bytes RECORD
- * (conn !0)  bytes record (IPC_MIN_RECORD..IPC_MAX_RECORD) ABORT        (conn
- * !0)  nothing TEST_SYSCALL (conn 0)   string name (1..IPC_MAX_REASON) READY
- * (conn 0)   string subject, string issuer (each <= IPC_MAX_REASON), u64
- * not_after (two's complement int64) CONFIG_FAIL  (conn 0)   string reason (<=
- * IPC_MAX_REASON) NEED_INPUT   (conn !0)  bytes out (<= IPC_MAX_OUT) DONE (conn
- * !0)  bytes out (<= IPC_MAX_OUT), bytes handback (1..IPC_MAX_HANDBACK), u8
- * resumed (0|1) FAIL         (conn !0)  string reason (<= IPC_MAX_REASON),
- * bytes out (<= IPC_MAX_OUT) where "bytes" and "string" are u32 length + that
- * many bytes. Strings never contain NUL bytes (so the C string the receiver
- * sees is exactly what was sent). A CONFIG string of length 0 means "not set":
- * it is built from NULL or "" and parsed to NULL.
+ * Wire format, all integers big-endian. Every message: u8 type, u64
+ * conn_id, then the fields of its type in this order:
+ *
+ *   type          conn_id  fields
+ *   ------------  -------  -----------------------------------------------
+ *   CONFIG        0        10 x string (cert_file, key_file, key_file_pass,
+ *                          ca_cert_file, ca_cert_dir, dh_params_file,
+ *                          protocols, ciphers, ciphersuites, sandbox_user;
+ *                          each <= IPC_MAX_CONFIG_STRING),
+ *                          u8 auth_clients (0..IPC_MAX_AUTH_CLIENTS),
+ *                          u8 prefer_server_ciphers (0|1),
+ *                          u8 session_caching (0|1), u8 seccomp (0|1),
+ *                          u32 session_cache_size,
+ *                          u32 session_cache_timeout
+ *   TICKET_KEYS   0        u8 count (0..IPC_MAX_TICKET_KEYS),
+ *                          count x IPC_TICKET_KEY_LEN raw bytes
+ *   RECORD        != 0     bytes record (IPC_MIN_RECORD..IPC_MAX_RECORD)
+ *   ABORT         != 0     nothing
+ *   TEST_SYSCALL  0        string name (1..IPC_MAX_REASON)
+ *   READY         0        string subject, string issuer (each
+ *                          <= IPC_MAX_REASON), u64 not_after (two's
+ *                          complement int64, unix time)
+ *   CONFIG_FAIL   0        string reason (<= IPC_MAX_REASON)
+ *   NEED_INPUT    != 0     bytes flight (<= IPC_MAX_FLIGHT)
+ *   DONE          != 0     bytes flight (<= IPC_MAX_FLIGHT),
+ *                          bytes handback (1..IPC_MAX_HANDBACK),
+ *                          u8 resumed (0|1)
+ *   FAIL          != 0     string reason (<= IPC_MAX_REASON),
+ *                          bytes flight (<= IPC_MAX_FLIGHT)
+ *
+ * "bytes" and "string" are a u32 length and that many bytes. Strings never
+ * contain NUL bytes (so the C string the receiver sees is exactly what was
+ * sent). A CONFIG string of length 0 means "not set": it is built from NULL
+ * or "" and parsed to NULL. A flight is the handshake bytes main writes to
+ * the client (for FAIL: the alert).
  *
  * The reader and writer below are small bounds-checked cursors in the shape
  * of BoringSSL's CBS/CBB: every getter can fail, nothing is read or written
@@ -226,9 +244,6 @@ static const ipc_config_string_field ipc_config_strings[] = {
 #define IPC_CONFIG_STRING_COUNT \
   (sizeof(ipc_config_strings) / sizeof(ipc_config_strings[0]))
 
-/* Largest auth_clients value (TLS_CLIENT_AUTH_OPTIONAL in server.h). */
-#define IPC_MAX_AUTH_CLIENTS 2
-
 static const char **ipc_config_string_slot(ipc_config *config, size_t i) {
   return (const char **)((char *)config + ipc_config_strings[i].offset);
 }
@@ -321,19 +336,19 @@ size_t ipc_build_config_fail(uint8_t *buf, size_t cap, const char *reason) {
 }
 
 size_t ipc_build_need_input(uint8_t *buf, size_t cap, uint64_t conn_id,
-                            const uint8_t *out, size_t out_len) {
+                            const uint8_t *flight, size_t flight_len) {
   ipc_writer w;
   ipc_writer_init(&w, buf, cap);
   if (conn_id == 0) {
     return 0;
   }
   ipc_writer_put_header(&w, IPC_ANS_NEED_INPUT, conn_id);
-  ipc_writer_put_bytes(&w, out, out_len, 0, IPC_MAX_OUT);
+  ipc_writer_put_bytes(&w, flight, flight_len, 0, IPC_MAX_FLIGHT);
   return ipc_writer_finish(&w);
 }
 
 size_t ipc_build_done(uint8_t *buf, size_t cap, uint64_t conn_id,
-                      const uint8_t *out, size_t out_len,
+                      const uint8_t *flight, size_t flight_len,
                       const uint8_t *handback, size_t handback_len,
                       int resumed) {
   ipc_writer w;
@@ -342,14 +357,15 @@ size_t ipc_build_done(uint8_t *buf, size_t cap, uint64_t conn_id,
     return 0;
   }
   ipc_writer_put_header(&w, IPC_ANS_DONE, conn_id);
-  ipc_writer_put_bytes(&w, out, out_len, 0, IPC_MAX_OUT);
+  ipc_writer_put_bytes(&w, flight, flight_len, 0, IPC_MAX_FLIGHT);
   ipc_writer_put_bytes(&w, handback, handback_len, 1, IPC_MAX_HANDBACK);
   ipc_writer_put_u8(&w, resumed ? 1 : 0);
   return ipc_writer_finish(&w);
 }
 
 size_t ipc_build_fail(uint8_t *buf, size_t cap, uint64_t conn_id,
-                      const char *reason, const uint8_t *out, size_t out_len) {
+                      const char *reason, const uint8_t *flight,
+                      size_t flight_len) {
   ipc_writer w;
   ipc_writer_init(&w, buf, cap);
   if (conn_id == 0) {
@@ -357,7 +373,7 @@ size_t ipc_build_fail(uint8_t *buf, size_t cap, uint64_t conn_id,
   }
   ipc_writer_put_header(&w, IPC_ANS_FAIL, conn_id);
   ipc_writer_put_string(&w, reason, 0, IPC_MAX_REASON);
-  ipc_writer_put_bytes(&w, out, out_len, 0, IPC_MAX_OUT);
+  ipc_writer_put_bytes(&w, flight, flight_len, 0, IPC_MAX_FLIGHT);
   return ipc_writer_finish(&w);
 }
 
@@ -518,11 +534,12 @@ int ipc_parse_answer(const uint8_t *buf, size_t len, ipc_message *out) {
       break;
     case IPC_ANS_NEED_INPUT:
       ok = ipc_conn_id_ok(out, 1) &&
-           ipc_reader_get_bytes(&r, 0, IPC_MAX_OUT, &out->data, &out->data_len);
+           ipc_reader_get_bytes(&r, 0, IPC_MAX_FLIGHT, &out->data,
+                                &out->data_len);
       break;
     case IPC_ANS_DONE:
       ok = ipc_conn_id_ok(out, 1) &&
-           ipc_reader_get_bytes(&r, 0, IPC_MAX_OUT, &out->data,
+           ipc_reader_get_bytes(&r, 0, IPC_MAX_FLIGHT, &out->data,
                                 &out->data_len) &&
            ipc_reader_get_bytes(&r, 1, IPC_MAX_HANDBACK, &out->handback,
                                 &out->handback_len) &&
@@ -531,7 +548,8 @@ int ipc_parse_answer(const uint8_t *buf, size_t len, ipc_message *out) {
     case IPC_ANS_FAIL:
       ok = ipc_conn_id_ok(out, 1) &&
            ipc_reader_get_fixed_string(&r, 0, IPC_MAX_REASON, out->reason) &&
-           ipc_reader_get_bytes(&r, 0, IPC_MAX_OUT, &out->data, &out->data_len);
+           ipc_reader_get_bytes(&r, 0, IPC_MAX_FLIGHT, &out->data,
+                                &out->data_len);
       break;
     default:
       ok = 0; /* unknown, or a request type */

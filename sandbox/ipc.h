@@ -17,15 +17,19 @@
 #include <stdint.h>
 
 /* Limits */
-#define IPC_MAX_MESSAGE (160 * 1024)     /* one datagram */
+#define IPC_MAX_MESSAGE (160 * 1024)      /* one datagram */
 #define IPC_MAX_RECORD (16384 + 2048 + 5) /* one TLS record incl. header */
-#define IPC_MAX_OUT (64 * 1024)          /* handshake flight to the client */
-#define IPC_MAX_HANDBACK (64 * 1024) /* holds the ClientHello transcript */
+#define IPC_MAX_FLIGHT (64 * 1024)        /* handshake bytes for the client */
+#define IPC_MAX_HANDBACK (64 * 1024)      /* holds the ClientHello transcript */
 #define IPC_MAX_REASON 256
 #define IPC_MAX_PATH 4096
 #define IPC_MAX_CONFIG_STRING 4096
 #define IPC_TICKET_KEY_LEN 48 /* name(16) + HMAC(16) + AES(16) */
 #define IPC_MAX_TICKET_KEYS 2 /* current, previous */
+/* auth_clients is 0 (no), 1 (yes) or 2 (optional) on the wire: the values
+ * of tls-auth-clients (TLS_CLIENT_AUTH_* in tls/options.h; tls/policy.c
+ * checks that they agree). */
+#define IPC_MAX_AUTH_CLIENTS 2
 
 /* Requests: main -> handshaker */
 typedef enum {
@@ -38,19 +42,18 @@ typedef enum {
 
 /* Answers: handshaker -> main */
 typedef enum {
-  IPC_ANS_READY = 64,      /* conn_id 0: sandboxed, certificate summary */
+  IPC_ANS_READY = 64,       /* conn_id 0: sandboxed, certificate summary */
   IPC_ANS_CONFIG_FAIL = 65, /* conn_id 0: could not load material */
-  IPC_ANS_NEED_INPUT = 66, /* write out bytes, send the next record */
-  IPC_ANS_DONE = 67,       /* write out bytes, apply handback */
-  IPC_ANS_FAIL = 68        /* write out bytes (alert), close */
+  IPC_ANS_NEED_INPUT = 66,  /* write the flight, send the next record */
+  IPC_ANS_DONE = 67,        /* write the flight, apply the handback */
+  IPC_ANS_FAIL = 68         /* write the flight (alert), close */
 } ipc_answer_type;
 
 /* The handshaker's configuration: paths and policy, never key bytes. */
 typedef struct ipc_config {
-  const char *cert_file, *key_file, *key_file_pass, *ca_cert_file,
-      *ca_cert_dir, *dh_params_file, *protocols, *ciphers, *ciphersuites,
-      *sandbox_user;
-  uint8_t auth_clients; /* TLS_CLIENT_AUTH_* */
+  const char *cert_file, *key_file, *key_file_pass, *ca_cert_file, *ca_cert_dir,
+      *dh_params_file, *protocols, *ciphers, *ciphersuites, *sandbox_user;
+  uint8_t auth_clients; /* 0..IPC_MAX_AUTH_CLIENTS (TLS_CLIENT_AUTH_*) */
   uint8_t prefer_server_ciphers, session_caching, seccomp;
   uint32_t session_cache_size, session_cache_timeout;
 } ipc_config;
@@ -61,7 +64,7 @@ typedef struct ipc_config {
 typedef struct ipc_message {
   uint8_t type;
   uint64_t conn_id;
-  const uint8_t *data; /* RECORD: record; NEED_INPUT/DONE/FAIL: out bytes */
+  const uint8_t *data; /* RECORD: record; NEED_INPUT/DONE/FAIL: flight */
   size_t data_len;
   const uint8_t *handback; /* DONE */
   size_t handback_len;
@@ -70,7 +73,7 @@ typedef struct ipc_message {
   char cert_subject[IPC_MAX_REASON + 1];
   char cert_issuer[IPC_MAX_REASON + 1];
   int64_t cert_not_after;
-  uint8_t resumed;  /* DONE: 1 if the handshake resumed a session */
+  uint8_t resumed;   /* DONE: 1 if the handshake resumed a session */
   ipc_config config; /* CONFIG */
   uint8_t ticket_keys[IPC_MAX_TICKET_KEYS][IPC_TICKET_KEY_LEN];
   size_t ticket_key_count;
@@ -86,7 +89,9 @@ int ipc_parse_answer(const uint8_t *buf, size_t len, ipc_message *out);
 void ipc_message_cleanup(ipc_message *msg);
 
 /* Builders write one datagram into |buf| (capacity |cap|) and return its
- * length, or 0 if it would not fit or a field exceeds its maximum. */
+ * length, or 0 if it would not fit or a field exceeds its maximum. Every
+ * other parameter is input; |flight| is the handshake bytes main is to
+ * write to the client. */
 size_t ipc_build_config(uint8_t *buf, size_t cap, const ipc_config *config);
 size_t ipc_build_ticket_keys(uint8_t *buf, size_t cap,
                              const uint8_t keys[][IPC_TICKET_KEY_LEN],
@@ -99,12 +104,13 @@ size_t ipc_build_ready(uint8_t *buf, size_t cap, const char *subject,
                        const char *issuer, int64_t not_after);
 size_t ipc_build_config_fail(uint8_t *buf, size_t cap, const char *reason);
 size_t ipc_build_need_input(uint8_t *buf, size_t cap, uint64_t conn_id,
-                            const uint8_t *out, size_t out_len);
+                            const uint8_t *flight, size_t flight_len);
 size_t ipc_build_done(uint8_t *buf, size_t cap, uint64_t conn_id,
-                      const uint8_t *out, size_t out_len,
+                      const uint8_t *flight, size_t flight_len,
                       const uint8_t *handback, size_t handback_len,
                       int resumed);
 size_t ipc_build_fail(uint8_t *buf, size_t cap, uint64_t conn_id,
-                      const char *reason, const uint8_t *out, size_t out_len);
+                      const char *reason, const uint8_t *flight,
+                      size_t flight_len);
 
 #endif

@@ -138,8 +138,7 @@ static int sandbox_close_fds(int keep_fd) {
   return rc == 0 ? 0 : -1;
 }
 
-/* ---- chroot and privilege drop --------------------------------------------
- */
+/* ---- chroot and privilege drop ------------------------------------- */
 
 /* sandbox_chroot_empty chroots into an empty, already unlinked directory
  * (see the file comment). */

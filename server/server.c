@@ -485,6 +485,58 @@ void server_init_for_tests(void) {
   init_server();
 }
 
+/* ---- what tls/ needs from the server (tls_host) ---------------------- */
+
+_Static_assert(TLS_LOG_DEBUG == LL_DEBUG && TLS_LOG_VERBOSE == LL_VERBOSE &&
+                   TLS_LOG_NOTICE == LL_NOTICE && TLS_LOG_WARNING == LL_WARNING,
+               "tls/ log levels are passed to server_log unchanged");
+
+static void server_tls_read_tunables(tls_tunables *out) {
+  out->port = server.tls_port;
+  out->handshake_workers = server.tls_handshake_workers;
+  out->handshake_timeout_ms = server.tls_handshake_timeout;
+  out->max_handshakes_in_flight = server.tls_max_handshakes_in_flight;
+  out->handshaker_nice = server.tls_handshaker_nice;
+  out->sandbox_seccomp = server.sandbox_seccomp;
+  out->sandbox_user = server.sandbox_user;
+}
+
+static void server_tls_log(int level, const char *message) {
+  server_log(level, "%s", message);
+}
+
+static void server_tls_security_log(const char *event, const char *details) {
+  security_log(event, "%s", details);
+}
+
+static void server_tls_accepted(connection *conn, const char *ip) {
+  server.stat_numconnections_tls++;
+  accept_common_handler(conn, 0, ip);
+}
+
+/* INFO sections written by tls/ (a TLS_INFO_LEN buffer holds either). */
+static sds server_tls_info(sds info) {
+  char text[TLS_INFO_LEN];
+  tls_info_section(text, sizeof(text));
+  return sds_cat(info, text);
+}
+
+static sds server_sandbox_info(sds info) {
+  char text[TLS_INFO_LEN];
+  tls_sandbox_info_section(text, sizeof(text));
+  return sds_cat(info, text);
+}
+
+static const tls_host *server_tls_host(void) {
+  static tls_host host;
+  host.executable = server.executable;
+  host.read_tunables = server_tls_read_tunables;
+  host.log = server_tls_log;
+  host.security_log = server_tls_security_log;
+  host.accepted = server_tls_accepted;
+  return &host;
+}
+
 int server_main(int argc, char **argv) {
   uint8_t hashseed[16];
   get_random_bytes(hashseed, sizeof(hashseed));
@@ -511,9 +563,11 @@ int server_main(int argc, char **argv) {
       break;
   }
   config_load_or_exit(&startup);
+  config_set_tls_host(server_tls_host());
   acl_load_startup(); /* `user` directives, aclfile, requirepass */
   if (startup.check_config) {
-    int rc = tls_check_config(startup.check_config_json);
+    int rc = tls_check_config(&server_tls_options, server_tls_host(),
+                              startup.check_config_json);
     config_startup_free(&startup);
     return rc;
   }
@@ -533,19 +587,19 @@ int server_main(int argc, char **argv) {
     server_log(LL_NOTICE, "Configuration loaded");
   }
   init_server();
-  info_register_section("tls", tls_info_section, 0);
-  info_register_section("sandbox", tls_sandbox_info_section, 0);
+  info_register_section("tls", server_tls_info, 0);
+  info_register_section("sandbox", server_sandbox_info, 0);
   config_log_unimplemented();
   config_startup_free(&startup);
 
   /* Handshakers start before listeners are bound and before any data is
    * loaded (DESIGN.md: a respawn must never see the dataset). */
   if (server.tls_port) {
-    sds err = NULL;
-    if (!tls_start(server.el, &err)) {
+    char err[TLS_ERR_LEN] = "";
+    if (!tls_start(server.el, &server_tls_options, server_tls_host(), err,
+                   sizeof(err))) {
       server_log(LL_WARNING, "Failed to start TLS: %s",
-                 err ? err : "unknown error");
-      sds_free(err);
+                 err[0] ? err : "unknown error");
       return 1;
     }
   }

@@ -7,7 +7,7 @@
  * answer's bytes to the client; at DONE it applies the handback to an SSL
  * on its own context (no key) and completes the handshake on the socket,
  * where the client's certificate is verified. Only then does the
- * connection become a client (accept_common_handler).
+ * connection become a client (the host's accepted callback, tls_host).
  *
  * After the handshake: non-blocking SSL_read/SSL_write with WANT_WRITE
  * during a read and WANT_READ during a write turned into the right event,
@@ -31,7 +31,6 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "server/core/server.h"
 #include "tls/internal.h"
 #include "tls/tls.h"
 
@@ -74,8 +73,8 @@ static tls_connection_extra *conn_extra(tls_conn *conn) {
 static const conn_type conn_type_tls;
 static void tls_event(ae_loop *loop, int fd, void *data, int mask);
 static void tls_really_close(tls_conn *conn);
-static void tls_hs_read_record(tls_conn *conn);
-static void tls_hs_flush(tls_conn *conn);
+static void tls_handshake_read_record(tls_conn *conn);
+static void tls_handshake_flush(tls_conn *conn);
 
 uint64_t tls_next_conn_id_peek(void) { return tc.next_id; }
 
@@ -200,13 +199,13 @@ static void tls_set_events(tls_conn *conn, int want_read, int want_write) {
   /* A handshake in progress waits for the loop's second pass, behind the
    * established clients (storm isolation). */
   ae_set_deferred(conn->c.loop, conn->c.fd,
-                  conn->hs_state != TLS_HS_CONNECTED);
+                  conn->handshake_state != TLS_HANDSHAKE_CONNECTED);
 }
 
 /* tls_update_events (connected): watch what the handlers and the SSL
  * layer need. */
 static void tls_update_events(tls_conn *conn) {
-  if (conn->hs_state != TLS_HS_CONNECTED) {
+  if (conn->handshake_state != TLS_HANDSHAKE_CONNECTED) {
     return;
   }
   tls_set_events(conn, conn->c.read_handler != NULL || conn->write_wants_read,
@@ -232,8 +231,10 @@ static void tls_flush_held_records(tls_conn *conn) {
 }
 
 static long long tls_handshake_limit_ms(void) {
-  return server.tls_handshake_timeout > 0 ? server.tls_handshake_timeout
-                                          : TLS_DEFAULT_HANDSHAKE_TIMEOUT_MS;
+  tls_tunables tun;
+  tls_read_tunables(&tun);
+  return tun.handshake_timeout_ms > 0 ? tun.handshake_timeout_ms
+                                      : TLS_DEFAULT_HANDSHAKE_TIMEOUT_MS;
 }
 
 /* ---- handshake failure and success ----------------------------------- */
@@ -243,8 +244,8 @@ static void tls_release_handshake(tls_conn *conn) {
   inflight_remove(conn);
   free(conn->rec);
   conn->rec = NULL;
-  free(conn->out);
-  conn->out = NULL;
+  free(conn->flight);
+  conn->flight = NULL;
   if (conn->handback) {
     OPENSSL_cleanse(conn->handback, conn->handback_len);
     free(conn->handback);
@@ -254,24 +255,24 @@ static void tls_release_handshake(tls_conn *conn) {
   conn->gen = NULL;
 }
 
-/* tls_hs_fail ends a handshake: log, count, close (or report to an
+/* tls_handshake_fail ends a handshake: log, count, close (or report to an
  * accept handler the server already installed). */
-static void tls_hs_fail(tls_conn *conn, const char *reason, int quiet) {
-  if (conn->close_pending || conn->hs_state == TLS_HS_CONNECTED) {
+static void tls_handshake_fail(tls_conn *conn, const char *reason, int quiet) {
+  if (conn->close_pending || conn->handshake_state == TLS_HANDSHAKE_CONNECTED) {
     return;
   }
   tls_stat.handshakes_failed++;
   if (quiet) {
     /* The peer went away or sent nothing: not worth a notice line each. */
-    server_log(LL_VERBOSE, "TLS handshake failed: peer=%s reason=%s",
-               conn->peer, reason);
+    tls_log(TLS_LOG_VERBOSE, "TLS handshake failed: peer=%s reason=%s",
+            conn->peer, reason);
   } else {
-    security_log("tls_handshake_failed", "peer=%s reason=\"%s\"",
-                 conn->peer, reason);
+    tls_security_log("tls_handshake_failed", "peer=%s reason=\"%s\"",
+                     conn->peer, reason);
   }
   tls_release_handshake(conn);
   conn->c.state = CONN_STATE_ERROR;
-  conn->hs_state = TLS_HS_CONNECTED; /* no handshake work left */
+  conn->handshake_state = TLS_HANDSHAKE_CONNECTED; /* no handshake work left */
   if (conn->accept_handler) {
     conn_handler handler = conn->accept_handler;
     conn->accept_handler = NULL;
@@ -306,21 +307,20 @@ static int tls_check_peer(tls_conn *conn, char *why, size_t why_len) {
   return ok;
 }
 
-static void tls_hs_complete(tls_conn *conn) {
+static void tls_handshake_complete(tls_conn *conn) {
   char why[IPC_MAX_REASON];
   if (!tls_check_peer(conn, why, sizeof(why))) {
-    security_log("tls_client_refused", "peer=%s reason=\"%s\"", conn->peer,
-                 why);
-    tls_hs_fail(conn, why, 0);
+    tls_security_log("tls_client_refused", "peer=%s reason=\"%s\"", conn->peer,
+                     why);
+    tls_handshake_fail(conn, why, 0);
     return;
   }
   tls_stat.handshakes_completed++;
-  server.stat_numconnections_tls++;
   if (conn->resumed || SSL_session_reused(conn->ssl)) {
     tls_stat.handshakes_resumed++;
   }
   tls_release_handshake(conn);
-  conn->hs_state = TLS_HS_CONNECTED;
+  conn->handshake_state = TLS_HANDSHAKE_CONNECTED;
   tls_set_events(conn, 0, 0);
   /* TLS 1.3 tickets now, not with the first reply (see tls_flush_held);
    * the completion thread has usually sent them already. */
@@ -333,11 +333,12 @@ static void tls_hs_complete(tls_conn *conn) {
       return;
     }
   } else {
-    /* Only an authenticated peer becomes a client. accept_common_handler
-     * wants CONN_STATE_ACCEPTING and calls conn_accept, which (handshake
-     * done) marks the connection CONNECTED and runs the handler. */
+    /* Only an authenticated peer becomes a client. The host's accepted
+     * callback (the server's accept_common_handler) wants
+     * CONN_STATE_ACCEPTING and calls conn_accept, which (handshake done)
+     * marks the connection CONNECTED and runs the handler. */
     tls_enter(conn);
-    accept_common_handler(&conn->c, 0, conn_extra(conn)->ip);
+    tls_host_accepted(&conn->c, conn_extra(conn)->ip);
     if (!tls_leave(conn)) {
       return;
     }
@@ -350,10 +351,10 @@ static void tls_hs_complete(tls_conn *conn) {
   }
 }
 
-/* tls_hs_ssl_failed ends a handshake main's SSL refused: |code| from
+/* tls_handshake_ssl_failed ends a handshake main's SSL refused: |code| from
  * SSL_get_error, |verify| the verify result, |errors| BoringSSL's queue. */
-static void tls_hs_ssl_failed(tls_conn *conn, int code, long verify,
-                              const char *errors) {
+static void tls_handshake_ssl_failed(tls_conn *conn, int code, long verify,
+                                     const char *errors) {
   char why[IPC_MAX_REASON + 64];
   if (verify == X509_V_ERR_INVALID_CALL) {
     verify = X509_V_OK; /* no chain was verified (e.g. no certificate) */
@@ -367,19 +368,19 @@ static void tls_hs_ssl_failed(tls_conn *conn, int code, long verify,
              verify != X509_V_OK ? X509_verify_cert_error_string(verify) : "");
   }
   if (verify != X509_V_OK || strstr(why, "CERTIFICATE") != NULL) {
-    security_log("tls_client_refused", "peer=%s reason=\"%s\"", conn->peer,
-                 why);
+    tls_security_log("tls_client_refused", "peer=%s reason=\"%s\"", conn->peer,
+                     why);
   }
-  tls_hs_fail(conn, why, code == SSL_ERROR_SYSCALL && errors[0] == '\0');
+  tls_handshake_fail(conn, why, code == SSL_ERROR_SYSCALL && errors[0] == '\0');
 }
 
-/* tls_hs_continue drives main's SSL after handback on the event loop (when
- * the completion thread is not running). */
-static void tls_hs_continue(tls_conn *conn) {
+/* tls_handshake_continue drives main's SSL after handback on the event loop
+ * (when the completion thread is not running). */
+static void tls_handshake_continue(tls_conn *conn) {
   ERR_clear_error();
   int ret = SSL_do_handshake(conn->ssl);
   if (ret == 1) {
-    tls_hs_complete(conn);
+    tls_handshake_complete(conn);
     return;
   }
   int code = SSL_get_error(conn->ssl, ret);
@@ -394,7 +395,7 @@ static void tls_hs_continue(tls_conn *conn) {
   char errors[IPC_MAX_REASON];
   long verify = SSL_get_verify_result(conn->ssl);
   tls_collect_errors(errors, sizeof(errors));
-  tls_hs_ssl_failed(conn, code, verify, errors);
+  tls_handshake_ssl_failed(conn, code, verify, errors);
 }
 
 void tls_conn_on_finished(tls_conn *conn) {
@@ -405,14 +406,14 @@ void tls_conn_on_finished(tls_conn *conn) {
   }
   if (conn->fin_timed_out) {
     tls_stat.handshakes_timed_out++;
-    tls_hs_fail(conn, "handshake timed out", 0);
+    tls_handshake_fail(conn, "handshake timed out", 0);
   } else if (conn->fin_final) {
-    tls_hs_fail(conn, conn->fin_errors, conn->fin_quiet);
+    tls_handshake_fail(conn, conn->fin_errors, conn->fin_quiet);
   } else if (conn->fin_ret == 1) {
-    tls_hs_complete(conn);
+    tls_handshake_complete(conn);
   } else {
-    tls_hs_ssl_failed(conn, conn->fin_code, conn->fin_verify,
-                      conn->fin_errors);
+    tls_handshake_ssl_failed(conn, conn->fin_code, conn->fin_verify,
+                             conn->fin_errors);
   }
   tls_leave(conn);
 }
@@ -435,14 +436,14 @@ int tls_conn_apply_handback(tls_conn *conn, char *why, size_t why_len) {
   return ok;
 }
 
-static void tls_hs_start_finish(tls_conn *conn) {
-  conn->hs_state = TLS_HS_FINISH;
+static void tls_handshake_start_finish(tls_conn *conn) {
+  conn->handshake_state = TLS_HANDSHAKE_FINISH;
   char why[IPC_MAX_REASON];
   if (!tls_conn_apply_handback(conn, why, sizeof(why))) {
-    tls_hs_fail(conn, why, 0);
+    tls_handshake_fail(conn, why, 0);
     return;
   }
-  tls_hs_continue(conn);
+  tls_handshake_continue(conn);
 }
 
 /* ---- handshake I/O ---------------------------------------------------- */
@@ -468,9 +469,9 @@ int tls_write_pending(int fd, const uint8_t *buf, size_t len, size_t *off) {
   return 1;
 }
 
-static void tls_hs_flush(tls_conn *conn) {
-  int r = tls_write_pending(conn->c.fd, conn->out, conn->out_len,
-                            &conn->out_off);
+static void tls_handshake_flush(tls_conn *conn) {
+  int r = tls_write_pending(conn->c.fd, conn->flight, conn->flight_len,
+                            &conn->flight_off);
   if (r == 0) {
     tls_set_events(conn, 0, 1);
     return;
@@ -479,38 +480,38 @@ static void tls_hs_flush(tls_conn *conn) {
     char why[96];
     snprintf(why, sizeof(why), "write to client failed: %s",
              errno ? strerror(errno) : "short write");
-    tls_hs_fail(conn, why, 1);
+    tls_handshake_fail(conn, why, 1);
     return;
   }
-  free(conn->out);
-  conn->out = NULL;
-  conn->out_len = conn->out_off = 0;
-  if (conn->hs_state == TLS_HS_FLUSH_THEN_READ) {
-    conn->hs_state = TLS_HS_READ_RECORD;
+  free(conn->flight);
+  conn->flight = NULL;
+  conn->flight_len = conn->flight_off = 0;
+  if (conn->handshake_state == TLS_HANDSHAKE_FLUSH_THEN_READ) {
+    conn->handshake_state = TLS_HANDSHAKE_READ_RECORD;
     conn->rec_got = 0;
     conn->rec_need = TLS_RECORD_HEADER;
     tls_set_events(conn, 1, 0);
-    tls_hs_read_record(conn);
-  } else if (conn->hs_state == TLS_HS_FLUSH_THEN_FINISH) {
+    tls_handshake_read_record(conn);
+  } else if (conn->handshake_state == TLS_HANDSHAKE_FLUSH_THEN_FINISH) {
     tls_set_events(conn, 0, 0);
-    tls_hs_start_finish(conn);
+    tls_handshake_start_finish(conn);
   }
 }
 
-static void tls_hs_submit(tls_conn *conn) {
+static void tls_handshake_submit(tls_conn *conn) {
   conn->records_forwarded++;
   conn->bytes_forwarded += conn->rec_got;
   int r = tls_pool_submit(conn);
   if (r == 1) {
-    conn->hs_state = TLS_HS_WAIT_ANSWER;
+    conn->handshake_state = TLS_HANDSHAKE_WAIT_ANSWER;
   } else if (r == 2) {
-    conn->hs_state = TLS_HS_WAIT_HANDSHAKER;
+    conn->handshake_state = TLS_HANDSHAKE_WAIT_HANDSHAKER;
   } else {
-    tls_hs_fail(conn, "no handshaker could take the record", 0);
+    tls_handshake_fail(conn, "no handshaker could take the record", 0);
   }
 }
 
-static void tls_hs_read_record(tls_conn *conn) {
+static void tls_handshake_read_record(tls_conn *conn) {
   char why[128];
   for (;;) {
     if (conn->rec_got == conn->rec_need) {
@@ -528,7 +529,7 @@ static void tls_hs_read_record(tls_conn *conn) {
       snprintf(why, sizeof(why), "%s",
                n == 0 ? "connection closed by peer during handshake"
                       : strerror(errno));
-      tls_hs_fail(conn, why, 1);
+      tls_handshake_fail(conn, why, 1);
       return;
     }
     conn->rec_got += (size_t)n;
@@ -538,7 +539,7 @@ static void tls_hs_read_record(tls_conn *conn) {
       const char *bad = tls_record_header_check(
           conn->rec, conn->records_forwarded, conn->bytes_forwarded, &body);
       if (bad != NULL) {
-        tls_hs_fail(conn, bad, 0);
+        tls_handshake_fail(conn, bad, 0);
         return;
       }
       conn->rec_need = TLS_RECORD_HEADER + body;
@@ -546,25 +547,25 @@ static void tls_hs_read_record(tls_conn *conn) {
   }
   /* One whole record: stop reading until the handshaker answers. */
   tls_set_events(conn, 0, 0);
-  tls_hs_submit(conn);
+  tls_handshake_submit(conn);
 }
 
-static void tls_hs_event(tls_conn *conn, int mask) {
-  switch (conn->hs_state) {
-    case TLS_HS_READ_RECORD:
+static void tls_handshake_event(tls_conn *conn, int mask) {
+  switch (conn->handshake_state) {
+    case TLS_HANDSHAKE_READ_RECORD:
       if (mask & AE_READABLE) {
-        tls_hs_read_record(conn);
+        tls_handshake_read_record(conn);
       }
       break;
-    case TLS_HS_FLUSH_THEN_READ:
-    case TLS_HS_FLUSH_THEN_FINISH:
+    case TLS_HANDSHAKE_FLUSH_THEN_READ:
+    case TLS_HANDSHAKE_FLUSH_THEN_FINISH:
       if (mask & AE_WRITABLE) {
-        tls_hs_flush(conn);
+        tls_handshake_flush(conn);
       }
       break;
-    case TLS_HS_FINISH:
+    case TLS_HANDSHAKE_FINISH:
       if (!conn->finishing) { /* else the completion thread has it */
-        tls_hs_continue(conn);
+        tls_handshake_continue(conn);
       }
       break;
     default:
@@ -590,35 +591,35 @@ void tls_conn_on_answer(tls_conn *conn, const ipc_message *answer) {
   }
   switch (answer->type) {
     case IPC_ANS_NEED_INPUT:
-      conn->out = tls_copy(answer->data, answer->data_len);
-      conn->out_len = answer->data_len;
-      conn->out_off = 0;
-      conn->hs_state = TLS_HS_FLUSH_THEN_READ;
-      if (conn->out == NULL) {
-        tls_hs_fail(conn, "out of memory", 0);
+      conn->flight = tls_copy(answer->data, answer->data_len);
+      conn->flight_len = answer->data_len;
+      conn->flight_off = 0;
+      conn->handshake_state = TLS_HANDSHAKE_FLUSH_THEN_READ;
+      if (conn->flight == NULL) {
+        tls_handshake_fail(conn, "out of memory", 0);
       } else {
-        tls_hs_flush(conn);
+        tls_handshake_flush(conn);
       }
       break;
     case IPC_ANS_DONE:
-      conn->out = tls_copy(answer->data, answer->data_len);
-      conn->out_len = answer->data_len;
-      conn->out_off = 0;
+      conn->flight = tls_copy(answer->data, answer->data_len);
+      conn->flight_len = answer->data_len;
+      conn->flight_off = 0;
       conn->handback = tls_copy(answer->handback, answer->handback_len);
       conn->handback_len = answer->handback_len;
       conn->resumed = answer->resumed;
-      if (conn->out == NULL || conn->handback == NULL) {
-        tls_hs_fail(conn, "out of memory", 0);
+      if (conn->flight == NULL || conn->handback == NULL) {
+        tls_handshake_fail(conn, "out of memory", 0);
       } else if (tls_finisher_running()) {
         /* The completion thread writes the bytes and finishes, with what
          * is left of the handshake timeout; main stops watching the fd. */
         tls_set_events(conn, 0, 0);
-        conn->hs_state = TLS_HS_FINISH;
+        conn->handshake_state = TLS_HANDSHAKE_FINISH;
         tls_finisher_submit(
             conn, (conn->started_ms + tls_handshake_limit_ms()) * 1000LL);
       } else {
-        conn->hs_state = TLS_HS_FLUSH_THEN_FINISH;
-        tls_hs_flush(conn);
+        conn->handshake_state = TLS_HANDSHAKE_FLUSH_THEN_FINISH;
+        tls_handshake_flush(conn);
       }
       break;
     case IPC_ANS_FAIL: {
@@ -629,11 +630,11 @@ void tls_conn_on_answer(tls_conn *conn, const ipc_message *answer) {
       }
       char why[IPC_MAX_REASON + 32];
       snprintf(why, sizeof(why), "handshaker: %s", answer->reason);
-      tls_hs_fail(conn, why, 0);
+      tls_handshake_fail(conn, why, 0);
       break;
     }
     default:
-      tls_hs_fail(conn, "unexpected answer", 0);
+      tls_handshake_fail(conn, "unexpected answer", 0);
       break;
   }
   tls_leave(conn);
@@ -641,7 +642,7 @@ void tls_conn_on_answer(tls_conn *conn, const ipc_message *answer) {
 
 void tls_conn_on_handshaker_lost(tls_conn *conn, const char *why) {
   tls_enter(conn);
-  tls_hs_fail(conn, why, 0);
+  tls_handshake_fail(conn, why, 0);
   tls_leave(conn);
 }
 
@@ -649,13 +650,14 @@ void tls_conn_retry_waiting(void) {
   tls_conn *conn = tc.inflight_head;
   while (conn != NULL) {
     tls_conn *next = conn->inflight_next;
-    if (conn->hs_state == TLS_HS_WAIT_HANDSHAKER && !conn->close_pending) {
+    if (conn->handshake_state == TLS_HANDSHAKE_WAIT_HANDSHAKER &&
+        !conn->close_pending) {
       tls_enter(conn);
       int r = tls_pool_submit(conn);
       if (r == 1) {
-        conn->hs_state = TLS_HS_WAIT_ANSWER;
+        conn->handshake_state = TLS_HANDSHAKE_WAIT_ANSWER;
       } else if (r == 0) {
-        tls_hs_fail(conn, "no handshaker could take the record", 0);
+        tls_handshake_fail(conn, "no handshaker could take the record", 0);
       }
       next = conn->inflight_next ? conn->inflight_next : next;
       tls_conn *current = conn;
@@ -680,7 +682,7 @@ void tls_conn_check_timeouts(long long now_ms) {
         !conn->finishing) {
       tls_enter(conn);
       tls_stat.handshakes_timed_out++;
-      tls_hs_fail(conn, "handshake timed out", 0);
+      tls_handshake_fail(conn, "handshake timed out", 0);
       next = conn->inflight_next ? conn->inflight_next : next;
       tls_conn *current = conn;
       conn = next;
@@ -710,15 +712,16 @@ static void tls_accept_one(ae_loop *loop, int fd,
     inet_ntop(AF_INET6, &s->sin6_addr, ip, sizeof(ip));
     port = ntohs(s->sin6_port);
   }
-  int cap = server.tls_max_handshakes_in_flight > 0
-                ? server.tls_max_handshakes_in_flight
-                : TLS_DEFAULT_MAX_IN_FLIGHT;
+  tls_tunables tun;
+  tls_read_tunables(&tun);
+  int cap = tun.max_handshakes_in_flight > 0 ? tun.max_handshakes_in_flight
+                                             : TLS_DEFAULT_MAX_IN_FLIGHT;
   if (tc.inflight_count >= cap) {
     tls_stat.handshakes_refused_busy++;
-    server_log(LL_VERBOSE,
-               "TLS: refusing %s:%d: %d handshakes in flight "
-               "(tls-max-handshakes-in-flight)",
-               ip, port, tc.inflight_count);
+    tls_log(TLS_LOG_VERBOSE,
+            "TLS: refusing %s:%d: %d handshakes in flight "
+            "(tls-max-handshakes-in-flight)",
+            ip, port, tc.inflight_count);
     close(fd);
     return;
   }
@@ -739,7 +742,7 @@ static void tls_accept_one(ae_loop *loop, int fd,
   conn->rec = rec;
   conn->rec_need = TLS_RECORD_HEADER;
   conn->started_ms = tls_now_ms();
-  conn->hs_state = TLS_HS_READ_RECORD;
+  conn->handshake_state = TLS_HANDSHAKE_READ_RECORD;
   snprintf(alloc->extra.ip, sizeof(alloc->extra.ip), "%s", ip);
   if (sa->ss_family == AF_INET6) {
     snprintf(conn->peer, sizeof(conn->peer), "[%s]:%d", ip, port);
@@ -750,7 +753,8 @@ static void tls_accept_one(ae_loop *loop, int fd,
   setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
   inflight_add(conn);
   if (ae_add_file_event(loop, fd, AE_READABLE, tls_event, conn) != 0) {
-    server_log(LL_WARNING, "TLS: cannot watch fd %d: %s", fd, strerror(errno));
+    tls_log(TLS_LOG_WARNING, "TLS: cannot watch fd %d: %s", fd,
+            strerror(errno));
     tls_release_handshake(conn);
     close(fd);
     free(alloc);
@@ -772,8 +776,8 @@ void tls_accept_handler(ae_loop *loop, int fd, void *client_data, int mask) {
         continue;
       }
       if (errno != EAGAIN && errno != EWOULDBLOCK) {
-        server_log(LL_WARNING, "Accepting client connection: %s",
-                   strerror(errno));
+        tls_log(TLS_LOG_WARNING, "Accepting client connection: %s",
+                strerror(errno));
       }
       return;
     }
@@ -788,8 +792,8 @@ static void tls_event(ae_loop *loop, int fd, void *data, int mask) {
   (void)fd;
   tls_conn *conn = data;
   tls_enter(conn);
-  if (conn->hs_state != TLS_HS_CONNECTED) {
-    tls_hs_event(conn, mask);
+  if (conn->handshake_state != TLS_HANDSHAKE_CONNECTED) {
+    tls_handshake_event(conn, mask);
     tls_leave(conn);
     return;
   }
@@ -825,7 +829,7 @@ static void tls_event(ae_loop *loop, int fd, void *data, int mask) {
 
 static int tls_conn_accept(connection *c, conn_handler handler) {
   tls_conn *conn = (tls_conn *)c;
-  if (conn->hs_state == TLS_HS_CONNECTED) {
+  if (conn->handshake_state == TLS_HANDSHAKE_CONNECTED) {
     if (c->state != CONN_STATE_ACCEPTING && c->state != CONN_STATE_CONNECTED) {
       return -1;
     }
@@ -838,10 +842,11 @@ static int tls_conn_accept(connection *c, conn_handler handler) {
 }
 
 /* tls_usable: the handshake is complete and the connection not failed
- * (ACCEPTING is fine: accept_common_handler may write an error before it
- * calls conn_accept). */
+ * (ACCEPTING is fine: the host's accepted callback may write an error
+ * before it calls conn_accept). */
 static int tls_usable(const tls_conn *conn) {
-  return conn->ssl != NULL && conn->hs_state == TLS_HS_CONNECTED &&
+  return conn->ssl != NULL &&
+         conn->handshake_state == TLS_HANDSHAKE_CONNECTED &&
          !conn->close_pending &&
          (conn->c.state == CONN_STATE_CONNECTED ||
           conn->c.state == CONN_STATE_ACCEPTING);
@@ -890,7 +895,7 @@ static ssize_t tls_io_result(tls_conn *conn, int ret, int is_write) {
     default: {
       char errors[IPC_MAX_REASON];
       tls_collect_errors(errors, sizeof(errors));
-      server_log(LL_VERBOSE, "TLS error on %s: %s", conn->peer, errors);
+      tls_log(TLS_LOG_VERBOSE, "TLS error on %s: %s", conn->peer, errors);
       conn->c.state = CONN_STATE_ERROR;
       conn->c.last_errno = EIO;
       errno = EIO;
@@ -979,7 +984,7 @@ static int tls_conn_set_read_handler(connection *c, conn_handler handler) {
   c->read_handler = handler;
   if (handler == NULL) {
     pending_remove(conn);
-  } else if (conn->ssl && conn->hs_state == TLS_HS_CONNECTED &&
+  } else if (conn->ssl && conn->handshake_state == TLS_HANDSHAKE_CONNECTED &&
              SSL_pending(conn->ssl) > 0) {
     pending_add(conn);
   }
@@ -994,7 +999,7 @@ static int tls_conn_set_write_handler(connection *c, conn_handler handler) {
 }
 
 static void tls_really_close(tls_conn *conn) {
-  if (conn->hs_state != TLS_HS_CONNECTED || conn->gen != NULL ||
+  if (conn->handshake_state != TLS_HANDSHAKE_CONNECTED || conn->gen != NULL ||
       conn->rec != NULL) {
     tls_release_handshake(conn);
   }
@@ -1031,10 +1036,10 @@ static void tls_conn_close(connection *c) {
   c->write_handler = NULL;
   c->state = CONN_STATE_CLOSED;
   pending_remove(conn);
-  if (conn->hs_state != TLS_HS_CONNECTED) {
+  if (conn->handshake_state != TLS_HANDSHAKE_CONNECTED) {
     /* Handshake work is cancelled now (ABORT to the handshaker). */
     tls_release_handshake(conn);
-    conn->hs_state = TLS_HS_CONNECTED;
+    conn->handshake_state = TLS_HANDSHAKE_CONNECTED;
   }
   conn->close_pending = 1;
   if (conn->refs > 0) {

@@ -18,10 +18,11 @@
  * had completed the handshake itself.
  *
  * Ownership: while a connection is here (conn->finishing), only this thread
- * touches conn->ssl, out, handback, its fd and the fin_* fields; main
- * touches none of them and skips the connection in its timeout sweep. The queues are guarded by
- * one mutex. The thread never logs and never calls into the server; it runs
- * at the handshakers' priority (tls-handshaker-nice), below main's.
+ * touches conn->ssl, flight, handback, its fd and the fin_* fields; main
+ * touches none of them and skips the connection in its timeout sweep. The
+ * queues are guarded by one mutex. The thread never logs and never calls into
+ * the server; it runs at the handshakers' priority (tls-handshaker-nice), below
+ * main's.
  *
  * If the thread cannot start, handshakes complete on main's loop as before
  * (logged once). */
@@ -30,15 +31,14 @@
 #include <openssl/ssl.h>
 #include <pthread.h>
 #include <stdarg.h>
-#include <stdio.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/resource.h>
 #include <unistd.h>
 
-#include "server/core/server.h"
 #include "tls/internal.h"
 
 #define FIN_MAX_EVENTS 64
@@ -48,13 +48,13 @@ static struct {
   pthread_t thread;
   pthread_mutex_t lock;
   pthread_cond_t started;
-  pid_t tid;       /* the thread's id, for setpriority */
-  int epfd;        /* the thread's: wake_fd + connections */
-  int wake_fd;     /* main -> thread: inbox not empty, or stop */
-  int done_fd;     /* thread -> main: outbox not empty */
-  int stop;        /* guarded by lock */
+  pid_t tid;                /* the thread's id, for setpriority */
+  int epfd;                 /* the thread's: wake_fd + connections */
+  int wake_fd;              /* main -> thread: inbox not empty, or stop */
+  int done_fd;              /* thread -> main: outbox not empty */
+  int stop;                 /* guarded by lock */
   tls_conn *inbox, *outbox; /* guarded by lock (LIFO; order is irrelevant) */
-  tls_conn *work;  /* the thread's own list */
+  tls_conn *work;           /* the thread's own list */
   int nice_applied;
   int nice_warned;
   ae_loop *loop;
@@ -139,8 +139,8 @@ static void fin_fail(tls_conn *conn, int quiet, const char *fmt, ...) {
  * the client. Returns 1 once all are written; 0 if waiting for the socket
  * or handed back. */
 static int fin_flush(tls_conn *conn) {
-  int r = tls_write_pending(conn->c.fd, conn->out, conn->out_len,
-                            &conn->out_off);
+  int r = tls_write_pending(conn->c.fd, conn->flight, conn->flight_len,
+                            &conn->flight_off);
   if (r == 0) {
     if (!fin_watch(conn, EPOLLOUT)) {
       fin_fail(conn, 0, "cannot watch the socket: %s", strerror(errno));
@@ -152,9 +152,9 @@ static int fin_flush(tls_conn *conn) {
              errno ? strerror(errno) : "short write");
     return 0;
   }
-  free(conn->out);
-  conn->out = NULL;
-  conn->out_len = conn->out_off = 0;
+  free(conn->flight);
+  conn->flight = NULL;
+  conn->flight_len = conn->flight_off = 0;
   return 1;
 }
 
@@ -198,7 +198,7 @@ static void fin_step(tls_conn *conn) {
 
 /* fin_advance moves |conn| on: flush, apply the handback, handshake. */
 static void fin_advance(tls_conn *conn) {
-  if (conn->out != NULL && !fin_flush(conn)) {
+  if (conn->flight != NULL && !fin_flush(conn)) {
     return;
   }
   if (conn->ssl == NULL && !fin_apply_handback(conn)) {
@@ -299,7 +299,9 @@ static void fin_done_event(ae_loop *loop, int fd, void *data, int mask) {
 }
 
 void tls_finisher_apply_nice(void) {
-  int wanted = server.tls_handshaker_nice;
+  tls_tunables tun;
+  tls_read_tunables(&tun);
+  int wanted = tun.handshaker_nice;
   if (!fin.running || fin.nice_applied == wanted) {
     return;
   }
@@ -307,10 +309,10 @@ void tls_finisher_apply_nice(void) {
   if (setpriority(PRIO_PROCESS, (id_t)fin.tid, value) != 0 &&
       !fin.nice_warned) {
     fin.nice_warned = 1;
-    server_log(LL_WARNING,
-               "TLS: cannot set the handshake-completion thread to nice %d: "
-               "%s (tls-handshaker-nice)",
-               value, strerror(errno));
+    tls_log(TLS_LOG_WARNING,
+            "TLS: cannot set the handshake-completion thread to nice %d: "
+            "%s (tls-handshaker-nice)",
+            value, strerror(errno));
   }
   fin.nice_applied = wanted;
 }
@@ -336,10 +338,10 @@ int tls_finisher_start(ae_loop *loop) {
     what = "pthread_create";
   }
   if (what != NULL) {
-    server_log(LL_WARNING,
-               "TLS: cannot start the handshake-completion thread (%s: %s); "
-               "handshakes complete on the event loop",
-               what, strerror(errno));
+    tls_log(TLS_LOG_WARNING,
+            "TLS: cannot start the handshake-completion thread (%s: %s); "
+            "handshakes complete on the event loop",
+            what, strerror(errno));
     if (fin.epfd >= 0) close(fin.epfd);
     if (fin.wake_fd >= 0) close(fin.wake_fd);
     if (fin.done_fd >= 0) close(fin.done_fd);

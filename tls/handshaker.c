@@ -1,5 +1,6 @@
 /* handshaker.c: the handshaker process (this binary started as
- * "<exe> --redoubt-tls-handshaker 3" by pool.c).
+ * "<exe> --redoubt-tls-handshaker 3" by sandbox_spawn on pool.c's behalf).
+ * It links nothing from server/ (target //tls:handshaker).
  *
  * It reads its configuration from main, loads certificate, private key, CA
  * and DH params itself, builds two contexts, confines itself with
@@ -17,6 +18,8 @@
  * write(2) to stderr are used after sandboxing (the seccomp policy lives in
  * sandbox/). Any malformed request from main ends the process: main then
  * respawns it. */
+#include "tls/handshaker.h"
+
 #include <errno.h>
 #include <openssl/bio.h>
 #include <openssl/bytestring.h>
@@ -38,9 +41,7 @@
 
 #include "sandbox/ipc.h"
 #include "sandbox/sandbox.h"
-#include "server/core/server.h"
-#include "tls/internal.h"
-#include "tls/tls.h"
+#include "tls/internal_common.h"
 
 /* Connections one handshaker tracks at once; main's in-flight cap is the
  * real limit, this one protects the handshaker from a confused main. */
@@ -49,39 +50,43 @@
 #define HANDSHAKER_HANDOFF_CAP 512
 #define HANDSHAKER_HANDBACK_CAP 2048
 
-typedef enum { HS_PHASE_HANDOFF = 0, HS_PHASE_HANDSHAKE } hs_phase;
+typedef enum {
+  HANDSHAKE_PHASE_HANDOFF = 0,
+  HANDSHAKE_PHASE_HANDSHAKE
+} handshaker_phase;
 
-typedef struct hs_conn {
+typedef struct handshaker_conn {
   uint64_t id;
-  hs_phase phase;
+  handshaker_phase phase;
   SSL *ssl;
   BIO *rbio, *wbio; /* owned by |ssl| */
-} hs_conn;
+} handshaker_conn;
 
 static struct {
   int fd;
   SSL_CTX *handoff_ctx;   /* no key: parses the ClientHello */
   SSL_CTX *handshake_ctx; /* certificate + key */
-  hs_conn *conns;         /* dense array, swap-removed */
+  handshaker_conn *conns; /* dense array, swap-removed */
   size_t conn_count;
   uint8_t in[IPC_MAX_MESSAGE + 1];
   uint8_t out[IPC_MAX_MESSAGE];
   pid_t pid; /* cached: getpid is not in the seccomp allowlist */
 #ifdef REDOUBT_TEST_HOOKS
-  int misbehave_done; /* test: follow the next NEED_INPUT with a DONE */
+  int misbehave_done;   /* test: follow the next NEED_INPUT with a DONE */
   int misbehave_silent; /* test: never answer the next record (a hang) */
 #endif
-} hs;
+} handshaker;
 
 /* Logging: plain write(2) to stderr (stdio could need more syscalls than
  * the sandbox allows). */
-static void hs_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static void hs_log(const char *fmt, ...) {
+static void handshaker_log(const char *fmt, ...)
+    __attribute__((format(printf, 1, 2)));
+static void handshaker_log(const char *fmt, ...) {
   char line[512];
-  if (hs.pid == 0) {
-    hs.pid = getpid(); /* before tls_handshaker_main set it */
+  if (handshaker.pid == 0) {
+    handshaker.pid = getpid(); /* before tls_handshaker_main set it */
   }
-  int n = snprintf(line, sizeof(line), "%d:H * ", (int)hs.pid);
+  int n = snprintf(line, sizeof(line), "%d:H * ", (int)handshaker.pid);
   if (n < 0) {
     return;
   }
@@ -108,14 +113,14 @@ int tls_is_handshaker_invocation(int argc, char **argv) {
 
 /* ---- IPC ------------------------------------------------------------ */
 
-static int hs_send(const uint8_t *buf, size_t len) {
+static int handshaker_send(const uint8_t *buf, size_t len) {
   struct iovec iov = {.iov_base = (void *)buf, .iov_len = len};
   struct msghdr msg;
   memset(&msg, 0, sizeof(msg));
   msg.msg_iov = &iov;
   msg.msg_iovlen = 1;
   for (int attempt = 0; attempt < 1000; attempt++) {
-    ssize_t n = sendmsg(hs.fd, &msg, MSG_NOSIGNAL);
+    ssize_t n = sendmsg(handshaker.fd, &msg, MSG_NOSIGNAL);
     if (n == (ssize_t)len) {
       return 1;
     }
@@ -127,15 +132,17 @@ static int hs_send(const uint8_t *buf, size_t len) {
   return 0;
 }
 
-/* hs_recv returns the datagram length, 0 on EOF, -1 on error/truncation. */
-static ssize_t hs_recv(void) {
-  struct iovec iov = {.iov_base = hs.in, .iov_len = sizeof(hs.in)};
+/* handshaker_recv returns the datagram length, 0 on EOF, -1 on
+ * error/truncation. */
+static ssize_t handshaker_recv(void) {
+  struct iovec iov = {.iov_base = handshaker.in,
+                      .iov_len = sizeof(handshaker.in)};
   struct msghdr msg;
   memset(&msg, 0, sizeof(msg));
   msg.msg_iov = &iov;
   msg.msg_iovlen = 1;
   for (;;) {
-    ssize_t n = recvmsg(hs.fd, &msg, 0);
+    ssize_t n = recvmsg(handshaker.fd, &msg, 0);
     if (n < 0 && errno == EINTR) {
       continue;
     }
@@ -146,18 +153,20 @@ static ssize_t hs_recv(void) {
   }
 }
 
-static void hs_send_config_fail(const char *reason) {
+static void handshaker_send_config_fail(const char *reason) {
   char clipped[IPC_MAX_REASON + 1];
   snprintf(clipped, sizeof(clipped), "%s", reason);
-  size_t n = ipc_build_config_fail(hs.out, sizeof(hs.out), clipped);
+  size_t n =
+      ipc_build_config_fail(handshaker.out, sizeof(handshaker.out), clipped);
   if (n > 0) {
-    hs_send(hs.out, n);
+    handshaker_send(handshaker.out, n);
   }
 }
 
 /* ---- contexts ------------------------------------------------------- */
 
-static int hs_password_cb(char *buf, int size, int rwflag, void *userdata) {
+static int handshaker_password_cb(char *buf, int size, int rwflag,
+                                  void *userdata) {
   (void)rwflag;
   const char *pass = userdata;
   if (pass == NULL || size <= 0) {
@@ -171,7 +180,8 @@ static int hs_password_cb(char *buf, int size, int rwflag, void *userdata) {
   return (int)len;
 }
 
-static int hs_load_dh_params(const char *path, char *err, size_t err_len) {
+static int handshaker_load_dh_params(const char *path, char *err,
+                                     size_t err_len) {
   BIO *bio = BIO_new_file(path, "r");
   if (bio == NULL) {
     ERR_clear_error();
@@ -191,8 +201,8 @@ static int hs_load_dh_params(const char *path, char *err, size_t err_len) {
   return 1;
 }
 
-static SSL_CTX *hs_build_handoff_ctx(const tls_settings *s, char *err,
-                                     size_t err_len) {
+static SSL_CTX *handshaker_build_handoff_ctx(const tls_settings *s, char *err,
+                                             size_t err_len) {
   SSL_CTX *ctx = SSL_CTX_new(TLS_method());
   if (ctx == NULL) {
     snprintf(err, err_len, "SSL_CTX_new failed");
@@ -214,8 +224,8 @@ static SSL_CTX *hs_build_handoff_ctx(const tls_settings *s, char *err,
   return ctx;
 }
 
-static SSL_CTX *hs_build_handshake_ctx(const tls_settings *s, char *err,
-                                       size_t err_len) {
+static SSL_CTX *handshaker_build_handshake_ctx(const tls_settings *s, char *err,
+                                               size_t err_len) {
   char why[256];
   if (s->cert_file == NULL || s->key_file == NULL) {
     snprintf(err, err_len,
@@ -231,7 +241,7 @@ static SSL_CTX *hs_build_handshake_ctx(const tls_settings *s, char *err,
       !tls_apply_session_policy(ctx, s)) {
     goto fail;
   }
-  SSL_CTX_set_default_passwd_cb(ctx, hs_password_cb);
+  SSL_CTX_set_default_passwd_cb(ctx, handshaker_password_cb);
   SSL_CTX_set_default_passwd_cb_userdata(ctx, s->key_file_pass);
   if (SSL_CTX_use_certificate_chain_file(ctx, s->cert_file) <= 0) {
     tls_collect_errors(why, sizeof(why));
@@ -269,7 +279,7 @@ static SSL_CTX *hs_build_handshake_ctx(const tls_settings *s, char *err,
     ERR_clear_error();
   }
   if (s->dh_params_file != NULL &&
-      !hs_load_dh_params(s->dh_params_file, err, err_len)) {
+      !handshaker_load_dh_params(s->dh_params_file, err, err_len)) {
     goto fail;
   }
   return ctx;
@@ -278,15 +288,17 @@ fail:
   return NULL;
 }
 
-/* hs_configure handles the first message. Returns 1 when READY was sent. */
-static int hs_configure(size_t len) {
+/* handshaker_configure handles the first message. Returns 1 when READY was
+ * sent. */
+static int handshaker_configure(size_t len) {
   ipc_message msg;
   char err[IPC_MAX_REASON + 1] = "";
   char sandbox_err[IPC_MAX_REASON + 1] = "";
   tls_settings settings;
-  if (!ipc_parse_request(hs.in, len, &msg) || msg.type != IPC_REQ_CONFIG) {
-    OPENSSL_cleanse(hs.in, len);
-    hs_send_config_fail("first message was not a valid CONFIG");
+  if (!ipc_parse_request(handshaker.in, len, &msg) ||
+      msg.type != IPC_REQ_CONFIG) {
+    OPENSSL_cleanse(handshaker.in, len);
+    handshaker_send_config_fail("first message was not a valid CONFIG");
     return 0;
   }
   tls_settings_from_ipc(&settings, &msg.config);
@@ -295,20 +307,22 @@ static int hs_configure(size_t len) {
                     strlen(msg.config.key_file_pass));
   }
   ipc_message_cleanup(&msg);
-  OPENSSL_cleanse(hs.in, len);
+  OPENSSL_cleanse(handshaker.in, len);
 
-  hs.handoff_ctx = hs_build_handoff_ctx(&settings, err, sizeof(err));
-  if (hs.handoff_ctx != NULL) {
-    hs.handshake_ctx = hs_build_handshake_ctx(&settings, err, sizeof(err));
+  handshaker.handoff_ctx =
+      handshaker_build_handoff_ctx(&settings, err, sizeof(err));
+  if (handshaker.handoff_ctx != NULL) {
+    handshaker.handshake_ctx =
+        handshaker_build_handshake_ctx(&settings, err, sizeof(err));
   }
-  if (hs.handoff_ctx == NULL || hs.handshake_ctx == NULL) {
+  if (handshaker.handoff_ctx == NULL || handshaker.handshake_ctx == NULL) {
     tls_settings_free(&settings);
-    hs_send_config_fail(err[0] ? err : "failed to build TLS contexts");
+    handshaker_send_config_fail(err[0] ? err : "failed to build TLS contexts");
     return 0;
   }
   char subject[IPC_MAX_REASON + 1], issuer[IPC_MAX_REASON + 1];
   int64_t not_after = 0;
-  X509 *leaf = SSL_CTX_get0_certificate(hs.handshake_ctx);
+  X509 *leaf = SSL_CTX_get0_certificate(handshaker.handshake_ctx);
   subject[0] = issuer[0] = '\0';
   if (leaf != NULL) {
     int days = 0, secs = 0;
@@ -319,10 +333,10 @@ static int hs_configure(size_t len) {
       not_after = (int64_t)time(NULL) + (int64_t)days * 86400 + secs;
     }
   }
-  hs.conns = calloc(HANDSHAKER_MAX_CONNS, sizeof(hs_conn));
-  if (hs.conns == NULL) {
+  handshaker.conns = calloc(HANDSHAKER_MAX_CONNS, sizeof(handshaker_conn));
+  if (handshaker.conns == NULL) {
     tls_settings_free(&settings);
-    hs_send_config_fail("out of memory");
+    handshaker_send_config_fail("out of memory");
     return 0;
   }
   int seccomp = settings.seccomp;
@@ -331,42 +345,42 @@ static int hs_configure(size_t len) {
     snprintf(user, sizeof(user), "%s", settings.sandbox_user);
   }
   tls_settings_free(&settings);
-  if (!sandbox_enter(hs.fd, user[0] ? user : NULL, seccomp, sandbox_err,
+  if (!sandbox_enter(handshaker.fd, user[0] ? user : NULL, seccomp, sandbox_err,
                      sizeof(sandbox_err))) {
     char reason[IPC_MAX_REASON + 1];
     tls_format(reason, sizeof(reason), "sandbox: %s", sandbox_err);
-    hs_send_config_fail(reason);
+    handshaker_send_config_fail(reason);
     return 0;
   }
-  size_t n =
-      ipc_build_ready(hs.out, sizeof(hs.out), subject, issuer, not_after);
-  return n > 0 && hs_send(hs.out, n);
+  size_t n = ipc_build_ready(handshaker.out, sizeof(handshaker.out), subject,
+                             issuer, not_after);
+  return n > 0 && handshaker_send(handshaker.out, n);
 }
 
 /* ---- connections ---------------------------------------------------- */
 
-static hs_conn *hs_find(uint64_t id) {
-  for (size_t i = 0; i < hs.conn_count; i++) {
-    if (hs.conns[i].id == id) {
-      return &hs.conns[i];
+static handshaker_conn *handshaker_find(uint64_t id) {
+  for (size_t i = 0; i < handshaker.conn_count; i++) {
+    if (handshaker.conns[i].id == id) {
+      return &handshaker.conns[i];
     }
   }
   return NULL;
 }
 
-static void hs_forget(hs_conn *c) {
+static void handshaker_forget(handshaker_conn *c) {
   SSL_free(c->ssl); /* frees the BIOs */
-  size_t index = (size_t)(c - hs.conns);
-  hs.conn_count--;
-  if (index != hs.conn_count) {
-    hs.conns[index] = hs.conns[hs.conn_count];
+  size_t index = (size_t)(c - handshaker.conns);
+  handshaker.conn_count--;
+  if (index != handshaker.conn_count) {
+    handshaker.conns[index] = handshaker.conns[handshaker.conn_count];
   }
-  memset(&hs.conns[hs.conn_count], 0, sizeof(hs_conn));
+  memset(&handshaker.conns[handshaker.conn_count], 0, sizeof(handshaker_conn));
 }
 
-/* hs_attach_bios gives |ssl| fresh memory BIOs; an empty read BIO means
+/* handshaker_attach_bios gives |ssl| fresh memory BIOs; an empty read BIO means
  * "want more input", not EOF. */
-static int hs_attach_bios(hs_conn *c) {
+static int handshaker_attach_bios(handshaker_conn *c) {
   BIO *rbio = BIO_new(BIO_s_mem());
   BIO *wbio = BIO_new(BIO_s_mem());
   if (rbio == NULL || wbio == NULL) {
@@ -381,7 +395,8 @@ static int hs_attach_bios(hs_conn *c) {
   return 1;
 }
 
-static void hs_pending_out(hs_conn *c, const uint8_t **data, size_t *len) {
+static void handshaker_pending_out(handshaker_conn *c, const uint8_t **data,
+                                   size_t *len) {
   *data = NULL;
   *len = 0;
   if (c->wbio != NULL) {
@@ -389,9 +404,9 @@ static void hs_pending_out(hs_conn *c, const uint8_t **data, size_t *len) {
   }
 }
 
-/* hs_fail answers FAIL with |reason| and whatever alert bytes the SSL
+/* handshaker_fail answers FAIL with |reason| and whatever alert bytes the SSL
  * produced (main writes them before closing), then forgets the conn. */
-static void hs_fail(hs_conn *c, const char *what) {
+static void handshaker_fail(handshaker_conn *c, const char *what) {
   char reason[IPC_MAX_REASON + 1];
   char errors[IPC_MAX_REASON];
   const uint8_t *out;
@@ -399,65 +414,67 @@ static void hs_fail(hs_conn *c, const char *what) {
   tls_collect_errors(errors, sizeof(errors));
   tls_format(reason, sizeof(reason), "%s%s%s", what, errors[0] ? ": " : "",
              errors);
-  hs_pending_out(c, &out, &out_len);
-  if (out_len > IPC_MAX_OUT) {
+  handshaker_pending_out(c, &out, &out_len);
+  if (out_len > IPC_MAX_FLIGHT) {
     out_len = 0;
   }
-  size_t n =
-      ipc_build_fail(hs.out, sizeof(hs.out), c->id, reason, out, out_len);
+  size_t n = ipc_build_fail(handshaker.out, sizeof(handshaker.out), c->id,
+                            reason, out, out_len);
   if (n > 0) {
-    hs_send(hs.out, n);
+    handshaker_send(handshaker.out, n);
   }
-  hs_forget(c);
+  handshaker_forget(c);
 }
 
-static void hs_need_input(hs_conn *c) {
+static void handshaker_need_input(handshaker_conn *c) {
   const uint8_t *out;
   size_t out_len;
-  hs_pending_out(c, &out, &out_len);
-  if (out_len > IPC_MAX_OUT) {
-    hs_fail(c, "server flight too large");
+  handshaker_pending_out(c, &out, &out_len);
+  if (out_len > IPC_MAX_FLIGHT) {
+    handshaker_fail(c, "server flight too large");
     return;
   }
-  size_t n = ipc_build_need_input(hs.out, sizeof(hs.out), c->id, out, out_len);
+  size_t n = ipc_build_need_input(handshaker.out, sizeof(handshaker.out), c->id,
+                                  out, out_len);
   if (n == 0) {
-    hs_fail(c, "server flight does not fit a message");
+    handshaker_fail(c, "server flight does not fit a message");
     return;
   }
-  if (!hs_send(hs.out, n)) {
-    hs_forget(c);
+  if (!handshaker_send(handshaker.out, n)) {
+    handshaker_forget(c);
     return;
   }
   BIO_reset(c->wbio);
 #ifdef REDOUBT_TEST_HOOKS
-  if (hs.misbehave_done) {
+  if (handshaker.misbehave_done) {
     /* Test: a handback for a connection main still reads records for. */
     static const uint8_t junk[1] = {0};
-    hs.misbehave_done = 0;
-    n = ipc_build_done(hs.out, sizeof(hs.out), c->id, NULL, 0, junk,
-                       sizeof(junk), 0);
-    hs_log("test: sending DONE for conn %llu while main reads its records",
-           (unsigned long long)c->id);
+    handshaker.misbehave_done = 0;
+    n = ipc_build_done(handshaker.out, sizeof(handshaker.out), c->id, NULL, 0,
+                       junk, sizeof(junk), 0);
+    handshaker_log(
+        "test: sending DONE for conn %llu while main reads its records",
+        (unsigned long long)c->id);
     if (n > 0) {
-      hs_send(hs.out, n);
+      handshaker_send(handshaker.out, n);
     }
   }
 #endif
 }
 
-/* hs_switch_to_handshake serializes the handoff SSL and continues on a
+/* handshaker_switch_to_handshake serializes the handoff SSL and continues on a
  * fresh SSL with the key. Returns 1, or 0 after answering FAIL. */
-static int hs_switch_to_handshake(hs_conn *c) {
+static int handshaker_switch_to_handshake(handshaker_conn *c) {
   CBB cbb;
   uint8_t leftover[IPC_MAX_RECORD];
   size_t leftover_len = 0;
   if (!CBB_init(&cbb, HANDSHAKER_HANDOFF_CAP)) {
-    hs_fail(c, "out of memory");
+    handshaker_fail(c, "out of memory");
     return 0;
   }
   if (!tls_shim_serialize_handoff(c->ssl, &cbb)) {
     CBB_cleanup(&cbb);
-    hs_fail(c, "SSL_serialize_handoff failed");
+    handshaker_fail(c, "SSL_serialize_handoff failed");
     return 0;
   }
   /* Bytes after the ClientHello (main forwards one record at a time, so
@@ -465,97 +482,98 @@ static int hs_switch_to_handshake(hs_conn *c) {
   size_t pending = BIO_pending(c->rbio);
   if (pending > sizeof(leftover)) {
     CBB_cleanup(&cbb);
-    hs_fail(c, "unexpected data after ClientHello");
+    handshaker_fail(c, "unexpected data after ClientHello");
     return 0;
   }
   if (pending > 0) {
     int got = BIO_read(c->rbio, leftover, (int)pending);
     leftover_len = got > 0 ? (size_t)got : 0;
   }
-  SSL *next = SSL_new(hs.handshake_ctx);
+  SSL *next = SSL_new(handshaker.handshake_ctx);
   if (next == NULL ||
       !tls_shim_apply_handoff(next, CBB_data(&cbb), CBB_len(&cbb))) {
     SSL_free(next);
     CBB_cleanup(&cbb);
-    hs_fail(c, "SSL_apply_handoff failed");
+    handshaker_fail(c, "SSL_apply_handoff failed");
     return 0;
   }
   CBB_cleanup(&cbb);
   SSL_free(c->ssl);
   c->ssl = next;
   c->rbio = c->wbio = NULL;
-  c->phase = HS_PHASE_HANDSHAKE;
-  if (!hs_attach_bios(c)) {
-    hs_fail(c, "out of memory");
+  c->phase = HANDSHAKE_PHASE_HANDSHAKE;
+  if (!handshaker_attach_bios(c)) {
+    handshaker_fail(c, "out of memory");
     return 0;
   }
   if (leftover_len > 0 &&
       BIO_write(c->rbio, leftover, (int)leftover_len) != (int)leftover_len) {
-    hs_fail(c, "out of memory");
+    handshaker_fail(c, "out of memory");
     return 0;
   }
   return 1;
 }
 
-static void hs_send_done(hs_conn *c) {
+static void handshaker_send_done(handshaker_conn *c) {
   CBB cbb;
   const uint8_t *out;
   size_t out_len;
   if (BIO_pending(c->rbio) != 0) {
     /* Main forwards a record only when asked: input left over at handback
      * would be lost, so refuse rather than corrupt the stream. */
-    hs_fail(c, "unexpected client data at handback");
+    handshaker_fail(c, "unexpected client data at handback");
     return;
   }
   if (!CBB_init(&cbb, HANDSHAKER_HANDBACK_CAP)) {
-    hs_fail(c, "out of memory");
+    handshaker_fail(c, "out of memory");
     return;
   }
   if (!tls_shim_serialize_handback(c->ssl, &cbb)) {
     CBB_cleanup(&cbb);
-    hs_fail(c, "SSL_serialize_handback failed");
+    handshaker_fail(c, "SSL_serialize_handback failed");
     return;
   }
-  hs_pending_out(c, &out, &out_len);
-  if (out_len > IPC_MAX_OUT || CBB_len(&cbb) > IPC_MAX_HANDBACK) {
+  handshaker_pending_out(c, &out, &out_len);
+  if (out_len > IPC_MAX_FLIGHT || CBB_len(&cbb) > IPC_MAX_HANDBACK) {
     OPENSSL_cleanse((uint8_t *)CBB_data(&cbb), CBB_len(&cbb));
     CBB_cleanup(&cbb);
-    hs_fail(c, "handshake output too large");
+    handshaker_fail(c, "handshake output too large");
     return;
   }
-  size_t n =
-      ipc_build_done(hs.out, sizeof(hs.out), c->id, out, out_len,
-                     CBB_data(&cbb), CBB_len(&cbb), SSL_session_reused(c->ssl));
+  size_t n = ipc_build_done(handshaker.out, sizeof(handshaker.out), c->id, out,
+                            out_len, CBB_data(&cbb), CBB_len(&cbb),
+                            SSL_session_reused(c->ssl));
   /* The handback holds traffic secrets: wipe every copy. */
   OPENSSL_cleanse((uint8_t *)CBB_data(&cbb), CBB_len(&cbb));
   CBB_cleanup(&cbb);
   if (n == 0) {
-    hs_fail(c, "handback does not fit a message");
+    handshaker_fail(c, "handback does not fit a message");
     return;
   }
-  hs_send(hs.out, n);
-  OPENSSL_cleanse(hs.out, n);
-  hs_forget(c);
+  handshaker_send(handshaker.out, n);
+  OPENSSL_cleanse(handshaker.out, n);
+  handshaker_forget(c);
 }
 
-/* hs_step runs |c| as far as its input allows and answers exactly once. */
-static void hs_step(hs_conn *c) {
-  if (c->phase == HS_PHASE_HANDOFF) {
+/* handshaker_step runs |c| as far as its input allows and answers exactly
+ * once. */
+static void handshaker_step(handshaker_conn *c) {
+  if (c->phase == HANDSHAKE_PHASE_HANDOFF) {
     ERR_clear_error();
     int ret = SSL_do_handshake(c->ssl);
     int code = SSL_get_error(c->ssl, ret);
     if (code == SSL_ERROR_WANT_READ) {
-      hs_need_input(c);
+      handshaker_need_input(c);
       return;
     }
     if (code != SSL_ERROR_HANDOFF) {
       char what[64];
       snprintf(what, sizeof(what), "reading ClientHello: %s",
                tls_ssl_error_name(code));
-      hs_fail(c, what);
+      handshaker_fail(c, what);
       return;
     }
-    if (!hs_switch_to_handshake(c)) {
+    if (!handshaker_switch_to_handshake(c)) {
       return;
     }
   }
@@ -563,45 +581,45 @@ static void hs_step(hs_conn *c) {
   int ret = SSL_do_handshake(c->ssl);
   int code = SSL_get_error(c->ssl, ret);
   if (code == SSL_ERROR_WANT_READ) {
-    hs_need_input(c);
+    handshaker_need_input(c);
   } else if (code == SSL_ERROR_HANDBACK) {
-    hs_send_done(c);
+    handshaker_send_done(c);
   } else if (ret == 1) {
-    hs_fail(c, "handshake completed without handback");
+    handshaker_fail(c, "handshake completed without handback");
   } else {
     char what[64];
     snprintf(what, sizeof(what), "handshake: %s", tls_ssl_error_name(code));
-    hs_fail(c, what);
+    handshaker_fail(c, what);
   }
 }
 
-static void hs_on_record(const ipc_message *msg) {
-  hs_conn *c = hs_find(msg->conn_id);
+static void handshaker_on_record(const ipc_message *msg) {
+  handshaker_conn *c = handshaker_find(msg->conn_id);
   if (c == NULL) {
-    if (hs.conn_count >= HANDSHAKER_MAX_CONNS) {
-      size_t n = ipc_build_fail(hs.out, sizeof(hs.out), msg->conn_id,
-                                "handshaker busy", NULL, 0);
+    if (handshaker.conn_count >= HANDSHAKER_MAX_CONNS) {
+      size_t n = ipc_build_fail(handshaker.out, sizeof(handshaker.out),
+                                msg->conn_id, "handshaker busy", NULL, 0);
       if (n > 0) {
-        hs_send(hs.out, n);
+        handshaker_send(handshaker.out, n);
       }
       return;
     }
-    c = &hs.conns[hs.conn_count++];
+    c = &handshaker.conns[handshaker.conn_count++];
     memset(c, 0, sizeof(*c));
     c->id = msg->conn_id;
-    c->phase = HS_PHASE_HANDOFF;
-    c->ssl = SSL_new(hs.handoff_ctx);
-    if (c->ssl == NULL || !hs_attach_bios(c)) {
-      hs_fail(c, "out of memory");
+    c->phase = HANDSHAKE_PHASE_HANDOFF;
+    c->ssl = SSL_new(handshaker.handoff_ctx);
+    if (c->ssl == NULL || !handshaker_attach_bios(c)) {
+      handshaker_fail(c, "out of memory");
       return;
     }
     SSL_set_accept_state(c->ssl);
   }
   if (BIO_write(c->rbio, msg->data, (int)msg->data_len) != (int)msg->data_len) {
-    hs_fail(c, "out of memory");
+    handshaker_fail(c, "out of memory");
     return;
   }
-  hs_step(c);
+  handshaker_step(c);
 }
 
 #ifdef REDOUBT_TEST_HOOKS
@@ -609,39 +627,40 @@ static void hs_on_record(const ipc_message *msg) {
  * tests can check that main drops it. Kinds: wrong-conn-id, truncated,
  * oversized, wrong-type (sent at once), done-while-reading and silent
  * (armed). */
-#define HS_MISBEHAVE_PREFIX "misbehave:"
-static uint8_t hs_oversized[IPC_MAX_MESSAGE + 512];
+#define HANDSHAKER_MISBEHAVE_PREFIX "misbehave:"
+static uint8_t handshaker_oversized[IPC_MAX_MESSAGE + 512];
 
-static void hs_misbehave(const char *kind) {
+static void handshaker_misbehave(const char *kind) {
   static const uint8_t out[4] = {1, 2, 3, 4};
   size_t n = 0;
-  const uint8_t *buf = hs.out;
-  hs_log("test: misbehaving (%s) on request", kind);
+  const uint8_t *buf = handshaker.out;
+  handshaker_log("test: misbehaving (%s) on request", kind);
   if (strcmp(kind, "wrong-conn-id") == 0) {
     /* An id main never handed out. */
-    n = ipc_build_need_input(hs.out, sizeof(hs.out), UINT64_MAX - 7, out,
-                             sizeof(out));
+    n = ipc_build_need_input(handshaker.out, sizeof(handshaker.out),
+                             UINT64_MAX - 7, out, sizeof(out));
   } else if (strcmp(kind, "truncated") == 0) {
-    n = ipc_build_need_input(hs.out, sizeof(hs.out), UINT64_MAX - 7, out,
-                             sizeof(out));
+    n = ipc_build_need_input(handshaker.out, sizeof(handshaker.out),
+                             UINT64_MAX - 7, out, sizeof(out));
     n = n > 3 ? n - 3 : 0;
   } else if (strcmp(kind, "oversized") == 0) {
-    n = ipc_build_need_input(hs_oversized, sizeof(hs_oversized), 1, out,
-                             sizeof(out));
-    n = sizeof(hs_oversized);
-    buf = hs_oversized;
+    n = ipc_build_need_input(handshaker_oversized, sizeof(handshaker_oversized),
+                             1, out, sizeof(out));
+    n = sizeof(handshaker_oversized);
+    buf = handshaker_oversized;
   } else if (strcmp(kind, "wrong-type") == 0) {
     /* A request type (RECORD) sent as an answer. */
-    n = ipc_build_record(hs.out, sizeof(hs.out), 1, hs_oversized, 5);
+    n = ipc_build_record(handshaker.out, sizeof(handshaker.out), 1,
+                         handshaker_oversized, 5);
   } else if (strcmp(kind, "done-while-reading") == 0) {
-    hs.misbehave_done = 1;
+    handshaker.misbehave_done = 1;
     return;
   } else if (strcmp(kind, "silent") == 0) {
-    hs.misbehave_silent = 1;
+    handshaker.misbehave_silent = 1;
     return;
   }
   if (n > 0) {
-    hs_send(buf, n);
+    handshaker_send(buf, n);
   }
 }
 #endif
@@ -649,47 +668,47 @@ static void hs_misbehave(const char *kind) {
 int tls_handshaker_main(int argc, char **argv) {
   /* Never readable through /proc/<pid>/mem or ptrace by main's uid. */
   prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
-  hs.pid = getpid();
+  handshaker.pid = getpid();
   prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
   prctl(PR_SET_NAME, "redoubt-hs", 0, 0, 0);
   signal(SIGPIPE, SIG_IGN);
   if (argc != 3 || strcmp(argv[2], "3") != 0) {
-    hs_log("bad handshaker invocation");
+    handshaker_log("bad handshaker invocation");
     return 2;
   }
-  hs.fd = TLS_HANDSHAKER_FD;
-  ssize_t len = hs_recv();
+  handshaker.fd = TLS_HANDSHAKER_FD;
+  ssize_t len = handshaker_recv();
   if (len <= 0) {
     return len == 0 ? 0 : 2;
   }
-  if (!hs_configure((size_t)len)) {
+  if (!handshaker_configure((size_t)len)) {
     return 1;
   }
   for (;;) {
     ipc_message msg;
-    len = hs_recv();
+    len = handshaker_recv();
     if (len == 0) {
       return 0; /* main closed the socket: retire */
     }
-    if (len < 0 || !ipc_parse_request(hs.in, (size_t)len, &msg)) {
-      hs_log("malformed request from main, exiting");
+    if (len < 0 || !ipc_parse_request(handshaker.in, (size_t)len, &msg)) {
+      handshaker_log("malformed request from main, exiting");
       return 2;
     }
     switch (msg.type) {
       case IPC_REQ_RECORD:
 #ifdef REDOUBT_TEST_HOOKS
-        if (hs.misbehave_silent) {
+        if (handshaker.misbehave_silent) {
           /* Test: behave like a hung handshaker from now on. */
-          hs_log("test: leaving a record unanswered");
+          handshaker_log("test: leaving a record unanswered");
           break;
         }
 #endif
-        hs_on_record(&msg);
+        handshaker_on_record(&msg);
         break;
       case IPC_REQ_ABORT: {
-        hs_conn *c = hs_find(msg.conn_id);
+        handshaker_conn *c = handshaker_find(msg.conn_id);
         if (c != NULL) {
-          hs_forget(c);
+          handshaker_forget(c);
         }
         break;
       }
@@ -698,24 +717,26 @@ int tls_handshaker_main(int argc, char **argv) {
             (const uint8_t(*)[IPC_TICKET_KEY_LEN])msg.ticket_keys,
             msg.ticket_key_count);
         OPENSSL_cleanse(msg.ticket_keys, sizeof(msg.ticket_keys));
-        OPENSSL_cleanse(hs.in, (size_t)len);
+        OPENSSL_cleanse(handshaker.in, (size_t)len);
         break;
       case IPC_REQ_TEST_SYSCALL:
 #ifdef REDOUBT_TEST_HOOKS
-        if (strncmp(msg.reason, HS_MISBEHAVE_PREFIX,
-                    strlen(HS_MISBEHAVE_PREFIX)) == 0) {
-          hs_misbehave(msg.reason + strlen(HS_MISBEHAVE_PREFIX));
+        if (strncmp(msg.reason, HANDSHAKER_MISBEHAVE_PREFIX,
+                    strlen(HANDSHAKER_MISBEHAVE_PREFIX)) == 0) {
+          handshaker_misbehave(msg.reason +
+                               strlen(HANDSHAKER_MISBEHAVE_PREFIX));
           break;
         }
-        hs_log("running forbidden syscall %s on request", msg.reason);
+        handshaker_log("running forbidden syscall %s on request", msg.reason);
         sandbox_run_test_syscall(msg.reason);
-        hs_log("forbidden syscall %s returned: not confined", msg.reason);
+        handshaker_log("forbidden syscall %s returned: not confined",
+                       msg.reason);
 #else
-        hs_log("TEST_SYSCALL ignored (not a test build)");
+        handshaker_log("TEST_SYSCALL ignored (not a test build)");
 #endif
         break;
       default:
-        hs_log("unexpected request type %d, exiting", msg.type);
+        handshaker_log("unexpected request type %d, exiting", msg.type);
         ipc_message_cleanup(&msg);
         return 2;
     }

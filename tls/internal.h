@@ -1,128 +1,42 @@
-/* internal.h: declarations shared by the files of tls/ (never included
- * outside tls/). BoringSSL types are fine here. */
+/* internal.h: declarations shared by the files of main's TLS code in tls/
+ * (pool, connection type, completion thread, entry points). Private to
+ * //tls (and the white-box tests): never included by server/ or sandbox/.
+ * BoringSSL types are fine here. */
 #ifndef REDOUBT_TLS_INTERNAL_H
 #define REDOUBT_TLS_INTERNAL_H
 
-#include <openssl/bytestring.h>
-#include <openssl/ssl.h>
 #include <stddef.h>
 #include <stdint.h>
 
 #include "sandbox/ipc.h"
 #include "server/event/ae.h"
 #include "server/event/conn.h"
+#include "tls/handshaker.h"
+#include "tls/internal_common.h"
+#include "tls/tls.h"
 
-/* argv marker of a handshaker process: <exe> TLS_HANDSHAKER_ARG <fd>. */
-#define TLS_HANDSHAKER_ARG "--redoubt-tls-handshaker"
-/* The IPC socket is always dup2'ed to this fd in the handshaker. */
-#define TLS_HANDSHAKER_FD 3
+/* ---- tls.c: the host's services, for every file of main's TLS code --- */
 
-/* ---- split_shim.cc: extern "C" over BoringSSL's C++ split API -------- */
-
-void tls_shim_set_handoff_mode(SSL_CTX *ctx, int on);
-/* tls_shim_serialize_handoff writes the handoff of |ssl| into |out|. It
- * refuses (returns 0) unless |ssl| just stopped with SSL_ERROR_HANDOFF. */
-int tls_shim_serialize_handoff(SSL *ssl, CBB *out);
-int tls_shim_apply_handoff(SSL *ssl, const uint8_t *data, size_t len);
-/* tls_shim_serialize_handback refuses (returns 0) unless |ssl| is still in
- * its handshake and stopped with SSL_ERROR_HANDBACK: BoringSSL crashes when
- * called in any other state. */
-int tls_shim_serialize_handback(SSL *ssl, CBB *out);
-int tls_shim_apply_handback(SSL *ssl, const uint8_t *data, size_t len);
-
-/* ---- policy.c: configuration words shared by main and handshakers ---- */
-
-/* A self-contained copy of the tls-* settings one generation uses. */
-typedef struct tls_settings {
-  char *cert_file, *key_file, *key_file_pass, *ca_cert_file, *ca_cert_dir,
-      *dh_params_file, *protocols, *ciphers, *ciphersuites, *sandbox_user;
-  int auth_clients; /* TLS_CLIENT_AUTH_* */
-  int prefer_server_ciphers, session_caching, seccomp;
-  int session_cache_size, session_cache_timeout;
-} tls_settings;
-
-/* TLS_DEFAULT_CIPHERS is used when tls-ciphers is empty; RSA key exchange
- * is removed from every list in any case. */
-#define TLS_DEFAULT_CIPHERS "ALL:!kRSA:!kPSK:!aPSK"
-/* The TLS 1.3 suites BoringSSL always enables (it offers no way to change
- * them). */
-#define TLS_BORINGSSL_CIPHERSUITES \
-  "TLS_AES_128_GCM_SHA256:TLS_AES_256_GCM_SHA384:TLS_CHACHA20_POLY1305_SHA256"
-/* The largest ClientHello a handshaker accepts (with or without mTLS; a
- * plain BoringSSL server would stop at 16 KB without client auth). The
- * handback carries it in its transcript, so it must fit IPC_MAX_HANDBACK. */
-#define TLS_MAX_CLIENT_HELLO (48 * 1024)
-/* Ticket-key rotation bounds (seconds). */
-#define TLS_TICKET_ROTATION_MIN 60
-#define TLS_TICKET_ROTATION_MAX 86400
-
-/* tls_settings_from_server copies server.tls & co into |out|. */
-void tls_settings_from_server(tls_settings *out);
-struct tls_options;
-void tls_settings_from_options(tls_settings *out,
-                               const struct tls_options *opts);
-void tls_settings_from_ipc(tls_settings *out, const ipc_config *config);
-void tls_settings_to_ipc(const tls_settings *settings, ipc_config *out);
-/* tls_settings_free wipes the passphrase and frees every string. */
-void tls_settings_free(tls_settings *settings);
-/* tls_settings_material_equal: 1 if two settings would build identical
- * contexts (used to decide whether CONFIG SET must restart handshakers). */
-int tls_settings_equal(const tls_settings *a, const tls_settings *b);
-
-/* tls_parse_protocols turns "TLSv1.2 TLSv1.3" into a version range.
- * Returns 1, or 0 with a message in |err|. */
-int tls_parse_protocols(const char *protocols, uint16_t *out_min,
-                        uint16_t *out_max, char *err, size_t err_len);
-/* tls_check_ciphersuites accepts a tls-ciphersuites value only if BoringSSL
- * would honour it exactly. Returns 1 or 0 with |err|. */
-int tls_check_ciphersuites(const char *suites, char *err, size_t err_len);
-/* tls_apply_cipher_policy sets protocols and TLS 1.2 ciphers on |ctx| (RSA
- * key exchange removed; |removed|, if not NULL, receives the names removed,
- * colon separated). Returns 1 or 0 with |err|. */
-int tls_apply_cipher_policy(SSL_CTX *ctx, const tls_settings *settings,
-                            char *removed, size_t removed_len, char *err,
-                            size_t err_len);
-/* tls_apply_session_policy configures session tickets (shared keys through
- * ticket_keys.c), session ID context, timeouts and cache mode on |ctx|.
- * Main's and handshakers' contexts must get identical calls. */
-int tls_apply_session_policy(SSL_CTX *ctx, const tls_settings *settings);
-/* tls_verify_mode returns the SSL_VERIFY_* flags for tls-auth-clients. */
-int tls_verify_mode(int auth_clients);
-/* tls_load_verify_locations loads CA file/dir into |ctx|. Returns 1 or 0
- * with |err|. */
-int tls_load_verify_locations(SSL_CTX *ctx, const tls_settings *settings,
-                              char *err, size_t err_len);
-/* tls_format is snprintf for messages where truncation is acceptable. */
-void tls_format(char *buf, size_t len, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-/* tls_collect_errors writes BoringSSL's error queue (cleared) to |buf|. */
-void tls_collect_errors(char *buf, size_t len);
-/* tls_ssl_error_name names an SSL_get_error result. */
-const char *tls_ssl_error_name(int code);
-/* tls_x509_name_text writes |name| in RFC 2253 form into |out|, control
- * bytes (and spaces, if escape_space) escaped as \XX; "" on failure. */
-void tls_x509_name_text(const X509_NAME *name, char *out, size_t len,
-                        int escape_space);
-
-/* ---- ticket_keys.c: session-ticket keys shared by main & handshakers - */
-
-/* tls_ticket_keys_set installs |count| keys (keys[0] current, then older
- * ones still accepted for decryption). Wipes the old ones. */
-void tls_ticket_keys_set(const uint8_t keys[][IPC_TICKET_KEY_LEN],
-                         size_t count);
-/* tls_ticket_keys_get copies the current set. Returns the count. */
-size_t tls_ticket_keys_get(
-    uint8_t keys[IPC_MAX_TICKET_KEYS][IPC_TICKET_KEY_LEN]);
-/* tls_ticket_keys_rotate (main only) generates a new current key with
- * getrandom and keeps the previous one. |drop_old| discards every old key
- * (used when the client-authentication policy changes). Returns 1 or 0. */
-int tls_ticket_keys_rotate(int drop_old);
-void tls_ticket_keys_wipe(void);
-/* tls_ticket_key_callback is the SSL_CTX_set_tlsext_ticket_key_cb callback
- * that uses the keys above. */
-int tls_ticket_key_callback(SSL *ssl, uint8_t *key_name, uint8_t *iv,
-                            EVP_CIPHER_CTX *cipher_ctx, HMAC_CTX *hmac_ctx,
-                            int encrypt);
+/* tls_log formats a message and passes it to the host's log callback (the
+ * host filters by level; tls_check_config silences it). */
+void tls_log(int level, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+/* tls_security_log records a security event through the host. */
+void tls_security_log(const char *event, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+/* tls_read_tunables fills |out| from the host (defaults before tls_start). */
+void tls_read_tunables(tls_tunables *out);
+/* tls_host_executable is the host's executable path (argv[0] of
+ * handshakers). */
+const char *tls_host_executable(void);
+/* tls_appendf appends printf output to |buf| (capacity |len|, |*used|
+ * bytes already written), keeping it NUL-terminated; output that does not
+ * fit is cut. */
+void tls_appendf(char *buf, size_t len, size_t *used, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+/* tls_host_accepted hands a connection that passed its handshake and the
+ * client-certificate policy to the host (tls_host.accepted). */
+void tls_host_accepted(connection *conn, const char *ip);
 
 /* ---- pool.c: the handshaker processes, seen from main --------------- */
 
@@ -208,15 +122,22 @@ void tls_pool_forget(tls_conn *conn);
 
 /* A handshake's progress as main sees it. */
 typedef enum {
-  TLS_HS_READ_RECORD = 0,   /* reading the next record from the client */
-  TLS_HS_WAIT_HANDSHAKER,   /* record buffered, no handshaker ready yet */
-  TLS_HS_WAIT_ANSWER,       /* one request outstanding at a handshaker */
-  TLS_HS_FLUSH_THEN_READ,   /* writing out bytes, then read a record */
-  TLS_HS_FLUSH_THEN_FINISH, /* writing out bytes, then continue in main */
-  TLS_HS_FINISH,            /* main's SSL completes the handshake (on the
-                             * completion thread if |finishing|) */
-  TLS_HS_CONNECTED          /* record processing in main */
-} tls_hs_state;
+  /* reading the next record from the client */
+  TLS_HANDSHAKE_READ_RECORD = 0,
+  /* record buffered, no handshaker ready yet */
+  TLS_HANDSHAKE_WAIT_HANDSHAKER,
+  /* one request outstanding at a handshaker */
+  TLS_HANDSHAKE_WAIT_ANSWER,
+  /* writing the handshaker's flight, then read a record */
+  TLS_HANDSHAKE_FLUSH_THEN_READ,
+  /* writing the handshaker's flight, then continue in main */
+  TLS_HANDSHAKE_FLUSH_THEN_FINISH,
+  /* main's SSL completes the handshake (on the completion thread if
+   * |finishing|) */
+  TLS_HANDSHAKE_FINISH,
+  /* handshake done: record processing in main */
+  TLS_HANDSHAKE_CONNECTED
+} tls_handshake_state;
 
 /* Bounds on what one handshake may send before the handshake completes. */
 #define TLS_MAX_RECORD_BODY (16384 + 2048)
@@ -235,20 +156,20 @@ const char *tls_record_header_check(const uint8_t header[TLS_RECORD_HEADER_LEN],
 struct tls_conn {
   connection c; /* first: the server only sees a connection* */
   uint64_t id;  /* never reused: a late answer for a dropped id is ignored */
-  tls_hs_state hs_state;
-  tls_generation *gen; /* referenced while handshaking */
-  tls_handshaker *hs;  /* assigned handshaker, or NULL */
-  int awaiting;        /* a request is outstanding at |hs| */
+  tls_handshake_state handshake_state;
+  tls_generation *gen;         /* referenced while handshaking */
+  tls_handshaker *handshaker;  /* assigned handshaker, or NULL */
+  int awaiting;                /* a request is outstanding at |handshaker| */
   long long awaiting_since_ms; /* when that request was sent */
   /* the record being read / forwarded (handshake only) */
   uint8_t *rec;
   size_t rec_got, rec_need;
   int records_forwarded;
   size_t bytes_forwarded;
-  /* bytes from the handshaker still to be written to the client */
-  uint8_t *out;
-  size_t out_len, out_off;
-  uint8_t *handback; /* DONE, kept until |out| is flushed */
+  /* the handshaker's flight (bytes still to be written to the client) */
+  uint8_t *flight;
+  size_t flight_len, flight_off;
+  uint8_t *handback; /* DONE, kept until |flight| is flushed */
   size_t handback_len;
   int resumed;
   long long started_ms;
@@ -300,9 +221,9 @@ int tls_finisher_start(ae_loop *loop);
 /* tls_finisher_stop stops and joins it (at shutdown). */
 void tls_finisher_stop(void);
 int tls_finisher_running(void);
-/* tls_finisher_submit hands over |conn| at DONE: |out| (the handshaker's
+/* tls_finisher_submit hands over |conn| at DONE: |flight| (the handshaker's
  * last bytes) and |handback| are set, |ssl| is NULL and main no longer
- * watches its fd. The thread writes |out|, applies the handback, drives
+ * watches its fd. The thread writes |flight|, applies the handback, drives
  * the handshake until it completes, fails or |deadline_us| passes, then
  * main gets it back in tls_conn_on_finished. Returns 0 (nothing done) if
  * the thread is not running. */

@@ -13,8 +13,11 @@
 #include <string.h>
 #include <strings.h>
 
-#include "server/core/server.h"
-#include "tls/internal.h"
+#include "tls/internal_common.h"
+
+_Static_assert(TLS_CLIENT_AUTH_NO == 0 && TLS_CLIENT_AUTH_YES == 1 &&
+                   TLS_CLIENT_AUTH_OPTIONAL == IPC_MAX_AUTH_CLIENTS,
+               "tls-auth-clients values travel unchanged in IPC CONFIG");
 
 /* Longest cipher string we build ("<user list>:!kRSA"). */
 #define TLS_MAX_CIPHER_STRING (IPC_MAX_CONFIG_STRING + 16)
@@ -32,7 +35,8 @@ static char *tls_strdup_or_null(const char *s) {
   return copy;
 }
 
-void tls_settings_from_options(tls_settings *out, const tls_options *opts) {
+void tls_settings_from_options(tls_settings *out, const tls_options *opts,
+                               const char *sandbox_user, int seccomp) {
   memset(out, 0, sizeof(*out));
   out->cert_file = tls_strdup_or_null(opts->cert_file);
   out->key_file = tls_strdup_or_null(opts->key_file);
@@ -43,17 +47,13 @@ void tls_settings_from_options(tls_settings *out, const tls_options *opts) {
   out->protocols = tls_strdup_or_null(opts->protocols);
   out->ciphers = tls_strdup_or_null(opts->ciphers);
   out->ciphersuites = tls_strdup_or_null(opts->ciphersuites);
-  out->sandbox_user = tls_strdup_or_null(server.sandbox_user);
+  out->sandbox_user = tls_strdup_or_null(sandbox_user);
   out->auth_clients = opts->auth_clients;
   out->prefer_server_ciphers = opts->prefer_server_ciphers;
   out->session_caching = opts->session_caching;
-  out->seccomp = server.sandbox_seccomp;
+  out->seccomp = seccomp;
   out->session_cache_size = opts->session_cache_size;
   out->session_cache_timeout = opts->session_cache_timeout;
-}
-
-void tls_settings_from_server(tls_settings *out) {
-  tls_settings_from_options(out, &server.tls);
 }
 
 void tls_settings_from_ipc(tls_settings *out, const ipc_config *config) {

@@ -1,8 +1,9 @@
-/* pool.c: the handshaker processes as main sees them.
+/* pool.c: the handshaker processes as main sees them: generations, which
+ * handshaker serves which connection, and the IPC conversation.
  *
- * Each handshaker is fork+exec'ed (posix_spawn of /proc/self/exe, so a
- * respawn never copies the dataset and is always the same binary) with one
- * end of a SOCK_SEQPACKET socketpair on fd 3. Main sends CONFIG and the
+ * The process mechanics (fork+exec of /proc/self/exe with one end of a
+ * SOCK_SEQPACKET socketpair on fd 3, reaping, death causes, respawn
+ * backoff) are sandbox/spawn.c's. Main sends CONFIG and the
  * ticket keys, the handshaker answers READY or CONFIG_FAIL, then serves
  * RECORD requests.
  *
@@ -10,7 +11,7 @@
  * this handshaker was given and that waits for an answer. Anything else is
  * a protocol violation and the handshaker is killed. A dead handshaker
  * fails only its own in-flight handshakes; it is respawned with exponential
- * backoff (100 ms doubling to 2 s).
+ * backoff (sandbox_backoff: 100 ms doubling to 2 s).
  *
  * Scheduling: handshakers run at a lower priority than main (nice raised by
  * tls-handshaker-nice, set by main on the child's pid right after the spawn,
@@ -27,35 +28,27 @@
  * handshakers; only when they are READY do new connections use them, and
  * the old ones are closed once their in-flight handshakes are done. */
 #include <errno.h>
-#include <fcntl.h>
 #include <openssl/err.h>
 #include <openssl/mem.h>
 #include <openssl/ssl.h>
 #include <poll.h>
 #include <signal.h>
-#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
-#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
-#include "server/core/server.h"
+#include "sandbox/spawn.h"
 #include "tls/internal.h"
-
-extern char **environ;
 
 #define TLS_POOL_MAX_HANDSHAKERS 256
 #define TLS_POOL_MAX_QUEUED 4096       /* datagrams waiting per handshaker */
 #define TLS_POOL_ANSWERS_PER_WAKEUP 64 /* budget per readable event */
 #define TLS_POOL_CONN_BUCKETS 4096     /* id hash (power of two) */
-#define TLS_RESPAWN_MIN_MS 100
-#define TLS_RESPAWN_MAX_MS 2000
-#define TLS_STABLE_LIFETIME_MS 5000 /* a death after this resets backoff */
-#define TLS_START_TIMEOUT_MS 10000  /* STARTING -> READY */
+#define TLS_START_TIMEOUT_MS 10000     /* STARTING -> READY */
 /* A handshaker answers each record within milliseconds (one signature at
  * most); one that has left a request unanswered this long, and answered
  * nothing else meanwhile, is stuck and is replaced, failing only its own
@@ -64,16 +57,20 @@ extern char **environ;
  * hundreds of requests whose oldest waits seconds, while it answers every
  * few milliseconds; killing it would fail the whole queue. */
 #define TLS_ANSWER_TIMEOUT_MS 5000
-#define TLS_EXIT_GRACE_MS 5000      /* retired: exit before SIGKILL */
+#define TLS_EXIT_GRACE_MS 5000 /* retired: exit before SIGKILL */
 #define TLS_SOCKET_BUFFER (1024 * 1024)
 
+_Static_assert(
+    TLS_HANDSHAKER_FD == SANDBOX_CHILD_FD,
+    "the handshaker finds its IPC socket where sandbox_spawn put it");
+
 typedef enum {
-  HS_STARTING = 0,
-  HS_READY,
-  HS_RETIRING, /* old generation: finishes its handshakes */
-  HS_EXITING,  /* socket closed, waiting to reap */
-  HS_DEAD      /* reaped or gone; slot freed in cron */
-} hs_state;
+  HANDSHAKER_STARTING = 0,
+  HANDSHAKER_READY,
+  HANDSHAKER_RETIRING, /* old generation: finishes its handshakes */
+  HANDSHAKER_EXITING,  /* socket closed, waiting to reap */
+  HANDSHAKER_DEAD      /* reaped or gone; slot freed in cron */
+} handshaker_state;
 
 typedef struct queued_msg {
   struct queued_msg *next;
@@ -82,14 +79,12 @@ typedef struct queued_msg {
 } queued_msg;
 
 struct tls_handshaker {
-  pid_t pid;
-  int fd;
-  hs_state state;
+  sandbox_child child; /* process and IPC socket (sandbox/spawn.h) */
+  handshaker_state state;
   tls_generation *gen;
   int assigned; /* conns this handshaker tracks */
   int broken;   /* a send failed: kill in cron if EOF never comes */
   long long started_ms, state_ms;
-  int status, have_status; /* wait status once reaped */
   queued_msg *queue_head, *queue_tail;
   size_t queued;
   int nice_applied;         /* tls-handshaker-nice last set on it (-1: none) */
@@ -104,19 +99,13 @@ static struct {
   tls_generation *current;
   tls_conn *buckets[TLS_POOL_CONN_BUCKETS];
   uint64_t next_gen_id;
-  long long respawn_delay_ms;
-  long long next_respawn_ms;
+  sandbox_backoff respawn;
   int nice_warned; /* setpriority refused once: logged */
   uint8_t buf[IPC_MAX_MESSAGE + 1];
 } pool;
 
 static long long pool_now_ms(void) {
   return (long long)(ae_monotonic_us() / 1000);
-}
-
-static const char *pool_signal_name(int sig) {
-  const char *abbrev = sigabbrev_np(sig);
-  return abbrev ? abbrev : "?";
 }
 
 /* ---- generations ------------------------------------------------------ */
@@ -200,7 +189,7 @@ static void pool_writable(ae_loop *loop, int fd, void *data, int mask);
 
 static int pool_try_send(tls_handshaker *h, const uint8_t *buf, size_t len) {
   for (int attempt = 0; attempt < 100; attempt++) {
-    ssize_t n = send(h->fd, buf, len, MSG_NOSIGNAL | MSG_DONTWAIT);
+    ssize_t n = send(h->child.fd, buf, len, MSG_NOSIGNAL | MSG_DONTWAIT);
     if (n == (ssize_t)len) {
       return 1;
     }
@@ -220,7 +209,7 @@ static int pool_try_send(tls_handshaker *h, const uint8_t *buf, size_t len) {
  * handshaker is unusable (the caller fails its own conn; the handshaker is
  * cleaned up by its EOF or by cron). */
 static int pool_send(tls_handshaker *h, const uint8_t *buf, size_t len) {
-  if (h->fd < 0 || h->broken || h->state >= HS_EXITING) {
+  if (h->child.fd < 0 || h->broken || h->state >= HANDSHAKER_EXITING) {
     return 0;
   }
   if (h->queue_head == NULL) {
@@ -251,7 +240,7 @@ static int pool_send(tls_handshaker *h, const uint8_t *buf, size_t len) {
   }
   h->queue_tail = m;
   h->queued++;
-  ae_add_file_event(pool.loop, h->fd, AE_WRITABLE, pool_writable, h);
+  ae_add_file_event(pool.loop, h->child.fd, AE_WRITABLE, pool_writable, h);
   return 1;
 }
 
@@ -307,7 +296,7 @@ static int pool_send_ticket_keys(tls_handshaker *h) {
 void tls_pool_broadcast_ticket_keys(void) {
   for (int i = 0; i < TLS_POOL_MAX_HANDSHAKERS; i++) {
     tls_handshaker *h = pool.all[i];
-    if (h != NULL && h->state <= HS_RETIRING) {
+    if (h != NULL && h->state <= HANDSHAKER_RETIRING) {
       pool_send_ticket_keys(h);
     }
   }
@@ -317,64 +306,11 @@ void tls_pool_broadcast_ticket_keys(void) {
 
 static void pool_readable(ae_loop *loop, int fd, void *data, int mask);
 
-/* pool_describe_status formats a wait status for the log. */
-static void pool_describe_status(int status, char *out, size_t len) {
-  if (WIFSIGNALED(status)) {
-    int sig = WTERMSIG(status);
-    snprintf(
-        out, len, "killed by signal %d (SIG%s%s)", sig, pool_signal_name(sig),
-        sig == SIGSYS ? ": the sandbox stopped a forbidden system call" : "");
-  } else if (WIFEXITED(status)) {
-    snprintf(out, len, "exited with status %d", WEXITSTATUS(status));
-  } else {
-    snprintf(out, len, "stopped (status 0x%x)", status);
-  }
-}
-
-/* pool_reap waits briefly for |h| to exit; with |force| it kills it first.
- * Fills |why| with the exit reason. */
-static void pool_reap(tls_handshaker *h, int force, char *why, size_t len) {
-  int status = 0;
-  snprintf(why, len, "exit status unknown");
-  if (h->pid <= 0) {
-    return;
-  }
-  if (force) {
-    kill(h->pid, SIGKILL);
-  }
-  /* The socket reached EOF, so the process is exiting: wait at most
-   * ~50 ms, then make sure. */
-  for (int i = 0; i < 50; i++) {
-    pid_t r = waitpid(h->pid, &status, WNOHANG);
-    if (r == h->pid) {
-      pool_describe_status(status, why, len);
-      h->status = status;
-      h->have_status = 1;
-      h->pid = 0;
-      return;
-    }
-    if (r < 0) {
-      snprintf(why, len, "exit status unknown (reaped elsewhere)");
-      h->pid = 0;
-      return;
-    }
-    usleep(1000);
-  }
-  kill(h->pid, SIGKILL);
-  if (waitpid(h->pid, &status, 0) == h->pid) {
-    h->status = status;
-    h->have_status = 1;
-    pool_describe_status(status, why, len);
-    snprintf(why + strlen(why), len - strlen(why), " after SIGKILL");
-  }
-  h->pid = 0;
-}
-
 static void pool_close_fd(tls_handshaker *h) {
-  if (h->fd >= 0) {
-    ae_delete_file_event(pool.loop, h->fd, AE_READABLE | AE_WRITABLE);
-    close(h->fd);
-    h->fd = -1;
+  if (h->child.fd >= 0) {
+    ae_delete_file_event(pool.loop, h->child.fd, AE_READABLE | AE_WRITABLE);
+    close(h->child.fd);
+    h->child.fd = -1;
   }
   pool_free_queue(h);
 }
@@ -387,7 +323,7 @@ typedef struct lost_arg {
 
 static void pool_fail_one(tls_conn *conn, void *arg) {
   lost_arg *lost = arg;
-  if (conn->hs == lost->h) {
+  if (conn->handshaker == lost->h) {
     lost->failed++;
     tls_conn_on_handshaker_lost(conn, lost->why);
   }
@@ -395,37 +331,20 @@ static void pool_fail_one(tls_conn *conn, void *arg) {
 
 /* ---- sandbox accounting (INFO sandbox) ------------------------------- */
 
-/* Why handshakers died: the caller's verdict (protocol violation, timeout)
- * wins over the wait status, which is then just our own SIGKILL. */
-static struct {
-  long long by_signal[65]; /* index: signal number */
-  long long exits, protocol_violations, timeouts;
-  char last_reason[IPC_MAX_REASON + 64];
-  long long last_time;
-} sandbox_stat;
+/* Why handshakers died (INFO sandbox). */
+static sandbox_death_stats sandbox_stat;
 
-static void pool_count_death(const tls_handshaker *h, const char *what,
-                             const char *status) {
+/* pool_verdict classifies a death by what main saw: its own verdict (a
+ * protocol violation, a timeout) wins over the wait status. */
+static sandbox_death_verdict pool_verdict(const char *what) {
   if (strstr(what, "protocol violation") != NULL ||
       strstr(what, "stopped accepting") != NULL) {
-    sandbox_stat.protocol_violations++;
-  } else if (strstr(what, "in time") != NULL) {
-    sandbox_stat.timeouts++;
-  } else if (h->have_status && WIFSIGNALED(h->status) &&
-             WTERMSIG(h->status) > 0 && WTERMSIG(h->status) <= 64) {
-    sandbox_stat.by_signal[WTERMSIG(h->status)]++;
-  } else {
-    sandbox_stat.exits++;
+    return SANDBOX_DEATH_PROTOCOL_VIOLATION;
   }
-  snprintf(sandbox_stat.last_reason, sizeof(sandbox_stat.last_reason),
-           "%s: %s", what, status);
-  /* INFO values: no CR/LF, and no '=' or ',' (clients split on them). */
-  for (char *p = sandbox_stat.last_reason; *p; p++) {
-    if (*p == '\r' || *p == '\n' || *p == '=' || *p == ',') {
-      *p = ' ';
-    }
+  if (strstr(what, "in time") != NULL) {
+    return SANDBOX_DEATH_TIMEOUT;
   }
-  sandbox_stat.last_time = (long long)time(NULL);
+  return SANDBOX_DEATH_BY_STATUS;
 }
 
 /* pool_kill ends |h| (after a death, violation or start failure): fails its
@@ -433,47 +352,40 @@ static void pool_count_death(const tls_handshaker *h, const char *what,
 static void pool_kill(tls_handshaker *h, const char *what, int force) {
   char status[160];
   char why[320];
-  hs_state was = h->state;
-  if (h->state >= HS_EXITING && h->fd < 0) {
+  handshaker_state was = h->state;
+  if (h->state >= HANDSHAKER_EXITING && h->child.fd < 0) {
     return;
   }
-  pid_t pid = h->pid;
+  pid_t pid = h->child.pid;
   pool_close_fd(h);
-  pool_reap(h, force, status, sizeof(status));
-  h->state = HS_DEAD;
-  pool_count_death(h, what, status);
+  sandbox_reap(&h->child, force, status, sizeof(status));
+  h->state = HANDSHAKER_DEAD;
+  sandbox_death_record(&sandbox_stat, &h->child, pool_verdict(what), what,
+                       status);
   snprintf(why, sizeof(why), "handshaker died: %s", status);
   lost_arg lost = {h, why, 0};
   tls_conn_for_each_inflight(pool_fail_one, &lost);
   tls_stat.handshaker_deaths++;
-  server_log(LL_WARNING,
-             "TLS handshaker pid %d (generation %llu) %s: %s; %d in-flight "
-             "handshake(s) failed",
-             (int)pid, (unsigned long long)h->gen->id, what, status,
-             lost.failed);
-  security_log("sandbox_death", "pid=%d generation=%llu cause=\"%s\" "
-               "status=\"%s\" inflight_failed=%d",
-               (int)pid, (unsigned long long)h->gen->id, what, status,
-               lost.failed);
-  if (was == HS_STARTING || was == HS_READY) {
-    long long lived = pool_now_ms() - h->started_ms;
-    if (lived >= TLS_STABLE_LIFETIME_MS || pool.respawn_delay_ms == 0) {
-      pool.respawn_delay_ms = TLS_RESPAWN_MIN_MS;
-    } else {
-      pool.respawn_delay_ms *= 2;
-      if (pool.respawn_delay_ms > TLS_RESPAWN_MAX_MS) {
-        pool.respawn_delay_ms = TLS_RESPAWN_MAX_MS;
-      }
-    }
-    pool.next_respawn_ms = pool_now_ms() + pool.respawn_delay_ms;
+  tls_log(TLS_LOG_WARNING,
+          "TLS handshaker pid %d (generation %llu) %s: %s; %d in-flight "
+          "handshake(s) failed",
+          (int)pid, (unsigned long long)h->gen->id, what, status, lost.failed);
+  tls_security_log("sandbox_death",
+                   "pid=%d generation=%llu cause=\"%s\" "
+                   "status=\"%s\" inflight_failed=%d",
+                   (int)pid, (unsigned long long)h->gen->id, what, status,
+                   lost.failed);
+  if (was == HANDSHAKER_STARTING || was == HANDSHAKER_READY) {
+    long long now = pool_now_ms();
+    sandbox_backoff_after_death(&pool.respawn, now - h->started_ms, now);
   }
 }
 
 static void pool_retire_if_idle(tls_handshaker *h) {
-  if (h->state == HS_RETIRING && h->assigned == 0) {
+  if (h->state == HANDSHAKER_RETIRING && h->assigned == 0) {
     /* Closing the socket makes it exit; reaped from cron. */
     pool_close_fd(h);
-    h->state = HS_EXITING;
+    h->state = HANDSHAKER_EXITING;
     h->state_ms = pool_now_ms();
   }
 }
@@ -496,23 +408,28 @@ int tls_handshake_nice_value(void) {
   if (base == -1 && errno != 0) {
     base = 0;
   }
-  int value = base + server.tls_handshaker_nice;
+  tls_tunables tun;
+  tls_read_tunables(&tun);
+  int value = base + tun.handshaker_nice;
   return value > 19 ? 19 : value;
 }
 
 static void pool_apply_nice(tls_handshaker *h) {
-  int wanted = server.tls_handshaker_nice;
-  if (h->pid <= 0 || h->nice_applied == wanted) {
+  tls_tunables tun;
+  tls_read_tunables(&tun);
+  int wanted = tun.handshaker_nice;
+  if (h->child.pid <= 0 || h->nice_applied == wanted) {
     return;
   }
   int value = tls_handshake_nice_value();
-  if (setpriority(PRIO_PROCESS, (id_t)h->pid, value) != 0 && errno != ESRCH) {
+  if (setpriority(PRIO_PROCESS, (id_t)h->child.pid, value) != 0 &&
+      errno != ESRCH) {
     if (!pool.nice_warned) {
       pool.nice_warned = 1;
-      server_log(LL_WARNING,
-                 "TLS: cannot set handshaker pid %d to nice %d: %s "
-                 "(tls-handshaker-nice)",
-                 (int)h->pid, value, strerror(errno));
+      tls_log(TLS_LOG_WARNING,
+              "TLS: cannot set handshaker pid %d to nice %d: %s "
+              "(tls-handshaker-nice)",
+              (int)h->child.pid, value, strerror(errno));
     }
   }
   /* Recorded even on failure: retrying every cron tick would not help. */
@@ -522,77 +439,39 @@ static void pool_apply_nice(tls_handshaker *h) {
 /* pool_spawn starts one handshaker for |gen| and sends its configuration.
  * Returns it, or NULL (logged). */
 static tls_handshaker *pool_spawn(tls_generation *gen) {
-  int sv[2] = {-1, -1};
+  char err[256];
+  sandbox_child child;
   int slot = pool_free_slot();
   if (slot < 0) {
-    server_log(LL_WARNING, "TLS: too many handshaker processes");
+    tls_log(TLS_LOG_WARNING, "TLS: too many handshaker processes");
     return NULL;
   }
-  if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) {
-    server_log(LL_WARNING, "TLS: socketpair failed: %s", strerror(errno));
+  if (!sandbox_spawn(tls_host_executable(), TLS_HANDSHAKER_ARG,
+                     TLS_SOCKET_BUFFER, &child, err, sizeof(err))) {
+    tls_log(TLS_LOG_WARNING, "TLS: cannot start a handshaker: %s", err);
     return NULL;
   }
-  int size = TLS_SOCKET_BUFFER;
-  setsockopt(sv[0], SOL_SOCKET, SO_SNDBUF, &size, sizeof(size));
-  setsockopt(sv[1], SOL_SOCKET, SO_SNDBUF, &size, sizeof(size));
-  /* dup2 onto the same number would not clear CLOEXEC. */
-  if (sv[1] == TLS_HANDSHAKER_FD) {
-    int moved = fcntl(sv[1], F_DUPFD_CLOEXEC, TLS_HANDSHAKER_FD + 1);
-    close(sv[1]);
-    sv[1] = moved;
-  }
-  posix_spawn_file_actions_t actions;
-  posix_spawnattr_t attr;
-  sigset_t none, all;
-  posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_adddup2(&actions, sv[1], TLS_HANDSHAKER_FD);
-  posix_spawn_file_actions_addclosefrom_np(&actions, TLS_HANDSHAKER_FD + 1);
-  posix_spawnattr_init(&attr);
-  sigemptyset(&none);
-  sigfillset(&all);
-  posix_spawnattr_setsigmask(&attr, &none);
-  posix_spawnattr_setsigdefault(&attr, &all);
-  posix_spawnattr_setflags(&attr,
-                           POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
-  char *argv[] = {server.executable ? server.executable : "redoubt-server",
-                  TLS_HANDSHAKER_ARG, "3", NULL};
-  pid_t pid = 0;
-  int rc = sv[1] < 0 ? EMFILE
-                     : posix_spawn(&pid, "/proc/self/exe", &actions, &attr,
-                                   argv, environ);
-  posix_spawn_file_actions_destroy(&actions);
-  posix_spawnattr_destroy(&attr);
-  if (sv[1] >= 0) {
-    close(sv[1]);
-  }
-  if (rc != 0) {
-    close(sv[0]);
-    server_log(LL_WARNING, "TLS: cannot start a handshaker: %s", strerror(rc));
-    return NULL;
-  }
-  fcntl(sv[0], F_SETFL, fcntl(sv[0], F_GETFL) | O_NONBLOCK);
   tls_handshaker *h = calloc(1, sizeof(*h));
   if (h == NULL) {
-    kill(pid, SIGKILL);
-    waitpid(pid, NULL, 0);
-    close(sv[0]);
+    close(child.fd);
+    sandbox_kill_and_reap(&child);
     return NULL;
   }
-  h->pid = pid;
+  h->child = child;
   h->nice_applied = -1;
   pool_apply_nice(h);
-  h->fd = sv[0];
   h->gen = gen;
   gen->refs++;
-  h->state = HS_STARTING;
+  h->state = HANDSHAKER_STARTING;
   h->started_ms = h->state_ms = pool_now_ms();
   pool.all[slot] = h;
-  if (ae_add_file_event(pool.loop, h->fd, AE_READABLE, pool_readable, h) != 0) {
+  if (ae_add_file_event(pool.loop, h->child.fd, AE_READABLE, pool_readable,
+                        h) != 0) {
     pool_kill(h, "could not be watched", 1);
     return NULL;
   }
   /* Answers are handshake work: second dispatch pass (ae_set_deferred). */
-  ae_set_deferred(pool.loop, h->fd, 1);
+  ae_set_deferred(pool.loop, h->child.fd, 1);
   ipc_config config;
   tls_settings_to_ipc(&gen->settings, &config);
   size_t n = ipc_build_config(pool.buf, sizeof(pool.buf), &config);
@@ -603,20 +482,20 @@ static tls_handshaker *pool_spawn(tls_generation *gen) {
               1);
     return NULL;
   }
-  server_log(LL_NOTICE, "TLS handshaker started, pid %d (generation %llu)",
-             (int)pid, (unsigned long long)gen->id);
+  tls_log(TLS_LOG_NOTICE, "TLS handshaker started, pid %d (generation %llu)",
+          (int)h->child.pid, (unsigned long long)gen->id);
   return h;
 }
 
 /* ---- answers ---------------------------------------------------------- */
 
 static void pool_detach(tls_conn *conn) {
-  tls_handshaker *h = conn->hs;
+  tls_handshaker *h = conn->handshaker;
   if (h == NULL) {
     return;
   }
   pool_hash_remove(conn);
-  conn->hs = NULL;
+  conn->handshaker = NULL;
   conn->awaiting = 0;
   h->assigned--;
   pool_retire_if_idle(h);
@@ -627,11 +506,11 @@ static void pool_detach(tls_conn *conn) {
 static int pool_dispatch(tls_handshaker *h, const ipc_message *msg) {
   switch (msg->type) {
     case IPC_ANS_READY:
-      if (h->state != HS_STARTING) {
+      if (h->state != HANDSHAKER_STARTING) {
         pool_kill(h, "sent READY twice (protocol violation)", 1);
         return 0;
       }
-      h->state = HS_READY;
+      h->state = HANDSHAKER_READY;
       h->state_ms = pool_now_ms();
       snprintf(h->gen->cert_subject, sizeof(h->gen->cert_subject), "%s",
                msg->cert_subject);
@@ -645,7 +524,7 @@ static int pool_dispatch(tls_handshaker *h, const ipc_message *msg) {
       tls_conn_retry_waiting();
       return 1;
     case IPC_ANS_CONFIG_FAIL:
-      if (h->state != HS_STARTING) {
+      if (h->state != HANDSHAKER_STARTING) {
         pool_kill(h, "sent CONFIG_FAIL after READY (protocol violation)", 1);
         return 0;
       }
@@ -670,7 +549,8 @@ static int pool_dispatch(tls_handshaker *h, const ipc_message *msg) {
     pool_kill(h, "answered an unknown connection (protocol violation)", 1);
     return 0;
   }
-  if (conn->hs != h || !conn->awaiting || h->state == HS_STARTING) {
+  if (conn->handshaker != h || !conn->awaiting ||
+      h->state == HANDSHAKER_STARTING) {
     pool_kill(h, "answered out of turn (protocol violation)", 1);
     return 0;
   }
@@ -705,7 +585,9 @@ static void pool_readable(ae_loop *loop, int fd, void *data, int mask) {
     }
     if (n == 0 || n < 0) {
       pool_kill(
-          h, h->state == HS_STARTING ? "exited during start-up" : "exited", 0);
+          h,
+          h->state == HANDSHAKER_STARTING ? "exited during start-up" : "exited",
+          0);
       return;
     }
     ipc_message msg;
@@ -721,7 +603,7 @@ static void pool_readable(ae_loop *loop, int fd, void *data, int mask) {
       OPENSSL_cleanse(pool.buf, (size_t)n);
     }
     ipc_message_cleanup(&msg);
-    if (!ok || h->fd < 0) {
+    if (!ok || h->child.fd < 0) {
       return;
     }
   }
@@ -731,7 +613,7 @@ static void pool_readable(ae_loop *loop, int fd, void *data, int mask) {
 
 void tls_pool_init(ae_loop *loop) {
   pool.loop = loop;
-  pool.respawn_delay_ms = TLS_RESPAWN_MIN_MS;
+  sandbox_backoff_reset(&pool.respawn);
 }
 
 static int pool_count(tls_generation *gen, int include_starting) {
@@ -739,8 +621,8 @@ static int pool_count(tls_generation *gen, int include_starting) {
   for (int i = 0; i < TLS_POOL_MAX_HANDSHAKERS; i++) {
     tls_handshaker *h = pool.all[i];
     if (h != NULL && h->gen == gen &&
-        (h->state == HS_READY ||
-         (include_starting && h->state == HS_STARTING))) {
+        (h->state == HANDSHAKER_READY ||
+         (include_starting && h->state == HANDSHAKER_STARTING))) {
       count++;
     }
   }
@@ -750,8 +632,8 @@ static int pool_count(tls_generation *gen, int include_starting) {
 int tls_pool_alive_count(void) {
   int count = 0;
   for (int i = 0; i < TLS_POOL_MAX_HANDSHAKERS; i++) {
-    if (pool.all[i] != NULL && pool.all[i]->state <= HS_RETIRING &&
-        pool.all[i]->state != HS_STARTING) {
+    if (pool.all[i] != NULL && pool.all[i]->state <= HANDSHAKER_RETIRING &&
+        pool.all[i]->state != HANDSHAKER_STARTING) {
       count++;
     }
   }
@@ -759,7 +641,9 @@ int tls_pool_alive_count(void) {
 }
 
 int tls_pool_wanted_count(void) {
-  int n = server.tls_handshake_workers;
+  tls_tunables tun;
+  tls_read_tunables(&tun);
+  int n = tun.handshake_workers;
   if (n < 1) {
     n = 1;
   }
@@ -781,8 +665,9 @@ int tls_pool_start_generation(tls_generation *gen, int count,
     int nfds = 0;
     for (int i = 0; i < TLS_POOL_MAX_HANDSHAKERS; i++) {
       tls_handshaker *h = pool.all[i];
-      if (h != NULL && h->gen == gen && h->state == HS_STARTING && h->fd >= 0) {
-        fds[nfds].fd = h->fd;
+      if (h != NULL && h->gen == gen && h->state == HANDSHAKER_STARTING &&
+          h->child.fd >= 0) {
+        fds[nfds].fd = h->child.fd;
         fds[nfds].events = POLLIN;
         fds[nfds].revents = 0;
         who[nfds++] = h;
@@ -804,7 +689,7 @@ int tls_pool_start_generation(tls_generation *gen, int count,
     }
     for (int i = 0; i < nfds && r > 0; i++) {
       if (fds[i].revents != 0) {
-        pool_readable(pool.loop, who[i]->fd, who[i], AE_READABLE);
+        pool_readable(pool.loop, who[i]->child.fd, who[i], AE_READABLE);
       }
     }
   }
@@ -820,25 +705,24 @@ void tls_pool_activate(tls_generation *gen) {
     old->active = 0;
     for (int i = 0; i < TLS_POOL_MAX_HANDSHAKERS; i++) {
       tls_handshaker *h = pool.all[i];
-      if (h != NULL && h->gen == old && h->state <= HS_READY) {
-        h->state = HS_RETIRING;
+      if (h != NULL && h->gen == old && h->state <= HANDSHAKER_READY) {
+        h->state = HANDSHAKER_RETIRING;
         h->state_ms = pool_now_ms();
         pool_retire_if_idle(h);
       }
     }
     tls_generation_release(old);
   }
-  pool.respawn_delay_ms = TLS_RESPAWN_MIN_MS;
-  pool.next_respawn_ms = 0;
+  sandbox_backoff_reset(&pool.respawn);
   tls_conn_retry_waiting();
 }
 
 void tls_pool_discard_generation(tls_generation *gen) {
   for (int i = 0; i < TLS_POOL_MAX_HANDSHAKERS; i++) {
     tls_handshaker *h = pool.all[i];
-    if (h != NULL && h->gen == gen && h->state < HS_EXITING) {
+    if (h != NULL && h->gen == gen && h->state < HANDSHAKER_EXITING) {
       pool_close_fd(h);
-      h->state = HS_EXITING;
+      h->state = HANDSHAKER_EXITING;
       h->state_ms = pool_now_ms();
     }
   }
@@ -850,7 +734,7 @@ static tls_handshaker *pool_pick(void) {
   tls_handshaker *best = NULL;
   for (int i = 0; i < TLS_POOL_MAX_HANDSHAKERS; i++) {
     tls_handshaker *h = pool.all[i];
-    if (h != NULL && h->gen == pool.current && h->state == HS_READY &&
+    if (h != NULL && h->gen == pool.current && h->state == HANDSHAKER_READY &&
         !h->broken && (best == NULL || h->assigned < best->assigned)) {
       best = h;
     }
@@ -859,12 +743,12 @@ static tls_handshaker *pool_pick(void) {
 }
 
 int tls_pool_submit(tls_conn *conn) {
-  if (conn->hs == NULL) {
+  if (conn->handshaker == NULL) {
     tls_handshaker *h = pool_pick();
     if (h == NULL) {
       return 2; /* wait for a handshaker to become ready */
     }
-    conn->hs = h;
+    conn->handshaker = h;
     h->assigned++;
     if (conn->gen == NULL) {
       conn->gen = h->gen;
@@ -876,7 +760,7 @@ int tls_pool_submit(tls_conn *conn) {
   }
   size_t n = ipc_build_record(pool.buf, sizeof(pool.buf), conn->id, conn->rec,
                               conn->rec_got);
-  if (n == 0 || !pool_send(conn->hs, pool.buf, n)) {
+  if (n == 0 || !pool_send(conn->handshaker, pool.buf, n)) {
     return 0;
   }
   conn->awaiting = 1;
@@ -885,11 +769,11 @@ int tls_pool_submit(tls_conn *conn) {
 }
 
 void tls_pool_forget(tls_conn *conn) {
-  tls_handshaker *h = conn->hs;
+  tls_handshaker *h = conn->handshaker;
   if (h == NULL) {
     return;
   }
-  if (h->state <= HS_RETIRING) {
+  if (h->state <= HANDSHAKER_RETIRING) {
     uint8_t msg[32];
     size_t n = ipc_build_abort(msg, sizeof(msg), conn->id);
     if (n > 0) {
@@ -907,8 +791,8 @@ static void pool_kill_unresponsive(long long now) {
   int nstuck = 0;
   for (int b = 0; b < TLS_POOL_CONN_BUCKETS; b++) {
     for (tls_conn *c = pool.buckets[b]; c != NULL; c = c->hash_next) {
-      tls_handshaker *h = c->hs;
-      if (!c->awaiting || h == NULL || h->state > HS_RETIRING ||
+      tls_handshaker *h = c->handshaker;
+      if (!c->awaiting || h == NULL || h->state > HANDSHAKER_RETIRING ||
           now - c->awaiting_since_ms <= TLS_ANSWER_TIMEOUT_MS ||
           now - h->last_answer_ms <= TLS_ANSWER_TIMEOUT_MS) {
         continue;
@@ -935,26 +819,24 @@ void tls_pool_cron(void) {
     if (h == NULL) {
       continue;
     }
-    if (h->state <= HS_RETIRING) {
+    if (h->state <= HANDSHAKER_RETIRING) {
       pool_apply_nice(h); /* after CONFIG SET tls-handshaker-nice */
     }
-    if (h->state == HS_STARTING && now - h->state_ms > TLS_START_TIMEOUT_MS) {
+    if (h->state == HANDSHAKER_STARTING &&
+        now - h->state_ms > TLS_START_TIMEOUT_MS) {
       pool_kill(h, "did not become ready in time", 1);
-    } else if (h->broken && h->state <= HS_RETIRING) {
+    } else if (h->broken && h->state <= HANDSHAKER_RETIRING) {
       pool_kill(h, "stopped accepting requests", 1);
-    } else if (h->state == HS_EXITING && h->pid > 0) {
-      int status;
-      pid_t r = waitpid(h->pid, &status, WNOHANG);
-      if (r == h->pid || r < 0) {
-        h->pid = 0;
-        h->state = HS_DEAD;
+    } else if (h->state == HANDSHAKER_EXITING && h->child.pid > 0) {
+      if (sandbox_try_reap(&h->child)) {
+        h->state = HANDSHAKER_DEAD;
       } else if (now - h->state_ms > TLS_EXIT_GRACE_MS) {
-        kill(h->pid, SIGKILL);
+        sandbox_kill(&h->child);
       }
-    } else if (h->state == HS_EXITING) {
-      h->state = HS_DEAD;
+    } else if (h->state == HANDSHAKER_EXITING) {
+      h->state = HANDSHAKER_DEAD;
     }
-    if (h->state == HS_DEAD && h->assigned == 0) {
+    if (h->state == HANDSHAKER_DEAD && h->assigned == 0) {
       tls_generation_release(h->gen);
       free(h);
       pool.all[i] = NULL;
@@ -962,15 +844,10 @@ void tls_pool_cron(void) {
   }
   /* Keep the current generation at strength. */
   tls_generation *gen = pool.current;
-  if (gen != NULL && now >= pool.next_respawn_ms &&
+  if (gen != NULL && sandbox_backoff_due(&pool.respawn, now) &&
       pool_count(gen, 1) < tls_pool_wanted_count()) {
     tls_stat.handshaker_restarts++;
-    if (pool_spawn(gen) == NULL) {
-      pool.respawn_delay_ms = pool.respawn_delay_ms * 2 > TLS_RESPAWN_MAX_MS
-                                  ? TLS_RESPAWN_MAX_MS
-                                  : pool.respawn_delay_ms * 2;
-    }
-    pool.next_respawn_ms = now + pool.respawn_delay_ms;
+    sandbox_backoff_after_attempt(&pool.respawn, pool_spawn(gen) == NULL, now);
   }
 }
 
@@ -981,38 +858,41 @@ void tls_pool_shutdown(void) {
       continue;
     }
     pool_close_fd(h);
-    if (h->pid > 0) {
-      /* Nothing in a handshaker is worth a graceful exit, and a stopped
-       * one must not hang shutdown. */
-      kill(h->pid, SIGKILL);
-      waitpid(h->pid, NULL, 0);
-      h->pid = 0;
-    }
-    h->state = HS_DEAD;
+    /* Nothing in a handshaker is worth a graceful exit, and a stopped
+     * one must not hang shutdown. */
+    sandbox_kill_and_reap(&h->child);
+    h->state = HANDSHAKER_DEAD;
   }
   tls_ticket_keys_wipe();
 }
 
 /* ---- INFO sandbox ------------------------------------------------------- */
 
-sds tls_sandbox_info_section(sds info) {
+size_t tls_sandbox_info_section(char *buf, size_t len) {
+  tls_tunables tun;
+  tls_read_tunables(&tun);
   tls_generation *gen = pool.current;
   long long signals = 0;
-  sds by_cause = sds_empty();
+  /* At most 64 "SIGXXXXXXX=<count>," entries plus the fixed causes. */
+  char by_cause[64 * 32 + 128] = "";
+  size_t cause_len = 0;
+  size_t used = 0;
+  if (len > 0) {
+    buf[0] = '\0';
+  }
   for (int sig = 1; sig <= 64; sig++) {
     if (sandbox_stat.by_signal[sig] > 0) {
-      by_cause = sds_cat_printf(by_cause, "SIG%s=%lld,", pool_signal_name(sig),
-                                sandbox_stat.by_signal[sig]);
+      tls_appendf(by_cause, sizeof(by_cause), &cause_len, "SIG%s=%lld,",
+                  sandbox_signal_name(sig), sandbox_stat.by_signal[sig]);
       signals += sandbox_stat.by_signal[sig];
     }
   }
-  by_cause = sds_cat_printf(by_cause, "exit=%lld,protocol_violation=%lld,"
-                                      "timeout=%lld",
-                            sandbox_stat.exits,
-                            sandbox_stat.protocol_violations,
-                            sandbox_stat.timeouts);
-  info = sds_cat_printf(
-      info,
+  tls_appendf(by_cause, sizeof(by_cause), &cause_len,
+              "exit=%lld,protocol_violation=%lld,timeout=%lld",
+              sandbox_stat.exits, sandbox_stat.protocol_violations,
+              sandbox_stat.timeouts);
+  tls_appendf(
+      buf, len, &used,
       "sandbox_handshakers_alive:%d\r\n"
       "sandbox_handshakers_configured:%d\r\n"
       "sandbox_handshaker_nice:%d\r\n"
@@ -1029,9 +909,10 @@ sds tls_sandbox_info_section(sds info) {
       "sandbox_deaths_timeout:%lld\r\n"
       "sandbox_last_death_reason:%s\r\n"
       "sandbox_last_death_time:%lld\r\n",
-      tls_pool_alive_count(), tls_pool_wanted_count(),
-      server.tls_handshaker_nice,
-      gen == NULL ? "n/a" : gen->settings.seccomp ? "yes" : "no",
+      tls_pool_alive_count(), tls_pool_wanted_count(), tun.handshaker_nice,
+      gen == NULL             ? "n/a"
+      : gen->settings.seccomp ? "yes"
+                              : "no",
       gen != NULL && gen->settings.sandbox_user ? gen->settings.sandbox_user
                                                 : "-",
       tls_stat.handshaker_restarts, tls_stat.handshaker_deaths, by_cause,
@@ -1042,8 +923,7 @@ sds tls_sandbox_info_section(sds info) {
       sandbox_stat.timeouts,
       sandbox_stat.last_reason[0] ? sandbox_stat.last_reason : "none",
       sandbox_stat.last_time);
-  sds_free(by_cause);
-  return info;
+  return used;
 }
 
 /* ---- test hooks (-DREDOUBT_TEST_HOOKS only) ----------------------------- */
@@ -1052,8 +932,8 @@ sds tls_sandbox_info_section(sds info) {
 static const char *const pool_test_syscalls[] = {"openat", "socket", "execve",
                                                  "ptrace"};
 static const char *const pool_test_misbehaviours[] = {
-    "wrong-conn-id", "truncated", "oversized", "wrong-type",
-    "done-while-reading", "silent"};
+    "wrong-conn-id", "truncated",          "oversized",
+    "wrong-type",    "done-while-reading", "silent"};
 
 static int pool_name_in(const char *name, const char *const *list,
                         size_t count) {
@@ -1086,8 +966,7 @@ int tls_test_hook(const char *what, const char *arg, int *pids, int max_pids,
     }
     /* Armed misbehaviour must meet the test's connection, wherever the
      * pool sends it. */
-    all = strcmp(arg, "done-while-reading") == 0 ||
-          strcmp(arg, "silent") == 0;
+    all = strcmp(arg, "done-while-reading") == 0 || strcmp(arg, "silent") == 0;
     snprintf(name, sizeof(name), "misbehave:%s", arg);
   } else {
     snprintf(err, err_len, "unknown test hook");
@@ -1097,16 +976,16 @@ int tls_test_hook(const char *what, const char *arg, int *pids, int max_pids,
   int count = 0;
   for (int i = 0; i < TLS_POOL_MAX_HANDSHAKERS && count < max_pids; i++) {
     tls_handshaker *h = pool.all[i];
-    if (h == NULL || h->state != HS_READY || h->gen != pool.current ||
-        h->fd < 0) {
+    if (h == NULL || h->state != HANDSHAKER_READY || h->gen != pool.current ||
+        h->child.fd < 0) {
       continue;
     }
     if (n == 0 || !pool_send(h, pool.buf, n)) {
       continue;
     }
-    server_log(LL_WARNING, "TEST: asked handshaker pid %d to %s %s",
-               (int)h->pid, what, arg);
-    pids[count++] = (int)h->pid;
+    tls_log(TLS_LOG_WARNING, "TEST: asked handshaker pid %d to %s %s",
+            (int)h->child.pid, what, arg);
+    pids[count++] = (int)h->child.pid;
     if (!all) {
       break;
     }

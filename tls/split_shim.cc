@@ -10,7 +10,7 @@
 #include <openssl/ssl.h>
 
 extern "C" {
-#include "tls/internal.h"
+#include "tls/internal_common.h"
 }
 
 // stopped_with reports whether |ssl| is mid-handshake and its last

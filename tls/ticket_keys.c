@@ -13,15 +13,15 @@
  * event loop may rotate the keys, so one mutex guards them (uncontended in
  * a handshaker: no system call). */
 #include <errno.h>
-#include <pthread.h>
 #include <openssl/cipher.h>
 #include <openssl/hmac.h>
 #include <openssl/mem.h>
 #include <openssl/rand.h>
+#include <pthread.h>
 #include <string.h>
 #include <sys/random.h>
 
-#include "tls/internal.h"
+#include "tls/internal_common.h"
 
 #define TLS_TICKET_NAME_LEN 16
 #define TLS_TICKET_HMAC_OFFSET 16

@@ -8,6 +8,7 @@
 #include <openssl/pem.h>
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,22 +17,107 @@
 #include <unistd.h>
 
 #include "sandbox/sandbox.h"
-#include "server/core/server.h"
 #include "tls/internal.h"
 
 #define TLS_START_WAIT_MS 10000 /* boot / reload: handshakers to READY */
-#define TLS_ERR_LEN 512
 
 static struct {
   int started;
   long long next_rotation_ms;
+  tls_host host; /* copied by tls_start / tls_check_config */
+  int have_host;
+  int log_quiet; /* tls_check_config: the report carries the outcome */
 } tls_state;
 
 static long long tls_now_ms(void) {
   return (long long)(ae_monotonic_us() / 1000);
 }
 
-static sds tls_error(const char *text) { return sds_new(text); }
+void tls_appendf(char *buf, size_t len, size_t *used, const char *fmt, ...) {
+  va_list ap;
+  if (*used >= len) {
+    return;
+  }
+  va_start(ap, fmt);
+  int n = vsnprintf(buf + *used, len - *used, fmt, ap);
+  va_end(ap);
+  if (n > 0) {
+    *used = *used + (size_t)n < len ? *used + (size_t)n : len - 1;
+  }
+}
+
+/* ---- the host's services ---------------------------------------------- */
+
+static void tls_install_host(const tls_host *host) {
+  if (host != NULL) {
+    tls_state.host = *host;
+    tls_state.have_host = 1;
+  }
+}
+
+void tls_log(int level, const char *fmt, ...) {
+  char message[1024];
+  va_list ap;
+  if (tls_state.log_quiet) {
+    return;
+  }
+  va_start(ap, fmt);
+  vsnprintf(message, sizeof(message), fmt, ap);
+  va_end(ap);
+  if (tls_state.have_host && tls_state.host.log != NULL) {
+    tls_state.host.log(level, message);
+  } else if (level >= TLS_LOG_NOTICE) {
+    fprintf(stderr, "%s\n", message);
+  }
+}
+
+void tls_security_log(const char *event, const char *fmt, ...) {
+  char details[1024];
+  va_list ap;
+  if (tls_state.log_quiet) {
+    return;
+  }
+  va_start(ap, fmt);
+  vsnprintf(details, sizeof(details), fmt, ap);
+  va_end(ap);
+  if (tls_state.have_host && tls_state.host.security_log != NULL) {
+    tls_state.host.security_log(event, details);
+  } else {
+    tls_log(TLS_LOG_NOTICE, "security event=%s %s", event, details);
+  }
+}
+
+void tls_read_tunables(tls_tunables *out) {
+  memset(out, 0, sizeof(*out));
+  out->handshake_workers = 1;
+  out->sandbox_seccomp = 1;
+  if (tls_state.have_host && tls_state.host.read_tunables != NULL) {
+    tls_state.host.read_tunables(out);
+  }
+}
+
+const char *tls_host_executable(void) {
+  return tls_state.have_host && tls_state.host.executable != NULL
+             ? tls_state.host.executable
+             : "redoubt-server";
+}
+
+void tls_host_accepted(connection *conn, const char *ip) {
+  if (tls_state.have_host && tls_state.host.accepted != NULL) {
+    tls_state.host.accepted(conn, ip);
+  } else {
+    conn_close(conn); /* nobody to serve it */
+  }
+}
+
+/* tls_settings_for builds the settings of a generation from |options| and
+ * the host's sandbox tunables (|out| owned by the caller). */
+static void tls_settings_for(tls_settings *out, const tls_options *options) {
+  tls_tunables tun;
+  tls_read_tunables(&tun);
+  tls_settings_from_options(out, options, tun.sandbox_user,
+                            tun.sandbox_seccomp);
+}
 
 /* tls_check_readable checks a path main may look at without opening it
  * (the key file is never opened by main). */
@@ -91,22 +177,19 @@ static int tls_validate_settings(const tls_settings *s, int need_cert,
   return ok;
 }
 
-int tls_validate_options(const struct tls_options *opts, sds *out_err) {
+int tls_validate_options(const tls_options *options, int need_cert, char *err,
+                         size_t err_len) {
   tls_settings s;
-  char err[TLS_ERR_LEN] = "";
-  tls_settings_from_options(&s, opts);
-  int ok = tls_validate_settings(&s, server.tls_port != 0, err, sizeof(err));
+  tls_settings_for(&s, options);
+  int ok = tls_validate_settings(&s, need_cert, err, err_len);
   tls_settings_free(&s);
-  if (!ok && out_err) {
-    *out_err = tls_error(err);
-  }
   return ok;
 }
 
-static long long tls_rotation_interval_ms(void) {
-  long long secs = server.tls.session_cache_timeout > 0
-                       ? server.tls.session_cache_timeout
-                       : 300;
+/* tls_rotation_interval_ms: ticket keys rotate every tls-session-cache-timeout
+ * seconds (|session_cache_timeout|), clamped. */
+static long long tls_rotation_interval_ms(int session_cache_timeout) {
+  long long secs = session_cache_timeout > 0 ? session_cache_timeout : 300;
   if (secs < TLS_TICKET_ROTATION_MIN) {
     secs = TLS_TICKET_ROTATION_MIN;
   }
@@ -118,9 +201,10 @@ static long long tls_rotation_interval_ms(void) {
 
 /* tls_bring_up builds a generation from the current settings and starts
  * its handshakers. Returns it (READY, not yet active) or NULL with |err|. */
-static tls_generation *tls_bring_up(char *err, size_t err_len) {
+static tls_generation *tls_bring_up(const tls_options *options, char *err,
+                                    size_t err_len) {
   tls_settings settings;
-  tls_settings_from_server(&settings);
+  tls_settings_for(&settings, options);
   if (!tls_validate_settings(&settings, 1, err, err_len)) {
     tls_settings_free(&settings);
     return NULL;
@@ -145,8 +229,8 @@ static tls_generation *tls_bring_up(char *err, size_t err_len) {
 
 static void tls_log_generation(const tls_generation *gen, const char *what) {
   long long left = gen->cert_not_after - (long long)time(NULL);
-  server_log(
-      LL_NOTICE,
+  tls_log(
+      TLS_LOG_NOTICE,
       "TLS %s: %d handshaker(s), certificate subject=\"%s\" "
       "issuer=\"%s\" expires in %lld s, client auth %s",
       what, tls_pool_wanted_count(), gen->cert_subject, gen->cert_issuer, left,
@@ -154,28 +238,30 @@ static void tls_log_generation(const tls_generation *gen, const char *what) {
       : gen->settings.auth_clients == TLS_CLIENT_AUTH_OPTIONAL ? "optional"
                                                                : "required");
   if (left < 0) {
-    server_log(LL_WARNING, "TLS certificate has EXPIRED");
+    tls_log(TLS_LOG_WARNING, "TLS certificate has EXPIRED");
   }
 }
 
-int tls_start(ae_loop *loop, sds *out_err) {
-  char err[TLS_ERR_LEN] = "";
+int tls_start(ae_loop *loop, const tls_options *options, const tls_host *host,
+              char *err, size_t err_len) {
   if (tls_state.started) {
     return 1;
   }
+  tls_install_host(host);
   tls_pool_init(loop);
   tls_conn_init();
   tls_finisher_start(loop);
   if (!tls_ticket_keys_rotate(1)) {
-    *out_err = tls_error("cannot generate session ticket keys (getrandom)");
+    snprintf(err, err_len, "cannot generate session ticket keys (getrandom)");
     return 0;
   }
-  tls_state.next_rotation_ms = tls_now_ms() + tls_rotation_interval_ms();
-  tls_generation *gen = tls_bring_up(err, sizeof(err));
+  tls_generation *gen = tls_bring_up(options, err, err_len);
   if (gen == NULL) {
-    *out_err = tls_error(err);
     return 0;
   }
+  tls_state.next_rotation_ms =
+      tls_now_ms() +
+      tls_rotation_interval_ms(gen->settings.session_cache_timeout);
   {
     char removed[1024];
     char ignored[TLS_ERR_LEN];
@@ -184,10 +270,10 @@ int tls_start(ae_loop *loop, sds *out_err) {
         tls_apply_cipher_policy(probe, &gen->settings, removed, sizeof(removed),
                                 ignored, sizeof(ignored)) &&
         removed[0] && gen->settings.ciphers) {
-      server_log(LL_WARNING,
-                 "tls-ciphers: RSA key exchange suites removed (no forward "
-                 "secrecy): %s",
-                 removed);
+      tls_log(TLS_LOG_WARNING,
+              "tls-ciphers: RSA key exchange suites removed (no forward "
+              "secrecy): %s",
+              removed);
     }
     SSL_CTX_free(probe);
   }
@@ -198,23 +284,23 @@ int tls_start(ae_loop *loop, sds *out_err) {
   return 1;
 }
 
-int tls_reconfigure(sds *out_err) {
-  char err[TLS_ERR_LEN] = "";
+int tls_reconfigure(ae_loop *loop, const tls_options *options,
+                    const tls_host *host, char *err, size_t err_len) {
   if (!tls_state.started) {
-    if (server.tls_port == 0) {
-      return tls_validate_options(&server.tls, out_err);
+    tls_tunables tun;
+    tls_install_host(host);
+    tls_read_tunables(&tun);
+    if (tun.port == 0) {
+      return tls_validate_options(options, 0, err, err_len);
     }
-    return tls_start(server.el, out_err);
+    return tls_start(loop, options, host, err, err_len);
   }
   tls_generation *old = tls_pool_current_generation();
   int auth_before = old ? old->settings.auth_clients : -1;
-  tls_generation *gen = tls_bring_up(err, sizeof(err));
+  tls_generation *gen = tls_bring_up(options, err, err_len);
   if (gen == NULL) {
-    security_log("tls_reload_refused", "reason=\"%s\" (old configuration kept)",
-                 err);
-    if (out_err) {
-      *out_err = tls_error(err);
-    }
+    tls_security_log("tls_reload_refused",
+                     "reason=\"%s\" (old configuration kept)", err);
     return 0;
   }
   tls_pool_activate(gen);
@@ -225,11 +311,13 @@ int tls_reconfigure(sds *out_err) {
     tls_ticket_keys_rotate(1);
     tls_pool_broadcast_ticket_keys();
   }
-  tls_state.next_rotation_ms = tls_now_ms() + tls_rotation_interval_ms();
+  tls_state.next_rotation_ms =
+      tls_now_ms() +
+      tls_rotation_interval_ms(gen->settings.session_cache_timeout);
   tls_log_generation(gen, "reloaded");
-  security_log("tls_reloaded", "subject=\"%s\" issuer=\"%s\" generation=%llu",
-               gen->cert_subject, gen->cert_issuer,
-               (unsigned long long)gen->id);
+  tls_security_log(
+      "tls_reloaded", "subject=\"%s\" issuer=\"%s\" generation=%llu",
+      gen->cert_subject, gen->cert_issuer, (unsigned long long)gen->id);
   return 1;
 }
 
@@ -245,9 +333,12 @@ void tls_cron(void) {
     if (tls_ticket_keys_rotate(0)) {
       tls_pool_broadcast_ticket_keys();
     } else {
-      server_log(LL_WARNING, "TLS: session ticket key rotation failed");
+      tls_log(TLS_LOG_WARNING, "TLS: session ticket key rotation failed");
     }
-    tls_state.next_rotation_ms = now + tls_rotation_interval_ms();
+    tls_generation *gen = tls_pool_current_generation();
+    tls_state.next_rotation_ms =
+        now +
+        tls_rotation_interval_ms(gen ? gen->settings.session_cache_timeout : 0);
   }
 }
 
@@ -257,40 +348,44 @@ static const char *tls_auth_name(int auth) {
                                             : "yes";
 }
 
-sds tls_info_section(sds info) {
+size_t tls_info_section(char *buf, size_t len) {
   tls_generation *gen = tls_pool_current_generation();
-  info = sds_cat_printf(
-      info,
-      "tls_port:%d\r\n"
-      "tls_handshakers_alive:%d\r\n"
-      "tls_handshakers_configured:%d\r\n"
-      "tls_handshakes_completed:%lld\r\n"
-      "tls_handshakes_failed:%lld\r\n"
-      "tls_handshakes_resumed:%lld\r\n"
-      "tls_handshakes_in_flight:%d\r\n"
-      "tls_handshakes_timed_out:%lld\r\n"
-      "tls_handshakes_refused_busy:%lld\r\n"
-      "tls_handshaker_restarts:%lld\r\n"
-      "tls_handshaker_deaths:%lld\r\n",
-      server.tls_port, tls_pool_alive_count(), tls_pool_wanted_count(),
-      tls_stat.handshakes_completed, tls_stat.handshakes_failed,
-      tls_stat.handshakes_resumed, tls_conn_handshakes_in_flight(),
-      tls_stat.handshakes_timed_out, tls_stat.handshakes_refused_busy,
-      tls_stat.handshaker_restarts, tls_stat.handshaker_deaths);
-  if (gen != NULL) {
-    info =
-        sds_cat_printf(info,
-                       "tls_auth_clients:%s\r\n"
-                       "tls_session_caching:%s\r\n"
-                       "tls_cert_subject:%s\r\n"
-                       "tls_cert_issuer:%s\r\n"
-                       "tls_cert_expires_in_seconds:%lld\r\n",
-                       tls_auth_name(gen->settings.auth_clients),
-                       gen->settings.session_caching ? "yes" : "no",
-                       gen->cert_subject, gen->cert_issuer,
-                       (long long)(gen->cert_not_after - (int64_t)time(NULL)));
+  tls_tunables tun;
+  size_t used = 0;
+  tls_read_tunables(&tun);
+  if (len > 0) {
+    buf[0] = '\0';
   }
-  return info;
+  tls_appendf(buf, len, &used,
+              "tls_port:%d\r\n"
+              "tls_handshakers_alive:%d\r\n"
+              "tls_handshakers_configured:%d\r\n"
+              "tls_handshakes_completed:%lld\r\n"
+              "tls_handshakes_failed:%lld\r\n"
+              "tls_handshakes_resumed:%lld\r\n"
+              "tls_handshakes_in_flight:%d\r\n"
+              "tls_handshakes_timed_out:%lld\r\n"
+              "tls_handshakes_refused_busy:%lld\r\n"
+              "tls_handshaker_restarts:%lld\r\n"
+              "tls_handshaker_deaths:%lld\r\n",
+              tun.port, tls_pool_alive_count(), tls_pool_wanted_count(),
+              tls_stat.handshakes_completed, tls_stat.handshakes_failed,
+              tls_stat.handshakes_resumed, tls_conn_handshakes_in_flight(),
+              tls_stat.handshakes_timed_out, tls_stat.handshakes_refused_busy,
+              tls_stat.handshaker_restarts, tls_stat.handshaker_deaths);
+  if (gen != NULL) {
+    tls_appendf(buf, len, &used,
+                "tls_auth_clients:%s\r\n"
+                "tls_session_caching:%s\r\n"
+                "tls_cert_subject:%s\r\n"
+                "tls_cert_issuer:%s\r\n"
+                "tls_cert_expires_in_seconds:%lld\r\n",
+                tls_auth_name(gen->settings.auth_clients),
+                gen->settings.session_caching ? "yes" : "no", gen->cert_subject,
+                gen->cert_issuer,
+                (long long)(gen->cert_not_after - (int64_t)time(NULL)));
+  }
+  return used;
 }
 
 void tls_shutdown(void) {
@@ -370,10 +465,10 @@ static void tls_check_chain(const char *path, tls_check_report *r) {
          (x = PEM_read_bio_X509(bio, NULL, NULL, NULL)) != NULL) {
     int i = r->chain_len++;
     int days = 0, secs = 0;
-    tls_x509_name_text(X509_get_subject_name(x), r->chain[i][0],
-                       IPC_MAX_REASON, 0);
-    tls_x509_name_text(X509_get_issuer_name(x), r->chain[i][1],
-                       IPC_MAX_REASON, 0);
+    tls_x509_name_text(X509_get_subject_name(x), r->chain[i][0], IPC_MAX_REASON,
+                       0);
+    tls_x509_name_text(X509_get_issuer_name(x), r->chain[i][1], IPC_MAX_REASON,
+                       0);
     EVP_PKEY *pub = X509_get_pubkey(x);
     if (pub != NULL) {
       int type = EVP_PKEY_id(pub);
@@ -396,8 +491,8 @@ static void tls_check_chain(const char *path, tls_check_report *r) {
     struct tm tm;
     time_t t = time(NULL) + (time_t)r->expires_in[i];
     if (gmtime_r(&t, &tm) != NULL) {
-      strftime(r->not_after[i], sizeof(r->not_after[i]),
-               "%Y-%m-%dT%H:%M:%SZ", &tm);
+      strftime(r->not_after[i], sizeof(r->not_after[i]), "%Y-%m-%dT%H:%M:%SZ",
+               &tm);
     }
     X509_free(x);
   }
@@ -405,15 +500,18 @@ static void tls_check_chain(const char *path, tls_check_report *r) {
   BIO_free(bio);
 }
 
-int tls_check_config(int json) {
+int tls_check_config(const tls_options *options, const tls_host *host,
+                     int json) {
   tls_check_report *r = calloc(1, sizeof(*r));
   tls_settings s;
+  tls_tunables tun;
   if (r == NULL) {
     return 1;
   }
-  tls_settings_from_server(&s);
-  r->ok = tls_validate_settings(&s, server.tls_port != 0, r->error,
-                                sizeof(r->error));
+  tls_install_host(host);
+  tls_read_tunables(&tun);
+  tls_settings_for(&s, options);
+  r->ok = tls_validate_settings(&s, tun.port != 0, r->error, sizeof(r->error));
   if (r->ok) {
     SSL_CTX *ctx = SSL_CTX_new(TLS_method());
     if (ctx && tls_apply_cipher_policy(ctx, &s, r->removed, sizeof(r->removed),
@@ -438,16 +536,15 @@ int tls_check_config(int json) {
   sandbox_policy_describe(r->allowlist, sizeof(r->allowlist));
   /* The key is only ever loaded by a handshaker: start one, as the server
    * would, and report what it says. */
-  if (r->ok && server.tls_port != 0) {
+  if (r->ok && tun.port != 0) {
     /* The report carries the outcome: keep pool log lines off stdout
      * (--check-config-json must print JSON only). */
-    int saved_verbosity = server_log_settings.verbosity;
-    server_log_settings.verbosity = LL_WARNING + 1;
+    tls_state.log_quiet = 1;
     ae_loop *loop = ae_create(256);
     if (loop != NULL) {
       char err[TLS_ERR_LEN] = "";
       tls_settings copy;
-      tls_settings_from_server(&copy);
+      tls_settings_for(&copy, options);
       tls_pool_init(loop);
       tls_generation *gen = tls_pool_create_generation(&copy, err, sizeof(err));
       if (gen != NULL) {
@@ -475,7 +572,7 @@ int tls_check_config(int json) {
       }
       ae_free(loop);
     }
-    server_log_settings.verbosity = saved_verbosity;
+    tls_state.log_quiet = 0;
   }
   uint16_t min_v = 0, max_v = 0;
   char perr[TLS_ERR_LEN];
@@ -489,7 +586,7 @@ int tls_check_config(int json) {
     FILE *o = stdout;
     fprintf(o, "{\"ok\":%s,\"error\":", r->ok ? "true" : "false");
     tls_json_string(o, r->error);
-    fprintf(o, ",\"tls_port\":%d,\"protocols\":", server.tls_port);
+    fprintf(o, ",\"tls_port\":%d,\"protocols\":", tun.port);
     tls_json_string(o, protocols);
     fprintf(o, ",\"tls12_ciphers\":");
     tls_json_string(o, r->ciphers);
@@ -508,13 +605,13 @@ int tls_check_config(int json) {
             ",\"session_tickets\":%s,\"session_timeout\":%d,"
             "\"ticket_key_rotation_seconds\":%lld",
             s.session_caching ? "true" : "false", s.session_cache_timeout,
-            tls_rotation_interval_ms() / 1000);
+            tls_rotation_interval_ms(s.session_cache_timeout) / 1000);
     fprintf(o,
             ",\"handshake_workers\":%d,\"handshake_timeout_ms\":%d,"
             "\"max_handshakes_in_flight\":%d,\"handshaker_nice\":%d,"
             "\"seccomp\":%s,\"sandbox_user\":",
-            tls_pool_wanted_count(), server.tls_handshake_timeout,
-            server.tls_max_handshakes_in_flight, server.tls_handshaker_nice,
+            tls_pool_wanted_count(), tun.handshake_timeout_ms,
+            tun.max_handshakes_in_flight, tun.handshaker_nice,
             s.seccomp ? "true" : "false");
     tls_json_string(o, s.sandbox_user);
     fprintf(o, ",\"private_key\":");
@@ -555,7 +652,7 @@ int tls_check_config(int json) {
     if (r->error[0]) {
       printf("  error: %s\n", r->error);
     }
-    printf("  tls-port: %d\n", server.tls_port);
+    printf("  tls-port: %d\n", tun.port);
     printf("  protocols: %s\n", protocols);
     printf("  TLS 1.2 ciphers: %s\n", r->ciphers[0] ? r->ciphers : "-");
     if (r->removed[0]) {
@@ -576,21 +673,21 @@ int tls_check_config(int json) {
         "  resumption: %s (timeout %d s, ticket keys rotated every %lld s, "
         "shared by main and handshakers)\n",
         s.session_caching ? "session tickets" : "off", s.session_cache_timeout,
-        tls_rotation_interval_ms() / 1000);
+        tls_rotation_interval_ms(s.session_cache_timeout) / 1000);
     printf(
         "  handshakers: %d (timeout %d ms, max in flight %d, nice +%d), "
         "seccomp %s, user %s\n",
-        tls_pool_wanted_count(), server.tls_handshake_timeout,
-        server.tls_max_handshakes_in_flight, server.tls_handshaker_nice,
-        s.seccomp ? "on" : "off",
-        s.sandbox_user ? s.sandbox_user : "-");
+        tls_pool_wanted_count(), tun.handshake_timeout_ms,
+        tun.max_handshakes_in_flight, tun.handshaker_nice,
+        s.seccomp ? "on" : "off", s.sandbox_user ? s.sandbox_user : "-");
     printf("  private key: %s\n", r->key_status[0] ? r->key_status : "-");
     for (int i = 0; i < r->chain_len; i++) {
-      printf("  chain[%d]: subject=%s issuer=%s key=%s signature=%s "
-             "not_after=%s days_left=%lld expires_in=%lld s\n",
-             i, r->chain[i][0], r->chain[i][1], r->chain[i][2], r->sig_alg[i],
-             r->not_after[i][0] ? r->not_after[i] : "?",
-             r->expires_in[i] / 86400, r->expires_in[i]);
+      printf(
+          "  chain[%d]: subject=%s issuer=%s key=%s signature=%s "
+          "not_after=%s days_left=%lld expires_in=%lld s\n",
+          i, r->chain[i][0], r->chain[i][1], r->chain[i][2], r->sig_alg[i],
+          r->not_after[i][0] ? r->not_after[i] : "?", r->expires_in[i] / 86400,
+          r->expires_in[i]);
     }
     printf("  seccomp allowlist (default action: kill the process):\n");
     for (const char *line = r->allowlist; *line;) {

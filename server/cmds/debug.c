@@ -5,7 +5,11 @@
  * DEBUG is an admin, "protected" command: Redis refuses it unless
  * enable-debug-command allows it, and the dispatcher is where that is
  * enforced. */
+#include <arpa/inet.h>
 #include <math.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <sys/socket.h>
 #include <strings.h>
 #include <time.h>
 
@@ -30,8 +34,8 @@ static const char *debug_help[] = {
     "clients",
     "    unit tests to simulate Redis errors.",
     "LISTENERS",
-    "    Return one line per listener kind (tcp, tls): its socket count and",
-    "    how many are served in the event loop's second pass (Redoubt).",
+    "    Return one line per listening socket: tcp or tls, port, fd, and",
+    "    deferred=1 if the event loop serves it in its second pass (Redoubt).",
     "LOG <message>",
     "    Write <message> to the server log.",
     "OBJECT <key>",
@@ -340,17 +344,30 @@ static void debug_tls_test_hook(client *c, const char *what) {
 }
 #endif
 
-/* DEBUG LISTENERS: "tcp sockets=N deferred=M" and the same for tls; TLS
- * listeners must stay in the second dispatch pass (storm isolation) after
- * any CONFIG SET bind/port/tls-port. */
+/* DEBUG LISTENERS: one "<tcp|tls> port=<p> fd=<n> deferred=<0|1>" line per
+ * listening socket; deferred=1 means the loop dispatches it in its second
+ * pass. TLS listeners must keep it after any CONFIG SET bind/port/tls-port
+ * (storm isolation). */
 static void debug_listeners(client *c) {
-  static const char *names[LISTENER_KINDS] = {"tcp", "tls"};
-  add_reply_array_len(c, LISTENER_KINDS);
-  for (int kind = 0; kind < LISTENER_KINDS; kind++) {
-    int deferred, total;
-    listener_is_deferred(kind, &deferred, &total);
-    add_reply_bulk_sds(c, sds_cat_printf(sds_empty(), "%s sockets=%d deferred=%d",
-                                         names[kind], total, deferred));
+  add_reply_array_len(c, server.ipfd_count + server.tlsfd_count);
+  for (int tls = 0; tls <= 1; tls++) {
+    int *fds = tls ? server.tlsfd : server.ipfd;
+    int count = tls ? server.tlsfd_count : server.ipfd_count;
+    for (int j = 0; j < count; j++) {
+      struct sockaddr_storage ss;
+      socklen_t len = sizeof(ss);
+      int port = 0;
+      if (getsockname(fds[j], (struct sockaddr *)&ss, &len) == 0) {
+        port = ss.ss_family == AF_INET6
+                   ? ntohs(((struct sockaddr_in6 *)&ss)->sin6_port)
+                   : ntohs(((struct sockaddr_in *)&ss)->sin_port);
+      }
+      char line[96];
+      snprintf(line, sizeof(line), "%s port=%d fd=%d deferred=%d",
+               tls ? "tls" : "tcp", port, fds[j],
+               ae_is_deferred(server.el, fds[j]));
+      add_reply_status(c, line);
+    }
   }
 }
 

@@ -142,18 +142,25 @@ const char *config_maxmemory_policy_name(int policy) {
 /* Apply callbacks (CONFIG SET only)                                   */
 /* ------------------------------------------------------------------ */
 /* tls_reconfigure's reason outlives the call: kept until the next one. */
-static sds tls_apply_error;
+tls_options server_tls_options;
+/* What tls/ needs from the server, for CONFIG SET tls-* (config_set_tls_host). */
+static const tls_host *config_tls_host;
+
+void config_set_tls_host(const tls_host *host) { config_tls_host = host; }
+
+static char tls_apply_error[TLS_ERR_LEN];
 /* Set when one CONFIG SET already reloaded TLS (apply_tls runs before
  * apply_tls_port), so a new tls-port does not reload twice. */
 static int tls_reloaded_in_this_set;
 
 static int reload_tls(const char **err) {
-  sds_free(tls_apply_error);
-  tls_apply_error = NULL;
-  if (!tls_reconfigure(&tls_apply_error)) {
-    if (tls_apply_error == NULL) {
-      tls_apply_error =
-          sds_new("Unable to update TLS configuration. Check server logs.");
+  tls_apply_error[0] = '\0';
+  if (config_tls_host == NULL ||
+      !tls_reconfigure(server.el, &server_tls_options, config_tls_host,
+                       tls_apply_error, sizeof(tls_apply_error))) {
+    if (tls_apply_error[0] == '\0') {
+      snprintf(tls_apply_error, sizeof(tls_apply_error), "%s",
+               "Unable to update TLS configuration. Check server logs.");
     }
     *err = tls_apply_error;
     return 0;
@@ -829,8 +836,8 @@ const config_entry config_table[] = {
     BOOL_CONFIG("tls-replication", NULL, UNIMPL, &server.tls_replication, 0,
                 apply_tls),
     BOOL_CONFIG("tls-prefer-server-ciphers", NULL, 0,
-                &server.tls.prefer_server_ciphers, 0, apply_tls),
-    BOOL_CONFIG("tls-session-caching", NULL, 0, &server.tls.session_caching, 1,
+                &server_tls_options.prefer_server_ciphers, 0, apply_tls),
+    BOOL_CONFIG("tls-session-caching", NULL, 0, &server_tls_options.session_caching, 1,
                 apply_tls),
     /* Ours: the handshaker sandbox cannot be switched off at run time. */
     BOOL_CONFIG("sandbox-seccomp", NULL, IMM, &server.sandbox_seccomp, 1, NULL),
@@ -877,29 +884,29 @@ const config_entry config_table[] = {
                   NULL, NULL),
     STRING_CONFIG("requirepass", NULL, SENS | NUL, &server.requirepass, NULL,
                   NULL, apply_requirepass),
-    STRING_CONFIG("tls-cert-file", NULL, NUL, &server.tls.cert_file, NULL, NULL,
+    STRING_CONFIG("tls-cert-file", NULL, NUL, &server_tls_options.cert_file, NULL, NULL,
                   apply_tls),
-    STRING_CONFIG("tls-key-file", NULL, NUL, &server.tls.key_file, NULL, NULL,
+    STRING_CONFIG("tls-key-file", NULL, NUL, &server_tls_options.key_file, NULL, NULL,
                   apply_tls),
     STRING_CONFIG("tls-key-file-pass", NULL, SENS | NUL,
-                  &server.tls.key_file_pass, NULL, NULL, apply_tls),
+                  &server_tls_options.key_file_pass, NULL, NULL, apply_tls),
     STRING_CONFIG("tls-client-cert-file", NULL, NUL,
-                  &server.tls.client_cert_file, NULL, NULL, apply_tls),
-    STRING_CONFIG("tls-client-key-file", NULL, NUL, &server.tls.client_key_file,
+                  &server_tls_options.client_cert_file, NULL, NULL, apply_tls),
+    STRING_CONFIG("tls-client-key-file", NULL, NUL, &server_tls_options.client_key_file,
                   NULL, NULL, apply_tls),
     STRING_CONFIG("tls-client-key-file-pass", NULL, SENS | NUL,
-                  &server.tls.client_key_file_pass, NULL, NULL, apply_tls),
-    STRING_CONFIG("tls-dh-params-file", NULL, NUL, &server.tls.dh_params_file,
+                  &server_tls_options.client_key_file_pass, NULL, NULL, apply_tls),
+    STRING_CONFIG("tls-dh-params-file", NULL, NUL, &server_tls_options.dh_params_file,
                   NULL, NULL, apply_tls),
-    STRING_CONFIG("tls-ca-cert-file", NULL, NUL, &server.tls.ca_cert_file, NULL,
+    STRING_CONFIG("tls-ca-cert-file", NULL, NUL, &server_tls_options.ca_cert_file, NULL,
                   NULL, apply_tls),
-    STRING_CONFIG("tls-ca-cert-dir", NULL, NUL, &server.tls.ca_cert_dir, NULL,
+    STRING_CONFIG("tls-ca-cert-dir", NULL, NUL, &server_tls_options.ca_cert_dir, NULL,
                   NULL, apply_tls),
-    STRING_CONFIG("tls-protocols", NULL, NUL, &server.tls.protocols, NULL, NULL,
+    STRING_CONFIG("tls-protocols", NULL, NUL, &server_tls_options.protocols, NULL, NULL,
                   apply_tls),
-    STRING_CONFIG("tls-ciphers", NULL, NUL, &server.tls.ciphers, NULL, NULL,
+    STRING_CONFIG("tls-ciphers", NULL, NUL, &server_tls_options.ciphers, NULL, NULL,
                   apply_tls),
-    STRING_CONFIG("tls-ciphersuites", NULL, NUL, &server.tls.ciphersuites, NULL,
+    STRING_CONFIG("tls-ciphersuites", NULL, NUL, &server_tls_options.ciphersuites, NULL,
                   NULL, apply_tls),
     STRING_CONFIG("sandbox-user", NULL, IMM, &server.sandbox_user, "nobody",
                   NULL, NULL),
@@ -933,7 +940,7 @@ const config_entry config_table[] = {
                 cluster_endpoint_enum, 0, NULL),
     ENUM_CONFIG("propagation-error-behavior", NULL, UNIMPL, &cfg.i[7],
                 propagation_error_enum, 0, NULL),
-    ENUM_CONFIG("tls-auth-clients", NULL, 0, &server.tls.auth_clients,
+    ENUM_CONFIG("tls-auth-clients", NULL, 0, &server_tls_options.auth_clients,
                 tls_auth_clients_enum, TLS_CLIENT_AUTH_YES, apply_tls),
     FLAGS_CONFIG("shutdown-on-sigint", UNIMPL, &cfg.i[8], shutdown_on_sig_enum,
                  0),
@@ -1009,10 +1016,10 @@ const config_entry config_table[] = {
     INT_CONFIG("tls-port", NULL, 0, &server.tls_port, 0, 65535, 0,
                apply_tls_port),
     INT_CONFIG("tls-session-cache-size", NULL, 0,
-               &server.tls.session_cache_size, 0, INT_MAX, 20 * 1024,
+               &server_tls_options.session_cache_size, 0, INT_MAX, 20 * 1024,
                apply_tls),
     INT_CONFIG("tls-session-cache-timeout", NULL, 0,
-               &server.tls.session_cache_timeout, 0, INT_MAX, 300, apply_tls),
+               &server_tls_options.session_cache_timeout, 0, INT_MAX, 300, apply_tls),
     /* Ours. */
     INT_CONFIG("tls-handshake-workers", NULL, 0, &server.tls_handshake_workers,
                1, 64, 1, apply_tls),
@@ -1206,8 +1213,7 @@ void config_free_all(void) {
   zfree(cfg.masterhost);
   cfg.masterhost = NULL;
   config_free_name_index();
-  sds_free(tls_apply_error);
-  tls_apply_error = NULL;
+  tls_apply_error[0] = '\0';
   cfg.initialized = 0;
 }
 

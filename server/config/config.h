@@ -27,7 +27,9 @@
  *   }
  *   config_load_or_exit(&st);             // file, stdin, options; exit(1)
  *                                         // with the FATAL text on error
- *   if (st.check_config) return tls_check_config(st.check_config_json);
+ *   if (st.check_config)                  // --check-config: no listener
+ *     return tls_check_config(&server.tls, server_tls_host(),
+ *                             st.check_config_json);
  *   config_log_unimplemented();           // once the log is set up
  *   config_startup_free(&st);
  */
@@ -35,6 +37,8 @@
 #define REDOUBT_CONFIG_H
 
 #include "server/core/server.h"
+#include "tls/options.h"
+#include "tls/tls.h"
 #include "server/ds/sds.h"
 
 struct client;
@@ -156,5 +160,15 @@ const char *config_maxmemory_policy_name(int policy);
 
 /* The CONFIG command table (terminated by {0}). */
 extern redis_command config_commands[];
+
+/* server_tls_options: the tls-* directives' values (paths and the
+ * passphrase only: main never opens the key file). The server passes them
+ * to tls_start; CONFIG SET tls-* reloads from them. */
+extern tls_options server_tls_options;
+/* config_set_tls_host gives the config layer what tls_reconfigure needs
+ * from the server (the server calls it at start-up, before any CONFIG SET;
+ * until then CONFIG SET tls-* fails with "Unable to update TLS
+ * configuration"). */
+void config_set_tls_host(const tls_host *host);
 
 #endif

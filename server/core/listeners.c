@@ -173,16 +173,6 @@ int listener_open(int kind, int port) {
   return C_OK;
 }
 
-void listener_is_deferred(int kind, int *out_deferred, int *out_total) {
-  int *fds, *count;
-  listener_slots(kind, &fds, &count);
-  *out_deferred = 0;
-  *out_total = *count;
-  for (int j = 0; j < *count; j++) {
-    *out_deferred += ae_is_deferred(server.el, fds[j]);
-  }
-}
-
 void close_listening_sockets(int unlink_unix_socket) {
   (void)unlink_unix_socket;
   unregister_and_close(server.ipfd, &server.ipfd_count);

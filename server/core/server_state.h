@@ -38,31 +38,6 @@ typedef struct client_buffer_limit {
 } client_buffer_limit;
 extern const client_buffer_limit client_buffer_limits_defaults[CLIENT_TYPE_OBUF_COUNT];
 
-#define TLS_CLIENT_AUTH_NO 0
-#define TLS_CLIENT_AUTH_YES 1
-#define TLS_CLIENT_AUTH_OPTIONAL 2
-
-/* TLS configuration (the tls/ module reads this; main never opens the key
- * file: only paths and the passphrase pass through here). */
-typedef struct tls_options {
-  char *cert_file;
-  char *key_file;
-  char *key_file_pass;
-  char *client_cert_file;
-  char *client_key_file;
-  char *client_key_file_pass;
-  char *dh_params_file;
-  char *ca_cert_file;
-  char *ca_cert_dir;
-  char *protocols;
-  char *ciphers;
-  char *ciphersuites;
-  int prefer_server_ciphers;
-  int session_caching;
-  int session_cache_size;
-  int session_cache_timeout;
-  int auth_clients; /* TLS_CLIENT_AUTH_* */
-} tls_options;
 
 /* Slowlog entry */
 typedef struct slowlog_entry {
@@ -202,7 +177,6 @@ struct redis_server {
   long long dirty;
   time_t lastsave;
   /* TLS */
-  tls_options tls;
   int tls_replication;
   int tls_cluster;
   int tls_handshake_workers;
@@ -260,9 +234,6 @@ void listener_set_accept_handler(int kind, ae_file_proc *proc);
  * kind's current sockets only on success. C_OK, or C_ERR (logged) with the
  * current sockets untouched. */
 int listener_open(int kind, int port);
-/* listener_is_deferred counts |kind|'s sockets (|out_total|) and those
- * served in the second pass (|out_deferred|): DEBUG LISTENERS. */
-void listener_is_deferred(int kind, int *out_deferred, int *out_total);
 /* listen_to_port binds |port| on server.bindaddr without watching. */
 int listen_to_port(int port, int *fds, int *count);
 void close_listening_sockets(int unlink_unix_socket);

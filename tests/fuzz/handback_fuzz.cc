@@ -2,7 +2,7 @@
 // handshaker's serialized connection state, which main must treat as
 // untrusted: a compromised handshaker controls every byte).
 //
-// Main's code path (tls/conn_tls.c tls_hs_start_finish) is: SSL_new(the
+// Main's code path (tls/conn_tls.c tls_handshake_start_finish) is: SSL_new(the
 // generation's main_ctx), tls_shim_apply_handback(blob), then the handshake
 // continues with the client. This target builds main_ctx with the real
 // tls_pool_create_generation, gives every input a fresh SSL, applies the

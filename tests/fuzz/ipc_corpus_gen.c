@@ -33,7 +33,7 @@ int main(int argc, char **argv) {
   const char *dir = argc > 1 ? argv[1] : "tests/fuzz/corpus";
   const char *req = "ipc_request_fuzz";
   const char *ans = "ipc_answer_fuzz";
-  uint8_t blob[IPC_MAX_OUT];
+  uint8_t blob[IPC_MAX_FLIGHT];
   for (size_t i = 0; i < sizeof(blob); i++) {
     blob[i] = (uint8_t)(i * 31 + 7);
   }
@@ -104,7 +104,7 @@ int main(int argc, char **argv) {
             ipc_build_done(gen_buf, sizeof(gen_buf), 4, blob, 300, blob + 3,
                            1300, 1));
   gen_write(dir, ans, "done_max",
-            ipc_build_done(gen_buf, sizeof(gen_buf), 5, blob, IPC_MAX_OUT, blob,
+            ipc_build_done(gen_buf, sizeof(gen_buf), 5, blob, IPC_MAX_FLIGHT, blob,
                            IPC_MAX_HANDBACK, 1));
   gen_write(dir, ans, "fail_alert",
             ipc_build_fail(gen_buf, sizeof(gen_buf), 6, "no shared cipher",

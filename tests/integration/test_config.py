@@ -251,3 +251,101 @@ def test_config_set_enables_tls_and_rolls_back_bad_material(server):
     assert tls_ping() == "PONG"
     c.execute_command("CONFIG", "SET", "tls-port", "0")
     assert tls_ping() != "PONG"
+
+
+# ------------------------------------------------------------------ listeners
+# CONFIG SET port / tls-port / bind rebind the listeners through the same function as start-up
+# (server/core/listeners.c listener_open), which also marks TLS listeners for the event loop's second dispatch
+# pass (ae_set_deferred: established clients' replies go out before new handshakes are accepted).
+
+def _ping_port(port, tls):
+    """PING on 127.0.0.1:|port| over plain TCP or (mutual) TLS. Returns the reply or the error."""
+    import socket
+    import ssl
+    try:
+        raw = socket.create_connection((harness.HOST, port), timeout=10)
+    except OSError as e:
+        return f"{type(e).__name__}: {e}"
+    try:
+        s = raw
+        if tls:
+            f = harness.tls_files()
+            ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+            ctx.load_verify_locations(cafile=str(f["ca"]))
+            ctx.check_hostname = False
+            ctx.load_cert_chain(certfile=str(f["client_cert"]), keyfile=str(f["client_key"]))
+            s = ctx.wrap_socket(raw)
+        s.sendall(b"PING\r\n")
+        data = b""
+        while not data.endswith(b"\r\n"):
+            chunk = s.recv(64)
+            if not chunk:
+                break
+            data += chunk
+        return data.decode(errors="replace").strip()
+    except (OSError, ssl.SSLError) as e:
+        return f"{type(e).__name__}: {e}"
+    finally:
+        raw.close()
+
+
+def test_config_set_port_and_bind_rebind(server):
+    """The served port (plain: port, TLS mode: tls-port) moves with CONFIG SET; bind rebinds it."""
+    c = server.client()
+    name = "tls-port" if server.tls else "port"
+    old, new = server.port, harness.free_port()
+    assert c.execute_command("CONFIG", "SET", name, str(new)) == b"OK"
+    assert _get(c, name) == str(new)
+    assert _ping_port(new, server.tls) == "+PONG"
+    assert _ping_port(old, server.tls) != "+PONG"
+    assert c.execute_command("CONFIG", "SET", "bind", "127.0.0.1") == b"OK"
+    assert _get(c, "bind") == "127.0.0.1"
+    assert _ping_port(new, server.tls) == "+PONG"
+    # A bind address the host does not have fails and keeps the old listeners.
+    with pytest.raises(Exception) as e:
+        c.execute_command("CONFIG", "SET", "bind", "192.0.2.1")
+    assert "Failed to bind to specified addresses" in str(e.value)
+    assert _get(c, "bind") == "127.0.0.1"
+    assert _ping_port(new, server.tls) == "+PONG"
+
+
+def _listeners(c):
+    """DEBUG LISTENERS as {("tcp"|"tls", port): deferred}."""
+    out = {}
+    for line in c.execute_command("DEBUG", "LISTENERS"):
+        line = line.decode() if isinstance(line, bytes) else line
+        kind, *fields = line.split()
+        kv = dict(f.split("=", 1) for f in fields)
+        out[(kind, int(kv["port"]))] = int(kv["deferred"])
+    return out
+
+
+@pytest.mark.tls_only("checks the TLS listener")
+def test_tls_listener_stays_in_second_pass_after_config_set(server_factory):
+    """After CONFIG SET bind (and port, tls-port), every TLS listener is still deferred to the
+    second dispatch pass and no plain listener is: DEBUG LISTENERS reports the
+    event loop's deferred flag of each listening fd. Before issue 12 item 6, CONFIG SET bind
+    re-registered the listeners without ae_set_deferred."""
+    plain = harness.free_port()
+    srv = server_factory(["--tls-auth-clients", "yes", "--enable-debug-command", "yes",
+                         "--port", str(plain)], mode="tls")
+    c = srv.client()
+    tls_port = srv.port
+
+    def check(tcp_port, tls_port):
+        got = _listeners(c)
+        assert got == {("tcp", tcp_port): 0, ("tls", tls_port): 1}, got
+        assert _ping_port(tcp_port, False) == "+PONG"
+        assert _ping_port(tls_port, True) == "+PONG"
+
+    check(plain, tls_port)
+    assert c.execute_command("CONFIG", "SET", "bind", "127.0.0.1") == b"OK"
+    check(plain, tls_port)
+    plain = harness.free_port()
+    assert c.execute_command("CONFIG", "SET", "port", str(plain)) == b"OK"
+    check(plain, tls_port)
+    tls_port = harness.free_port()
+    assert c.execute_command("CONFIG", "SET", "tls-port", str(tls_port)) == b"OK"
+    check(plain, tls_port)
+    assert c.execute_command("CONFIG", "SET", "bind", "127.0.0.1") == b"OK"
+    check(plain, tls_port)

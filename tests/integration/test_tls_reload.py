@@ -96,39 +96,3 @@ def test_bad_key_is_refused_and_old_material_keeps_serving(server):
         with server.raw() as r:
             assert r.call("PING") == b"PONG"
     assert info_tls(server)["tls_cert_subject"] == before
-
-
-# ---------------------------------------------------------------------------- one listener path
-
-def _listeners(client) -> dict:
-    """DEBUG LISTENERS -> {"tcp": (sockets, deferred), "tls": (sockets, deferred)}."""
-    out = {}
-    for line in client.execute_command("DEBUG", "LISTENERS"):
-        kind, sockets, deferred = line.decode().split()
-        out[kind] = (int(sockets.split("=")[1]), int(deferred.split("=")[1]))
-    return out
-
-
-def test_tls_listener_stays_in_second_pass_after_config_set(server_factory):
-    """New TLS connections are accepted in the event loop's second pass (established clients
-    first). Start-up and CONFIG SET bind / port / tls-port go through one listener path, so
-    the TLS sockets keep that mark after each (issue 12: CONFIG SET bind used to re-register
-    them without it)."""
-    srv = server_factory(["--tls-auth-clients", "yes", "--enable-debug-command", "yes",
-                          "--bind", "127.0.0.1"], mode="tls")
-    c = srv.client()
-    assert _listeners(c) == {"tcp": (0, 0), "tls": (1, 1)}
-    c.config_set("bind", "127.0.0.1 -::1")
-    tls_sockets, tls_deferred = _listeners(c)["tls"]
-    assert tls_sockets >= 1 and tls_deferred == tls_sockets
-    c.config_set("bind", "127.0.0.1")
-    assert _listeners(c) == {"tcp": (0, 0), "tls": (1, 1)}
-    # A plain port opened later is served in the first pass.
-    c.config_set("port", str(harness.free_port()))
-    assert _listeners(c) == {"tcp": (1, 0), "tls": (1, 1)}
-    # tls-port moved: the new socket is deferred too, and the server still answers on it.
-    new_port = harness.free_port()
-    c.config_set("tls-port", str(new_port))
-    assert _listeners(c) == {"tcp": (1, 0), "tls": (1, 1)}
-    srv.port = new_port
-    assert srv.client().ping()

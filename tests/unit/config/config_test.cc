@@ -138,8 +138,8 @@ TEST_F(ConfigTest, DefaultsAreRedis70) {
   EXPECT_EQ(Get("set-max-listpack-entries"), "<none>");  // 7.2 only
   EXPECT_EQ(server.port, 6379);
   EXPECT_EQ(server.hz, 10);
-  EXPECT_EQ(server.tls.auth_clients, TLS_CLIENT_AUTH_YES);
-  EXPECT_EQ(server.tls.cert_file, nullptr);
+  EXPECT_EQ(server_tls_options.auth_clients, TLS_CLIENT_AUTH_YES);
+  EXPECT_EQ(server_tls_options.cert_file, nullptr);
   EXPECT_EQ(server.requirepass, nullptr);
   EXPECT_EQ(server.bindaddr_count, 2);
 }
@@ -163,7 +163,7 @@ TEST_F(ConfigTest, ParsesQuotesUnitsAliasesAndComments) {
   EXPECT_EQ(server.client_max_querybuf_len, 2ULL * 1024 * 1024);
   EXPECT_EQ(server.hash_max_listpack_entries, 10u);
   EXPECT_EQ(Get("replica-read-only"), "no");
-  EXPECT_STREQ(server.tls.cert_file, "/a b/c.crt");
+  EXPECT_STREQ(server_tls_options.cert_file, "/a b/c.crt");
   EXPECT_STREQ(server.requirepass, "it's");
   EXPECT_EQ(server_log_settings.verbosity, LL_WARNING);
   EXPECT_EQ(Get("bind"), "127.0.0.1 ::1");

@@ -12,7 +12,6 @@
 #include <string>
 
 extern "C" {
-#include "server/core/server.h"
 #include "tls/internal.h"
 }
 

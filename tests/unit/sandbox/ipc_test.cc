@@ -214,9 +214,9 @@ TEST(IpcTest, ParserRejectsOversizeFields) {
   PutField(&done, Pattern(10, 2));
   done.push_back(2);
   EXPECT_FALSE(ParseAnswer(done, &m));
-  // NEED_INPUT out over IPC_MAX_OUT.
+  // NEED_INPUT out over IPC_MAX_FLIGHT.
   Bytes need = Header(IPC_ANS_NEED_INPUT, 7);
-  PutField(&need, Pattern(IPC_MAX_OUT + 1, 3));
+  PutField(&need, Pattern(IPC_MAX_FLIGHT + 1, 3));
   EXPECT_FALSE(ParseAnswer(need, &m));
   // A whole datagram over IPC_MAX_MESSAGE is refused before parsing.
   Bytes huge(IPC_MAX_MESSAGE + 1, 0);
@@ -360,7 +360,7 @@ TEST(IpcTest, ConfigFailRoundTrip) {
 }
 
 TEST(IpcTest, NeedInputRoundTrip) {
-  for (size_t len : {size_t{0}, size_t{90}, size_t{IPC_MAX_OUT}}) {
+  for (size_t len : {size_t{0}, size_t{90}, size_t{IPC_MAX_FLIGHT}}) {
     Datagram d;
     Bytes out = Pattern(len, 5);
     d.len = ipc_build_need_input(d.buf.data(), d.buf.size(), 3, out.data(),
@@ -380,7 +380,7 @@ TEST(IpcTest, NeedInputRoundTrip) {
     }
   }
   Datagram d;
-  Bytes big = Pattern(IPC_MAX_OUT + 1, 1);
+  Bytes big = Pattern(IPC_MAX_FLIGHT + 1, 1);
   EXPECT_EQ(ipc_build_need_input(d.buf.data(), d.buf.size(), 3, big.data(),
                                  big.size()),
             0u);
@@ -391,7 +391,7 @@ TEST(IpcTest, NeedInputRoundTrip) {
 TEST(IpcTest, DoneRoundTrip) {
   Datagram d;
   // Both fields at their maxima still fit one datagram.
-  Bytes out = Pattern(IPC_MAX_OUT, 1);
+  Bytes out = Pattern(IPC_MAX_FLIGHT, 1);
   Bytes hb = Pattern(IPC_MAX_HANDBACK, 2);
   d.len = ipc_build_done(d.buf.data(), d.buf.size(), UINT64_MAX, out.data(),
                          out.size(), hb.data(), hb.size(), 1);
