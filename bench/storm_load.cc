@@ -842,7 +842,8 @@ int main(int argc, char **argv) {
       opt.storm_max_inflight = static_cast<int>(
           parse_number("--storm-max-inflight", v, 1, kMaxStormInflight));
     } else if (a == "--storm-nodelay") {
-      opt.storm_nodelay = static_cast<int>(parse_number("--storm-nodelay", v, 0, 1));
+      opt.storm_nodelay =
+          static_cast<int>(parse_number("--storm-nodelay", v, 0, 1));
     } else if (a == "--label") {
       opt.label = v;
     } else if (a == "--storm-cert") {

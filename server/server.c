@@ -5,33 +5,41 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <execinfo.h>
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/time.h>
-#include <execinfo.h>
 #include <unistd.h>
 
 #include "server/acl/acl.h"
-#include "server/config/config.h"
 #include "server/cmds/multi.h"
 #include "server/cmds/pubsub.h"
+#include "server/config/config.h"
 #include "server/types/blocked.h"
 #include "tls/tls.h"
 
 /* ------------------------------------------------------------------ */
 /* Keyspace dict types                                                  */
 /* ------------------------------------------------------------------ */
-static dict_type db_dict_type = {
-    dict_sds_hash, NULL, NULL, dict_sds_key_compare, dict_sds_destructor,
-    dict_object_destructor, dict_expand_allowed_by_maxmemory};
+static dict_type db_dict_type = {dict_sds_hash,
+                                 NULL,
+                                 NULL,
+                                 dict_sds_key_compare,
+                                 dict_sds_destructor,
+                                 dict_object_destructor,
+                                 dict_expand_allowed_by_maxmemory};
 
 /* expires shares the sds key with the main dict: no destructors. */
-static dict_type db_expires_dict_type = {
-    dict_sds_hash, NULL, NULL, dict_sds_key_compare, NULL, NULL,
-    dict_expand_allowed_by_maxmemory};
+static dict_type db_expires_dict_type = {dict_sds_hash,
+                                         NULL,
+                                         NULL,
+                                         dict_sds_key_compare,
+                                         NULL,
+                                         NULL,
+                                         dict_expand_allowed_by_maxmemory};
 
 /* Keys -> lists of clients (blocking, watch): keys are robj. */
 static uint64_t dict_obj_hash(const void *key) {
@@ -44,27 +52,21 @@ static int dict_obj_key_compare(const void *a, const void *b) {
 }
 static void dict_list_destructor(void *val) { list_release((list *)val); }
 static dict_type keylist_dict_type = {
-    dict_obj_hash,        NULL,
-    NULL,                 dict_obj_key_compare,
-    decr_ref_count_void,  dict_list_destructor,
-    NULL};
-static dict_type objectkey_dict_type = {dict_obj_hash,
-                                        NULL,
-                                        NULL,
-                                        dict_obj_key_compare,
-                                        decr_ref_count_void,
-                                        NULL,
-                                        NULL};
+    dict_obj_hash,        NULL, NULL, dict_obj_key_compare, decr_ref_count_void,
+    dict_list_destructor, NULL};
+static dict_type objectkey_dict_type = {
+    dict_obj_hash,       NULL, NULL, dict_obj_key_compare,
+    decr_ref_count_void, NULL, NULL};
 
 /* Command table: sds names, case insensitive. */
 static dict_type command_table_dict_type = {
-    dict_sds_case_hash, NULL, NULL, dict_sds_key_case_compare,
+    dict_sds_case_hash,  NULL, NULL, dict_sds_key_case_compare,
     dict_sds_destructor, NULL, NULL};
 
 /* errorstats: sds error code -> counter (stored in v.u64). */
 static dict_type errors_dict_type = {
-    dict_sds_hash, NULL, NULL, dict_sds_key_compare, dict_sds_destructor,
-    NULL, NULL};
+    dict_sds_hash,       NULL, NULL, dict_sds_key_compare,
+    dict_sds_destructor, NULL, NULL};
 
 /* ------------------------------------------------------------------ */
 /* Command dispatch                                                     */
@@ -97,9 +99,9 @@ void reply_to_command_not_found(client *c) {
 static void reply_unknown_subcommand(client *c) {
   sds cmd = sds_new((char *)c->argv[0]->ptr);
   sds_to_upper(cmd);
-  sds err = sds_cat_printf(sds_empty(),
-                           "unknown subcommand '%.128s'. Try %s HELP.",
-                           (char *)c->argv[1]->ptr, cmd);
+  sds err =
+      sds_cat_printf(sds_empty(), "unknown subcommand '%.128s'. Try %s HELP.",
+                     (char *)c->argv[1]->ptr, cmd);
   sds_free(cmd);
   reject_command_sds(c, err);
 }
@@ -173,8 +175,9 @@ static int server_process_command(client *c) {
 /* ------------------------------------------------------------------ */
 /* Cron                                                                 */
 /* ------------------------------------------------------------------ */
-#define run_with_period(ms) \
-  if ((ms) <= 1000 / server.hz || !(server.cronloops % ((ms) / (1000 / server.hz))))
+#define run_with_period(ms)       \
+  if ((ms) <= 1000 / server.hz || \
+      !(server.cronloops % ((ms) / (1000 / server.hz))))
 
 static void track_instantaneous_metrics(void) {
   long long now = mstime();
@@ -182,7 +185,8 @@ static void track_instantaneous_metrics(void) {
   if (elapsed <= 0) {
     return;
   }
-  long long ops = server.stat_numcommands - server.inst_metric_last_sample_count;
+  long long ops =
+      server.stat_numcommands - server.inst_metric_last_sample_count;
   long long in = server.stat_net_input_bytes - server.inst_net_in_last;
   long long out = server.stat_net_output_bytes - server.inst_net_out_last;
   server.inst_metric_samples[server.inst_metric_idx] = ops * 1000 / elapsed;
@@ -292,8 +296,9 @@ static int server_prepare_for_shutdown(int flags) {
                "Error trying to save the DB: RDB persistence is not "
                "available in this version of Redoubt.");
     if (!(flags & SHUTDOWN_FORCE)) {
-      server_log(LL_WARNING, "Errors trying to shut down the server. "
-                             "Check the logs for more information.");
+      server_log(LL_WARNING,
+                 "Errors trying to shut down the server. "
+                 "Check the logs for more information.");
       return C_ERR;
     }
   }
@@ -405,11 +410,11 @@ static void init_server(void) {
   server.monitors = list_create();
   server.slowlog = NULL;
   server.errors = dict_create(&errors_dict_type);
-  server.el = ae_create((int)server.maxclients + CONFIG_MIN_RESERVED_FDS +
-                        96);
+  server.el = ae_create((int)server.maxclients + CONFIG_MIN_RESERVED_FDS + 96);
   if (!server.el) {
-    server_log(LL_WARNING, "Failed creating the event loop. Error message: "
-                           "'%s'",
+    server_log(LL_WARNING,
+               "Failed creating the event loop. Error message: "
+               "'%s'",
                strerror(errno));
     exit(1);
   }

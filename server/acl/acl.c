@@ -192,10 +192,10 @@ int acl_authenticate(client *c, robj *username, robj *password) {
     c->user = u;
     c->authenticated = 1;
   } else {
-    acl_log_add(c, ACL_DENIED_AUTH,
-                (c->flags & CLIENT_MULTI) ? ACL_LOG_CTX_MULTI
-                                          : ACL_LOG_CTX_TOPLEVEL,
-                0, name, NULL);
+    acl_log_add(
+        c, ACL_DENIED_AUTH,
+        (c->flags & CLIENT_MULTI) ? ACL_LOG_CTX_MULTI : ACL_LOG_CTX_TOPLEVEL, 0,
+        name, NULL);
   }
   sds_free(name);
   return ok;
@@ -215,10 +215,10 @@ int acl_check_client_or_reply(client *c) {
   if (rc == ACL_OK) {
     return C_OK;
   }
-  acl_log_add(c, rc,
-              (c->flags & CLIENT_MULTI) ? ACL_LOG_CTX_MULTI
-                                        : ACL_LOG_CTX_TOPLEVEL,
-              errpos, NULL, NULL);
+  acl_log_add(
+      c, rc,
+      (c->flags & CLIENT_MULTI) ? ACL_LOG_CTX_MULTI : ACL_LOG_CTX_TOPLEVEL,
+      errpos, NULL, NULL);
   c->cmd->rejected_calls++;
   multi_flag_transaction(c);
   if (rc == ACL_DENIED_CMD) {
@@ -270,8 +270,9 @@ int acl_check_exec(client *c) {
 static sds acl_read_file(const char *path, sds *err) {
   int fd = open(path, O_RDONLY | O_CLOEXEC);
   if (fd < 0) {
-    *err = sds_cat_printf(sds_empty(), "Error loading ACLs, opening file "
-                                       "'%s': %s",
+    *err = sds_cat_printf(sds_empty(),
+                          "Error loading ACLs, opening file "
+                          "'%s': %s",
                           path, strerror(errno));
     return NULL;
   }
@@ -352,8 +353,9 @@ static acl_user **acl_parse_users(const char *path, const char *text,
       }
     }
     if (dup) {
-      errs = sds_cat_printf(errs, "WARNING: Duplicate user '%s' found on "
-                                  "line %d. ",
+      errs = sds_cat_printf(errs,
+                            "WARNING: Duplicate user '%s' found on "
+                            "line %d. ",
                             argv[1], linenum);
       sds_free_split(argv, argc);
       break; /* as Redis 7.0: later lines are not examined */
@@ -363,8 +365,9 @@ static acl_user **acl_parse_users(const char *path, const char *text,
     const char *bad = NULL;
     sds *ops = acl_merge_selector_args(argv + 2, argc - 2, &nops, &bad);
     if (!ops) {
-      errs = sds_cat_printf(errs, "%s:%d: Unmatched parenthesis in selector "
-                                  "definition. ",
+      errs = sds_cat_printf(errs,
+                            "%s:%d: Unmatched parenthesis in selector "
+                            "definition. ",
                             path, linenum);
       nops = 0;
     }
@@ -372,8 +375,9 @@ static acl_user **acl_parse_users(const char *path, const char *text,
       const char *e = NULL;
       sds_trim(ops[j], "\t\r\n");
       if (acl_set_user(u, ops[j], sds_len(ops[j]), &e) != C_OK) {
-        errs = sds_cat_printf(errs, "%s:%d: Error in applying operation "
-                                    "'%s': %s. ",
+        errs = sds_cat_printf(errs,
+                              "%s:%d: Error in applying operation "
+                              "'%s': %s. ",
                               path, linenum, ops[j], e);
       }
     }
@@ -388,8 +392,9 @@ static acl_user **acl_parse_users(const char *path, const char *text,
     sds_free_split(argv, argc);
   }
   if (sds_len(errs)) {
-    errs = sds_cat(errs, "WARNING: ACL errors detected, no change to the "
-                         "previously active ACL rules was performed");
+    errs = sds_cat(errs,
+                   "WARNING: ACL errors detected, no change to the "
+                   "previously active ACL rules was performed");
     for (size_t i = 0; i < n; i++) {
       acl_user_free(users[i]);
     }
@@ -428,8 +433,7 @@ static int acl_load_from_file(const char *path, sds *errors) {
     return C_ERR;
   }
   size_t count = 0;
-  acl_user **users = acl_parse_users(path, text, sds_len(text), &count,
-                                     errors);
+  acl_user **users = acl_parse_users(path, text, sds_len(text), &count, errors);
   sds_free(text);
   if (!users) {
     return C_ERR;
@@ -540,9 +544,10 @@ void acl_load_startup(void) {
     sds *argv = acl_config_users.argvs[i];
     int argc = acl_config_users.argcs[i];
     if (!acl_username_valid(argv[1], sds_len(argv[1]))) {
-      server_log(LL_WARNING, "Error loading ACL rule for the user named "
-                             "'%s': usernames can't contain spaces or null "
-                             "characters",
+      server_log(LL_WARNING,
+                 "Error loading ACL rule for the user named "
+                 "'%s': usernames can't contain spaces or null "
+                 "characters",
                  argv[1]);
       server_log(LL_WARNING, "Critical error while loading ACLs. Exiting.");
       exit(1);
@@ -557,8 +562,9 @@ void acl_load_startup(void) {
     const char *bad = NULL;
     sds *ops = acl_merge_selector_args(argv + 2, argc - 2, &nops, &bad);
     if (!ops) {
-      server_log(LL_WARNING, "Unmatched parenthesis in acl selector starting "
-                             "at '%s'.",
+      server_log(LL_WARNING,
+                 "Unmatched parenthesis in acl selector starting "
+                 "at '%s'.",
                  bad);
       server_log(LL_WARNING, "Critical error while loading ACLs. Exiting.");
       exit(1);
@@ -579,8 +585,8 @@ void acl_load_startup(void) {
   if (have_file) {
     sds errors = NULL;
     if (acl_load_from_file(server.acl_filename, &errors) != C_OK) {
-      server_log(LL_WARNING,
-                 "Aborting Redis startup because of ACL errors: %s", errors);
+      server_log(LL_WARNING, "Aborting Redis startup because of ACL errors: %s",
+                 errors);
       sds_free(errors);
       exit(1);
     }
@@ -667,8 +673,9 @@ static void acl_genpass_command(client *c) {
     }
     if (bits <= 0 || bits > ACL_GENPASS_MAX_BITS) {
       add_reply_error_format(
-          c, "ACL GENPASS argument must be the number of bits for the "
-             "output password, a positive number up to %d",
+          c,
+          "ACL GENPASS argument must be the number of bits for the "
+          "output password, a positive number up to %d",
           ACL_GENPASS_MAX_BITS);
       return;
     }
@@ -709,8 +716,9 @@ static void acl_setuser_command(client *c) {
   const char *bad = NULL;
   sds *ops = acl_merge_selector_args(args, nargs, &nops, &bad);
   if (!ops) {
-    add_reply_error_format(c, "Unmatched parenthesis in acl selector "
-                              "starting at '%s'.",
+    add_reply_error_format(c,
+                           "Unmatched parenthesis in acl selector "
+                           "starting at '%s'.",
                            bad);
   }
   sds_free_split(args, nargs);
@@ -949,8 +957,9 @@ static void acl_command(client *c) {
     if (!server.acl_filename || !server.acl_filename[0]) {
       acl_reply_no_file(c);
     } else if (acl_save_to_file(server.acl_filename) != C_OK) {
-      add_reply_error(c, "There was an error trying to save the ACLs. "
-                         "Please check the server logs for more information");
+      add_reply_error(c,
+                      "There was an error trying to save the ACLs. "
+                      "Please check the server logs for more information");
     } else {
       add_reply(c, shared.ok);
     }
@@ -972,39 +981,41 @@ static void acl_command(client *c) {
 }
 
 #define ACL_SUB(name, sum, ar, fl) ACL_SUB_SINCE(name, sum, ar, fl, "6.0.0")
-#define ACL_SUB_SINCE(name, sum, ar, fl, since_)                         \
-  {.declared_name = name, .summary = sum, .since = since_,               \
-   .group = "server", .proc = acl_command, .arity = ar, .flags = fl,     \
-   .acl_categories = 0}
+#define ACL_SUB_SINCE(name, sum, ar, fl, since_)                               \
+  {                                                                            \
+    .declared_name = name, .summary = sum, .since = since_, .group = "server", \
+    .proc = acl_command, .arity = ar, .flags = fl, .acl_categories = 0         \
+  }
 #define ACL_ADMIN_FLAGS (CMD_ADMIN | CMD_NOSCRIPT | CMD_LOADING | CMD_STALE)
 
 static redis_command acl_subcommands[] = {
-    ACL_SUB("cat",
-            "List the ACL categories or the commands inside a category", -2,
-            CMD_NOSCRIPT | CMD_LOADING | CMD_STALE),
-    ACL_SUB("deluser", "Remove the specified ACL users and the associated "
-                       "rules",
+    ACL_SUB("cat", "List the ACL categories or the commands inside a category",
+            -2, CMD_NOSCRIPT | CMD_LOADING | CMD_STALE),
+    ACL_SUB("deluser",
+            "Remove the specified ACL users and the associated "
+            "rules",
             -3, ACL_ADMIN_FLAGS),
-    ACL_SUB_SINCE("dryrun", "Returns whether the user can execute the given "
-                            "command without executing the command.",
+    ACL_SUB_SINCE("dryrun",
+                  "Returns whether the user can execute the given "
+                  "command without executing the command.",
                   -4, ACL_ADMIN_FLAGS, "7.0.0"),
     ACL_SUB("genpass",
-            "Generate a pseudorandom secure password to use for ACL users",
-            -2, CMD_NOSCRIPT | CMD_LOADING | CMD_STALE),
+            "Generate a pseudorandom secure password to use for ACL users", -2,
+            CMD_NOSCRIPT | CMD_LOADING | CMD_STALE),
     ACL_SUB("getuser", "Get the rules for a specific ACL user", 3,
             ACL_ADMIN_FLAGS),
     ACL_SUB("help", "Show helpful text about the different subcommands", 2,
             CMD_LOADING | CMD_STALE),
-    ACL_SUB("list", "List the current ACL rules in ACL config file format",
-            2, ACL_ADMIN_FLAGS),
+    ACL_SUB("list", "List the current ACL rules in ACL config file format", 2,
+            ACL_ADMIN_FLAGS),
     ACL_SUB("load", "Reload the ACLs from the configured ACL file", 2,
             ACL_ADMIN_FLAGS),
     ACL_SUB("log", "List latest events denied because of ACLs in place", -2,
             ACL_ADMIN_FLAGS),
-    ACL_SUB("save", "Save the current ACL rules in the configured ACL file",
-            2, ACL_ADMIN_FLAGS),
-    ACL_SUB("setuser", "Modify or create the rules for a specific ACL user",
-            -3, ACL_ADMIN_FLAGS),
+    ACL_SUB("save", "Save the current ACL rules in the configured ACL file", 2,
+            ACL_ADMIN_FLAGS),
+    ACL_SUB("setuser", "Modify or create the rules for a specific ACL user", -3,
+            ACL_ADMIN_FLAGS),
     ACL_SUB("users", "List the username of all the configured ACL rules", 2,
             ACL_ADMIN_FLAGS),
     ACL_SUB("whoami",

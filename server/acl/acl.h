@@ -15,8 +15,8 @@
 #define ACL_USER_NOPASS (1u << 1)
 #define ACL_USER_ALLKEYS (1u << 2)
 #define ACL_USER_ALLCHANNELS (1u << 3)
-#define ACL_USER_ALLCOMMANDS (1u << 4)   /* every bit set: fast path */
-#define ACL_USER_FUTURE_CMDS (1u << 5)   /* +@all: allows new commands */
+#define ACL_USER_ALLCOMMANDS (1u << 4) /* every bit set: fast path */
+#define ACL_USER_FUTURE_CMDS (1u << 5) /* +@all: allows new commands */
 #define ACL_USER_SANITIZE (1u << 6)
 #define ACL_USER_SKIP_SANITIZE (1u << 7)
 
@@ -39,9 +39,9 @@
 /* Bounds on outside input (rules come from clients and files). */
 #define ACL_USERNAME_MAX 1024
 #define ACL_RULE_MAX (64 * 1024)
-#define ACL_PATTERNS_MAX 10000  /* per user, keys and channels each */
-#define ACL_PASSWORDS_MAX 1000  /* per user */
-#define ACL_FIRSTARGS_MAX 1000  /* per command, "+select|0" style */
+#define ACL_PATTERNS_MAX 10000 /* per user, keys and channels each */
+#define ACL_PASSWORDS_MAX 1000 /* per user */
+#define ACL_FIRSTARGS_MAX 1000 /* per command, "+select|0" style */
 #define ACL_USERS_MAX 100000
 #define ACL_PASSWORD_MAX (64 * 1024)
 #define ACL_SELECTORS_MAX 1000 /* per user */
@@ -56,9 +56,9 @@ typedef struct user {
   uint32_t flags;
   /* Fast path: on-by-default checks skipped when all three hold. */
   int all_perms;
-  list *passwords; /* sds: 64 lowercase hex chars (SHA-256) */
-  list *patterns;  /* acl_key_pattern* */
-  list *channels;  /* sds */
+  list *passwords;   /* sds: 64 lowercase hex chars (SHA-256) */
+  list *patterns;    /* acl_key_pattern* */
+  list *channels;    /* sds */
   uint64_t *allowed; /* bit per command id */
   sds **firstargs;   /* per command id, NULL-terminated, or NULL */
   list *selectors;   /* acl_user* used as selectors (no name/passwords) */
@@ -75,16 +75,16 @@ void acl_user_copy(acl_user *dst, const acl_user *src);
 /* acl_set_user applies one rule; on error returns C_ERR and *err is a
  * static message (Redis's wording). */
 int acl_set_user(acl_user *u, const char *op, size_t len, const char **err);
-sds acl_describe_user(acl_user *u);       /* "on nopass ~* &* +@all" */
-sds acl_describe_selector(acl_user *s);   /* "~a resetchannels -@all" */
+sds acl_describe_user(acl_user *u);     /* "on nopass ~* &* +@all" */
+sds acl_describe_selector(acl_user *s); /* "~a resetchannels -@all" */
 /* acl_merge_selector_args: joins "(a" "b)" into "(a b)" as Redis does
  * before applying rules. Returns a new array (free with sds_free_split)
  * or NULL with *bad set to the argument starting the unmatched one. */
 sds *acl_merge_selector_args(sds *argv, int argc, int *out_argc,
                              const char **bad);
-sds acl_describe_commands(acl_user *u);   /* "+@all -get" */
-sds acl_describe_keys(acl_user *u);       /* "~* %R~a" or "" */
-sds acl_describe_channels(acl_user *u);   /* "&*" or "" */
+sds acl_describe_commands(acl_user *u); /* "+@all -get" */
+sds acl_describe_keys(acl_user *u);     /* "~* %R~a" or "" */
+sds acl_describe_channels(acl_user *u); /* "&*" or "" */
 /* acl_users_sorted: array of users sorted by name; *count set. Owned by the
  * module, valid until the next change of the user table. */
 acl_user **acl_users_sorted(size_t *count);

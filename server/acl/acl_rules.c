@@ -10,16 +10,16 @@
 #include <strings.h>
 
 #include "server/acl/acl.h"
-#include "server/core/command_meta.h"
 #include "server/base/sha256.h"
 #include "server/base/zmalloc.h"
+#include "server/core/command_meta.h"
 
 /* Category names in Redis 7.0 order; bit i is ACL_CATEGORY_* (1ULL << i). */
 static const char *acl_rule_categories[] = {
-    "keyspace",  "read",       "write",       "set",        "sortedset",
-    "list",      "hash",       "string",      "bitmap",     "hyperloglog",
-    "geo",       "stream",     "pubsub",      "admin",      "fast",
-    "slow",      "blocking",   "dangerous",   "connection", "transaction",
+    "keyspace", "read",     "write",     "set",        "sortedset",
+    "list",     "hash",     "string",    "bitmap",     "hyperloglog",
+    "geo",      "stream",   "pubsub",    "admin",      "fast",
+    "slow",     "blocking", "dangerous", "connection", "transaction",
     "scripting"};
 #define ACL_RULE_CATEGORY_COUNT \
   ((int)(sizeof(acl_rule_categories) / sizeof(acl_rule_categories[0])))
@@ -194,8 +194,7 @@ static void acl_set_category(acl_user *u, int cat, int value) {
   acl_for_each_command(acl_visit_set_cat, &a);
 }
 
-static int acl_add_firstarg(acl_user *u, int id, const char *arg,
-                            size_t len) {
+static int acl_add_firstarg(acl_user *u, int id, const char *arg, size_t len) {
   if (!u->firstargs) {
     u->firstargs = zcalloc(sizeof(sds *) * (size_t)acl_state.command_count);
   }
@@ -233,8 +232,7 @@ static void acl_free_sds(void *p) { sds_free(p); }
 static void acl_free_selector(void *p) { acl_user_free(p); }
 
 static void acl_update_fast_path(acl_user *u) {
-  uint32_t all = ACL_USER_ALLCOMMANDS | ACL_USER_ALLKEYS |
-                 ACL_USER_ALLCHANNELS;
+  uint32_t all = ACL_USER_ALLCOMMANDS | ACL_USER_ALLKEYS | ACL_USER_ALLCHANNELS;
   u->all_perms = (u->flags & all) == all;
 }
 
@@ -796,8 +794,7 @@ static int acl_rule_selector(acl_user *u, const char *body, size_t len,
   while (pos < len) {
     const char *sp = memchr(body + pos, ' ', len - pos);
     size_t tlen = sp ? (size_t)(sp - (body + pos)) : len - pos;
-    if (tlen > 0 &&
-        acl_set_selector_rule(s, body + pos, tlen, err) != C_OK) {
+    if (tlen > 0 && acl_set_selector_rule(s, body + pos, tlen, err) != C_OK) {
       acl_user_free(s);
       return C_ERR;
     }
@@ -954,8 +951,8 @@ static void acl_visit_describe_single(redis_command *cmd, void *arg) {
   int userbit = acl_get_bit(a->u, cmd->id);
   int fakebit = acl_get_bit(a->fake, cmd->id);
   if (userbit != fakebit) {
-    a->rules = sds_cat_printf(a->rules, "%c%s ", userbit ? '+' : '-',
-                              cmd->fullname);
+    a->rules =
+        sds_cat_printf(a->rules, "%c%s ", userbit ? '+' : '-', cmd->fullname);
     acl_change_perm(a->fake, cmd, userbit);
   }
   if (!userbit && a->u->firstargs && a->u->firstargs[cmd->id]) {
@@ -973,8 +970,7 @@ sds acl_describe_commands(acl_user *u) {
   /* temp: the user's bitmap with the categories already emitted undone,
    * so a command counts for one emitted category only. */
   acl_user *temp = acl_user_new_detached("", 0);
-  memcpy(temp->allowed, u->allowed,
-         sizeof(uint64_t) * (size_t)acl_state.words);
+  memcpy(temp->allowed, u->allowed, sizeof(uint64_t) * (size_t)acl_state.words);
   for (int j = 0; j < ACL_RULE_CATEGORY_COUNT; j++) {
     acl_cat_arg a = {temp, 1ULL << j, 0, 0, 0};
     acl_for_each_command(acl_visit_count_cat, &a);
@@ -1120,8 +1116,7 @@ static int acl_key_allowed(acl_user *u, robj *key, int spec_flags) {
   if (spec_flags & KSPEC_ACCESS) {
     need |= ACL_PERM_READ;
   }
-  if (spec_flags & (KSPEC_INSERT | KSPEC_DELETE |
-                    KSPEC_UPDATE)) {
+  if (spec_flags & (KSPEC_INSERT | KSPEC_DELETE | KSPEC_UPDATE)) {
     need |= ACL_PERM_WRITE;
   }
   char buf[LONG_STR_SIZE];
@@ -1142,8 +1137,8 @@ static int acl_key_allowed(acl_user *u, robj *key, int spec_flags) {
     if ((kp->perms & need) != need) {
       continue;
     }
-    if (string_match_len(kp->pattern, (int)sds_len(kp->pattern), k,
-                         (int)klen, 0)) {
+    if (string_match_len(kp->pattern, (int)sds_len(kp->pattern), k, (int)klen,
+                         0)) {
       return 1;
     }
   }

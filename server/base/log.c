@@ -43,7 +43,8 @@ void server_log_raw(int level, const char *msg) {
   if (level < LL_DEBUG || level > LL_WARNING) {
     level = LL_WARNING;
   }
-  int to_stdout = server_log_settings.file == NULL || server_log_settings.file[0] == '\0';
+  int to_stdout =
+      server_log_settings.file == NULL || server_log_settings.file[0] == '\0';
   /* Appending per line (as Redis does) lets logrotate move the file. */
   FILE *fp = to_stdout ? stdout : fopen(server_log_settings.file, "a");
   if (fp == NULL) {
@@ -108,7 +109,8 @@ void security_log(const char *event, const char *fmt, ...) {
 static void log_backtrace(void) {
   void *frames[LOG_BACKTRACE_MAX_FRAMES];
   int n = backtrace(frames, LOG_BACKTRACE_MAX_FRAMES);
-  int to_stdout = server_log_settings.file == NULL || server_log_settings.file[0] == '\0';
+  int to_stdout =
+      server_log_settings.file == NULL || server_log_settings.file[0] == '\0';
   int fd = to_stdout ? STDOUT_FILENO : -1;
   FILE *fp = NULL;
   if (!to_stdout) {
@@ -139,8 +141,9 @@ void server_panic_impl(const char *file, int line, const char *msg, ...) {
   vsnprintf(fmtmsg, sizeof(fmtmsg), msg, ap);
   va_end(ap);
   server_log(LL_WARNING, "------------------------------------------------");
-  server_log(LL_WARNING, "!!! Software Failure. Press left mouse button to "
-                         "continue");
+  server_log(LL_WARNING,
+             "!!! Software Failure. Press left mouse button to "
+             "continue");
   server_log(LL_WARNING, "Guru Meditation: %s #%s:%d", fmtmsg, file, line);
   log_backtrace();
   abort();

@@ -43,9 +43,8 @@ void server_log_raw(int level, const char *msg);
 void security_log(const char *event, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
-#define server_assert(_e)                                              \
-  ((_e) ? (void)0                                                      \
-        : (server_assert_failed(#_e, __FILE__, __LINE__), abort()))
+#define server_assert(_e) \
+  ((_e) ? (void)0 : (server_assert_failed(#_e, __FILE__, __LINE__), abort()))
 /* server_assert_failed logs the failed expression and a backtrace; the
  * server_assert macro aborts after it returns. */
 void server_assert_failed(const char *estr, const char *file, int line);

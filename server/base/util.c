@@ -637,7 +637,7 @@ static char split_at(const char *line, size_t len, size_t i) {
 }
 
 int util_split_args(const char *line, size_t len, char **out_data,
-                      size_t **out_offsets, int *out_argc) {
+                    size_t **out_offsets, int *out_argc) {
   /* Decoded output never exceeds the input; arguments never exceed
    * len / 1 + 1. */
   char *data = malloc(len + 1);
@@ -675,12 +675,24 @@ int util_split_args(const char *line, size_t len, char **out_data,
         } else if (c == '\\' && split_at(line, len, i + 1) != '\0') {
           i++;
           switch (line[i]) {
-            case 'n': data[out++] = '\n'; break;
-            case 'r': data[out++] = '\r'; break;
-            case 't': data[out++] = '\t'; break;
-            case 'b': data[out++] = '\b'; break;
-            case 'a': data[out++] = '\a'; break;
-            default: data[out++] = line[i]; break;
+            case 'n':
+              data[out++] = '\n';
+              break;
+            case 'r':
+              data[out++] = '\r';
+              break;
+            case 't':
+              data[out++] = '\t';
+              break;
+            case 'b':
+              data[out++] = '\b';
+              break;
+            case 'a':
+              data[out++] = '\a';
+              break;
+            default:
+              data[out++] = line[i];
+              break;
           }
         } else if (c == '"') {
           /* A closing quote must be followed by a space or the end. */

@@ -7,14 +7,14 @@
  * via acl_auth_required, the permission check right after it. */
 #include <strings.h>
 
-#include "server/cmds/client_cmds.h"
-#include "server/types/blocked.h"
 #include "server/acl/acl.h"
+#include "server/base/zmalloc.h"
+#include "server/cmds/client_cmds.h"
 #include "server/cmds/multi.h"
 #include "server/cmds/pubsub.h"
 #include "server/core/networking.h"
 #include "server/core/server.h"
-#include "server/base/zmalloc.h"
+#include "server/types/blocked.h"
 
 /* CLIENT_NAME_MAX bounds CLIENT SETNAME / HELLO SETNAME (Redis has no
  * limit besides the request size; a name is shown in every CLIENT LIST). */
@@ -523,7 +523,6 @@ static void client_no_evict_command(client *c) {
   }
 }
 
-
 static void client_unblock_command(client *c) {
   if (c->argc != 3 && c->argc != 4) {
     add_reply_subcommand_syntax_error(c);
@@ -541,12 +540,12 @@ static void client_unblock_command(client *c) {
     }
   }
   long long id;
-  if (get_long_long_from_object_or_reply(c, c->argv[2], &id, NULL) !=
-      C_OK) {
+  if (get_long_long_from_object_or_reply(c, c->argv[2], &id, NULL) != C_OK) {
     return;
   }
   client *target = lookup_client_by_id((uint64_t)id);
-  if (target && (target->flags & CLIENT_BLOCKED) && blocking_client_unblock(target, with_error)) {
+  if (target && (target->flags & CLIENT_BLOCKED) &&
+      blocking_client_unblock(target, with_error)) {
     add_reply(c, shared.cone);
   } else {
     add_reply(c, shared.czero);
@@ -662,10 +661,9 @@ static redis_command client_subcommands[] = {
     CLIENT_SUB("list", "Get the list of client connections", "2.4.0",
                client_list_command, -2, CLIENT_ADMIN, 0),
     CLIENT_SUB("no-evict",
-               "Set client eviction mode for the current connection",
-               "7.0.0", client_no_evict_command, 3, CLIENT_ADMIN, 0),
-    CLIENT_SUB("pause",
-               "Stop processing commands from clients for some time",
+               "Set client eviction mode for the current connection", "7.0.0",
+               client_no_evict_command, 3, CLIENT_ADMIN, 0),
+    CLIENT_SUB("pause", "Stop processing commands from clients for some time",
                "2.9.50", client_pause_command, -3, CLIENT_ADMIN, 0),
     CLIENT_SUB("reply", "Instruct the server whether to reply to commands",
                "3.2.0", client_reply_command, 3, CMD_NOSCRIPT, 0),
@@ -683,8 +681,8 @@ static redis_command client_subcommands[] = {
                "6.2.0", client_unpause_command, 2, CLIENT_ADMIN, 0),
     {0}};
 
-#define CONNECTION_NO_AUTH_FLAGS                                          \
-  (CMD_NOSCRIPT | CMD_LOADING | CMD_STALE | CMD_FAST | CMD_NO_AUTH |      \
+#define CONNECTION_NO_AUTH_FLAGS                                     \
+  (CMD_NOSCRIPT | CMD_LOADING | CMD_STALE | CMD_FAST | CMD_NO_AUTH | \
    CMD_SENTINEL | CMD_ALLOW_BUSY)
 
 redis_command client_commands[] = {

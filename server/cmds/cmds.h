@@ -8,12 +8,12 @@
 
 /* Command tables, each terminated by {0}. */
 extern redis_command keyspace_commands[]; /* db_cmds.c */
-extern redis_command server_commands[];   /* server_cmds.c: PING ECHO INFO ... */
-extern redis_command client_commands[];   /* client_cmds.c: CLIENT HELLO AUTH
+extern redis_command server_commands[]; /* server_cmds.c: PING ECHO INFO ... */
+extern redis_command client_commands[]; /* client_cmds.c: CLIENT HELLO AUTH
                                              SELECT QUIT RESET MONITOR */
-extern redis_command multi_commands[];    /* multi.c */
-extern redis_command pubsub_commands[];   /* pubsub.c */
-extern redis_command debug_commands[];    /* debug.c: DEBUG */
+extern redis_command multi_commands[];  /* multi.c */
+extern redis_command pubsub_commands[]; /* pubsub.c */
+extern redis_command debug_commands[];  /* debug.c: DEBUG */
 
 /* multi_register registers WATCH's keyspace hooks. */
 void multi_register(void);

@@ -4,10 +4,9 @@
 #include <errno.h>
 #include <strings.h>
 
-#include "server/core/server.h"
-#include "server/core/scan_common.h"
 #include "server/base/zmalloc.h"
-
+#include "server/core/scan_common.h"
+#include "server/core/server.h"
 
 /* ------------------------------------------------------------------ */
 /* DEL UNLINK EXISTS TYPE TOUCH                                         */

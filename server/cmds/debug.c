@@ -9,14 +9,14 @@
 #include <math.h>
 #include <netinet/in.h>
 #include <stdio.h>
-#include <sys/socket.h>
 #include <strings.h>
+#include <sys/socket.h>
 #include <time.h>
 
+#include "server/core/server.h"
 #include "server/ds/intset.h"
 #include "server/ds/listpack.h"
 #include "server/ds/quicklist.h"
-#include "server/core/server.h"
 #include "tls/tls.h"
 
 /* DEBUG POPULATE creates at most this many keys per call: the loop runs
@@ -155,8 +155,8 @@ static sds debug_quicklist_extra(sds s, robj *val) {
   return sds_cat_printf(s,
                         " ql_nodes:%lu ql_avg_node:%.2f ql_listpack_max:%d "
                         "ql_compressed:%d ql_uncompressed_size:%lu",
-                        ql->len, avg, ql->fill,
-                        server.list_compress_depth != 0, uncompressed);
+                        ql->len, avg, ql->fill, server.list_compress_depth != 0,
+                        uncompressed);
 }
 
 static void debug_object(client *c) {
@@ -214,8 +214,8 @@ static void debug_populate(client *c) {
     return;
   }
   if (valsize > server.proto_max_bulk_len) {
-    add_reply_error(
-        c, "string exceeds maximum allowed size (proto-max-bulk-len)");
+    add_reply_error(c,
+                    "string exceeds maximum allowed size (proto-max-bulk-len)");
     return;
   }
   const char *prefix = c->argc == 3 ? "key" : (const char *)c->argv[3]->ptr;
@@ -307,9 +307,10 @@ static void debug_protocol(client *c) {
   } else if (!strcasecmp(name, "verbatim")) {
     add_reply_verbatim(c, "This is a verbatim\nstring", 25, "txt");
   } else {
-    add_reply_error(c, "Wrong protocol type name. Please use one of the "
-                       "following: string|integer|double|bignum|null|array|"
-                       "set|map|attrib|push|verbatim|true|false");
+    add_reply_error(c,
+                    "Wrong protocol type name. Please use one of the "
+                    "following: string|integer|double|bignum|null|array|"
+                    "set|map|attrib|push|verbatim|true|false");
   }
 }
 
@@ -402,8 +403,7 @@ static void debug_command(client *c) {
   } else if (!strcasecmp(sub, "assert")) {
     server_assert(1 == 2);
   } else if (!strcasecmp(sub, "panic")) {
-    server_panic("DEBUG PANIC called at Unix time %lld",
-                 (long long)time(NULL));
+    server_panic("DEBUG PANIC called at Unix time %lld", (long long)time(NULL));
   } else {
     add_reply_subcommand_syntax_error(c);
   }
@@ -416,8 +416,8 @@ redis_command debug_commands[] = {
      .group = "server",
      .proc = debug_command,
      .arity = -2,
-     .flags = CMD_ADMIN | CMD_NOSCRIPT | CMD_LOADING | CMD_STALE |
-              CMD_PROTECTED,
+     .flags =
+         CMD_ADMIN | CMD_NOSCRIPT | CMD_LOADING | CMD_STALE | CMD_PROTECTED,
      .acl_categories =
          ACL_CATEGORY_ADMIN | ACL_CATEGORY_SLOW | ACL_CATEGORY_DANGEROUS},
     {0},

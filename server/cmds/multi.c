@@ -6,8 +6,8 @@
 #include "server/cmds/multi.h"
 
 #include "server/acl/acl.h"
-#include "server/core/networking.h"
 #include "server/base/zmalloc.h"
+#include "server/core/networking.h"
 
 /* Bounds the queue so a client cannot grow it without limit (Redis has
  * none, but client-query-buffer memory would bound it there). */
@@ -57,8 +57,7 @@ static size_t multi_mem_hook(client *c) {
   if (c->mstate == NULL) {
     return 0;
   }
-  return c->mstate->argv_bytes +
-         sizeof(multi_cmd) * (size_t)c->mstate->alloc;
+  return c->mstate->argv_bytes + sizeof(multi_cmd) * (size_t)c->mstate->alloc;
 }
 
 static void free_multi_state(client *c) {
@@ -161,7 +160,8 @@ static void touch_watched_key(redis_db *db, robj *key) {
 
 /* FLUSHDB/FLUSHALL (replaced_with NULL) and SWAPDB: a watched key that
  * exists in the emptied db, or will exist after the swap, is touched. */
-static void touch_all_watched_keys_in_db(redis_db *emptied, redis_db *replaced_with) {
+static void touch_all_watched_keys_in_db(redis_db *emptied,
+                                         redis_db *replaced_with) {
   if (emptied == NULL || emptied->watched_keys == NULL ||
       dict_size(emptied->watched_keys) == 0) {
     return;
@@ -199,9 +199,9 @@ static int watched_keys_expired(client *c) {
   while ((ln = list_next(&li)) != NULL) {
     watched_key *wk = list_node_value(ln);
     if (dict_find(wk->db->dict, wk->key->ptr) != NULL &&
-        lookup_key_read_with_flags(wk->db, wk->key,
-                                   LOOKUP_NOTOUCH | LOOKUP_NONOTIFY |
-                                       LOOKUP_NOSTATS) == NULL) {
+        lookup_key_read_with_flags(
+            wk->db, wk->key,
+            LOOKUP_NOTOUCH | LOOKUP_NONOTIFY | LOOKUP_NOSTATS) == NULL) {
       return 1;
     }
   }
@@ -217,9 +217,7 @@ static void discard_transaction(client *c) {
   unwatch_all_keys(c);
 }
 
-void multi_discard_and_unwatch(client *c) {
-  discard_transaction(c);
-}
+void multi_discard_and_unwatch(client *c) { discard_transaction(c); }
 
 static void multi_on_free(client *c) {
   free_multi_state(c);

@@ -13,8 +13,7 @@ typedef struct pubsub_kind {
   const char *msg_name;   /* message tag */
 } pubsub_kind;
 
-static const pubsub_kind kind_channel = {"subscribe", "unsubscribe",
-                                         "message"};
+static const pubsub_kind kind_channel = {"subscribe", "unsubscribe", "message"};
 static const pubsub_kind kind_pattern = {"psubscribe", "punsubscribe",
                                          "pmessage"};
 static const pubsub_kind kind_shard = {"ssubscribe", "sunsubscribe",
@@ -30,13 +29,17 @@ static struct {
 static void pubsub_list_destructor(void *val) { list_release((list *)val); }
 
 /* Server-wide: key is an sds, value a list of clients. */
-static dict_type server_dict_type = {dict_sds_hash,          NULL, NULL,
-                                     dict_sds_key_compare,   dict_sds_destructor,
-                                     pubsub_list_destructor, NULL};
+static dict_type server_dict_type = {dict_sds_hash,
+                                     NULL,
+                                     NULL,
+                                     dict_sds_key_compare,
+                                     dict_sds_destructor,
+                                     pubsub_list_destructor,
+                                     NULL};
 /* Per-client: a set of sds names (value unused). */
-static dict_type client_dict_type = {dict_sds_hash,        NULL, NULL,
-                                     dict_sds_key_compare, dict_sds_destructor,
-                                     NULL,                 NULL};
+static dict_type client_dict_type = {
+    dict_sds_hash,       NULL, NULL, dict_sds_key_compare,
+    dict_sds_destructor, NULL, NULL};
 
 static void pubsub_on_free(client *c);
 static const client_module_hooks pubsub_hooks = {
@@ -303,8 +306,12 @@ static void unsubscribe_generic(client *c, const pubsub_kind *k) {
   }
 }
 
-static void subscribe_command(client *c) { subscribe_generic(c, &kind_channel); }
-static void psubscribe_command(client *c) { subscribe_generic(c, &kind_pattern); }
+static void subscribe_command(client *c) {
+  subscribe_generic(c, &kind_channel);
+}
+static void psubscribe_command(client *c) {
+  subscribe_generic(c, &kind_pattern);
+}
 static void ssubscribe_command(client *c) { subscribe_generic(c, &kind_shard); }
 static void unsubscribe_command(client *c) {
   unsubscribe_generic(c, &kind_channel);

@@ -13,10 +13,10 @@
 #include <sys/utsname.h>
 #include <unistd.h>
 
-#include "server/core/server.h"
-#include "server/cmds/server_cmds.h"
-#include "server/cmds/pubsub.h"
 #include "server/base/zmalloc.h"
+#include "server/cmds/pubsub.h"
+#include "server/cmds/server_cmds.h"
+#include "server/core/server.h"
 
 /* INFO_EXTRA_SECTIONS_MAX bounds info_register_section. */
 #define INFO_EXTRA_SECTIONS_MAX 16
@@ -144,8 +144,7 @@ void info_register_section(const char *name, info_section_proc proc,
     }
   }
   if (info_state.extra_count >= INFO_EXTRA_SECTIONS_MAX) {
-    server_log(LL_WARNING, "INFO section '%s' not registered: too many",
-               name);
+    server_log(LL_WARNING, "INFO section '%s' not registered: too many", name);
     return;
   }
   info_extra_section *s = &info_state.extra[info_state.extra_count++];
@@ -155,7 +154,7 @@ void info_register_section(const char *name, info_section_proc proc,
 }
 
 static dict_type info_sections_dict_type = {
-    dict_sds_case_hash, NULL, NULL, dict_sds_key_case_compare,
+    dict_sds_case_hash,  NULL, NULL, dict_sds_key_case_compare,
     dict_sds_destructor, NULL, NULL};
 
 static void add_section_name(dict *d, const char *name, size_t len) {
@@ -167,10 +166,10 @@ static void add_section_name(dict *d, const char *name, size_t len) {
 }
 
 static void add_default_sections(dict *d) {
-  static const char *defaults[] = {
-      "server",      "clients", "memory",     "persistence",
-      "stats",       "replication", "cpu",    "module_list",
-      "errorstats",  "cluster", "keyspace",   NULL};
+  static const char *defaults[] = {"server",      "clients",     "memory",
+                                   "persistence", "stats",       "replication",
+                                   "cpu",         "module_list", "errorstats",
+                                   "cluster",     "keyspace",    NULL};
   for (int j = 0; defaults[j]; j++) {
     add_section_name(d, defaults[j], strlen(defaults[j]));
   }
@@ -283,43 +282,43 @@ static sds info_server(sds info) {
   long long now_us = ustime();
   time_t uptime = (time_t)(now_us / 1000000) - server.stat_starttime;
   int port = server.port ? server.port : server.tls_port;
-  info = sds_cat_printf(
-      info,
-      "redis_version:%s\r\n"
-      "redis_git_sha1:00000000\r\n"
-      "redis_git_dirty:0\r\n"
-      "redis_build_id:0\r\n"
-      "redis_mode:standalone\r\n"
-      "os:%s %s %s\r\n"
-      "arch_bits:%d\r\n"
-      "monotonic_clock:POSIX clock_gettime\r\n"
-      "multiplexing_api:epoll\r\n"
-      "atomicvar_api:c11-builtin\r\n"
-      "gcc_version:%d.%d.%d\r\n"
-      "process_id:%lld\r\n"
-      "process_supervised:no\r\n"
-      "run_id:%s\r\n"
-      "tcp_port:%d\r\n"
-      "server_time_usec:%lld\r\n"
-      "uptime_in_seconds:%lld\r\n"
-      "uptime_in_days:%lld\r\n"
-      "hz:%d\r\n"
-      "configured_hz:%d\r\n"
-      "lru_clock:%u\r\n"
-      "executable:%s\r\n"
-      "config_file:%s\r\n"
-      "io_threads_active:0\r\n",
-      REDOUBT_VERSION, name.sysname, name.release, name.machine,
-      (int)(sizeof(long) * 8),
+  info = sds_cat_printf(info,
+                        "redis_version:%s\r\n"
+                        "redis_git_sha1:00000000\r\n"
+                        "redis_git_dirty:0\r\n"
+                        "redis_build_id:0\r\n"
+                        "redis_mode:standalone\r\n"
+                        "os:%s %s %s\r\n"
+                        "arch_bits:%d\r\n"
+                        "monotonic_clock:POSIX clock_gettime\r\n"
+                        "multiplexing_api:epoll\r\n"
+                        "atomicvar_api:c11-builtin\r\n"
+                        "gcc_version:%d.%d.%d\r\n"
+                        "process_id:%lld\r\n"
+                        "process_supervised:no\r\n"
+                        "run_id:%s\r\n"
+                        "tcp_port:%d\r\n"
+                        "server_time_usec:%lld\r\n"
+                        "uptime_in_seconds:%lld\r\n"
+                        "uptime_in_days:%lld\r\n"
+                        "hz:%d\r\n"
+                        "configured_hz:%d\r\n"
+                        "lru_clock:%u\r\n"
+                        "executable:%s\r\n"
+                        "config_file:%s\r\n"
+                        "io_threads_active:0\r\n",
+                        REDOUBT_VERSION, name.sysname, name.release,
+                        name.machine, (int)(sizeof(long) * 8),
 #ifdef __GNUC__
-      __GNUC__, __GNUC_MINOR__, __GNUC_PATCHLEVEL__,
+                        __GNUC__, __GNUC_MINOR__, __GNUC_PATCHLEVEL__,
 #else
-      0, 0, 0,
+                        0, 0, 0,
 #endif
-      (long long)getpid(), server.runid, port, now_us, (long long)uptime,
-      (long long)(uptime / 86400), server.hz, server.config_hz,
-      server.lruclock, server.executable ? server.executable : "",
-      server.configfile ? server.configfile : "");
+                        (long long)getpid(), server.runid, port, now_us,
+                        (long long)uptime, (long long)(uptime / 86400),
+                        server.hz, server.config_hz, server.lruclock,
+                        server.executable ? server.executable : "",
+                        server.configfile ? server.configfile : "");
   return info;
 }
 
@@ -359,8 +358,7 @@ static sds info_clients(sds info) {
                         "blocked_clients:%lu\r\n"
                         "tracking_clients:0\r\n"
                         "clients_in_timeout_table:0\r\n",
-                        connected, server.maxclients, max_in, max_out,
-                        blocked);
+                        connected, server.maxclients, max_in, max_out, blocked);
 }
 
 /* Approximate bytes that are not the dataset: what the server held at
@@ -442,29 +440,28 @@ static sds info_memory(sds info) {
   info_bytes_to_human(hmax, sizeof(hmax), server.maxmemory);
   double frag = used ? (double)rss / (double)used : 0;
   long long frag_bytes = (long long)rss - (long long)used;
-  info = sds_cat_printf(
-      info,
-      "used_memory:%zu\r\n"
-      "used_memory_human:%s\r\n"
-      "used_memory_rss:%zu\r\n"
-      "used_memory_rss_human:%s\r\n"
-      "used_memory_peak:%zu\r\n"
-      "used_memory_peak_human:%s\r\n"
-      "used_memory_peak_perc:%.2f%%\r\n"
-      "used_memory_overhead:%zu\r\n"
-      "used_memory_startup:%zu\r\n"
-      "used_memory_dataset:%zu\r\n"
-      "used_memory_dataset_perc:%.2f%%\r\n"
-      "allocator_allocated:%zu\r\n"
-      "allocator_active:%zu\r\n"
-      "allocator_resident:%zu\r\n"
-      "total_system_memory:%llu\r\n"
-      "total_system_memory_human:%s\r\n",
-      used, hmem, rss, hrss, peak, hpeak,
-      peak ? (float)used * 100 / (float)peak : 0, overhead,
-      server.initial_memory_usage, dataset,
-      net_used ? (float)dataset * 100 / (float)net_used : 0, used, used, rss,
-      total_mem, htotal);
+  info = sds_cat_printf(info,
+                        "used_memory:%zu\r\n"
+                        "used_memory_human:%s\r\n"
+                        "used_memory_rss:%zu\r\n"
+                        "used_memory_rss_human:%s\r\n"
+                        "used_memory_peak:%zu\r\n"
+                        "used_memory_peak_human:%s\r\n"
+                        "used_memory_peak_perc:%.2f%%\r\n"
+                        "used_memory_overhead:%zu\r\n"
+                        "used_memory_startup:%zu\r\n"
+                        "used_memory_dataset:%zu\r\n"
+                        "used_memory_dataset_perc:%.2f%%\r\n"
+                        "allocator_allocated:%zu\r\n"
+                        "allocator_active:%zu\r\n"
+                        "allocator_resident:%zu\r\n"
+                        "total_system_memory:%llu\r\n"
+                        "total_system_memory_human:%s\r\n",
+                        used, hmem, rss, hrss, peak, hpeak,
+                        peak ? (float)used * 100 / (float)peak : 0, overhead,
+                        server.initial_memory_usage, dataset,
+                        net_used ? (float)dataset * 100 / (float)net_used : 0,
+                        used, used, rss, total_mem, htotal);
   /* No scripting engine: its memory fields are all zero. */
   info = sds_cat(info,
                  "used_memory_lua:0\r\n"
@@ -480,32 +477,32 @@ static sds info_memory(sds info) {
                  "used_memory_functions:0\r\n"
                  "used_memory_scripts:0\r\n"
                  "used_memory_scripts_human:0B\r\n");
-  info = sds_cat_printf(
-      info,
-      "maxmemory:%llu\r\n"
-      "maxmemory_human:%s\r\n"
-      "maxmemory_policy:%s\r\n"
-      "allocator_frag_ratio:1.00\r\n"
-      "allocator_frag_bytes:0\r\n"
-      "allocator_rss_ratio:1.00\r\n"
-      "allocator_rss_bytes:0\r\n"
-      "rss_overhead_ratio:1.00\r\n"
-      "rss_overhead_bytes:0\r\n"
-      "mem_fragmentation_ratio:%.2f\r\n"
-      "mem_fragmentation_bytes:%lld\r\n"
-      "mem_not_counted_for_evict:0\r\n"
-      "mem_replication_backlog:0\r\n"
-      "mem_total_replication_buffers:0\r\n"
-      "mem_clients_slaves:0\r\n"
-      "mem_clients_normal:%zu\r\n"
-      "mem_cluster_links:0\r\n"
-      "mem_aof_buffer:0\r\n"
-      "mem_allocator:%s\r\n"
-      "active_defrag_running:0\r\n"
-      "lazyfree_pending_objects:0\r\n"
-      "lazyfreed_objects:0\r\n",
-      server.maxmemory, hmax, maxmemory_policy_name(server.maxmemory_policy),
-      frag, frag_bytes, clients_mem, mem_allocator_name());
+  info = sds_cat_printf(info,
+                        "maxmemory:%llu\r\n"
+                        "maxmemory_human:%s\r\n"
+                        "maxmemory_policy:%s\r\n"
+                        "allocator_frag_ratio:1.00\r\n"
+                        "allocator_frag_bytes:0\r\n"
+                        "allocator_rss_ratio:1.00\r\n"
+                        "allocator_rss_bytes:0\r\n"
+                        "rss_overhead_ratio:1.00\r\n"
+                        "rss_overhead_bytes:0\r\n"
+                        "mem_fragmentation_ratio:%.2f\r\n"
+                        "mem_fragmentation_bytes:%lld\r\n"
+                        "mem_not_counted_for_evict:0\r\n"
+                        "mem_replication_backlog:0\r\n"
+                        "mem_total_replication_buffers:0\r\n"
+                        "mem_clients_slaves:0\r\n"
+                        "mem_clients_normal:%zu\r\n"
+                        "mem_cluster_links:0\r\n"
+                        "mem_aof_buffer:0\r\n"
+                        "mem_allocator:%s\r\n"
+                        "active_defrag_running:0\r\n"
+                        "lazyfree_pending_objects:0\r\n"
+                        "lazyfreed_objects:0\r\n",
+                        server.maxmemory, hmax,
+                        maxmemory_policy_name(server.maxmemory_policy), frag,
+                        frag_bytes, clients_mem, mem_allocator_name());
   return info;
 }
 
@@ -541,8 +538,8 @@ static sds info_persistence(sds info) {
                         "aof_last_cow_size:0\r\n"
                         "module_fork_in_progress:0\r\n"
                         "module_fork_last_cow_size:0\r\n",
-                        server.loading ? 1 : 0, server.dirty,
-                        last_save_time(), server.appendonly ? 1 : 0);
+                        server.loading ? 1 : 0, server.dirty, last_save_time(),
+                        server.appendonly ? 1 : 0);
 }
 
 static sds info_stats(sds info) {
@@ -610,9 +607,8 @@ static sds info_stats(sds info) {
       server.stat_evictedclients, server.stat_total_eviction_exceeded_time,
       server.stat_keyspace_hits, server.stat_keyspace_misses,
       pubsub_total_channels(), pubsub_total_patterns(),
-      pubsub_total_shard_channels(),
-      server.stat_unexpected_error_replies, server.stat_total_error_replies,
-      server.stat_dump_payload_sanitizations,
+      pubsub_total_shard_channels(), server.stat_unexpected_error_replies,
+      server.stat_total_error_replies, server.stat_dump_payload_sanitizations,
       server.stat_total_reads_processed, server.stat_total_writes_processed,
       server.stat_io_reads_processed, server.stat_io_writes_processed);
 }
@@ -650,19 +646,17 @@ static sds info_cpu(sds info) {
   getrusage(RUSAGE_SELF, &self);
   getrusage(RUSAGE_CHILDREN, &children);
   getrusage(RUSAGE_THREAD, &thread);
-  return sds_cat_printf(info,
-                        "used_cpu_sys:%f\r\n"
-                        "used_cpu_user:%f\r\n"
-                        "used_cpu_sys_children:%f\r\n"
-                        "used_cpu_user_children:%f\r\n"
-                        "used_cpu_sys_main_thread:%f\r\n"
-                        "used_cpu_user_main_thread:%f\r\n",
-                        timeval_seconds(self.ru_stime),
-                        timeval_seconds(self.ru_utime),
-                        timeval_seconds(children.ru_stime),
-                        timeval_seconds(children.ru_utime),
-                        timeval_seconds(thread.ru_stime),
-                        timeval_seconds(thread.ru_utime));
+  return sds_cat_printf(
+      info,
+      "used_cpu_sys:%f\r\n"
+      "used_cpu_user:%f\r\n"
+      "used_cpu_sys_children:%f\r\n"
+      "used_cpu_user_children:%f\r\n"
+      "used_cpu_sys_main_thread:%f\r\n"
+      "used_cpu_user_main_thread:%f\r\n",
+      timeval_seconds(self.ru_stime), timeval_seconds(self.ru_utime),
+      timeval_seconds(children.ru_stime), timeval_seconds(children.ru_utime),
+      timeval_seconds(thread.ru_stime), timeval_seconds(thread.ru_utime));
 }
 
 /* Names are printed as Redis's getSafeInfoString does: ':' and line
@@ -740,8 +734,9 @@ static sds info_keyspace(sds info) {
     long long keys = (long long)dict_size(db->dict);
     long long vkeys = (long long)dict_size(db->expires);
     if (keys || vkeys) {
-      info = sds_cat_printf(info, "db%d:keys=%lld,expires=%lld,avg_ttl=%lld\r\n",
-                            j, keys, vkeys, db->avg_ttl);
+      info =
+          sds_cat_printf(info, "db%d:keys=%lld,expires=%lld,avg_ttl=%lld\r\n",
+                         j, keys, vkeys, db->avg_ttl);
     }
   }
   return info;
@@ -828,8 +823,8 @@ sds gen_redis_info_string(dict *section_dict, int all_sections,
 
 static void info_command(client *c) {
   int all = 0, everything = 0;
-  dict *sections = info_gen_section_dict(c->argv + 1, c->argc - 1, &all,
-                                         &everything);
+  dict *sections =
+      info_gen_section_dict(c->argv + 1, c->argc - 1, &all, &everything);
   sds info = gen_redis_info_string(sections, all, everything);
   add_reply_verbatim(c, info, sds_len(info), "txt");
   sds_free(info);

@@ -15,10 +15,10 @@
 #include <unistd.h>
 
 #include "server/acl/acl.h"
+#include "server/base/zmalloc.h"
 #include "server/config/config_internal.h"
 #include "server/core/server.h"
 #include "tls/tls.h"
-#include "server/base/zmalloc.h"
 
 /* ------------------------------------------------------------------ */
 /* Storage owned by this module                                         */
@@ -814,7 +814,8 @@ const config_entry config_table[] = {
                 &cfg.b[20], 1, NULL),
     BOOL_CONFIG("jemalloc-bg-thread", NULL, UNIMPL, &cfg.b[21], 1, NULL),
     BOOL_CONFIG("activedefrag", NULL, UNIMPL, &cfg.b[22], 0, NULL),
-    BOOL_CONFIG("syslog-enabled", NULL, IMM, &server_log_settings.syslog_enabled, 0, NULL),
+    BOOL_CONFIG("syslog-enabled", NULL, IMM,
+                &server_log_settings.syslog_enabled, 0, NULL),
     BOOL_CONFIG("cluster-enabled", NULL, IMM | UNIMPL, &cfg.b[23], 0, NULL),
     BOOL_CONFIG("appendonly", NULL, UNIMPL, &server.appendonly, 0, NULL),
     BOOL_CONFIG("cluster-allow-reads-when-down", NULL, UNIMPL, &cfg.b[24], 0,
@@ -837,8 +838,8 @@ const config_entry config_table[] = {
                 apply_tls),
     BOOL_CONFIG("tls-prefer-server-ciphers", NULL, 0,
                 &server_tls_options.prefer_server_ciphers, 0, apply_tls),
-    BOOL_CONFIG("tls-session-caching", NULL, 0, &server_tls_options.session_caching, 1,
-                apply_tls),
+    BOOL_CONFIG("tls-session-caching", NULL, 0,
+                &server_tls_options.session_caching, 1, apply_tls),
     /* Ours: the handshaker sandbox cannot be switched off at run time. */
     BOOL_CONFIG("sandbox-seccomp", NULL, IMM, &server.sandbox_seccomp, 1, NULL),
 
@@ -879,35 +880,37 @@ const config_entry config_table[] = {
                   "{title} {listen-addr} {server-mode}", NULL, NULL),
     STRING_CONFIG("bind-source-addr", NULL, NUL | UNIMPL, &cfg.s[14], NULL,
                   NULL, NULL),
-    STRING_CONFIG("logfile", NULL, IMM, &server_log_settings.file, "", NULL, NULL),
+    STRING_CONFIG("logfile", NULL, IMM, &server_log_settings.file, "", NULL,
+                  NULL),
     STRING_CONFIG("masterauth", NULL, SENS | NUL | UNIMPL, &cfg.s[15], NULL,
                   NULL, NULL),
     STRING_CONFIG("requirepass", NULL, SENS | NUL, &server.requirepass, NULL,
                   NULL, apply_requirepass),
-    STRING_CONFIG("tls-cert-file", NULL, NUL, &server_tls_options.cert_file, NULL, NULL,
-                  apply_tls),
-    STRING_CONFIG("tls-key-file", NULL, NUL, &server_tls_options.key_file, NULL, NULL,
-                  apply_tls),
+    STRING_CONFIG("tls-cert-file", NULL, NUL, &server_tls_options.cert_file,
+                  NULL, NULL, apply_tls),
+    STRING_CONFIG("tls-key-file", NULL, NUL, &server_tls_options.key_file, NULL,
+                  NULL, apply_tls),
     STRING_CONFIG("tls-key-file-pass", NULL, SENS | NUL,
                   &server_tls_options.key_file_pass, NULL, NULL, apply_tls),
     STRING_CONFIG("tls-client-cert-file", NULL, NUL,
                   &server_tls_options.client_cert_file, NULL, NULL, apply_tls),
-    STRING_CONFIG("tls-client-key-file", NULL, NUL, &server_tls_options.client_key_file,
-                  NULL, NULL, apply_tls),
+    STRING_CONFIG("tls-client-key-file", NULL, NUL,
+                  &server_tls_options.client_key_file, NULL, NULL, apply_tls),
     STRING_CONFIG("tls-client-key-file-pass", NULL, SENS | NUL,
-                  &server_tls_options.client_key_file_pass, NULL, NULL, apply_tls),
-    STRING_CONFIG("tls-dh-params-file", NULL, NUL, &server_tls_options.dh_params_file,
+                  &server_tls_options.client_key_file_pass, NULL, NULL,
+                  apply_tls),
+    STRING_CONFIG("tls-dh-params-file", NULL, NUL,
+                  &server_tls_options.dh_params_file, NULL, NULL, apply_tls),
+    STRING_CONFIG("tls-ca-cert-file", NULL, NUL,
+                  &server_tls_options.ca_cert_file, NULL, NULL, apply_tls),
+    STRING_CONFIG("tls-ca-cert-dir", NULL, NUL, &server_tls_options.ca_cert_dir,
                   NULL, NULL, apply_tls),
-    STRING_CONFIG("tls-ca-cert-file", NULL, NUL, &server_tls_options.ca_cert_file, NULL,
+    STRING_CONFIG("tls-protocols", NULL, NUL, &server_tls_options.protocols,
+                  NULL, NULL, apply_tls),
+    STRING_CONFIG("tls-ciphers", NULL, NUL, &server_tls_options.ciphers, NULL,
                   NULL, apply_tls),
-    STRING_CONFIG("tls-ca-cert-dir", NULL, NUL, &server_tls_options.ca_cert_dir, NULL,
-                  NULL, apply_tls),
-    STRING_CONFIG("tls-protocols", NULL, NUL, &server_tls_options.protocols, NULL, NULL,
-                  apply_tls),
-    STRING_CONFIG("tls-ciphers", NULL, NUL, &server_tls_options.ciphers, NULL, NULL,
-                  apply_tls),
-    STRING_CONFIG("tls-ciphersuites", NULL, NUL, &server_tls_options.ciphersuites, NULL,
-                  NULL, apply_tls),
+    STRING_CONFIG("tls-ciphersuites", NULL, NUL,
+                  &server_tls_options.ciphersuites, NULL, NULL, apply_tls),
     STRING_CONFIG("sandbox-user", NULL, IMM, &server.sandbox_user, "nobody",
                   NULL, NULL),
 
@@ -918,8 +921,8 @@ const config_entry config_table[] = {
                 syslog_facility_enum, LOG_LOCAL0, NULL),
     ENUM_CONFIG("repl-diskless-load", NULL, UNIMPL, &cfg.i[1],
                 repl_diskless_load_enum, 0, NULL),
-    ENUM_CONFIG("loglevel", NULL, 0, &server_log_settings.verbosity, loglevel_enum,
-                LL_NOTICE, NULL),
+    ENUM_CONFIG("loglevel", NULL, 0, &server_log_settings.verbosity,
+                loglevel_enum, LL_NOTICE, NULL),
     ENUM_CONFIG("maxmemory-policy", NULL, 0, &server.maxmemory_policy,
                 maxmemory_policy_enum, MAXMEMORY_NO_EVICTION, NULL),
     ENUM_CONFIG("appendfsync", NULL, UNIMPL, &cfg.i[2], appendfsync_enum, 2,
@@ -1019,7 +1022,8 @@ const config_entry config_table[] = {
                &server_tls_options.session_cache_size, 0, INT_MAX, 20 * 1024,
                apply_tls),
     INT_CONFIG("tls-session-cache-timeout", NULL, 0,
-               &server_tls_options.session_cache_timeout, 0, INT_MAX, 300, apply_tls),
+               &server_tls_options.session_cache_timeout, 0, INT_MAX, 300,
+               apply_tls),
     /* Ours. */
     INT_CONFIG("tls-handshake-workers", NULL, 0, &server.tls_handshake_workers,
                1, 64, 1, apply_tls),
@@ -1043,8 +1047,8 @@ const config_entry config_table[] = {
                &cfg.ul[0], 1, LONG_MAX, 1000, NULL),
     NUM_CONFIG(CONFIG_TYPE_ULONG, "slowlog-max-len", NULL, 0,
                &server.slowlog_max_len, 0, LONG_MAX, 128, NULL),
-    NUM_CONFIG(CONFIG_TYPE_ULONG, "acllog-max-len", NULL, 0, &server.acllog_max_len, 0,
-               LONG_MAX, 128, NULL),
+    NUM_CONFIG(CONFIG_TYPE_ULONG, "acllog-max-len", NULL, 0,
+               &server.acllog_max_len, 0, LONG_MAX, 128, NULL),
 
     /* long long */
     NUM_CONFIG(CONFIG_TYPE_LONG_LONG, "busy-reply-threshold", "lua-time-limit",

@@ -37,9 +37,9 @@
 #define REDOUBT_CONFIG_H
 
 #include "server/core/server.h"
+#include "server/ds/sds.h"
 #include "tls/options.h"
 #include "tls/tls.h"
-#include "server/ds/sds.h"
 
 struct client;
 

@@ -3,10 +3,10 @@
 #include <errno.h>
 #include <strings.h>
 
+#include "server/base/zmalloc.h"
 #include "server/config/config.h"
 #include "server/config/config_internal.h"
 #include "server/core/server.h"
-#include "server/base/zmalloc.h"
 
 /* ------------------------------------------------------------------ */
 /* CONFIG GET                                                           */

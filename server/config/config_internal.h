@@ -26,16 +26,17 @@ typedef enum config_type {
 } config_type;
 
 /* Entry flags */
-#define CONFIG_FLAG_IMMUTABLE (1u << 0)      /* only at startup */
-#define CONFIG_FLAG_SENSITIVE (1u << 1)      /* value never logged */
-#define CONFIG_FLAG_PROTECTED (1u << 2)      /* enable-protected-configs */
-#define CONFIG_FLAG_MULTI_ARG (1u << 3)      /* value is several words */
-#define CONFIG_FLAG_MEMORY (1u << 4)         /* numeric with units */
-#define CONFIG_FLAG_OCTAL (1u << 5)          /* numeric in octal */
-#define CONFIG_FLAG_PERCENT (1u << 6)        /* "N%" stored as -N */
-#define CONFIG_FLAG_EMPTY_IS_NULL (1u << 7)  /* "" stored as NULL */
-#define CONFIG_FLAG_UNIMPLEMENTED (1u << 8)  /* accepted, not implemented */
-#define CONFIG_FLAG_ALWAYS_REWRITE (1u << 9) /* CONFIG REWRITE always writes \
+#define CONFIG_FLAG_IMMUTABLE (1u << 0)     /* only at startup */
+#define CONFIG_FLAG_SENSITIVE (1u << 1)     /* value never logged */
+#define CONFIG_FLAG_PROTECTED (1u << 2)     /* enable-protected-configs */
+#define CONFIG_FLAG_MULTI_ARG (1u << 3)     /* value is several words */
+#define CONFIG_FLAG_MEMORY (1u << 4)        /* numeric with units */
+#define CONFIG_FLAG_OCTAL (1u << 5)         /* numeric in octal */
+#define CONFIG_FLAG_PERCENT (1u << 6)       /* "N%" stored as -N */
+#define CONFIG_FLAG_EMPTY_IS_NULL (1u << 7) /* "" stored as NULL */
+#define CONFIG_FLAG_UNIMPLEMENTED (1u << 8) /* accepted, not implemented */
+#define CONFIG_FLAG_ALWAYS_REWRITE \
+  (1u << 9) /* CONFIG REWRITE always writes \
                                               */
 
 /* shutdown-on-sigint/sigterm flags ("default" is 0). */

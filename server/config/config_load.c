@@ -9,11 +9,11 @@
 #include <strings.h>
 #include <unistd.h>
 
-#include "server/config/config.h"
 #include "server/acl/acl.h"
+#include "server/base/zmalloc.h"
+#include "server/config/config.h"
 #include "server/config/config_internal.h"
 #include "server/core/server.h"
-#include "server/base/zmalloc.h"
 
 typedef enum config_source_kind {
   SOURCE_FILE,
@@ -268,7 +268,8 @@ static int load_text(config_load_state *ls, const char *text, size_t len,
 
 /* finish_load runs the checks Redis makes once everything is read. */
 static int finish_load(config_load_state *ls) {
-  if (!ls->no_side_effects && server_log_settings.file && server_log_settings.file[0] != '\0') {
+  if (!ls->no_side_effects && server_log_settings.file &&
+      server_log_settings.file[0] != '\0') {
     FILE *fp = fopen(server_log_settings.file, "a");
     if (fp == NULL) {
       char msg[512];

@@ -74,13 +74,13 @@ typedef struct client {
   redis_db *db;
   robj *name; /* CLIENT SETNAME */
   sds querybuf;
-  size_t qb_pos;          /* bytes of querybuf already consumed */
+  size_t qb_pos; /* bytes of querybuf already consumed */
   size_t querybuf_peak;
   int argc;
   robj **argv;
-  int argv_len;            /* allocated slots in argv */
-  size_t argv_len_sum;     /* sum of argument lengths (memory accounting) */
-  int original_argc;       /* before a command rewrites its argv */
+  int argv_len;        /* allocated slots in argv */
+  size_t argv_len_sum; /* sum of argument lengths (memory accounting) */
+  int original_argc;   /* before a command rewrites its argv */
   robj **original_argv;
   struct redis_command *cmd, *lastcmd, *realcmd;
   struct user *user;
@@ -88,13 +88,13 @@ typedef struct client {
   int multibulklen; /* arguments left to read */
   long bulklen;     /* length of the bulk being read, -1 if none */
   /* Output: first the static buffer, then a list of blocks. */
-  list *reply;            /* client_reply_block* */
+  list *reply;                    /* client_reply_block* */
   unsigned long long reply_bytes; /* bytes in the reply list */
-  size_t sentlen;         /* bytes of the current buffer/block already sent */
+  size_t sentlen; /* bytes of the current buffer/block already sent */
   size_t bufpos;
   size_t buf_usable_size;
   char *buf;
-  time_t ctime;              /* creation, seconds */
+  time_t ctime;               /* creation, seconds */
   long long last_interaction; /* ms, for timeout */
   long long obuf_soft_limit_reached_time;
   long duration; /* microseconds of the current blocking / command */
@@ -117,7 +117,7 @@ typedef struct client {
   uint64_t commands_processed;
   unsigned long long net_input_bytes, net_output_bytes;
   long long paused_until; /* unused when not paused */
-  size_t buf_peak; /* CLIENT LIST rbp: peak bufpos, reset every 5 s */
+  size_t buf_peak;        /* CLIENT LIST rbp: peak bufpos, reset every 5 s */
   long long buf_peak_last_reset_time; /* ms */
 } client;
 

@@ -3,8 +3,8 @@
  * peer / local address strings. Split from networking.c. */
 #include <sys/time.h>
 
-#include "server/core/networking.h"
 #include "server/base/zmalloc.h"
+#include "server/core/networking.h"
 
 /* ------------------------------------------------------------------ */
 /* MONITOR                                                              */
@@ -30,8 +30,8 @@ void replication_feed_monitors(client *c, list *monitors, int dictid,
     if (argv[j]->encoding == OBJ_ENCODING_INT) {
       cmdrepr = sds_cat_printf(cmdrepr, "\"%ld\"", (long)argv[j]->ptr);
     } else {
-      cmdrepr = sds_cat_repr(cmdrepr, (char *)argv[j]->ptr,
-                             sds_len(argv[j]->ptr));
+      cmdrepr =
+          sds_cat_repr(cmdrepr, (char *)argv[j]->ptr, sds_len(argv[j]->ptr));
     }
     if (j != argc - 1) {
       cmdrepr = sds_cat_len(cmdrepr, " ", 1);
@@ -154,7 +154,8 @@ sds cat_client_info_string(sds s, client *c) {
   }
   size_t obufmem = 0;
   size_t total_mem = client_total_memory_usage(c, &obufmem);
-  long long now = (long long)((cached_mstime ? cached_mstime : mstime()) / 1000);
+  long long now =
+      (long long)((cached_mstime ? cached_mstime : mstime()) / 1000);
 
   s = sds_cat_printf(
       s,
@@ -163,8 +164,7 @@ sds cat_client_info_string(sds s, client *c) {
       "argv-mem=%llu multi-mem=%llu rbs=%llu rbp=%llu obl=%llu oll=%llu "
       "omem=%llu tot-mem=%llu events=%s cmd=%s user=%s redir=%lld resp=%d",
       (unsigned long long)c->id, client_peer_id(c), client_sockname(c),
-      c->conn ? c->conn->fd : -1,
-      c->name ? (char *)c->name->ptr : "",
+      c->conn ? c->conn->fd : -1, c->name ? (char *)c->name->ptr : "",
       now - (long long)c->ctime, now - c->last_interaction / 1000, flags,
       c->db ? c->db->id : 0,
       c->pubsub_channels ? (int)dict_size(c->pubsub_channels) : 0,
@@ -174,11 +174,10 @@ sds cat_client_info_string(sds s, client *c) {
       (unsigned long long)(c->querybuf ? sds_avail(c->querybuf) : 0),
       (unsigned long long)c->argv_len_sum, (unsigned long long)multi_mem,
       (unsigned long long)c->buf_usable_size, (unsigned long long)c->buf_peak,
-      (unsigned long long)c->bufpos,
-      (unsigned long long)list_length(c->reply), (unsigned long long)obufmem,
-      (unsigned long long)total_mem, events,
-      c->lastcmd && c->lastcmd->fullname ? c->lastcmd->fullname : "NULL",
-      user, -1LL, c->resp);
+      (unsigned long long)c->bufpos, (unsigned long long)list_length(c->reply),
+      (unsigned long long)obufmem, (unsigned long long)total_mem, events,
+      c->lastcmd && c->lastcmd->fullname ? c->lastcmd->fullname : "NULL", user,
+      -1LL, c->resp);
   if (c->conn != NULL) {
     char info[512];
     info[0] = '\0';

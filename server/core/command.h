@@ -117,8 +117,8 @@ int get_keys_from_command(redis_command *cmd, robj **argv, int argc,
 void get_keys_free_result(get_keys_result *result);
 /* get_keys_from_command_with_specs: key positions with key-spec flags
  * (KSPEC_*), as COMMAND GETKEYS and ACL use them. */
-int get_keys_from_command_with_specs(redis_command *cmd, robj **argv,
-                                     int argc, get_keys_result *result);
+int get_keys_from_command_with_specs(redis_command *cmd, robj **argv, int argc,
+                                     get_keys_result *result);
 /* get_keys_prepare_result: for getkeys procs; get_keys_from_command has
  * initialised |result|. Grows it to hold |numkeys| keys, returns keys[]. */
 key_reference *get_keys_prepare_result(get_keys_result *result, int numkeys);

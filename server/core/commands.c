@@ -8,9 +8,9 @@
  * reference server, so COMMAND INFO / DOCS / GETKEYSANDFLAGS match it. */
 #include <strings.h>
 
+#include "server/base/zmalloc.h"
 #include "server/core/command_meta.h"
 #include "server/core/server.h"
-#include "server/base/zmalloc.h"
 
 /* Longest command name we try to look up; longer names cannot exist. */
 #define COMMAND_NAME_MAX 128
@@ -176,16 +176,14 @@ static void set_movable_keys(redis_command *cmd) {
 
 static void init_command_runtime(redis_command *cmd, redis_command *parent) {
   if (parent) {
-    cmd->fullname =
-        sds_cat_printf(sds_empty(), "%s|%s", parent->declared_name,
-                       cmd->declared_name);
+    cmd->fullname = sds_cat_printf(sds_empty(), "%s|%s", parent->declared_name,
+                                   cmd->declared_name);
   } else {
     cmd->fullname = sds_new(cmd->declared_name);
   }
   cmd->parent = parent;
   cmd->subcommands_dict = NULL;
-  cmd->microseconds = cmd->calls = cmd->rejected_calls = cmd->failed_calls =
-      0;
+  cmd->microseconds = cmd->calls = cmd->rejected_calls = cmd->failed_calls = 0;
   cmd->id = command_next_id++;
   set_implicit_acl_categories(cmd);
   set_movable_keys(cmd);
@@ -194,7 +192,7 @@ static void init_command_runtime(redis_command *cmd, redis_command *parent) {
 /* Subcommand dicts use the same case-insensitive sds keys as the top
  * level; the value is a pointer into the module's static table. */
 static dict_type subcommands_dict_type = {
-    dict_sds_case_hash, NULL, NULL, dict_sds_key_case_compare,
+    dict_sds_case_hash,  NULL, NULL, dict_sds_key_case_compare,
     dict_sds_destructor, NULL, NULL};
 
 static void add_command_to_table(redis_command *cmd) {
@@ -209,8 +207,7 @@ static void add_command_to_table(redis_command *cmd) {
       }
     }
   }
-  if (dict_add(server.commands, sds_new(cmd->declared_name), cmd) !=
-      DICT_OK) {
+  if (dict_add(server.commands, sds_new(cmd->declared_name), cmd) != DICT_OK) {
     server_panic("duplicate command %s", cmd->declared_name);
   }
   if (server.orig_commands) {
@@ -220,9 +217,9 @@ static void add_command_to_table(redis_command *cmd) {
 
 void populate_command_table(redis_command *const *tables, size_t count) {
   /* server.c normally creates the dicts; unit tests may not. */
-  static dict_type table_type = {dict_sds_case_hash, NULL, NULL,
-                                 dict_sds_key_case_compare,
-                                 dict_sds_destructor, NULL, NULL};
+  static dict_type table_type = {
+      dict_sds_case_hash,  NULL, NULL, dict_sds_key_case_compare,
+      dict_sds_destructor, NULL, NULL};
   if (!server.commands) {
     server.commands = dict_create(&table_type);
   }
@@ -253,8 +250,7 @@ static redis_command *fetch_by_object(dict *d, robj *o) {
   return cmd;
 }
 
-static redis_command *lookup_command_in(dict *commands, robj **argv,
-                                        int argc) {
+static redis_command *lookup_command_in(dict *commands, robj **argv, int argc) {
   if (!commands || argc < 1) {
     return NULL;
   }
@@ -327,8 +323,7 @@ static void get_keys_init_result(get_keys_result *result) {
   result->numkeys = 0;
 }
 
-key_reference *get_keys_prepare_result(get_keys_result *result,
-                                       int numkeys) {
+key_reference *get_keys_prepare_result(get_keys_result *result, int numkeys) {
   if (result->keys == NULL) {
     get_keys_init_result(result);
   }
@@ -575,8 +570,8 @@ static int get_keys_with_specs(redis_command *cmd, robj **argv, int argc,
   return get_keys_from_command(cmd, argv, argc, result);
 }
 
-int get_keys_from_command_with_specs(redis_command *cmd, robj **argv,
-                                     int argc, get_keys_result *result) {
+int get_keys_from_command_with_specs(redis_command *cmd, robj **argv, int argc,
+                                     get_keys_result *result) {
   return get_keys_with_specs(cmd, argv, argc, result);
 }
 
@@ -1056,20 +1051,20 @@ static void command_help_command(client *c) {
   add_reply_help(c, help);
 }
 
-#define COMMAND_SUB(name_, summary_, since_, proc_, arity_)              \
-  {                                                                    \
-    .declared_name = name_, .summary = summary_, .since = since_,      \
-    .group = "server", .proc = proc_, .arity = arity_,                 \
-    .flags = CMD_LOADING | CMD_STALE,                                  \
-    .acl_categories = ACL_CATEGORY_CONNECTION                          \
+#define COMMAND_SUB(name_, summary_, since_, proc_, arity_)       \
+  {                                                               \
+    .declared_name = name_, .summary = summary_, .since = since_, \
+    .group = "server", .proc = proc_, .arity = arity_,            \
+    .flags = CMD_LOADING | CMD_STALE,                             \
+    .acl_categories = ACL_CATEGORY_CONNECTION                     \
   }
 static redis_command command_subcommands[] = {
     COMMAND_SUB("count", "Get total number of Redis commands", "2.8.13",
                 command_count_command, 2),
     COMMAND_SUB("docs", "Get array of specific Redis command documentation",
                 "7.0.0", command_docs_command, -2),
-    COMMAND_SUB("getkeys", "Extract keys given a full Redis command",
-                "2.8.13", command_getkeys_command, -4),
+    COMMAND_SUB("getkeys", "Extract keys given a full Redis command", "2.8.13",
+                command_getkeys_command, -4),
     COMMAND_SUB("getkeysandflags",
                 "Extract keys and access flags given a full Redis command",
                 "7.0.0", command_getkeysandflags_command, -4),
@@ -1119,8 +1114,7 @@ void reset_command_table_stats(dict *commands) {
 
 sds cat_command_flags(sds s, uint64_t flags) {
   int first = 1;
-  for (size_t j = 0; j < sizeof(command_flag_names) / sizeof(name_flag);
-       j++) {
+  for (size_t j = 0; j < sizeof(command_flag_names) / sizeof(name_flag); j++) {
     if (flags & command_flag_names[j].flag) {
       s = sds_cat_printf(s, "%s%s", first ? "" : " ",
                          command_flag_names[j].name);

@@ -7,9 +7,8 @@
 #include <errno.h>
 #include <limits.h>
 
-#include "server/core/server.h"
 #include "server/base/zmalloc.h"
-
+#include "server/core/server.h"
 
 /* ------------------------------------------------------------------ */
 /* Lookup                                                               */

@@ -10,12 +10,13 @@
 /* Databases                                                            */
 /* ------------------------------------------------------------------ */
 typedef struct redis_db {
-  dict *dict;    /* sds key -> robj* */
+  dict *dict; /* sds key -> robj* */
   /* "struct dict": in C++ (unit tests) the member above hides the typedef */
   struct dict *expires; /* same sds key -> s64 unix ms */
-  struct dict *blocking_keys; /* key -> list of blocked clients (data-types issue) */
+  struct dict
+      *blocking_keys; /* key -> list of blocked clients (data-types issue) */
   struct dict *ready_keys;
-  struct dict *watched_keys;  /* key -> list of clients WATCHing it */
+  struct dict *watched_keys; /* key -> list of clients WATCHing it */
   int id;
   long long avg_ttl;
   unsigned long expires_cursor; /* active expire cycle position */
@@ -105,25 +106,25 @@ void eviction_pool_alloc(void);
 int dict_expand_allowed_by_maxmemory(size_t more_mem, double used_ratio);
 
 /* Keyspace events (notify-keyspace-events) */
-#define NOTIFY_KEYSPACE (1 << 0) /* K */
-#define NOTIFY_KEYEVENT (1 << 1) /* E */
-#define NOTIFY_GENERIC (1 << 2)  /* g */
-#define NOTIFY_STRING (1 << 3)   /* $ */
-#define NOTIFY_LIST (1 << 4)     /* l */
-#define NOTIFY_SET (1 << 5)      /* s */
-#define NOTIFY_HASH (1 << 6)     /* h */
-#define NOTIFY_ZSET (1 << 7)     /* z */
-#define NOTIFY_EXPIRED (1 << 8)  /* x */
-#define NOTIFY_EVICTED (1 << 9)  /* e */
-#define NOTIFY_STREAM (1 << 10)  /* t */
+#define NOTIFY_KEYSPACE (1 << 0)  /* K */
+#define NOTIFY_KEYEVENT (1 << 1)  /* E */
+#define NOTIFY_GENERIC (1 << 2)   /* g */
+#define NOTIFY_STRING (1 << 3)    /* $ */
+#define NOTIFY_LIST (1 << 4)      /* l */
+#define NOTIFY_SET (1 << 5)       /* s */
+#define NOTIFY_HASH (1 << 6)      /* h */
+#define NOTIFY_ZSET (1 << 7)      /* z */
+#define NOTIFY_EXPIRED (1 << 8)   /* x */
+#define NOTIFY_EVICTED (1 << 9)   /* e */
+#define NOTIFY_STREAM (1 << 10)   /* t */
 #define NOTIFY_KEY_MISS (1 << 11) /* m */
 #define NOTIFY_LOADED (1 << 12)
 #define NOTIFY_MODULE (1 << 13)
 #define NOTIFY_NEW (1 << 14) /* n */
-#define NOTIFY_ALL                                                    \
-  (NOTIFY_GENERIC | NOTIFY_STRING | NOTIFY_LIST | NOTIFY_SET |        \
-   NOTIFY_HASH | NOTIFY_ZSET | NOTIFY_EXPIRED | NOTIFY_EVICTED |      \
-   NOTIFY_STREAM | NOTIFY_MODULE) /* A */
+#define NOTIFY_ALL                                                           \
+  (NOTIFY_GENERIC | NOTIFY_STRING | NOTIFY_LIST | NOTIFY_SET | NOTIFY_HASH | \
+   NOTIFY_ZSET | NOTIFY_EXPIRED | NOTIFY_EVICTED | NOTIFY_STREAM |           \
+   NOTIFY_MODULE) /* A */
 /* notify_keyspace_event publishes "__keyspace@<db>__:<key>" and
  * "__keyevent@<db>__:<event>" through the registered publish hook (pub/sub)
  * when the event's class is enabled in notify-keyspace-events. */
@@ -138,9 +139,9 @@ sds keyspace_events_flags_to_string(int flags);
  * call through it. Every member must be set. Persistence adds rdb_save,
  * rdb_load, aof_rewrite and digest here. */
 typedef struct object_type_ops {
-  const char *name;                /* as TYPE replies it */
-  void (*free_value)(robj *o);     /* release o->ptr (any encoding) */
-  robj *(*dup)(robj *o);           /* a deep copy (COPY) */
+  const char *name;            /* as TYPE replies it */
+  void (*free_value)(robj *o); /* release o->ptr (any encoding) */
+  robj *(*dup)(robj *o);       /* a deep copy (COPY) */
   /* compute_size estimates o's bytes from |samples| elements (0: all) for
    * MEMORY USAGE and OBJECT. */
   size_t (*compute_size)(robj *o, size_t samples);
@@ -183,7 +184,6 @@ void keyspace_signal_key_ready(redis_db *db, robj *key, int type);
 int keyspace_has_ready_hooks(void);
 /* keyspace_signal_db_replaced calls every db_replaced hook. */
 void keyspace_signal_db_replaced(redis_db *emptied, redis_db *replaced_with);
-
 
 /* Modification hooks: WATCH invalidation and blocked-client wakeups plug in
  * here (data-types issue). */

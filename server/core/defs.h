@@ -13,17 +13,17 @@
 #include <sys/types.h>
 #include <time.h>
 
-#include "server/event/ae.h"
-#include "server/event/conn.h"
+#include "server/base/log.h"
+#include "server/base/util.h"
 #include "server/ds/dict.h"
 #include "server/ds/list.h"
 #include "server/ds/sds.h"
-#include "server/base/log.h"
-#include "server/base/util.h"
+#include "server/event/ae.h"
+#include "server/event/conn.h"
 
 struct client; /* defined in client.h; object.h and db.h take pointers */
 
-#define REDOUBT_VERSION "7.0.15"  /* the Redis version we are compatible with */
+#define REDOUBT_VERSION "7.0.15" /* the Redis version we are compatible with */
 #define REDOUBT_OWN_VERSION "0.1.0"
 
 /* ------------------------------------------------------------------ */
@@ -39,7 +39,7 @@ struct client; /* defined in client.h; object.h and db.h take pointers */
 #define CONFIG_MIN_RESERVED_FDS 32
 #define CONFIG_RUN_ID_SIZE 40
 
-#define PROTO_IOBUF_LEN (1024 * 16)      /* read size per read() call */
+#define PROTO_IOBUF_LEN (1024 * 16) /* read size per read() call */
 #define PROTO_REPLY_CHUNK_BYTES (16 * 1024)
 #define PROTO_INLINE_MAX_SIZE (1024 * 64) /* max inline request line */
 #define PROTO_MBULK_BIG_ARG (1024 * 32)

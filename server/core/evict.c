@@ -8,8 +8,8 @@
  * approximation. */
 #include <math.h>
 
-#include "server/core/server.h"
 #include "server/base/zmalloc.h"
+#include "server/core/server.h"
 
 #define EVPOOL_SIZE 16
 /* Keys up to this length are copied into a preallocated sds of the pool

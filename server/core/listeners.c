@@ -93,8 +93,9 @@ int listen_to_port(int port, int *fds, int *count) {
       if (optional || err == EAFNOSUPPORT || err == EPROTONOSUPPORT ||
           err == EADDRNOTAVAIL) {
         if (!optional) {
-          server_log(LL_WARNING, "Could not create server TCP listening "
-                                 "socket %s:%d: %s",
+          server_log(LL_WARNING,
+                     "Could not create server TCP listening "
+                     "socket %s:%d: %s",
                      addr, port, strerror(err));
           goto fail;
         }
@@ -138,8 +139,7 @@ static int register_listeners(int kind, const int *fds, int count) {
     server_panic("no accept handler registered for listener kind %d", kind);
   }
   for (int j = 0; j < count; j++) {
-    if (ae_add_file_event(server.el, fds[j], AE_READABLE, proc, NULL) ==
-        -1) {
+    if (ae_add_file_event(server.el, fds[j], AE_READABLE, proc, NULL) == -1) {
       return C_ERR;
     }
     ae_set_deferred(server.el, fds[j], kind == LISTENER_TLS);

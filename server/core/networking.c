@@ -8,6 +8,7 @@
  * checks). */
 #include "server/core/networking.h"
 
+#include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -17,11 +18,10 @@
 #include <sys/socket.h>
 #include <sys/time.h>
 #include <sys/uio.h>
-#include <arpa/inet.h>
 #include <unistd.h>
 
-#include "server/proto/resp.h"
 #include "server/base/zmalloc.h"
+#include "server/proto/resp.h"
 
 /* Redis's CLIENTS_CRON_MIN_ITERATIONS: clients checked per cron call at
  * least, whatever hz says. */
@@ -404,11 +404,16 @@ int client_type(client *c) {
 
 const char *client_type_name(int class_) {
   switch (class_) {
-    case CLIENT_TYPE_NORMAL: return "normal";
-    case CLIENT_TYPE_SLAVE: return "slave";
-    case CLIENT_TYPE_PUBSUB: return "pubsub";
-    case CLIENT_TYPE_MASTER: return "master";
-    default: return NULL;
+    case CLIENT_TYPE_NORMAL:
+      return "normal";
+    case CLIENT_TYPE_SLAVE:
+      return "slave";
+    case CLIENT_TYPE_PUBSUB:
+      return "pubsub";
+    case CLIENT_TYPE_MASTER:
+      return "master";
+    default:
+      return NULL;
   }
 }
 
@@ -429,7 +434,8 @@ int client_type_by_name(const char *name) {
 /* Read path                                                            */
 /* ------------------------------------------------------------------ */
 void set_protocol_error(client *c, const char *errstr) {
-  if (server_log_settings.verbosity <= LL_VERBOSE || (c->flags & CLIENT_MASTER)) {
+  if (server_log_settings.verbosity <= LL_VERBOSE ||
+      (c->flags & CLIENT_MASTER)) {
     sds info = cat_client_info_string(sds_empty(), c);
     char buf[256];
     size_t avail = sds_len(c->querybuf) - c->qb_pos;
@@ -543,7 +549,8 @@ int process_input_buffer(client *c) {
   resp_out out;
   resp_parser_init(&p);
   resp_limits_default(&lim);
-  lim.max_bulk_len = (c->flags & CLIENT_MASTER) ? -1 : server.proto_max_bulk_len;
+  lim.max_bulk_len =
+      (c->flags & CLIENT_MASTER) ? -1 : server.proto_max_bulk_len;
   if (lim.max_bulk_len == 0) {
     lim.max_bulk_len = PROTO_DEFAULT_MAX_BULK_LEN;
   }
@@ -577,8 +584,8 @@ int process_input_buffer(client *c) {
         client_trim_querybuf(c);
         size_t need = (size_t)p.bulklen + 2;
         if (sds_len(c->querybuf) < need) {
-          c->querybuf = sds_make_room_for_exact(
-              c->querybuf, need - sds_len(c->querybuf));
+          c->querybuf =
+              sds_make_room_for_exact(c->querybuf, need - sds_len(c->querybuf));
         }
       }
       break;
@@ -644,8 +651,8 @@ static void read_query_from_client(connection *conn) {
   }
   size_t readlen = PROTO_IOBUF_LEN;
   int big_arg = 0;
-  if (c->reqtype == PROTO_REQ_MULTIBULK && c->multibulklen && c->bulklen != -1 &&
-      c->bulklen >= PROTO_MBULK_BIG_ARG) {
+  if (c->reqtype == PROTO_REQ_MULTIBULK && c->multibulklen &&
+      c->bulklen != -1 && c->bulklen >= PROTO_MBULK_BIG_ARG) {
     long long remaining = (long long)(c->bulklen + 2) -
                           (long long)(sds_len(c->querybuf) - c->qb_pos);
     big_arg = 1;
@@ -706,8 +713,7 @@ static void read_query_from_client(connection *conn) {
         pending_input > server.client_max_querybuf_len) ||
        (pending_input > UNAUTH_MAX_QUERYBUF_LEN && client_auth_required(c)))) {
     sds info = cat_client_info_string(sds_empty(), c);
-    sds bytes = sds_cat_repr(sds_empty(), c->querybuf,
-                             qblen < 64 ? qblen : 64);
+    sds bytes = sds_cat_repr(sds_empty(), c->querybuf, qblen < 64 ? qblen : 64);
     server_log(LL_WARNING,
                "Closing client that reached max query buffer length: %s "
                "(qbuf initial bytes: %s)",
@@ -810,7 +816,8 @@ static int write_to_client_once(client *c, ssize_t *nwritten) {
     return writev_to_client(c, nwritten);
   }
   if (c->bufpos > 0) {
-    *nwritten = conn_write(c->conn, c->buf + c->sentlen, c->bufpos - c->sentlen);
+    *nwritten =
+        conn_write(c->conn, c->buf + c->sentlen, c->bufpos - c->sentlen);
     if (*nwritten <= 0) {
       return C_ERR;
     }
@@ -1171,7 +1178,8 @@ static void client_cron_resize_query_buffer(client *c, long long now_ms) {
   if (c->qb_pos == 0 && sds_avail(c->querybuf) > QUERYBUF_IDLE_SHRINK_BYTES) {
     if (idle > 2) {
       c->querybuf = sds_remove_free_space(c->querybuf);
-    } else if (size > QUERYBUF_RESIZE_THRESHOLD && size / 2 > c->querybuf_peak) {
+    } else if (size > QUERYBUF_RESIZE_THRESHOLD &&
+               size / 2 > c->querybuf_peak) {
       size_t target = sds_len(c->querybuf);
       if (target < c->querybuf_peak) {
         target = c->querybuf_peak;
@@ -1181,8 +1189,8 @@ static void client_cron_resize_query_buffer(client *c, long long now_ms) {
       }
       c->querybuf = sds_remove_free_space(c->querybuf);
       if (target > sds_len(c->querybuf)) {
-        c->querybuf = sds_make_room_for_exact(c->querybuf,
-                                              target - sds_len(c->querybuf));
+        c->querybuf =
+            sds_make_room_for_exact(c->querybuf, target - sds_len(c->querybuf));
       }
     }
   }
@@ -1204,8 +1212,9 @@ static void client_cron_resize_output_buffer(client *c, long long now_ms) {
                                                        : PROTO_REPLY_MIN_BYTES;
   } else if (expand_target < PROTO_REPLY_CHUNK_BYTES * 2 &&
              c->buf_peak == c->buf_usable_size) {
-    new_size = expand_target < PROTO_REPLY_CHUNK_BYTES ? expand_target
-                                                       : PROTO_REPLY_CHUNK_BYTES;
+    new_size = expand_target < PROTO_REPLY_CHUNK_BYTES
+                   ? expand_target
+                   : PROTO_REPLY_CHUNK_BYTES;
   }
   if (now_ms - c->buf_peak_last_reset_time >= REPLY_BUFFER_PEAK_RESET_MS) {
     c->buf_peak = c->bufpos;
@@ -1319,7 +1328,8 @@ static void retain_original_command_vector(client *c) {
     return;
   }
   c->original_argc = c->argc;
-  c->original_argv = zmalloc(sizeof(robj *) * (size_t)(c->argc > 0 ? c->argc : 1));
+  c->original_argv =
+      zmalloc(sizeof(robj *) * (size_t)(c->argc > 0 ? c->argc : 1));
   for (int j = 0; j < c->argc; j++) {
     c->original_argv[j] = c->argv[j];
     incr_ref_count(c->argv[j]);

@@ -7,9 +7,8 @@
  * maxmemory policy needs a per-key access clock. */
 #include <math.h>
 
-#include "server/core/server.h"
 #include "server/base/zmalloc.h"
-
+#include "server/core/server.h"
 
 #define MAXMEMORY_FLAG_NO_SHARED_INTEGERS \
   (MAXMEMORY_FLAG_LRU | MAXMEMORY_FLAG_LFU)

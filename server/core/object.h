@@ -46,7 +46,8 @@ robj *create_raw_string_object(const char *ptr, size_t len);
 robj *create_embedded_string_object(const char *ptr, size_t len);
 robj *create_string_object_from_long_long(long long value); /* shared ints */
 robj *create_string_object_from_long_long_for_value(long long value);
-robj *create_string_object_from_long_double(long double value, int humanfriendly);
+robj *create_string_object_from_long_double(long double value,
+                                            int humanfriendly);
 robj *dup_string_object(const robj *o);
 robj *try_object_encoding(robj *o); /* may return another object */
 robj *get_decoded_object(robj *o);  /* refcount+1, raw/embstr form */
@@ -84,8 +85,8 @@ size_t object_compute_size(robj *o, size_t samples); /* approx bytes */
 /* Free-method used by the keyspace dict for values. */
 void dict_object_destructor(void *val);
 
-#define sds_encoded_object(objptr)                    \
-  ((objptr)->encoding == OBJ_ENCODING_RAW ||          \
+#define sds_encoded_object(objptr)           \
+  ((objptr)->encoding == OBJ_ENCODING_RAW || \
    (objptr)->encoding == OBJ_ENCODING_EMBSTR)
 
 /* LRU/LFU */

@@ -5,8 +5,8 @@
 #include <math.h>
 #include <stdarg.h>
 
-#include "server/core/networking.h"
 #include "server/base/zmalloc.h"
+#include "server/core/networking.h"
 
 /* Errorstats stops adding new names past this many (Redis 7.0.x). */
 #define ERROR_STATS_NUMBER 128
@@ -105,8 +105,8 @@ static char *fmt_u64(char *end, unsigned long long v) {
 static size_t reply_header(char *buf, char prefix, long long ll) {
   char tmp[REPLY_HDR_MAX];
   char *end = tmp + sizeof(tmp);
-  unsigned long long v = ll < 0 ? 0ULL - (unsigned long long)ll
-                                : (unsigned long long)ll;
+  unsigned long long v =
+      ll < 0 ? 0ULL - (unsigned long long)ll : (unsigned long long)ll;
   char *p = fmt_u64(end, v);
   if (ll < 0) {
     *--p = '-';
@@ -507,8 +507,8 @@ void add_reply_help(client *c, const char **help) {
   int blen = 0;
   sds_to_upper(cmd);
   sds header = sds_cat_printf(
-      sds_empty(), "%s <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
-      cmd);
+      sds_empty(),
+      "%s <subcommand> [<arg> [value] [opt] ...]. Subcommands are:", cmd);
   add_reply_status_length(c, header, sds_len(header));
   sds_free(header);
   sds_free(cmd);

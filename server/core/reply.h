@@ -13,20 +13,20 @@ void add_reply_sds(client *c, sds s); /* takes ownership of s */
 void add_reply_proto(client *c, const char *s, size_t len);
 void add_reply_bulk(client *c, robj *obj);
 void add_reply_bulk_cbuffer(client *c, const void *p, size_t len);
-void add_reply_bulk_sds(client *c, sds s); /* takes ownership */
+void add_reply_bulk_sds(client *c, sds s);             /* takes ownership */
 void add_reply_bulk_cstring(client *c, const char *s); /* NULL => null */
 void add_reply_bulk_long_long(client *c, long long ll);
 void add_reply_long_long(client *c, long long ll);
-void add_reply_double(client *c, double d);   /* RESP3 ',' or bulk */
+void add_reply_double(client *c, double d); /* RESP3 ',' or bulk */
 void add_reply_human_long_double(client *c, long double d);
-void add_reply_null(client *c);      /* $-1 / _ */
-void add_reply_null_array(client *c); /* *-1 / _ */
+void add_reply_null(client *c);        /* $-1 / _ */
+void add_reply_null_array(client *c);  /* *-1 / _ */
 void add_reply_bool(client *c, int b); /* :1/:0 or #t/#f */
 void add_reply_array_len(client *c, long length);
-void add_reply_map_len(client *c, long length);  /* *2n in RESP2 */
-void add_reply_set_len(client *c, long length);  /* * in RESP2 */
+void add_reply_map_len(client *c, long length); /* *2n in RESP2 */
+void add_reply_set_len(client *c, long length); /* * in RESP2 */
 void add_reply_attribute_len(client *c, long length);
-void add_reply_push_len(client *c, long length); /* * in RESP2 */
+void add_reply_push_len(client *c, long length);      /* * in RESP2 */
 void add_reply_status(client *c, const char *status); /* +status */
 void add_reply_status_length(client *c, const char *s, size_t len);
 void add_reply_error(client *c, const char *err);
@@ -35,7 +35,7 @@ void add_reply_error_sds(client *c, sds err); /* takes ownership */
 void add_reply_error_format(client *c, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 void add_reply_error_object(client *c, robj *err);
-void add_reply_error_arity(client *c);   /* wrong number of arguments */
+void add_reply_error_arity(client *c); /* wrong number of arguments */
 void add_reply_error_expire_time(client *c);
 void add_reply_verbatim(client *c, const char *s, size_t len, const char *ext);
 void add_reply_help(client *c, const char **help); /* NULL terminated */
@@ -59,20 +59,19 @@ struct shared_objects {
       *wrongtypeerr, *nokeyerr, *syntaxerr, *sameobjecterr, *outofrangeerr,
       *noscripterr, *loadingerr, *slowevalerr, *slowscripterr, *bgsaveerr,
       *masterdownerr, *roslaveerr, *execaborterr, *noautherr, *noreplicaserr,
-      *busykeyerr, *oomerr, *plus, *messagebulk, *pmessagebulk,
-      *subscribebulk, *unsubscribebulk, *psubscribebulk, *punsubscribebulk,
-      *del, *unlink, *rpop, *lpop, *lpush, *rpush, *rpoplpush, *lmove,
-      *blmove, *zpopmin, *zpopmax, *emptyscan, *multi, *exec, *left, *right,
-      *hset, *srem, *xgroup, *xclaim, *script, *replconf, *eval, *persist,
-      *set, *pexpireat, *pexpire, *time, *pxat, *absttl, *retrycount, *force,
-      *justid, *entriesread, *lastid, *ping, *setid, *keepttl, *load,
-      *createconsumer, *getack, *special_asterick, *special_equals,
-      *default_username, *redacted, *ssubscribebulk, *sunsubscribebulk,
-      *smessagebulk, *select[10], *integers[OBJ_SHARED_INTEGERS],
-      *mbulkhdr[32], /* "*<n>\r\n" */
-      *bulkhdr[32],  /* "$<n>\r\n" */
-      *maphdr[32],   /* "%<n>\r\n" */
-      *sethdr[32];   /* "~<n>\r\n" */
+      *busykeyerr, *oomerr, *plus, *messagebulk, *pmessagebulk, *subscribebulk,
+      *unsubscribebulk, *psubscribebulk, *punsubscribebulk, *del, *unlink,
+      *rpop, *lpop, *lpush, *rpush, *rpoplpush, *lmove, *blmove, *zpopmin,
+      *zpopmax, *emptyscan, *multi, *exec, *left, *right, *hset, *srem, *xgroup,
+      *xclaim, *script, *replconf, *eval, *persist, *set, *pexpireat, *pexpire,
+      *time, *pxat, *absttl, *retrycount, *force, *justid, *entriesread,
+      *lastid, *ping, *setid, *keepttl, *load, *createconsumer, *getack,
+      *special_asterick, *special_equals, *default_username, *redacted,
+      *ssubscribebulk, *sunsubscribebulk, *smessagebulk, *select[10],
+      *integers[OBJ_SHARED_INTEGERS], *mbulkhdr[32], /* "*<n>\r\n" */
+      *bulkhdr[32],                                  /* "$<n>\r\n" */
+      *maphdr[32],                                   /* "%<n>\r\n" */
+      *sethdr[32];                                   /* "~<n>\r\n" */
   sds minstring, maxstring;
 };
 extern struct shared_objects shared;

@@ -6,9 +6,9 @@
 #include <errno.h>
 #include <strings.h>
 
+#include "server/base/zmalloc.h"
 #include "server/ds/intset.h"
 #include "server/ds/listpack.h"
-#include "server/base/zmalloc.h"
 
 /* Buckets visited per requested element at most: a sparse table answers
  * with few elements rather than blocking the server (Redis does the same). */
@@ -130,9 +130,9 @@ void scan_reply(client *c, unsigned long cursor, scan_result *r, int pairs,
   int patlen = opts->pattern ? (int)sds_len(opts->pattern) : 0;
   for (size_t k = 0; k + step <= r->count; k += step) {
     sds elem = r->items[k];
-    int keep = !opts->use_pattern ||
-               string_match_len(opts->pattern, patlen, elem,
-                                (int)sds_len(elem), 0);
+    int keep =
+        !opts->use_pattern ||
+        string_match_len(opts->pattern, patlen, elem, (int)sds_len(elem), 0);
     for (size_t j = 0; j < step; j++) {
       if (keep) {
         r->items[kept++] = r->items[k + j];

@@ -40,8 +40,8 @@ int scan_parse_cursor_or_reply(client *c, robj *o, unsigned long *cursor);
  * parse options, collect elements yourself (in Redis's order, cursor 0 for
  * a compact encoding) or with scan_dict_collect, then scan_reply. */
 typedef struct scan_options {
-  long count;   /* default 10 */
-  sds pattern;  /* NULL or the MATCH pattern (borrowed from argv) */
+  long count;  /* default 10 */
+  sds pattern; /* NULL or the MATCH pattern (borrowed from argv) */
   int use_pattern;
 } scan_options;
 /* scan_parse_options_or_reply parses [MATCH p] [COUNT n] from

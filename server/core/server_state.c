@@ -6,8 +6,8 @@
 #include <string.h>
 #include <sys/time.h>
 
-#include "server/core/server.h"
 #include "server/base/zmalloc.h"
+#include "server/core/server.h"
 
 struct redis_server server;
 struct shared_objects shared;
@@ -55,10 +55,10 @@ void create_shared_objects(void) {
   shared.sameobjecterr = make_shared_string(
       "-ERR source and destination objects are the same\r\n");
   shared.outofrangeerr = make_shared_string("-ERR index out of range\r\n");
-  shared.noscripterr = make_shared_string(
-      "-NOSCRIPT No matching script. Please use EVAL.\r\n");
-  shared.loadingerr = make_shared_string(
-      "-LOADING Redis is loading the dataset in memory\r\n");
+  shared.noscripterr =
+      make_shared_string("-NOSCRIPT No matching script. Please use EVAL.\r\n");
+  shared.loadingerr =
+      make_shared_string("-LOADING Redis is loading the dataset in memory\r\n");
   shared.slowevalerr = make_shared_string(
       "-BUSY Redis is busy running a script. You can only call SCRIPT KILL "
       "or SHUTDOWN NOSAVE.\r\n");
@@ -77,8 +77,7 @@ void create_shared_objects(void) {
       "details about the RDB error.\r\n");
   shared.roslaveerr = make_shared_string(
       "-READONLY You can't write against a read only replica.\r\n");
-  shared.noautherr =
-      make_shared_string("-NOAUTH Authentication required.\r\n");
+  shared.noautherr = make_shared_string("-NOAUTH Authentication required.\r\n");
   shared.oomerr = make_shared_string(
       "-OOM command not allowed when used memory > 'maxmemory'.\r\n");
   shared.execaborterr = make_shared_string(
@@ -109,9 +108,9 @@ void create_shared_objects(void) {
   for (int j = 0; j < 10; j++) {
     char dictid_str[64];
     int dictid_len = ll2string(dictid_str, sizeof(dictid_str), j);
-    shared.select[j] = make_shared_sds(sds_cat_printf(
-        sds_empty(), "*2\r\n$6\r\nSELECT\r\n$%d\r\n%s\r\n", dictid_len,
-        dictid_str));
+    shared.select[j] = make_shared_sds(
+        sds_cat_printf(sds_empty(), "*2\r\n$6\r\nSELECT\r\n$%d\r\n%s\r\n",
+                       dictid_len, dictid_str));
   }
   shared.messagebulk = make_shared_string("$7\r\nmessage\r\n");
   shared.pmessagebulk = make_shared_string("$8\r\npmessage\r\n");
@@ -263,4 +262,3 @@ long long get_instantaneous_metric(long long *samples) {
   }
   return sum / 16;
 }
-

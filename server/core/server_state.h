@@ -15,8 +15,7 @@ void slowlog_push_entry_if_needed(client *c, robj **argv, int argc,
                                   long long duration);
 void replication_feed_monitors(client *c, list *monitors, int dictid,
                                robj **argv, int argc);
-sds gen_redis_info_string(dict *section_dict, int all_sections,
-                          int everything);
+sds gen_redis_info_string(dict *section_dict, int all_sections, int everything);
 /* Extra INFO sections provided by other modules (tls, sandbox): a module
  * registers a generator for a section name. |name| is matched
  * case-insensitively ("INFO tls"); INFO prints the header "# Tls" (first
@@ -27,7 +26,6 @@ typedef sds (*info_section_proc)(sds info);
 void info_register_section(const char *name, info_section_proc proc,
                            int in_default);
 
-
 /* ------------------------------------------------------------------ */
 /* Configuration-owned values live in the server struct.                */
 /* ------------------------------------------------------------------ */
@@ -36,8 +34,8 @@ typedef struct client_buffer_limit {
   unsigned long long soft_limit_bytes;
   time_t soft_limit_seconds;
 } client_buffer_limit;
-extern const client_buffer_limit client_buffer_limits_defaults[CLIENT_TYPE_OBUF_COUNT];
-
+extern const client_buffer_limit
+    client_buffer_limits_defaults[CLIENT_TYPE_OBUF_COUNT];
 
 /* Slowlog entry */
 typedef struct slowlog_entry {
@@ -142,9 +140,8 @@ struct redis_server {
   int tcpkeepalive;
   int active_expire_enabled;
   int active_expire_effort;
-  int lazyfree_lazy_eviction, lazyfree_lazy_expire,
-      lazyfree_lazy_server_del, lazyfree_lazy_user_del,
-      lazyfree_lazy_user_flush;
+  int lazyfree_lazy_eviction, lazyfree_lazy_expire, lazyfree_lazy_server_del,
+      lazyfree_lazy_user_del, lazyfree_lazy_user_flush;
   int dbnum;
   unsigned int maxclients;
   unsigned long long maxmemory;
@@ -156,10 +153,10 @@ struct redis_server {
   long long proto_max_bulk_len;
   unsigned long long client_max_querybuf_len;
   client_buffer_limit client_obuf_limits[CLIENT_TYPE_OBUF_COUNT];
-  char *requirepass; /* kept in sync with the default user (ACL issue) */
-  char *acl_filename;             /* aclfile ("" = none), acl.c */
-  unsigned long acllog_max_len;   /* acllog-max-len */
-  int acl_pubsub_default;         /* 1 = allchannels for new users */
+  char *requirepass;  /* kept in sync with the default user (ACL issue) */
+  char *acl_filename; /* aclfile ("" = none), acl.c */
+  unsigned long acllog_max_len; /* acllog-max-len */
+  int acl_pubsub_default;       /* 1 = allchannels for new users */
   int notify_keyspace_events;
   int latency_tracking_enabled;
   char *dir_dummy; /* dir is applied with chdir(); CONFIG GET reads getcwd */

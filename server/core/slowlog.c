@@ -7,8 +7,8 @@
  * huge MSET cannot turn the slow log into a second copy of the dataset. */
 #include <strings.h>
 
-#include "server/core/server.h"
 #include "server/base/zmalloc.h"
+#include "server/core/server.h"
 
 /* At most this many arguments are kept; the last kept slot then says how
  * many were dropped. */
@@ -41,9 +41,9 @@ static robj *slowlog_copy_argument(robj *arg) {
   if (arg->type == OBJ_STRING && sds_encoded_object(arg) &&
       sds_len(arg->ptr) > SLOWLOG_ENTRY_MAX_STRING) {
     sds s = sds_new_len(arg->ptr, SLOWLOG_ENTRY_MAX_STRING);
-    s = sds_cat_printf(s, "... (%lu more bytes)",
-                       (unsigned long)(sds_len(arg->ptr) -
-                                       SLOWLOG_ENTRY_MAX_STRING));
+    s = sds_cat_printf(
+        s, "... (%lu more bytes)",
+        (unsigned long)(sds_len(arg->ptr) - SLOWLOG_ENTRY_MAX_STRING));
     return create_object(OBJ_STRING, s);
   }
   if (arg->refcount == OBJ_SHARED_REFCOUNT) {

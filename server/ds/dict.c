@@ -14,9 +14,9 @@
 #include <strings.h>
 #include <sys/time.h>
 
-#include "server/ds/sds.h"
 #include "server/base/util.h"
 #include "server/base/zmalloc.h"
+#include "server/ds/sds.h"
 
 #define DICT_HT_INITIAL_EXP 2 /* 4 buckets */
 /* Even with resizing disabled (a fork child shares pages), grow when the

@@ -24,11 +24,11 @@ typedef struct dict_entry {
 
 typedef struct dict_type {
   uint64_t (*hash_function)(const void *key);
-  void *(*key_dup)(const void *key);       /* may be NULL */
-  void *(*val_dup)(const void *obj);       /* may be NULL */
+  void *(*key_dup)(const void *key);                      /* may be NULL */
+  void *(*val_dup)(const void *obj);                      /* may be NULL */
   int (*key_compare)(const void *key1, const void *key2); /* 1 if equal */
-  void (*key_destructor)(void *key);       /* may be NULL */
-  void (*val_destructor)(void *obj);       /* may be NULL */
+  void (*key_destructor)(void *key);                      /* may be NULL */
+  void (*val_destructor)(void *obj);                      /* may be NULL */
   /* may be NULL: whether to allow expanding to |more_mem| bytes */
   int (*expand_allowed)(size_t more_mem, double used_ratio);
 } dict_type;
@@ -54,8 +54,8 @@ typedef struct dict_iterator {
 typedef void dict_scan_function(void *privdata, const dict_entry *de);
 
 #define dict_size(d) ((d)->used[0] + (d)->used[1])
-#define dict_slots(d)                                        \
-  (((d)->size_exp[0] ? (1UL << (d)->size_exp[0]) : 0UL) +    \
+#define dict_slots(d)                                     \
+  (((d)->size_exp[0] ? (1UL << (d)->size_exp[0]) : 0UL) + \
    ((d)->size_exp[1] ? (1UL << (d)->size_exp[1]) : 0UL))
 #define dict_is_rehashing(d) ((d)->rehash_index != -1)
 #define dict_get_key(de) ((de)->key)
@@ -104,8 +104,7 @@ dict_entry *dict_get_random_key(dict *d);
 dict_entry *dict_get_fair_random_key(dict *d);
 /* dict_get_some_keys samples up to |count| entries (may repeat, may be
  * fewer); returns how many were stored in |des|. */
-unsigned int dict_get_some_keys(dict *d, dict_entry **des,
-                                unsigned int count);
+unsigned int dict_get_some_keys(dict *d, dict_entry **des, unsigned int count);
 /* dict_scan calls fn for the entries of one bucket (both tables while
  * rehashing) and returns the next cursor (0 when done). */
 unsigned long dict_scan(dict *d, unsigned long cursor, dict_scan_function *fn,

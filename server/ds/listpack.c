@@ -351,8 +351,7 @@ static uint64_t lp_read_le(const unsigned char *p, int bytes) {
   return v;
 }
 
-unsigned char *lp_get_value(unsigned char *p, uint32_t *slen,
-                            long long *ival) {
+unsigned char *lp_get_value(unsigned char *p, uint32_t *slen, long long *ival) {
   unsigned char b = p[0];
   if ((b & LP_ENC_7BIT_UINT_MASK) == 0) {
     *ival = b;
@@ -571,8 +570,8 @@ unsigned char *lp_replace_integer(unsigned char *lp, unsigned char **p,
 }
 
 /* Remove |len| bytes at offset off holding |entries| entries. */
-static unsigned char *lp_remove_bytes(unsigned char *lp, size_t off,
-                                      size_t len, unsigned long entries,
+static unsigned char *lp_remove_bytes(unsigned char *lp, size_t off, size_t len,
+                                      unsigned long entries,
                                       unsigned char **newp) {
   size_t old_bytes = lp_bytes(lp);
   memmove(lp + off, lp + off + len, old_bytes - off - len);
@@ -591,8 +590,7 @@ static unsigned char *lp_remove_bytes(unsigned char *lp, size_t off,
 
 unsigned char *lp_delete(unsigned char *lp, unsigned char *p,
                          unsigned char **newp) {
-  return lp_remove_bytes(lp, (size_t)(p - lp), lp_entry_total_size(p), 1,
-                         newp);
+  return lp_remove_bytes(lp, (size_t)(p - lp), lp_entry_total_size(p), 1, newp);
 }
 
 unsigned char *lp_delete_range_with_entry(unsigned char *lp, unsigned char **p,
@@ -607,8 +605,8 @@ unsigned char *lp_delete_range_with_entry(unsigned char *lp, unsigned char **p,
     q += lp_entry_total_size(q);
     deleted++;
   }
-  return lp_remove_bytes(lp, (size_t)(start - lp), (size_t)(q - start),
-                         deleted, p);
+  return lp_remove_bytes(lp, (size_t)(start - lp), (size_t)(q - start), deleted,
+                         p);
 }
 
 unsigned char *lp_delete_range(unsigned char *lp, long index,
@@ -657,8 +655,7 @@ int lp_validate(const unsigned char *lp, size_t size) {
       return 0;
     }
     size_t nbytes;
-    uint64_t stored =
-        lp_decode_backlen(p + enc_len + back_len - 1, &nbytes);
+    uint64_t stored = lp_decode_backlen(p + enc_len + back_len - 1, &nbytes);
     if (stored != enc_len || nbytes != back_len) {
       return 0;
     }
@@ -712,8 +709,8 @@ static int lp_pick_compare(const void *a, const void *b) {
   return 0;
 }
 
-void lp_random_pairs(unsigned char *lp, unsigned int count,
-                     lp_entry_ref *keys, lp_entry_ref *vals) {
+void lp_random_pairs(unsigned char *lp, unsigned int count, lp_entry_ref *keys,
+                     lp_entry_ref *vals) {
   unsigned long total = lp_length(lp) / 2;
   if (total == 0 || count == 0) {
     return;

@@ -144,8 +144,8 @@ typedef struct lp_entry_ref {
 void lp_random_pair(unsigned char *lp, unsigned long total_count,
                     lp_entry_ref *key, lp_entry_ref *val);
 /* lp_random_pairs: count picks with repetition. vals may be NULL. */
-void lp_random_pairs(unsigned char *lp, unsigned int count,
-                     lp_entry_ref *keys, lp_entry_ref *vals);
+void lp_random_pairs(unsigned char *lp, unsigned int count, lp_entry_ref *keys,
+                     lp_entry_ref *vals);
 /* lp_random_pairs_unique: up to count distinct pairs, returns how many. */
 unsigned int lp_random_pairs_unique(unsigned char *lp, unsigned int count,
                                     lp_entry_ref *keys, lp_entry_ref *vals);

@@ -8,15 +8,14 @@
 
 #include <string.h>
 
-#include "server/ds/listpack.h"
-#include "server/ds/sds.h"
 #include "server/base/log.h"
 #include "server/base/util.h"
 #include "server/base/zmalloc.h"
+#include "server/ds/listpack.h"
+#include "server/ds/sds.h"
 
 /* Byte limits of negative fills: -1 .. -5. */
-static const size_t quicklist_fill_bytes[] = {4096, 8192, 16384, 32768,
-                                               65536};
+static const size_t quicklist_fill_bytes[] = {4096, 8192, 16384, 32768, 65536};
 /* Per-entry overhead estimate (encoding + backlen) used before inserting. */
 #define QUICKLIST_ENTRY_OVERHEAD 11
 
@@ -25,11 +24,11 @@ static size_t quicklist_node_max_bytes(int fill) {
     return QUICKLIST_SIZE_SAFETY_LIMIT;
   }
   int idx = -fill - 1;
-  if (idx >= (int)(sizeof(quicklist_fill_bytes) /
-                   sizeof(quicklist_fill_bytes[0]))) {
-    idx = (int)(sizeof(quicklist_fill_bytes) /
-                sizeof(quicklist_fill_bytes[0])) -
-          1;
+  if (idx >=
+      (int)(sizeof(quicklist_fill_bytes) / sizeof(quicklist_fill_bytes[0]))) {
+    idx =
+        (int)(sizeof(quicklist_fill_bytes) / sizeof(quicklist_fill_bytes[0])) -
+        1;
   }
   return quicklist_fill_bytes[idx];
 }
@@ -37,8 +36,8 @@ static size_t quicklist_node_max_bytes(int fill) {
 /* quicklist_node_allows returns 1 if node may take |add| more entries
  * totalling |bytes| bytes. */
 static int quicklist_node_allows(const quicklist *ql,
-                                 const quicklist_node *node,
-                                 unsigned int add, size_t bytes) {
+                                 const quicklist_node *node, unsigned int add,
+                                 size_t bytes) {
   if (node == NULL) {
     return 0;
   }
@@ -420,8 +419,8 @@ int quicklist_next(quicklist_iter *it, quicklist_entry *entry) {
     }
     if (it->p != NULL) {
       quicklist_entry_fill(entry, it->node, it->p);
-      it->p = forward ? lp_next(it->node->lp, it->p)
-                      : lp_prev(it->node->lp, it->p);
+      it->p =
+          forward ? lp_next(it->node->lp, it->p) : lp_prev(it->node->lp, it->p);
       return 1;
     }
     it->node = forward ? it->node->next : it->node->prev;

@@ -34,7 +34,8 @@ static void sds_set_alloc(sds s, size_t usable) {
   if (sds_type(s) == SDS_TYPE_8) {
     SDS_HDR8(s)->alloc = (uint8_t)(usable > 255 ? 255 : usable);
   } else {
-    SDS_HDR32(s)->alloc = (uint32_t)(usable > SDS_MAX_LEN ? SDS_MAX_LEN : usable);
+    SDS_HDR32(s)->alloc =
+        (uint32_t)(usable > SDS_MAX_LEN ? SDS_MAX_LEN : usable);
   }
 }
 

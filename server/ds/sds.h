@@ -37,7 +37,8 @@ struct __attribute__((packed)) sds_hdr32 {
 
 static inline int sds_type(const sds s) { return (unsigned char)s[-1]; }
 static inline size_t sds_hdr_size(int type) {
-  return type == SDS_TYPE_8 ? sizeof(struct sds_hdr8) : sizeof(struct sds_hdr32);
+  return type == SDS_TYPE_8 ? sizeof(struct sds_hdr8)
+                            : sizeof(struct sds_hdr32);
 }
 static inline size_t sds_len(const sds s) {
   return sds_type(s) == SDS_TYPE_8 ? SDS_HDR8(s)->len : SDS_HDR32(s)->len;
@@ -45,7 +46,9 @@ static inline size_t sds_len(const sds s) {
 static inline size_t sds_alloc(const sds s) {
   return sds_type(s) == SDS_TYPE_8 ? SDS_HDR8(s)->alloc : SDS_HDR32(s)->alloc;
 }
-static inline size_t sds_avail(const sds s) { return sds_alloc(s) - sds_len(s); }
+static inline size_t sds_avail(const sds s) {
+  return sds_alloc(s) - sds_len(s);
+}
 /* sds_set_len: len must not exceed sds_alloc(s). */
 static inline void sds_set_len(sds s, size_t len) {
   if (sds_type(s) == SDS_TYPE_8) {

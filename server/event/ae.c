@@ -44,7 +44,7 @@ struct ae_loop {
   long long next_timer_id;
   ae_before_sleep_proc *before_sleep;
   ae_before_sleep_proc *between_passes;
-  int *deferred_fired; /* indexes into fired[] kept for the second pass */
+  int *deferred_fired;     /* indexes into fired[] kept for the second pass */
   ae_timer *running_timer; /* popped while its callback runs */
   int dont_wait;
   int stop;
@@ -73,7 +73,8 @@ ae_loop *ae_create(int setsize) {
     return NULL;
   }
   loop->events = calloc((size_t)setsize, sizeof(ae_file_event));
-  loop->fired_size = setsize < AE_MAX_EPOLL_EVENTS ? setsize : AE_MAX_EPOLL_EVENTS;
+  loop->fired_size =
+      setsize < AE_MAX_EPOLL_EVENTS ? setsize : AE_MAX_EPOLL_EVENTS;
   loop->fired = calloc((size_t)loop->fired_size, sizeof(struct epoll_event));
   loop->deferred_fired = calloc((size_t)loop->fired_size, sizeof(int));
   loop->epfd = epoll_create1(EPOLL_CLOEXEC);
@@ -124,7 +125,8 @@ int ae_resize(ae_loop *loop, int setsize) {
       return -1;
     }
   }
-  ae_file_event *ev = realloc(loop->events, sizeof(ae_file_event) * (size_t)setsize);
+  ae_file_event *ev =
+      realloc(loop->events, sizeof(ae_file_event) * (size_t)setsize);
   if (ev == NULL) {
     return -1;
   }
@@ -195,8 +197,8 @@ void ae_delete_file_event(ae_loop *loop, int fd, int mask) {
   ee.events = ae_mask_to_epoll(newmask);
   ee.data.fd = fd;
   /* Errors are ignored: the fd may already be closed. */
-  (void)epoll_ctl(loop->epfd, newmask == AE_NONE ? EPOLL_CTL_DEL : EPOLL_CTL_MOD,
-                  fd, &ee);
+  (void)epoll_ctl(loop->epfd,
+                  newmask == AE_NONE ? EPOLL_CTL_DEL : EPOLL_CTL_MOD, fd, &ee);
   fe->mask = newmask;
   if (newmask == AE_NONE) {
     fe->deferred = 0; /* the next owner of this fd starts normal */

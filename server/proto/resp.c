@@ -97,8 +97,8 @@ int resp_parse_strict_ll(const char *s, size_t len, long long *out_value) {
 /* resp_find_terminator mimics strchr() on a NUL-terminated query buffer:
  * returns the index (from start) of the first |ch|, or -1 when the data ends
  * or a NUL comes first. */
-static long long resp_find_terminator(const char *buf, size_t start,
-                                      size_t len, char ch) {
+static long long resp_find_terminator(const char *buf, size_t start, size_t len,
+                                      char ch) {
   size_t avail = len - start;
   const char *base = buf + start;
   const char *hit = memchr(base, ch, avail);
@@ -128,9 +128,9 @@ static resp_event resp_fail(resp_parser *p, resp_out *out, const char *msg) {
   return RESP_EV_ERROR;
 }
 
-static resp_event resp_parse_inline(resp_parser *p, const char *buf,
-                                    size_t len, size_t *pos,
-                                    const resp_limits *lim, resp_out *out) {
+static resp_event resp_parse_inline(resp_parser *p, const char *buf, size_t len,
+                                    size_t *pos, const resp_limits *lim,
+                                    resp_out *out) {
   long long nl = resp_find_terminator(buf, *pos, len, '\n');
   if (nl < 0) {
     if (len - *pos > lim->max_inline_size) {
@@ -175,16 +175,14 @@ static resp_event resp_parse_inline(resp_parser *p, const char *buf,
 
 static resp_event resp_parse_multibulk(resp_parser *p, const char *buf,
                                        size_t len, size_t *pos,
-                                       const resp_limits *lim,
-                                       resp_out *out) {
+                                       const resp_limits *lim, resp_out *out) {
   long long ll;
 
   if (p->multibulklen == 0) {
     long long cr = resp_find_terminator(buf, *pos, len, '\r');
     if (cr < 0) {
       if (len - *pos > lim->max_inline_size) {
-        return resp_fail(p, out,
-                         "Protocol error: too big mbulk count string");
+        return resp_fail(p, out, "Protocol error: too big mbulk count string");
       }
       return RESP_EV_NEED_MORE;
     }
@@ -238,8 +236,8 @@ static resp_event resp_parse_multibulk(resp_parser *p, const char *buf,
        * it is '\r'. */
       return resp_fail(p, out, msg);
     }
-    if (!resp_parse_strict_ll(buf + *pos + 1, (size_t)cr - 1, &ll) ||
-        ll < 0 || (lim->max_bulk_len >= 0 && ll > lim->max_bulk_len)) {
+    if (!resp_parse_strict_ll(buf + *pos + 1, (size_t)cr - 1, &ll) || ll < 0 ||
+        (lim->max_bulk_len >= 0 && ll > lim->max_bulk_len)) {
       return resp_fail(p, out, "Protocol error: invalid bulk length");
     }
     if (ll > RESP_UNAUTH_MAX_BULK_LEN && lim->auth_required) {

@@ -49,7 +49,7 @@ extern "C" {
 
 typedef enum resp_request_type {
   RESP_REQ_NONE = 0,
-  RESP_REQ_INLINE = 1,    /* same values as PROTO_REQ_* in server/core/client.h */
+  RESP_REQ_INLINE = 1, /* same values as PROTO_REQ_* in server/core/client.h */
   RESP_REQ_MULTIBULK = 2,
 } resp_request_type;
 
@@ -80,16 +80,16 @@ typedef struct resp_parser {
   char *inline_data;      /* concatenated decoded bytes */
   size_t *inline_offsets; /* argc + 1 offsets into inline_data */
   int inline_argc;
-  int inline_next;     /* next argument to hand out */
-  int inline_pending;  /* 1 while inline args are being handed out */
-  int end_pending;     /* last argument handed out, COMMAND_END next */
+  int inline_next;    /* next argument to hand out */
+  int inline_pending; /* 1 while inline args are being handed out */
+  int end_pending;    /* last argument handed out, COMMAND_END next */
   int in_error;
 } resp_parser;
 
 typedef struct resp_out {
-  long long count;  /* ARRAY_START: number of arguments */
-  const char *data; /* ARG */
-  size_t len;       /* ARG */
+  long long count;                /* ARRAY_START: number of arguments */
+  const char *data;               /* ARG */
+  size_t len;                     /* ARG */
   char error[RESP_MAX_ERROR_LEN]; /* ERROR: NUL-terminated text */
   size_t error_len;
 } resp_out;
@@ -113,7 +113,6 @@ resp_event resp_parse(resp_parser *p, const char *buf, size_t len, size_t *pos,
  * rules (no '+', no leading zeros, no spaces, fits in long long). Returns 1
  * on success. Exposed for tests. */
 int resp_parse_strict_ll(const char *s, size_t len, long long *out_value);
-
 
 #ifdef __cplusplus
 }

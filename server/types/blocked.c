@@ -17,9 +17,9 @@
  *     commands they pipelined while blocked. */
 #include <math.h>
 
-#include "server/types/blocked.h"
-#include "server/core/networking.h"
 #include "server/base/zmalloc.h"
+#include "server/core/networking.h"
+#include "server/types/blocked.h"
 
 /* Longest single wait of the deadline timer (ms); a later deadline just
  * re-arms it. Keeps huge timeouts away from the timer's arithmetic. */
@@ -54,8 +54,8 @@ typedef struct deadline_entry {
 
 static struct {
   int initialized;
-  list *ready;       /* ready_key*, in signal order */
-  list *unblocked;   /* client* to reprocess */
+  list *ready;               /* ready_key*, in signal order */
+  list *unblocked;           /* client* to reprocess */
   long long reprocess_timer; /* -1 when not armed */
   deadline_entry *heap;
   size_t heap_len, heap_cap;
@@ -78,8 +78,8 @@ static int blocking_key_compare(const void *a, const void *b) {
 
 /* Per-client key set: robj keys (own reference), list_node* values. */
 static dict_type client_keys_dict_type = {
-    blocking_key_hash, NULL, NULL, blocking_key_compare, decr_ref_count_void,
-    NULL, NULL};
+    blocking_key_hash,   NULL, NULL, blocking_key_compare,
+    decr_ref_count_void, NULL, NULL};
 
 static void blocking_on_free(client *c);
 
@@ -200,8 +200,7 @@ static void heap_compact(void) {
   }
 }
 
-static long long deadline_timer_proc(ae_loop *loop, long long id,
-                                     void *data) {
+static long long deadline_timer_proc(ae_loop *loop, long long id, void *data) {
   (void)loop;
   (void)id;
   (void)data;
@@ -262,8 +261,7 @@ static void deadline_add(client *c, blocking_state *bs) {
 /* ------------------------------------------------------------------ */
 /* Reprocessing clients after unblock                                   */
 /* ------------------------------------------------------------------ */
-static long long reprocess_timer_proc(ae_loop *loop, long long id,
-                                      void *data) {
+static long long reprocess_timer_proc(ae_loop *loop, long long id, void *data) {
   (void)loop;
   (void)id;
   (void)data;
@@ -550,4 +548,6 @@ static const keyspace_hooks blocking_keyspace_hooks = {
     .key_ready = signal_key_as_ready,
 };
 
-void blocking_register(void) { keyspace_register_hooks(&blocking_keyspace_hooks); }
+void blocking_register(void) {
+  keyspace_register_hooks(&blocking_keyspace_hooks);
+}

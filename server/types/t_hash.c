@@ -5,10 +5,10 @@
 #include <math.h>
 #include <strings.h>
 
-#include "server/ds/listpack.h"
-#include "server/core/scan_common.h"
-#include "server/types/t_types_common.h"
 #include "server/base/zmalloc.h"
+#include "server/core/scan_common.h"
+#include "server/ds/listpack.h"
+#include "server/types/t_types_common.h"
 
 /* HRANDFIELD with a positive count: above this share of the hash it is
  * cheaper to copy the hash and remove random entries (as Redis does). */
@@ -17,8 +17,8 @@
 #define HRANDFIELD_RANDOM_SAMPLE_LIMIT 1000
 
 dict_type hash_dict_type = {
-    dict_sds_hash,       NULL, NULL, dict_sds_key_compare,
-    dict_sds_destructor, dict_sds_destructor, NULL};
+    dict_sds_hash,       NULL, NULL, dict_sds_key_compare, dict_sds_destructor,
+    dict_sds_destructor, NULL};
 
 /* ------------------------------------------------------------------ */
 /* Type API                                                             */
@@ -75,8 +75,7 @@ static void hash_try_conversion_for_lengths(robj *o, size_t a, size_t b) {
 
 /* hash_try_conversion_argv: the HSET family checks every argument before
  * touching the hash, like Redis's hashTypeTryConversion. */
-static void hash_try_conversion_argv(robj *o, robj **argv, int start,
-                                     int end) {
+static void hash_try_conversion_argv(robj *o, robj **argv, int start, int end) {
   if (o->encoding != OBJ_ENCODING_LISTPACK) {
     return;
   }
@@ -276,7 +275,8 @@ static size_t hash_compute_size(robj *o, size_t samples) {
   dict_init_iterator(&di, d);
   dict_entry *de;
   size_t measured = 0, bytes = 0;
-  while ((de = dict_next(&di)) != NULL && (samples == 0 || measured < samples)) {
+  while ((de = dict_next(&di)) != NULL &&
+         (samples == 0 || measured < samples)) {
     bytes += sizeof(dict_entry) + sds_alloc_size(dict_get_key(de)) +
              sds_alloc_size(dict_get_val(de));
     measured++;
@@ -330,8 +330,7 @@ static void hash_hset_command(client *c) {
   long created = 0;
   for (int i = 2; i < c->argc; i += 2) {
     created += !hash_type_set(o, ARG_PTR(c->argv[i]), ARG_LEN(c->argv[i]),
-                              ARG_PTR(c->argv[i + 1]),
-                              ARG_LEN(c->argv[i + 1]));
+                              ARG_PTR(c->argv[i + 1]), ARG_LEN(c->argv[i + 1]));
   }
   /* HMSET (deprecated) replies +OK, HSET the number of new fields. */
   if (strcasecmp(c->cmd->declared_name, "hmset") != 0) {
@@ -391,7 +390,8 @@ static void hash_hdel_command(client *c) {
   if (o == NULL || check_type(c, o, OBJ_HASH)) {
     return;
   }
-  type_remove_members(c, o, 2, hash_type_delete, hash_type_length, NOTIFY_HASH, "hdel");
+  type_remove_members(c, o, 2, hash_type_delete, hash_type_length, NOTIFY_HASH,
+                      "hdel");
 }
 
 static void hash_hlen_command(client *c) {
@@ -425,9 +425,8 @@ static void hash_hexists_command(client *c) {
   const char *v;
   size_t vlen;
   unsigned char ibuf[LP_INTBUF_SIZE];
-  int found =
-      hash_type_get(o, ARG_PTR(c->argv[2]), ARG_LEN(c->argv[2]), &v, &vlen,
-                    ibuf);
+  int found = hash_type_get(o, ARG_PTR(c->argv[2]), ARG_LEN(c->argv[2]), &v,
+                            &vlen, ibuf);
   add_reply(c, found ? shared.cone : shared.czero);
 }
 
@@ -483,8 +482,7 @@ static void hash_hgetall_command(client *c) {
 
 static void hash_hincrby_command(client *c) {
   long long incr, value = 0;
-  if (get_long_long_from_object_or_reply(c, c->argv[3], &incr, NULL) !=
-      C_OK) {
+  if (get_long_long_from_object_or_reply(c, c->argv[3], &incr, NULL) != C_OK) {
     return;
   }
   robj *o = hash_lookup_write_or_create(c, c->argv[1]);
@@ -511,8 +509,7 @@ static void hash_hincrby_command(client *c) {
   char buf[LONG_STR_SIZE];
   int len = ll2string(buf, sizeof(buf), value);
   hash_try_conversion_for_lengths(o, ARG_LEN(c->argv[2]), (size_t)len);
-  hash_type_set(o, ARG_PTR(c->argv[2]), ARG_LEN(c->argv[2]), buf,
-                (size_t)len);
+  hash_type_set(o, ARG_PTR(c->argv[2]), ARG_LEN(c->argv[2]), buf, (size_t)len);
   add_reply_long_long(c, value);
   signal_modified_key(c, c->db, c->argv[1]);
   notify_keyspace_event(NOTIFY_HASH, "hincrby", c->argv[1], c->db->id);
@@ -551,8 +548,7 @@ static void hash_hincrbyfloat_command(client *c) {
   }
   char buf[MAX_LONG_DOUBLE_CHARS];
   int len = ld2string(buf, sizeof(buf), value, LD_STR_HUMAN);
-  hash_type_set(o, ARG_PTR(c->argv[2]), ARG_LEN(c->argv[2]), buf,
-                (size_t)len);
+  hash_type_set(o, ARG_PTR(c->argv[2]), ARG_LEN(c->argv[2]), buf, (size_t)len);
   add_reply_bulk_cbuffer(c, buf, (size_t)len);
   signal_modified_key(c, c->db, c->argv[1]);
   notify_keyspace_event(NOTIFY_HASH, "hincrbyfloat", c->argv[1], c->db->id);
@@ -623,8 +619,8 @@ static void hash_hrandfield_with_count(client *c, long l, int withvalues) {
                              ? HRANDFIELD_RANDOM_SAMPLE_LIMIT
                              : (unsigned int)count;
     lp_entry_ref *keys = zmalloc(sizeof(lp_entry_ref) * limit);
-    lp_entry_ref *vals = withvalues ? zmalloc(sizeof(lp_entry_ref) * limit)
-                                    : NULL;
+    lp_entry_ref *vals =
+        withvalues ? zmalloc(sizeof(lp_entry_ref) * limit) : NULL;
     while (count && !(c->flags & CLIENT_CLOSE_ASAP)) {
       unsigned int sample = count > limit ? limit : (unsigned int)count;
       count -= sample;
@@ -650,8 +646,8 @@ static void hash_hrandfield_with_count(client *c, long l, int withvalues) {
     } else {
       add_reply_array_len(c, (long)size);
     }
-    hash_reply_state st = {c, HASH_WANT_FIELDS |
-                                  (withvalues ? HASH_WANT_VALUES : 0)};
+    hash_reply_state st = {
+        c, HASH_WANT_FIELDS | (withvalues ? HASH_WANT_VALUES : 0)};
     if (withvalues && c->resp > 2) {
       /* RESP3 wants [field, value] pairs: walk by hand. */
       if (o->encoding == OBJ_ENCODING_LISTPACK) {
@@ -711,8 +707,8 @@ static void hash_hrandfield_with_count(client *c, long l, int withvalues) {
    * count is close to the size, copy everything and remove at random;
    * otherwise add random picks until there are enough. */
   dict *d = o->ptr;
-  static dict_type pick_type = {dict_sds_hash, NULL, NULL,
-                                dict_sds_key_compare, NULL, NULL, NULL};
+  static dict_type pick_type = {dict_sds_hash, NULL, NULL, dict_sds_key_compare,
+                                NULL,          NULL, NULL};
   dict *picked = dict_create(&pick_type);
   dict_expand(picked, count);
   if (count * HRANDFIELD_SUB_STRATEGY_MUL > size) {
@@ -804,16 +800,18 @@ static void hash_hscan_command(client *c) {
 /* ------------------------------------------------------------------ */
 /* Command table                                                        */
 /* ------------------------------------------------------------------ */
-#define HASH_READ_FAST (ACL_CATEGORY_READ | ACL_CATEGORY_HASH | ACL_CATEGORY_FAST)
-#define HASH_READ_SLOW (ACL_CATEGORY_READ | ACL_CATEGORY_HASH | ACL_CATEGORY_SLOW)
+#define HASH_READ_FAST \
+  (ACL_CATEGORY_READ | ACL_CATEGORY_HASH | ACL_CATEGORY_FAST)
+#define HASH_READ_SLOW \
+  (ACL_CATEGORY_READ | ACL_CATEGORY_HASH | ACL_CATEGORY_SLOW)
 #define HASH_WRITE_FAST \
   (ACL_CATEGORY_WRITE | ACL_CATEGORY_HASH | ACL_CATEGORY_FAST)
 
-#define HASH_CMD(name_, summary_, since_, proc_, arity_, flags_, acl_)      \
-  {                                                                         \
-    .declared_name = name_, .summary = summary_, .since = since_,           \
-    .group = "hash", .proc = proc_, .arity = arity_, .flags = flags_,       \
-    .acl_categories = acl_, .firstkey = 1, .lastkey = 1, .keystep = 1       \
+#define HASH_CMD(name_, summary_, since_, proc_, arity_, flags_, acl_) \
+  {                                                                    \
+    .declared_name = name_, .summary = summary_, .since = since_,      \
+    .group = "hash", .proc = proc_, .arity = arity_, .flags = flags_,  \
+    .acl_categories = acl_, .firstkey = 1, .lastkey = 1, .keystep = 1  \
   }
 
 redis_command hash_commands[] = {
@@ -835,9 +833,8 @@ redis_command hash_commands[] = {
              hash_hdel_command, -3, CMD_WRITE | CMD_FAST, HASH_WRITE_FAST),
     HASH_CMD("hlen", "Get the number of fields in a hash", "2.0.0",
              hash_hlen_command, 2, CMD_READONLY | CMD_FAST, HASH_READ_FAST),
-    HASH_CMD("hstrlen", "Get the length of the value of a hash field",
-             "3.2.0", hash_hstrlen_command, 3, CMD_READONLY | CMD_FAST,
-             HASH_READ_FAST),
+    HASH_CMD("hstrlen", "Get the length of the value of a hash field", "3.2.0",
+             hash_hstrlen_command, 3, CMD_READONLY | CMD_FAST, HASH_READ_FAST),
     HASH_CMD("hexists", "Determine if a hash field exists", "2.0.0",
              hash_hexists_command, 3, CMD_READONLY | CMD_FAST, HASH_READ_FAST),
     HASH_CMD("hkeys", "Get all the fields in a hash", "2.0.0",
@@ -857,8 +854,7 @@ redis_command hash_commands[] = {
     HASH_CMD("hrandfield", "Get one or multiple random fields from a hash",
              "6.2.0", hash_hrandfield_command, -2, CMD_READONLY,
              HASH_READ_SLOW),
-    HASH_CMD("hscan",
-             "Incrementally iterate hash fields and associated values",
+    HASH_CMD("hscan", "Incrementally iterate hash fields and associated values",
              "2.8.0", hash_hscan_command, -3, CMD_READONLY, HASH_READ_SLOW),
     {0}};
 
@@ -869,4 +865,6 @@ static const object_type_ops hash_type_ops = {
     .compute_size = hash_compute_size,
 };
 
-void hash_type_register(void) { object_register_type(OBJ_HASH, &hash_type_ops); }
+void hash_type_register(void) {
+  object_register_type(OBJ_HASH, &hash_type_ops);
+}

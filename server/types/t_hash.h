@@ -23,9 +23,8 @@ void hash_type_convert_to_ht(robj *o);
 
 /* hash_type_foreach calls fn for each field/value pair in order; fn
  * returns 0 to stop early. The bytes are valid only during the call. */
-typedef int hash_foreach_fn(void *privdata, const char *field,
-                            size_t field_len, const char *value,
-                            size_t value_len);
+typedef int hash_foreach_fn(void *privdata, const char *field, size_t field_len,
+                            const char *value, size_t value_len);
 void hash_type_foreach(robj *o, hash_foreach_fn *fn, void *privdata);
 
 /* The dict type of HT-encoded hashes (sds -> sds). */

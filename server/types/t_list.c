@@ -9,11 +9,11 @@
 
 #include "server/types/t_list.h"
 
-#include "server/types/blocked.h"
+#include "server/base/zmalloc.h"
 #include "server/ds/listpack.h"
 #include "server/ds/quicklist.h"
+#include "server/types/blocked.h"
 #include "server/types/t_types_common.h"
-#include "server/base/zmalloc.h"
 
 /* Largest element a list accepts: it must fit, with a full node's other
  * entries (64 KB at most), in one listpack (LP_MAX_TOTAL_BYTES). */
@@ -155,11 +155,10 @@ static void list_reply_range(client *c, robj *o, long start, long end,
 
 /* list_elements_removed: events, deletion of an emptied key, WATCH, dirty
  * after |count| elements were popped from |where|. */
-static void list_elements_removed(client *c, redis_db *db, robj *key,
-                                  int where, robj *o, long count,
-                                  int *deleted) {
-  notify_keyspace_event(NOTIFY_LIST, where == LIST_HEAD ? "lpop" : "rpop",
-                        key, db->id);
+static void list_elements_removed(client *c, redis_db *db, robj *key, int where,
+                                  robj *o, long count, int *deleted) {
+  notify_keyspace_event(NOTIFY_LIST, where == LIST_HEAD ? "lpop" : "rpop", key,
+                        db->id);
   if (list_type_length(o) == 0) {
     if (deleted) {
       *deleted = 1;
@@ -216,10 +215,18 @@ static void list_push_generic(client *c, int where, int xx) {
                         c->argv[1], c->db->id);
 }
 
-static void list_lpush_command(client *c) { list_push_generic(c, LIST_HEAD, 0); }
-static void list_rpush_command(client *c) { list_push_generic(c, LIST_TAIL, 0); }
-static void list_lpushx_command(client *c) { list_push_generic(c, LIST_HEAD, 1); }
-static void list_rpushx_command(client *c) { list_push_generic(c, LIST_TAIL, 1); }
+static void list_lpush_command(client *c) {
+  list_push_generic(c, LIST_HEAD, 0);
+}
+static void list_rpush_command(client *c) {
+  list_push_generic(c, LIST_TAIL, 0);
+}
+static void list_lpushx_command(client *c) {
+  list_push_generic(c, LIST_HEAD, 1);
+}
+static void list_rpushx_command(client *c) {
+  list_push_generic(c, LIST_TAIL, 1);
+}
 
 static void list_linsert_command(client *c) {
   int after;
@@ -358,8 +365,8 @@ static void list_lpos_command(client *c) {
   void *lenptr = count != -1 ? add_reply_deferred_len(c) : NULL;
   quicklist_iter it;
   quicklist_entry e;
-  quicklist_iter_init(&it, o->ptr,
-                      backward ? QUICKLIST_ITER_BACKWARD : QUICKLIST_ITER_FORWARD);
+  quicklist_iter_init(
+      &it, o->ptr, backward ? QUICKLIST_ITER_BACKWARD : QUICKLIST_ITER_FORWARD);
   long llen = (long)list_type_length(o);
   long index = 0, matches = 0, matchindex = -1, arraylen = 0;
   while (quicklist_next(&it, &e) && (maxlen == 0 || index < maxlen)) {
@@ -427,10 +434,9 @@ static void list_pop_generic(client *c, int where) {
     add_reply_error_arity(c);
     return;
   }
-  if (hascount &&
-      get_positive_long_from_object_or_reply(
-          c, c->argv[2], &count, "value is out of range, must be positive") !=
-          C_OK) {
+  if (hascount && get_positive_long_from_object_or_reply(
+                      c, c->argv[2], &count,
+                      "value is out of range, must be positive") != C_OK) {
     return;
   }
   robj *o = lookup_key_write_or_reply(
@@ -520,8 +526,8 @@ static void list_lrem_command(client *c) {
       backward ? 0UL - (unsigned long)toremove : (unsigned long)toremove;
   quicklist_iter it;
   quicklist_entry e;
-  quicklist_iter_init(&it, o->ptr,
-                      backward ? QUICKLIST_ITER_BACKWARD : QUICKLIST_ITER_FORWARD);
+  quicklist_iter_init(
+      &it, o->ptr, backward ? QUICKLIST_ITER_BACKWARD : QUICKLIST_ITER_FORWARD);
   unsigned long removed = 0;
   while (quicklist_next(&it, &e)) {
     if (list_entry_equals_object(&e, c->argv[3])) {
@@ -605,10 +611,9 @@ static void list_rpoplpush_command(client *c) {
 static int list_mpop_parse(client *c, int numkeys_idx, long *out_numkeys,
                            int *out_where, long *out_count) {
   long numkeys, count = -1;
-  if (get_range_long_from_object_or_reply(c, c->argv[numkeys_idx], 1,
-                                          LONG_MAX, &numkeys,
-                                          "numkeys should be greater than 0") !=
-      C_OK) {
+  if (get_range_long_from_object_or_reply(
+          c, c->argv[numkeys_idx], 1, LONG_MAX, &numkeys,
+          "numkeys should be greater than 0") != C_OK) {
     return C_ERR;
   }
   /* numkeys is at most LONG_MAX: compare without overflowing. */
@@ -667,7 +672,7 @@ static void list_lmpop_command(client *c) {
 typedef struct list_block_request {
   int wherefrom;
   int whereto;
-  long count;  /* BLMPOP count, -1 for BLPOP/BRPOP/BLMOVE */
+  long count;   /* BLMPOP count, -1 for BLPOP/BRPOP/BLMOVE */
   robj *target; /* BLMOVE destination, or NULL */
 } list_block_request;
 
@@ -721,13 +726,12 @@ static void list_block(client *c, robj **keys, int numkeys, long long deadline,
   if (target != NULL) {
     req->target = create_string_object(target->ptr, sds_len(target->ptr));
   }
-  block_for_keys(c, keys, numkeys, deadline, OBJ_LIST, list_serve_blocked,
-                 req, list_block_request_free);
+  block_for_keys(c, keys, numkeys, deadline, OBJ_LIST, list_serve_blocked, req,
+                 list_block_request_free);
 }
 
 static void list_blocking_pop_generic(client *c, robj **keys, int numkeys,
-                                      int where, int timeout_idx,
-                                      long count) {
+                                      int where, int timeout_idx, long count) {
   long long deadline;
   if (blocking_get_timeout_or_reply(c, c->argv[timeout_idx], &deadline) !=
       C_OK) {
@@ -762,13 +766,13 @@ static void list_blocking_pop_generic(client *c, robj **keys, int numkeys,
 }
 
 static void list_blpop_command(client *c) {
-  list_blocking_pop_generic(c, c->argv + 1, c->argc - 2, LIST_HEAD,
-                            c->argc - 1, -1);
+  list_blocking_pop_generic(c, c->argv + 1, c->argc - 2, LIST_HEAD, c->argc - 1,
+                            -1);
 }
 
 static void list_brpop_command(client *c) {
-  list_blocking_pop_generic(c, c->argv + 1, c->argc - 2, LIST_TAIL,
-                            c->argc - 1, -1);
+  list_blocking_pop_generic(c, c->argv + 1, c->argc - 2, LIST_TAIL, c->argc - 1,
+                            -1);
 }
 
 static void list_blocking_move_generic(client *c, int wherefrom, int whereto,
@@ -821,13 +825,13 @@ static void list_blmpop_command(client *c) {
 /* ------------------------------------------------------------------ */
 #define LIST_ACL ACL_CATEGORY_LIST
 
-#define LIST_CMD(name_, summary_, since_, proc_, arity_, flags_, first_,     \
-                 last_, step_)                                              \
-  {                                                                         \
-    .declared_name = name_, .summary = summary_, .since = since_,           \
-    .group = "list", .proc = proc_, .arity = arity_, .flags = flags_,       \
-    .acl_categories = LIST_ACL, .firstkey = first_, .lastkey = last_,       \
-    .keystep = step_                                                        \
+#define LIST_CMD(name_, summary_, since_, proc_, arity_, flags_, first_, \
+                 last_, step_)                                           \
+  {                                                                      \
+    .declared_name = name_, .summary = summary_, .since = since_,        \
+    .group = "list", .proc = proc_, .arity = arity_, .flags = flags_,    \
+    .acl_categories = LIST_ACL, .firstkey = first_, .lastkey = last_,    \
+    .keystep = step_                                                     \
   }
 
 redis_command list_commands[] = {
@@ -837,10 +841,9 @@ redis_command list_commands[] = {
     LIST_CMD("rpush", "Append one or multiple elements to a list", "1.0.0",
              list_rpush_command, -3, CMD_WRITE | CMD_DENYOOM | CMD_FAST, 1, 1,
              1),
-    LIST_CMD("lpushx",
-             "Prepend an element to a list, only if the list exists", "2.2.0",
-             list_lpushx_command, -3, CMD_WRITE | CMD_DENYOOM | CMD_FAST, 1, 1,
-             1),
+    LIST_CMD("lpushx", "Prepend an element to a list, only if the list exists",
+             "2.2.0", list_lpushx_command, -3,
+             CMD_WRITE | CMD_DENYOOM | CMD_FAST, 1, 1, 1),
     LIST_CMD("rpushx", "Append an element to a list, only if the list exists",
              "2.2.0", list_rpushx_command, -3,
              CMD_WRITE | CMD_DENYOOM | CMD_FAST, 1, 1, 1),
@@ -862,22 +865,21 @@ redis_command list_commands[] = {
              list_lrange_command, 4, CMD_READONLY, 1, 1, 1),
     LIST_CMD("ltrim", "Trim a list to the specified range", "1.0.0",
              list_ltrim_command, 4, CMD_WRITE, 1, 1, 1),
-    LIST_CMD("lpos", "Return the index of matching elements on a list",
-             "6.0.6", list_lpos_command, -3, CMD_READONLY, 1, 1, 1),
-    LIST_CMD("lrem", "Remove elements from a list", "1.0.0",
-             list_lrem_command, 4, CMD_WRITE, 1, 1, 1),
+    LIST_CMD("lpos", "Return the index of matching elements on a list", "6.0.6",
+             list_lpos_command, -3, CMD_READONLY, 1, 1, 1),
+    LIST_CMD("lrem", "Remove elements from a list", "1.0.0", list_lrem_command,
+             4, CMD_WRITE, 1, 1, 1),
     LIST_CMD("rpoplpush",
              "Remove the last element in a list, prepend it to another list "
              "and return it",
-             "1.2.0", list_rpoplpush_command, 3, CMD_WRITE | CMD_DENYOOM, 1,
-             2, 1),
+             "1.2.0", list_rpoplpush_command, 3, CMD_WRITE | CMD_DENYOOM, 1, 2,
+             1),
     LIST_CMD("lmove",
              "Pop an element from a list, push it to another list and return "
              "it",
              "6.2.0", list_lmove_command, 5, CMD_WRITE | CMD_DENYOOM, 1, 2, 1),
-    LIST_CMD("lmpop",
-             "Pop elements from a list", "7.0.0", list_lmpop_command, -4,
-             CMD_WRITE, 0, 0, 0),
+    LIST_CMD("lmpop", "Pop elements from a list", "7.0.0", list_lmpop_command,
+             -4, CMD_WRITE, 0, 0, 0),
     LIST_CMD("blpop",
              "Remove and get the first element in a list, or block until one "
              "is available",
@@ -898,10 +900,9 @@ redis_command list_commands[] = {
              "it; or block until one is available",
              "6.2.0", list_blmove_command, 6,
              CMD_WRITE | CMD_DENYOOM | CMD_NOSCRIPT | CMD_BLOCKING, 1, 2, 1),
-    LIST_CMD("blmpop",
-             "Pop elements from a list, or block until one is available",
-             "7.0.0", list_blmpop_command, -5, CMD_WRITE | CMD_BLOCKING, 0, 0,
-             0),
+    LIST_CMD(
+        "blmpop", "Pop elements from a list, or block until one is available",
+        "7.0.0", list_blmpop_command, -5, CMD_WRITE | CMD_BLOCKING, 0, 0, 0),
     {0},
 };
 
@@ -912,4 +913,6 @@ static const object_type_ops list_type_ops = {
     .compute_size = list_compute_size,
 };
 
-void list_type_register(void) { object_register_type(OBJ_LIST, &list_type_ops); }
+void list_type_register(void) {
+  object_register_type(OBJ_LIST, &list_type_ops);
+}

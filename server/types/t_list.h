@@ -5,8 +5,8 @@
 #ifndef REDOUBT_T_LIST_H
 #define REDOUBT_T_LIST_H
 
-#include "server/ds/quicklist.h"
 #include "server/core/server.h"
+#include "server/ds/quicklist.h"
 
 #define LIST_HEAD QUICKLIST_HEAD
 #define LIST_TAIL QUICKLIST_TAIL

@@ -4,10 +4,10 @@
 
 #include <strings.h>
 
-#include "server/ds/intset.h"
-#include "server/core/scan_common.h"
-#include "server/types/t_types_common.h"
 #include "server/base/zmalloc.h"
+#include "server/core/scan_common.h"
+#include "server/ds/intset.h"
+#include "server/types/t_types_common.h"
 
 /* SPOP with count: when fewer than count/5 members would remain, build the
  * remainder as a new set instead of popping one by one (as Redis does). */
@@ -15,8 +15,9 @@
 /* SRANDMEMBER with count: above size/3, copy and remove instead of picking. */
 #define SRANDMEMBER_SUB_STRATEGY_MUL 3
 
-dict_type set_dict_type = {dict_sds_hash, NULL, NULL, dict_sds_key_compare,
-                           dict_sds_destructor, NULL, NULL};
+dict_type set_dict_type = {
+    dict_sds_hash,       NULL, NULL, dict_sds_key_compare,
+    dict_sds_destructor, NULL, NULL};
 
 /* ------------------------------------------------------------------ */
 /* Type API                                                             */
@@ -250,7 +251,8 @@ static size_t set_compute_size(robj *o, size_t samples) {
   dict_init_iterator(&di, d);
   dict_entry *de;
   size_t measured = 0, bytes = 0;
-  while ((de = dict_next(&di)) != NULL && (samples == 0 || measured < samples)) {
+  while ((de = dict_next(&di)) != NULL &&
+         (samples == 0 || measured < samples)) {
     bytes += sizeof(dict_entry) + sds_alloc_size(dict_get_key(de));
     measured++;
   }
@@ -292,7 +294,8 @@ static void set_srem_command(client *c) {
   if (o == NULL || check_type(c, o, OBJ_SET)) {
     return;
   }
-  type_remove_members(c, o, 2, set_type_remove, set_type_size, NOTIFY_SET, "srem");
+  type_remove_members(c, o, 2, set_type_remove, set_type_size, NOTIFY_SET,
+                      "srem");
 }
 
 static void set_smove_command(client *c) {
@@ -535,8 +538,8 @@ static void set_srandmember_with_count(client *c) {
     return;
   }
   /* Case 3 / 4 on a hashtable: a temporary dict borrowing the members. */
-  static dict_type pick_type = {dict_sds_hash, NULL, NULL,
-                                dict_sds_key_compare, NULL, NULL, NULL};
+  static dict_type pick_type = {dict_sds_hash, NULL, NULL, dict_sds_key_compare,
+                                NULL,          NULL, NULL};
   dict *src = o->ptr;
   dict *picked = dict_create(&pick_type);
   dict_expand(picked, count);
@@ -733,9 +736,9 @@ static void set_sinterstore_command(client *c) {
 static void set_sintercard_command(client *c) {
   long numkeys;
   long limit = 0;
-  if (get_range_long_from_object_or_reply(
-          c, c->argv[1], 1, LONG_MAX, &numkeys,
-          "numkeys should be greater than 0") != C_OK) {
+  if (get_range_long_from_object_or_reply(c, c->argv[1], 1, LONG_MAX, &numkeys,
+                                          "numkeys should be greater than 0") !=
+      C_OK) {
     return;
   }
   if (numkeys > (c->argc - 2)) {
@@ -763,8 +766,8 @@ static void set_sintercard_command(client *c) {
 #define SET_OP_DIFF 1
 
 /* SUNION / SDIFF and their STORE forms. */
-static void set_union_diff_generic(client *c, robj **keys, long n,
-                                   robj *dstkey, int op) {
+static void set_union_diff_generic(client *c, robj **keys, long n, robj *dstkey,
+                                   int op) {
   long missing;
   robj **sets = set_lookup_sources(c, keys, n, dstkey != NULL, &missing);
   if (sets == NULL) {
@@ -823,8 +826,7 @@ static void set_sunion_command(client *c) {
 }
 
 static void set_sunionstore_command(client *c) {
-  set_union_diff_generic(c, c->argv + 2, c->argc - 2, c->argv[1],
-                         SET_OP_UNION);
+  set_union_diff_generic(c, c->argv + 2, c->argc - 2, c->argv[1], SET_OP_UNION);
 }
 
 static void set_sdiff_command(client *c) {
@@ -832,8 +834,7 @@ static void set_sdiff_command(client *c) {
 }
 
 static void set_sdiffstore_command(client *c) {
-  set_union_diff_generic(c, c->argv + 2, c->argc - 2, c->argv[1],
-                         SET_OP_DIFF);
+  set_union_diff_generic(c, c->argv + 2, c->argc - 2, c->argv[1], SET_OP_DIFF);
 }
 
 /* ---- SSCAN -------------------------------------------------------- */
@@ -883,8 +884,8 @@ redis_command set_commands[] = {
             set_srem_command, -3, CMD_WRITE | CMD_FAST, SET_WRITE_FAST, 1, 1,
             1),
     SET_CMD("scard", "Get the number of members in a set", "1.0.0",
-            set_scard_command, 2, CMD_READONLY | CMD_FAST, SET_READ_FAST, 1,
-            1, 1),
+            set_scard_command, 2, CMD_READONLY | CMD_FAST, SET_READ_FAST, 1, 1,
+            1),
     SET_CMD("sismember", "Determine if a given value is a member of a set",
             "1.0.0", set_sismember_command, 3, CMD_READONLY | CMD_FAST,
             SET_READ_FAST, 1, 1, 1),
@@ -896,12 +897,12 @@ redis_command set_commands[] = {
     SET_CMD("smembers", "Get all the members in a set", "1.0.0",
             set_sinter_command, 2, CMD_READONLY, SET_READ_SLOW, 1, 1, 1),
     SET_CMD("srandmember", "Get one or multiple random members from a set",
-            "1.0.0", set_srandmember_command, -2, CMD_READONLY,
-            SET_READ_SLOW, 1, 1, 1),
+            "1.0.0", set_srandmember_command, -2, CMD_READONLY, SET_READ_SLOW,
+            1, 1, 1),
     SET_CMD("spop",
             "Remove and return one or multiple random members from a set",
-            "1.0.0", set_spop_command, -2, CMD_WRITE | CMD_FAST,
-            SET_WRITE_FAST, 1, 1, 1),
+            "1.0.0", set_spop_command, -2, CMD_WRITE | CMD_FAST, SET_WRITE_FAST,
+            1, 1, 1),
     SET_CMD("smove", "Move a member from one set to another", "1.0.0",
             set_smove_command, 4, CMD_WRITE | CMD_FAST, SET_WRITE_FAST, 1, 2,
             1),
@@ -909,8 +910,8 @@ redis_command set_commands[] = {
             -2, CMD_READONLY, SET_READ_SLOW, 1, -1, 1),
     SET_CMD("sintercard",
             "Intersect multiple sets and return the cardinality of the result",
-            "7.0.0", set_sintercard_command, -3, CMD_READONLY, SET_READ_SLOW,
-            0, 0, 0),
+            "7.0.0", set_sintercard_command, -3, CMD_READONLY, SET_READ_SLOW, 0,
+            0, 0),
     SET_CMD("sinterstore",
             "Intersect multiple sets and store the resulting set in a key",
             "1.0.0", set_sinterstore_command, -3, CMD_WRITE | CMD_DENYOOM,

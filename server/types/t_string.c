@@ -10,8 +10,8 @@
 #include <math.h>
 #include <strings.h>
 
-#include "server/core/server.h"
 #include "server/base/zmalloc.h"
+#include "server/core/server.h"
 
 /* Flags of the extended SET / GETEX argument parser (Redis's OBJ_*). */
 #define STRING_SET_NO_FLAGS 0
@@ -101,8 +101,8 @@ static int string_parse_extended_args(client *c, int *flags, int *unit,
       *expire = next;
       j++;
     } else if (option_is(opt, "exat") && next &&
-               !(f & (STRING_KEEPTTL | STRING_PERSIST | STRING_EX |
-                      STRING_PX | STRING_PXAT))) {
+               !(f & (STRING_KEEPTTL | STRING_PERSIST | STRING_EX | STRING_PX |
+                      STRING_PXAT))) {
       *flags |= STRING_EXAT;
       *expire = next;
       j++;
@@ -269,16 +269,14 @@ static void string_getex_command(client *c) {
   /* Reply before the value can be deleted below. */
   add_reply_bulk(c, o);
 
-  if ((flags & (STRING_PXAT | STRING_EXAT)) &&
-      check_already_expired(when_ms)) {
+  if ((flags & (STRING_PXAT | STRING_EXAT)) && check_already_expired(when_ms)) {
     int lazy = server.lazyfree_lazy_expire;
     int deleted = lazy ? db_async_delete(c->db, c->argv[1])
                        : db_sync_delete(c->db, c->argv[1]);
     server_assert(deleted);
     robj *key = c->argv[1];
     incr_ref_count(key);
-    rewrite_client_command_vector(c, 2, lazy ? shared.unlink : shared.del,
-                                  key);
+    rewrite_client_command_vector(c, 2, lazy ? shared.unlink : shared.del, key);
     signal_modified_key(c, c->db, key);
     notify_keyspace_event(NOTIFY_GENERIC, "del", key, c->db->id);
     server.dirty++;
@@ -317,8 +315,7 @@ static void string_getdel_command(client *c) {
   if (deleted) {
     robj *key = c->argv[1];
     incr_ref_count(key);
-    rewrite_client_command_vector(c, 2, lazy ? shared.unlink : shared.del,
-                                  key);
+    rewrite_client_command_vector(c, 2, lazy ? shared.unlink : shared.del, key);
     signal_modified_key(c, c->db, key);
     notify_keyspace_event(NOTIFY_GENERIC, "del", key, c->db->id);
     server.dirty++;
@@ -339,8 +336,7 @@ static void string_getset_command(client *c) {
 /* GETRANGE / SUBSTR key start end: inclusive, negative from the end. */
 static void string_getrange_command(client *c) {
   long long start, end;
-  if (get_long_long_from_object_or_reply(c, c->argv[2], &start, NULL) !=
-          C_OK ||
+  if (get_long_long_from_object_or_reply(c, c->argv[2], &start, NULL) != C_OK ||
       get_long_long_from_object_or_reply(c, c->argv[3], &end, NULL) != C_OK) {
     return;
   }
@@ -516,8 +512,7 @@ static void string_decr_command(client *c) { string_incr_decr_generic(c, -1); }
 
 static void string_incrby_command(client *c) {
   long long incr;
-  if (get_long_long_from_object_or_reply(c, c->argv[2], &incr, NULL) !=
-      C_OK) {
+  if (get_long_long_from_object_or_reply(c, c->argv[2], &incr, NULL) != C_OK) {
     return;
   }
   string_incr_decr_generic(c, incr);
@@ -525,8 +520,7 @@ static void string_incrby_command(client *c) {
 
 static void string_decrby_command(client *c) {
   long long incr;
-  if (get_long_long_from_object_or_reply(c, c->argv[2], &incr, NULL) !=
-      C_OK) {
+  if (get_long_long_from_object_or_reply(c, c->argv[2], &incr, NULL) != C_OK) {
     return;
   }
   /* -LLONG_MIN does not exist. */
@@ -681,8 +675,9 @@ static void string_lcs_command(client *c) {
   unsigned long long bytes = cells * sizeof(uint32_t);
   if (bytes < SIZE_MAX && bytes / cells == sizeof(uint32_t)) {
     if (bytes > (unsigned long long)server.proto_max_bulk_len) {
-      add_reply_error(c, "Insufficient memory, transient memory for LCS "
-                         "exceeds proto-max-bulk-len");
+      add_reply_error(c,
+                      "Insufficient memory, transient memory for LCS "
+                      "exceeds proto-max-bulk-len");
       goto cleanup;
     }
     dp = ztrymalloc((size_t)bytes);
@@ -808,18 +803,18 @@ cleanup:
 #define STRING_WRITE_SLOW \
   (ACL_CATEGORY_WRITE | ACL_CATEGORY_STRING | ACL_CATEGORY_SLOW)
 
-#define STRING_CMD(name_, summary_, since_, proc_, arity_, flags_, acl_,  \
-                   first_, last_, step_)                                  \
-  {                                                                       \
-    .declared_name = name_, .summary = summary_, .since = since_,         \
-    .group = "string", .proc = proc_, .arity = arity_, .flags = flags_,   \
-    .acl_categories = acl_, .firstkey = first_, .lastkey = last_,         \
-    .keystep = step_                                                      \
+#define STRING_CMD(name_, summary_, since_, proc_, arity_, flags_, acl_, \
+                   first_, last_, step_)                                 \
+  {                                                                      \
+    .declared_name = name_, .summary = summary_, .since = since_,        \
+    .group = "string", .proc = proc_, .arity = arity_, .flags = flags_,  \
+    .acl_categories = acl_, .firstkey = first_, .lastkey = last_,        \
+    .keystep = step_                                                     \
   }
 
 redis_command string_commands[] = {
-    STRING_CMD("get", "Get the value of a key", "1.0.0", string_get_command,
-               2, CMD_READONLY | CMD_FAST, STRING_READ_FAST, 1, 1, 1),
+    STRING_CMD("get", "Get the value of a key", "1.0.0", string_get_command, 2,
+               CMD_READONLY | CMD_FAST, STRING_READ_FAST, 1, 1, 1),
     STRING_CMD("set", "Set the string value of a key", "1.0.0",
                string_set_command, -3, CMD_WRITE | CMD_DENYOOM,
                STRING_WRITE_SLOW, 1, 1, 1),
@@ -834,7 +829,8 @@ redis_command string_commands[] = {
                "keys exist",
                "1.0.1", string_msetnx_command, -3, CMD_WRITE | CMD_DENYOOM,
                STRING_WRITE_SLOW, 1, -1, 2),
-    STRING_CMD("setnx", "Set the value of a key, only if the key does not "
+    STRING_CMD("setnx",
+               "Set the value of a key, only if the key does not "
                "exist",
                "1.0.0", string_setnx_command, 3,
                CMD_WRITE | CMD_DENYOOM | CMD_FAST, STRING_WRITE_FAST, 1, 1, 1),
@@ -842,15 +838,16 @@ redis_command string_commands[] = {
                string_setex_command, 4, CMD_WRITE | CMD_DENYOOM,
                STRING_WRITE_SLOW, 1, 1, 1),
     STRING_CMD("psetex",
-               "Set the value and expiration in milliseconds of a key",
-               "2.6.0", string_psetex_command, 4, CMD_WRITE | CMD_DENYOOM,
+               "Set the value and expiration in milliseconds of a key", "2.6.0",
+               string_psetex_command, 4, CMD_WRITE | CMD_DENYOOM,
                STRING_WRITE_SLOW, 1, 1, 1),
-    STRING_CMD("getset", "Set the string value of a key and return its old "
+    STRING_CMD("getset",
+               "Set the string value of a key and return its old "
                "value",
                "1.0.0", string_getset_command, 3,
                CMD_WRITE | CMD_DENYOOM | CMD_FAST, STRING_WRITE_FAST, 1, 1, 1),
-    STRING_CMD("getdel", "Get the value of a key and delete the key",
-               "6.2.0", string_getdel_command, 2, CMD_WRITE | CMD_FAST,
+    STRING_CMD("getdel", "Get the value of a key and delete the key", "6.2.0",
+               string_getdel_command, 2, CMD_WRITE | CMD_FAST,
                STRING_WRITE_FAST, 1, 1, 1),
     STRING_CMD("getex",
                "Get the value of a key and optionally set its expiration",
@@ -859,15 +856,15 @@ redis_command string_commands[] = {
     STRING_CMD("append", "Append a value to a key", "2.0.0",
                string_append_command, 3, CMD_WRITE | CMD_DENYOOM | CMD_FAST,
                STRING_WRITE_FAST, 1, 1, 1),
-    STRING_CMD("strlen", "Get the length of the value stored in a key",
-               "2.2.0", string_strlen_command, 2, CMD_READONLY | CMD_FAST,
+    STRING_CMD("strlen", "Get the length of the value stored in a key", "2.2.0",
+               string_strlen_command, 2, CMD_READONLY | CMD_FAST,
                STRING_READ_FAST, 1, 1, 1),
-    STRING_CMD("incr", "Increment the integer value of a key by one",
-               "1.0.0", string_incr_command, 2,
-               CMD_WRITE | CMD_DENYOOM | CMD_FAST, STRING_WRITE_FAST, 1, 1, 1),
-    STRING_CMD("decr", "Decrement the integer value of a key by one",
-               "1.0.0", string_decr_command, 2,
-               CMD_WRITE | CMD_DENYOOM | CMD_FAST, STRING_WRITE_FAST, 1, 1, 1),
+    STRING_CMD("incr", "Increment the integer value of a key by one", "1.0.0",
+               string_incr_command, 2, CMD_WRITE | CMD_DENYOOM | CMD_FAST,
+               STRING_WRITE_FAST, 1, 1, 1),
+    STRING_CMD("decr", "Decrement the integer value of a key by one", "1.0.0",
+               string_decr_command, 2, CMD_WRITE | CMD_DENYOOM | CMD_FAST,
+               STRING_WRITE_FAST, 1, 1, 1),
     STRING_CMD("incrby",
                "Increment the integer value of a key by the given amount",
                "1.0.0", string_incrby_command, 3,
@@ -892,7 +889,6 @@ redis_command string_commands[] = {
                "1.0.0", string_getrange_command, 4, CMD_READONLY,
                STRING_READ_SLOW, 1, 1, 1),
     STRING_CMD("lcs", "Find longest common substring", "7.0.0",
-               string_lcs_command, -3, CMD_READONLY, STRING_READ_SLOW, 1, 2,
-               1),
+               string_lcs_command, -3, CMD_READONLY, STRING_READ_SLOW, 1, 2, 1),
     {0},
 };

@@ -4,8 +4,8 @@
 
 void type_remove_members(client *c, robj *o, int first,
                          int (*remove)(robj *o, const char *ele, size_t len),
-                         unsigned long (*size)(const robj *o),
-                         int notify_class, const char *event) {
+                         unsigned long (*size)(const robj *o), int notify_class,
+                         const char *event) {
   long removed = 0;
   int key_removed = 0;
   for (int j = first; j < c->argc; j++) {
@@ -44,9 +44,8 @@ int type_parse_rand_count_or_reply(client *c, const char *opt, long *count,
                                           count, NULL) != C_OK) {
     return C_ERR;
   }
-  if (c->argc > 4 ||
-      (c->argc == 4 && (!sds_encoded_object(c->argv[3]) ||
-                        strcasecmp(c->argv[3]->ptr, opt)))) {
+  if (c->argc > 4 || (c->argc == 4 && (!sds_encoded_object(c->argv[3]) ||
+                                       strcasecmp(c->argv[3]->ptr, opt)))) {
     add_reply_error_object(c, shared.syntaxerr);
     return C_ERR;
   }

@@ -6,9 +6,8 @@
 #ifndef REDOUBT_T_TYPES_COMMON_H
 #define REDOUBT_T_TYPES_COMMON_H
 
-#include "server/ds/listpack.h"
 #include "server/core/server.h"
-
+#include "server/ds/listpack.h"
 
 /* type_remove_members: the body of HDEL / SREM (and alike): removes
  * argv[first..] from the container o at argv[1] with remove(), deletes the
@@ -17,8 +16,8 @@
  * and replies with the number removed. */
 void type_remove_members(client *c, robj *o, int first,
                          int (*remove)(robj *o, const char *ele, size_t len),
-                         unsigned long (*size)(const robj *o),
-                         int notify_class, const char *event);
+                         unsigned long (*size)(const robj *o), int notify_class,
+                         const char *event);
 
 /* add_reply_lp_entry_ref replies a listpack entry as a bulk string (an
  * integer entry in its decimal form). */

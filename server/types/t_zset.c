@@ -8,9 +8,9 @@
 
 #include <math.h>
 
-#include "server/ds/listpack.h"
-#include "server/core/scan_common.h"
 #include "server/base/zmalloc.h"
+#include "server/core/scan_common.h"
+#include "server/ds/listpack.h"
 
 /* ------------------------------------------------------------------ */
 /* Objects and hooks                                                    */
@@ -303,8 +303,8 @@ static void zadd_generic_command(client *c, int flags) {
     double newscore = 0;
     int retflags = 0;
     robj *eleobj = get_decoded_object(c->argv[scoreidx + 1 + j * 2]);
-    int ok = zset_add(zobj, scores[j], eleobj->ptr, flags, &retflags,
-                      &newscore);
+    int ok =
+        zset_add(zobj, scores[j], eleobj->ptr, flags, &retflags, &newscore);
     decr_ref_count(eleobj);
     if (!ok) {
       add_reply_error(c, "resulting score is not a number (NaN)");
@@ -338,8 +338,7 @@ cleanup:
   zfree(scores);
   if (added || updated) {
     signal_modified_key(c, c->db, key);
-    notify_keyspace_event(NOTIFY_ZSET, incr ? "zincr" : "zadd", key,
-                          c->db->id);
+    notify_keyspace_event(NOTIFY_ZSET, incr ? "zincr" : "zadd", key, c->db->id);
   }
 }
 
@@ -415,15 +414,15 @@ static unsigned long zset_count_in(robj *zobj, const zrangespec *score,
     return zset_lp_count_run(lp, zset_lp_edge(lp, score, lex, 0), score, lex);
   }
   zskiplist *zsl = zset_ptr(zobj)->zsl;
-  zskiplist_node *first = score ? zsl_first_in_range(zsl, score)
-                                : zsl_first_in_lex_range(zsl, lex);
+  zskiplist_node *first =
+      score ? zsl_first_in_range(zsl, score) : zsl_first_in_lex_range(zsl, lex);
   if (first == NULL) {
     return 0;
   }
   unsigned long rank = zsl_get_rank(zsl, first->score, first->ele);
   unsigned long count = zsl->length - (rank - 1);
-  zskiplist_node *last = score ? zsl_last_in_range(zsl, score)
-                               : zsl_last_in_lex_range(zsl, lex);
+  zskiplist_node *last =
+      score ? zsl_last_in_range(zsl, score) : zsl_last_in_lex_range(zsl, lex);
   if (last != NULL) {
     rank = zsl_get_rank(zsl, last->score, last->ele);
     count -= zsl->length - rank;
@@ -695,8 +694,8 @@ static void zrange_out_begin(zrange_out *h, long length) {
   }
   h->deferred = NULL;
   if (length > 0) {
-    add_reply_array_len(h->c, (h->withscores && h->c->resp == 2) ? length * 2
-                                                                  : length);
+    add_reply_array_len(
+        h->c, (h->withscores && h->c->resp == 2) ? length * 2 : length);
   } else {
     h->deferred = add_reply_deferred_len(h->c);
   }
@@ -738,9 +737,8 @@ static void zrange_out_finalize(zrange_out *h, long count) {
   client *c = h->c;
   if (!h->store) {
     if (h->deferred) {
-      set_deferred_array_len(c, h->deferred,
-                             (h->withscores && c->resp == 2) ? count * 2
-                                                              : count);
+      set_deferred_array_len(
+          c, h->deferred, (h->withscores && c->resp == 2) ? count * 2 : count);
     }
     return;
   }
@@ -836,7 +834,8 @@ static void zrange_by_bound(zrange_out *h, const zrangespec *score,
   zskiplist *zsl = zset_ptr(zobj)->zsl;
   zskiplist_node *ln;
   if (score) {
-    ln = reverse ? zsl_last_in_range(zsl, score) : zsl_first_in_range(zsl, score);
+    ln = reverse ? zsl_last_in_range(zsl, score)
+                 : zsl_first_in_range(zsl, score);
   } else {
     ln = reverse ? zsl_last_in_lex_range(zsl, lex)
                  : zsl_first_in_lex_range(zsl, lex);
@@ -877,10 +876,10 @@ static void zrange_generic_command(client *c, int argc_start, int store,
     if (!store && !strcasecmp(opt, "withscores")) {
       opt_withscores = 1;
     } else if (!strcasecmp(opt, "limit") && leftargs >= 2) {
-      if (get_long_from_object_or_reply(c, c->argv[j + 1], &opt_offset,
-                                        NULL) != C_OK ||
-          get_long_from_object_or_reply(c, c->argv[j + 2], &opt_limit,
-                                        NULL) != C_OK) {
+      if (get_long_from_object_or_reply(c, c->argv[j + 1], &opt_offset, NULL) !=
+              C_OK ||
+          get_long_from_object_or_reply(c, c->argv[j + 2], &opt_limit, NULL) !=
+              C_OK) {
         return;
       }
       j += 2;
@@ -902,13 +901,15 @@ static void zrange_generic_command(client *c, int argc_start, int store,
     rangetype = ZRANGE_RANK;
   }
   if (opt_limit != -1 && rangetype == ZRANGE_RANK) {
-    add_reply_error(c, "syntax error, LIMIT is only supported in combination "
-                       "with either BYSCORE or BYLEX");
+    add_reply_error(c,
+                    "syntax error, LIMIT is only supported in combination "
+                    "with either BYSCORE or BYLEX");
     return;
   }
   if (opt_withscores && rangetype == ZRANGE_LEX) {
-    add_reply_error(c, "syntax error, WITHSCORES not supported in "
-                       "combination with BYLEX");
+    add_reply_error(c,
+                    "syntax error, WITHSCORES not supported in "
+                    "combination with BYLEX");
     return;
   }
   if (direction == ZRANGE_DIR_REVERSE &&
@@ -992,8 +993,8 @@ static void zrevrangebylex_command(client *c) {
 /* ------------------------------------------------------------------ */
 /* ZPOPMIN ZPOPMAX ZMPOP                                                */
 /* ------------------------------------------------------------------ */
-void zset_generic_pop(client *c, robj **keyv, int keyc, int where,
-                      int emitkey, long count, int use_nested_array,
+void zset_generic_pop(client *c, robj **keyv, int keyc, int where, int emitkey,
+                      long count, int use_nested_array,
                       int reply_nil_when_empty, int *deleted) {
   robj *key = NULL, *zobj = NULL;
   if (deleted) {
@@ -1059,8 +1060,8 @@ void zset_generic_pop(client *c, robj **keyv, int keyc, int where,
   } else {
     zset *zs = zset_ptr(zobj);
     for (long i = 0; i < rangelen; i++) {
-      zskiplist_node *n = where == ZSET_MIN ? zs->zsl->header->level[0].forward
-                                            : zs->zsl->tail;
+      zskiplist_node *n =
+          where == ZSET_MIN ? zs->zsl->header->level[0].forward : zs->zsl->tail;
       if (use_nested_array) {
         add_reply_array_len(c, 2);
       }
@@ -1100,13 +1101,12 @@ static void zpop_min_max_command(client *c, int where) {
 static void zpopmin_command(client *c) { zpop_min_max_command(c, ZSET_MIN); }
 static void zpopmax_command(client *c) { zpop_min_max_command(c, ZSET_MAX); }
 
-int zset_parse_mpop_args(client *c, int numkeys_idx, long *numkeys,
-                         int *where, long *count) {
+int zset_parse_mpop_args(client *c, int numkeys_idx, long *numkeys, int *where,
+                         long *count) {
   *count = -1;
-  if (get_range_long_from_object_or_reply(c, c->argv[numkeys_idx], 1,
-                                          LONG_MAX, numkeys,
-                                          "numkeys should be greater than 0") !=
-      C_OK) {
+  if (get_range_long_from_object_or_reply(
+          c, c->argv[numkeys_idx], 1, LONG_MAX, numkeys,
+          "numkeys should be greater than 0") != C_OK) {
     return C_ERR;
   }
   if (*numkeys > c->argc || numkeys_idx + *numkeys + 1 >= c->argc) {
@@ -1159,8 +1159,8 @@ static void zmpop_command(client *c) {
 /* zset_reply_all_reversed: the whole set from the highest rank down, as
  * ZRANDMEMBER replies when the count covers it (t_zset_rand.c). */
 void zset_reply_all_reversed(client *c, robj *zobj, int withscores) {
-  zrange_out h = {.c = c, .withscores = withscores,
-                  .nested = withscores && c->resp > 2};
+  zrange_out h = {
+      .c = c, .withscores = withscores, .nested = withscores && c->resp > 2};
   zrange_by_rank(&h, zobj, 0, -1, 1);
 }
 
@@ -1177,20 +1177,20 @@ void zset_reply_all_reversed(client *c, robj *zobj, int withscores) {
   (ACL_CATEGORY_WRITE | ACL_CATEGORY_SORTEDSET | ACL_CATEGORY_SLOW)
 
 #define ZSET_CMD(name_, summary_, since_, proc_, arity_, flags_, acl_, first_, \
-                 last_, step_, getkeys_)                                      \
-  {                                                                           \
-    .declared_name = name_, .summary = summary_, .since = since_,             \
-    .group = "sorted-set", .proc = proc_, .arity = arity_, .flags = flags_,   \
-    .acl_categories = acl_, .firstkey = first_, .lastkey = last_,             \
-    .keystep = step_, .getkeys_proc = getkeys_                                \
+                 last_, step_, getkeys_)                                       \
+  {                                                                            \
+    .declared_name = name_, .summary = summary_, .since = since_,              \
+    .group = "sorted-set", .proc = proc_, .arity = arity_, .flags = flags_,    \
+    .acl_categories = acl_, .firstkey = first_, .lastkey = last_,              \
+    .keystep = step_, .getkeys_proc = getkeys_                                 \
   }
 
 /* Every sorted-set command ends by compacting the small sets it opened
  * back into listpacks (t_zset_lp.c). */
-#define ZSET_COMPACTING(fn)                     \
-  static void fn##_compacting(client *c) {      \
-    fn(c);                                      \
-    zset_compact_opened();                      \
+#define ZSET_COMPACTING(fn)                \
+  static void fn##_compacting(client *c) { \
+    fn(c);                                 \
+    zset_compact_opened();                 \
   }
 ZSET_COMPACTING(zadd_command)
 ZSET_COMPACTING(zincrby_command)
@@ -1229,121 +1229,169 @@ ZSET_COMPACTING(bzmpop_command)
 ZSET_COMPACTING(zrandmember_command)
 
 redis_command zset_commands[] = {
-    ZSET_CMD("zadd", "Add one or more members to a sorted set, or update its "
-             "score if it already exists", "1.2.0", zadd_command_compacting, -4,
+    ZSET_CMD("zadd",
+             "Add one or more members to a sorted set, or update its "
+             "score if it already exists",
+             "1.2.0", zadd_command_compacting, -4,
              CMD_WRITE | CMD_DENYOOM | CMD_FAST, ZWRITE_FAST, 1, 1, 1, NULL),
     ZSET_CMD("zincrby", "Increment the score of a member in a sorted set",
-             "1.2.0", zincrby_command_compacting, 4, CMD_WRITE | CMD_DENYOOM | CMD_FAST,
-             ZWRITE_FAST, 1, 1, 1, NULL),
+             "1.2.0", zincrby_command_compacting, 4,
+             CMD_WRITE | CMD_DENYOOM | CMD_FAST, ZWRITE_FAST, 1, 1, 1, NULL),
     ZSET_CMD("zrem", "Remove one or more members from a sorted set", "1.2.0",
-             zrem_command_compacting, -3, CMD_WRITE | CMD_FAST, ZWRITE_FAST, 1, 1, 1,
-             NULL),
-    ZSET_CMD("zremrangebyscore", "Remove all members in a sorted set within "
-             "the given scores", "1.2.0", zremrangebyscore_command_compacting, 4,
-             CMD_WRITE, ZWRITE_SLOW, 1, 1, 1, NULL),
-    ZSET_CMD("zremrangebyrank", "Remove all members in a sorted set within "
-             "the given indexes", "2.0.0", zremrangebyrank_command_compacting, 4,
-             CMD_WRITE, ZWRITE_SLOW, 1, 1, 1, NULL),
-    ZSET_CMD("zremrangebylex", "Remove all members in a sorted set between "
-             "the given lexicographical range", "2.8.9",
-             zremrangebylex_command_compacting, 4, CMD_WRITE, ZWRITE_SLOW, 1, 1, 1, NULL),
-    ZSET_CMD("zunionstore", "Add multiple sorted sets and store the resulting "
-             "sorted set in a new key", "2.0.0", zunionstore_command_compacting, -4,
+             zrem_command_compacting, -3, CMD_WRITE | CMD_FAST, ZWRITE_FAST, 1,
+             1, 1, NULL),
+    ZSET_CMD("zremrangebyscore",
+             "Remove all members in a sorted set within "
+             "the given scores",
+             "1.2.0", zremrangebyscore_command_compacting, 4, CMD_WRITE,
+             ZWRITE_SLOW, 1, 1, 1, NULL),
+    ZSET_CMD("zremrangebyrank",
+             "Remove all members in a sorted set within "
+             "the given indexes",
+             "2.0.0", zremrangebyrank_command_compacting, 4, CMD_WRITE,
+             ZWRITE_SLOW, 1, 1, 1, NULL),
+    ZSET_CMD("zremrangebylex",
+             "Remove all members in a sorted set between "
+             "the given lexicographical range",
+             "2.8.9", zremrangebylex_command_compacting, 4, CMD_WRITE,
+             ZWRITE_SLOW, 1, 1, 1, NULL),
+    ZSET_CMD("zunionstore",
+             "Add multiple sorted sets and store the resulting "
+             "sorted set in a new key",
+             "2.0.0", zunionstore_command_compacting, -4,
              CMD_WRITE | CMD_DENYOOM | CMD_MOVABLE_KEYS, ZWRITE_SLOW, 1, 1, 1,
              zunion_inter_diff_store_get_keys),
-    ZSET_CMD("zinterstore", "Intersect multiple sorted sets and store the "
-             "resulting sorted set in a new key", "2.0.0",
-             zinterstore_command_compacting, -4,
+    ZSET_CMD("zinterstore",
+             "Intersect multiple sorted sets and store the "
+             "resulting sorted set in a new key",
+             "2.0.0", zinterstore_command_compacting, -4,
              CMD_WRITE | CMD_DENYOOM | CMD_MOVABLE_KEYS, ZWRITE_SLOW, 1, 1, 1,
              zunion_inter_diff_store_get_keys),
-    ZSET_CMD("zdiffstore", "Subtract multiple sorted sets and store the "
-             "resulting sorted set in a new key", "6.2.0", zdiffstore_command_compacting,
-             -4, CMD_WRITE | CMD_DENYOOM | CMD_MOVABLE_KEYS, ZWRITE_SLOW, 1, 1,
-             1, zunion_inter_diff_store_get_keys),
-    ZSET_CMD("zunion", "Add multiple sorted sets", "6.2.0", zunion_command_compacting, -3,
-             CMD_READONLY | CMD_MOVABLE_KEYS, ZREAD_SLOW, 0, 0, 0,
-             zunion_inter_diff_get_keys),
+    ZSET_CMD("zdiffstore",
+             "Subtract multiple sorted sets and store the "
+             "resulting sorted set in a new key",
+             "6.2.0", zdiffstore_command_compacting, -4,
+             CMD_WRITE | CMD_DENYOOM | CMD_MOVABLE_KEYS, ZWRITE_SLOW, 1, 1, 1,
+             zunion_inter_diff_store_get_keys),
+    ZSET_CMD("zunion", "Add multiple sorted sets", "6.2.0",
+             zunion_command_compacting, -3, CMD_READONLY | CMD_MOVABLE_KEYS,
+             ZREAD_SLOW, 0, 0, 0, zunion_inter_diff_get_keys),
     ZSET_CMD("zinter", "Intersect multiple sorted sets", "6.2.0",
-             zinter_command_compacting, -3, CMD_READONLY | CMD_MOVABLE_KEYS, ZREAD_SLOW,
-             0, 0, 0, zunion_inter_diff_get_keys),
-    ZSET_CMD("zintercard", "Intersect multiple sorted sets and return the "
-             "cardinality of the result", "7.0.0", zintercard_command_compacting, -3,
+             zinter_command_compacting, -3, CMD_READONLY | CMD_MOVABLE_KEYS,
+             ZREAD_SLOW, 0, 0, 0, zunion_inter_diff_get_keys),
+    ZSET_CMD("zintercard",
+             "Intersect multiple sorted sets and return the "
+             "cardinality of the result",
+             "7.0.0", zintercard_command_compacting, -3,
              CMD_READONLY | CMD_MOVABLE_KEYS, ZREAD_SLOW, 0, 0, 0,
              zunion_inter_diff_get_keys),
-    ZSET_CMD("zdiff", "Subtract multiple sorted sets", "6.2.0", zdiff_command_compacting,
-             -3, CMD_READONLY | CMD_MOVABLE_KEYS, ZREAD_SLOW, 0, 0, 0,
-             zunion_inter_diff_get_keys),
+    ZSET_CMD("zdiff", "Subtract multiple sorted sets", "6.2.0",
+             zdiff_command_compacting, -3, CMD_READONLY | CMD_MOVABLE_KEYS,
+             ZREAD_SLOW, 0, 0, 0, zunion_inter_diff_get_keys),
     ZSET_CMD("zrange", "Return a range of members in a sorted set", "1.2.0",
-             zrange_command_compacting, -4, CMD_READONLY, ZREAD_SLOW, 1, 1, 1, NULL),
-    ZSET_CMD("zrangestore", "Store a range of members from sorted set into "
-             "another key", "6.2.0", zrangestore_command_compacting, -5,
+             zrange_command_compacting, -4, CMD_READONLY, ZREAD_SLOW, 1, 1, 1,
+             NULL),
+    ZSET_CMD("zrangestore",
+             "Store a range of members from sorted set into "
+             "another key",
+             "6.2.0", zrangestore_command_compacting, -5,
              CMD_WRITE | CMD_DENYOOM, ZWRITE_SLOW, 1, 2, 1, NULL),
-    ZSET_CMD("zrangebyscore", "Return a range of members in a sorted set, by "
-             "score", "1.0.5", zrangebyscore_command_compacting, -4, CMD_READONLY,
+    ZSET_CMD("zrangebyscore",
+             "Return a range of members in a sorted set, by "
+             "score",
+             "1.0.5", zrangebyscore_command_compacting, -4, CMD_READONLY,
              ZREAD_SLOW, 1, 1, 1, NULL),
-    ZSET_CMD("zrevrangebyscore", "Return a range of members in a sorted set, "
-             "by score, with scores ordered from high to low", "2.2.0",
-             zrevrangebyscore_command_compacting, -4, CMD_READONLY, ZREAD_SLOW, 1, 1, 1,
-             NULL),
-    ZSET_CMD("zrangebylex", "Return a range of members in a sorted set, by "
-             "lexicographical range", "2.8.9", zrangebylex_command_compacting, -4,
-             CMD_READONLY, ZREAD_SLOW, 1, 1, 1, NULL),
-    ZSET_CMD("zrevrangebylex", "Return a range of members in a sorted set, by "
+    ZSET_CMD("zrevrangebyscore",
+             "Return a range of members in a sorted set, "
+             "by score, with scores ordered from high to low",
+             "2.2.0", zrevrangebyscore_command_compacting, -4, CMD_READONLY,
+             ZREAD_SLOW, 1, 1, 1, NULL),
+    ZSET_CMD("zrangebylex",
+             "Return a range of members in a sorted set, by "
+             "lexicographical range",
+             "2.8.9", zrangebylex_command_compacting, -4, CMD_READONLY,
+             ZREAD_SLOW, 1, 1, 1, NULL),
+    ZSET_CMD("zrevrangebylex",
+             "Return a range of members in a sorted set, by "
              "lexicographical range, ordered from higher to lower strings.",
-             "2.8.9", zrevrangebylex_command_compacting, -4, CMD_READONLY, ZREAD_SLOW, 1,
-             1, 1, NULL),
-    ZSET_CMD("zcount", "Count the members in a sorted set with scores within "
-             "the given values", "2.0.0", zcount_command_compacting, 4,
-             CMD_READONLY | CMD_FAST, ZREAD_FAST, 1, 1, 1, NULL),
-    ZSET_CMD("zlexcount", "Count the number of members in a sorted set "
-             "between a given lexicographical range", "2.8.9",
-             zlexcount_command_compacting, 4, CMD_READONLY | CMD_FAST, ZREAD_FAST, 1, 1,
-             1, NULL),
-    ZSET_CMD("zrevrange", "Return a range of members in a sorted set, by "
-             "index, with scores ordered from high to low", "1.2.0",
-             zrevrange_command_compacting, -4, CMD_READONLY, ZREAD_SLOW, 1, 1, 1, NULL),
-    ZSET_CMD("zcard", "Get the number of members in a sorted set", "1.2.0",
-             zcard_command_compacting, 2, CMD_READONLY | CMD_FAST, ZREAD_FAST, 1, 1, 1,
-             NULL),
-    ZSET_CMD("zscore", "Get the score associated with the given member in a "
-             "sorted set", "1.2.0", zscore_command_compacting, 3, CMD_READONLY | CMD_FAST,
-             ZREAD_FAST, 1, 1, 1, NULL),
-    ZSET_CMD("zmscore", "Get the score associated with the given members in a "
-             "sorted set", "6.2.0", zmscore_command_compacting, -3,
-             CMD_READONLY | CMD_FAST, ZREAD_FAST, 1, 1, 1, NULL),
-    ZSET_CMD("zrank", "Determine the index of a member in a sorted set",
-             "2.0.0", zrank_command_compacting, 3, CMD_READONLY | CMD_FAST, ZREAD_FAST, 1,
-             1, 1, NULL),
-    ZSET_CMD("zrevrank", "Determine the index of a member in a sorted set, "
-             "with scores ordered from high to low", "2.0.0", zrevrank_command_compacting,
-             3, CMD_READONLY | CMD_FAST, ZREAD_FAST, 1, 1, 1, NULL),
-    ZSET_CMD("zscan", "Incrementally iterate sorted sets elements and "
-             "associated scores", "2.8.0", zscan_command_compacting, -3, CMD_READONLY,
+             "2.8.9", zrevrangebylex_command_compacting, -4, CMD_READONLY,
              ZREAD_SLOW, 1, 1, 1, NULL),
-    ZSET_CMD("zpopmin", "Remove and return members with the lowest scores in "
-             "a sorted set", "5.0.0", zpopmin_command_compacting, -2,
-             CMD_WRITE | CMD_FAST, ZWRITE_FAST, 1, 1, 1, NULL),
-    ZSET_CMD("zpopmax", "Remove and return members with the highest scores in "
-             "a sorted set", "5.0.0", zpopmax_command_compacting, -2,
-             CMD_WRITE | CMD_FAST, ZWRITE_FAST, 1, 1, 1, NULL),
+    ZSET_CMD("zcount",
+             "Count the members in a sorted set with scores within "
+             "the given values",
+             "2.0.0", zcount_command_compacting, 4, CMD_READONLY | CMD_FAST,
+             ZREAD_FAST, 1, 1, 1, NULL),
+    ZSET_CMD("zlexcount",
+             "Count the number of members in a sorted set "
+             "between a given lexicographical range",
+             "2.8.9", zlexcount_command_compacting, 4, CMD_READONLY | CMD_FAST,
+             ZREAD_FAST, 1, 1, 1, NULL),
+    ZSET_CMD("zrevrange",
+             "Return a range of members in a sorted set, by "
+             "index, with scores ordered from high to low",
+             "1.2.0", zrevrange_command_compacting, -4, CMD_READONLY,
+             ZREAD_SLOW, 1, 1, 1, NULL),
+    ZSET_CMD("zcard", "Get the number of members in a sorted set", "1.2.0",
+             zcard_command_compacting, 2, CMD_READONLY | CMD_FAST, ZREAD_FAST,
+             1, 1, 1, NULL),
+    ZSET_CMD("zscore",
+             "Get the score associated with the given member in a "
+             "sorted set",
+             "1.2.0", zscore_command_compacting, 3, CMD_READONLY | CMD_FAST,
+             ZREAD_FAST, 1, 1, 1, NULL),
+    ZSET_CMD("zmscore",
+             "Get the score associated with the given members in a "
+             "sorted set",
+             "6.2.0", zmscore_command_compacting, -3, CMD_READONLY | CMD_FAST,
+             ZREAD_FAST, 1, 1, 1, NULL),
+    ZSET_CMD("zrank", "Determine the index of a member in a sorted set",
+             "2.0.0", zrank_command_compacting, 3, CMD_READONLY | CMD_FAST,
+             ZREAD_FAST, 1, 1, 1, NULL),
+    ZSET_CMD("zrevrank",
+             "Determine the index of a member in a sorted set, "
+             "with scores ordered from high to low",
+             "2.0.0", zrevrank_command_compacting, 3, CMD_READONLY | CMD_FAST,
+             ZREAD_FAST, 1, 1, 1, NULL),
+    ZSET_CMD("zscan",
+             "Incrementally iterate sorted sets elements and "
+             "associated scores",
+             "2.8.0", zscan_command_compacting, -3, CMD_READONLY, ZREAD_SLOW, 1,
+             1, 1, NULL),
+    ZSET_CMD("zpopmin",
+             "Remove and return members with the lowest scores in "
+             "a sorted set",
+             "5.0.0", zpopmin_command_compacting, -2, CMD_WRITE | CMD_FAST,
+             ZWRITE_FAST, 1, 1, 1, NULL),
+    ZSET_CMD("zpopmax",
+             "Remove and return members with the highest scores in "
+             "a sorted set",
+             "5.0.0", zpopmax_command_compacting, -2, CMD_WRITE | CMD_FAST,
+             ZWRITE_FAST, 1, 1, 1, NULL),
     ZSET_CMD("zmpop", "Remove and return members with scores in a sorted set",
-             "7.0.0", zmpop_command_compacting, -4, CMD_WRITE | CMD_MOVABLE_KEYS,
-             ZWRITE_SLOW, 0, 0, 0, zmpop_get_keys),
-    ZSET_CMD("bzpopmin", "Remove and return the member with the lowest score "
+             "7.0.0", zmpop_command_compacting, -4,
+             CMD_WRITE | CMD_MOVABLE_KEYS, ZWRITE_SLOW, 0, 0, 0,
+             zmpop_get_keys),
+    ZSET_CMD("bzpopmin",
+             "Remove and return the member with the lowest score "
              "from one or more sorted sets, or block until one is available",
              "5.0.0", bzpopmin_command_compacting, -3,
              CMD_WRITE | CMD_NOSCRIPT | CMD_FAST | CMD_BLOCKING,
              ZWRITE_FAST | ACL_CATEGORY_BLOCKING, 1, -2, 1, NULL),
-    ZSET_CMD("bzpopmax", "Remove and return the member with the highest score "
+    ZSET_CMD("bzpopmax",
+             "Remove and return the member with the highest score "
              "from one or more sorted sets, or block until one is available",
              "5.0.0", bzpopmax_command_compacting, -3,
              CMD_WRITE | CMD_NOSCRIPT | CMD_FAST | CMD_BLOCKING,
              ZWRITE_FAST | ACL_CATEGORY_BLOCKING, 1, -2, 1, NULL),
-    ZSET_CMD("bzmpop", "Remove and return members with scores in a sorted set "
-             "or block until one is available", "7.0.0", bzmpop_command_compacting, -5,
+    ZSET_CMD("bzmpop",
+             "Remove and return members with scores in a sorted set "
+             "or block until one is available",
+             "7.0.0", bzmpop_command_compacting, -5,
              CMD_WRITE | CMD_BLOCKING | CMD_MOVABLE_KEYS,
              ZWRITE_SLOW | ACL_CATEGORY_BLOCKING, 0, 0, 0, bzmpop_get_keys),
-    ZSET_CMD("zrandmember", "Get one or multiple random elements from a "
-             "sorted set", "6.2.0", zrandmember_command_compacting, -2, CMD_READONLY,
+    ZSET_CMD("zrandmember",
+             "Get one or multiple random elements from a "
+             "sorted set",
+             "6.2.0", zrandmember_command_compacting, -2, CMD_READONLY,
              ZREAD_SLOW, 1, 1, 1, NULL),
     {0}};

@@ -11,8 +11,8 @@
 #ifndef REDOUBT_T_ZSET_H
 #define REDOUBT_T_ZSET_H
 
-#include "server/ds/listpack.h"
 #include "server/core/server.h"
+#include "server/ds/listpack.h"
 #include "server/ds/zskiplist.h"
 
 #define ZSET_MIN 0
@@ -73,14 +73,14 @@ int zset_parse_range(robj *min, robj *max, zrangespec *spec);
 int zset_parse_lex_range(robj *min, robj *max, zlexrangespec *spec);
 
 /* Generic pop (ZPOPMIN/ZPOPMAX/ZMPOP/BZ*): see t_zset.c. */
-void zset_generic_pop(client *c, robj **keyv, int keyc, int where,
-                      int emitkey, long count, int use_nested_array,
+void zset_generic_pop(client *c, robj **keyv, int keyc, int where, int emitkey,
+                      long count, int use_nested_array,
                       int reply_nil_when_empty, int *deleted);
 
 /* zset_parse_mpop_args parses "numkeys key... MIN|MAX [COUNT n]" with
  * numkeys at c->argv[numkeys_idx] (ZMPOP, BZMPOP); replies on error. */
-int zset_parse_mpop_args(client *c, int numkeys_idx, long *numkeys,
-                         int *where, long *count);
+int zset_parse_mpop_args(client *c, int numkeys_idx, long *numkeys, int *where,
+                         long *count);
 
 /* Commands of t_zset_block.c */
 void bzpopmin_command(client *c);
@@ -104,8 +104,8 @@ void zunion_command(client *c);
 void zinter_command(client *c);
 void zdiff_command(client *c);
 void zintercard_command(client *c);
-int zunion_inter_diff_get_keys(struct redis_command *cmd, robj **argv,
-                               int argc, get_keys_result *result);
+int zunion_inter_diff_get_keys(struct redis_command *cmd, robj **argv, int argc,
+                               get_keys_result *result);
 int zmpop_get_keys(struct redis_command *cmd, robj **argv, int argc,
                    get_keys_result *result);
 int zunion_inter_diff_store_get_keys(struct redis_command *cmd, robj **argv,

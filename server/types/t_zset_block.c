@@ -2,9 +2,9 @@
  * (blocked.h). A request that finds a non-empty sorted set is answered
  * like ZPOPMIN/ZMPOP; otherwise the client waits for one of the keys to
  * hold a sorted set, then is answered with the same reply shape. */
+#include "server/base/zmalloc.h"
 #include "server/types/blocked.h"
 #include "server/types/t_zset.h"
-#include "server/base/zmalloc.h"
 
 typedef struct zset_block_request {
   int where;
@@ -17,8 +17,8 @@ static int zset_block_serve(client *c, redis_db *db, robj *key, robj *o,
   (void)db;
   (void)o;
   zset_block_request *req = privdata;
-  zset_generic_pop(c, &key, 1, req->where, 1, req->count,
-                   req->use_nested_array, 0, NULL);
+  zset_generic_pop(c, &key, 1, req->where, 1, req->count, req->use_nested_array,
+                   0, NULL);
   zset_compact_opened();
   return 1;
 }
@@ -86,8 +86,8 @@ int bzmpop_get_keys(struct redis_command *cmd, robj **argv, int argc,
                     get_keys_result *result) {
   (void)cmd;
   long long num = 0;
-  if (argc < 3 || get_long_long_from_object(argv[2], &num) != C_OK ||
-      num < 1 || num > argc - 3) {
+  if (argc < 3 || get_long_long_from_object(argv[2], &num) != C_OK || num < 1 ||
+      num > argc - 3) {
     result->numkeys = 0;
     return 0;
   }

@@ -15,10 +15,10 @@
  * the round trip cheap, and memory at rest is the compact form. */
 #include <math.h>
 
-#include "server/ds/listpack.h"
-#include "server/types/t_zset.h"
-#include "server/types/t_types_common.h"
 #include "server/base/zmalloc.h"
+#include "server/ds/listpack.h"
+#include "server/types/t_types_common.h"
+#include "server/types/t_zset.h"
 
 /* Objects opened by the running command; each holds one reference. */
 static struct {
@@ -42,7 +42,8 @@ static unsigned char *zset_to_listpack(zset *zs) {
   unsigned char *lp = lp_new(zs->zsl->length * 16);
   for (zskiplist_node *n = zs->zsl->header->level[0].forward; n;
        n = n->level[0].forward) {
-    lp = lp_append(lp, (const unsigned char *)n->ele, (uint32_t)sds_len(n->ele));
+    lp =
+        lp_append(lp, (const unsigned char *)n->ele, (uint32_t)sds_len(n->ele));
     long long ll;
     if (zset_score_as_integer(n->score, &ll)) {
       lp = lp_append_integer(lp, ll);
@@ -199,8 +200,8 @@ static unsigned char *zset_lp_insert_score(unsigned char *lp, double score,
   }
   char buf[MAX_D2STRING_CHARS];
   int n = d2string(buf, sizeof(buf), score);
-  return lp_insert_string(lp, (const unsigned char *)buf, (uint32_t)n, p,
-                          where, NULL);
+  return lp_insert_string(lp, (const unsigned char *)buf, (uint32_t)n, p, where,
+                          NULL);
 }
 
 /* zset_lp_insert adds a member that is not present at its (score, member)
@@ -368,15 +369,13 @@ static size_t zset_compute_size(robj *o, size_t samples) {
                  dict_slots(zs->dict) * sizeof(dict_entry *);
   size_t elesize = 0, seen = 0;
   for (zskiplist_node *n = zs->zsl->header->level[0].forward;
-       n != NULL && (samples == 0 || seen < samples);
-       n = n->level[0].forward) {
+       n != NULL && (samples == 0 || seen < samples); n = n->level[0].forward) {
     elesize += sizeof(zskiplist_node) + 2 * sizeof(struct zskiplist_level) +
                sds_len(n->ele) + 9 + sizeof(dict_entry);
     seen++;
   }
   if (seen) {
-    asize += (size_t)((double)elesize / (double)seen *
-                      (double)zs->zsl->length);
+    asize += (size_t)((double)elesize / (double)seen * (double)zs->zsl->length);
   }
   return asize;
 }
@@ -388,4 +387,6 @@ static const object_type_ops zset_type_ops = {
     .compute_size = zset_compute_size,
 };
 
-void zset_type_register(void) { object_register_type(OBJ_ZSET, &zset_type_ops); }
+void zset_type_register(void) {
+  object_register_type(OBJ_ZSET, &zset_type_ops);
+}

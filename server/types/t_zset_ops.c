@@ -7,10 +7,10 @@
  * copied only when other members are looked up in it (INTER, DIFF). */
 #include <math.h>
 
+#include "server/base/zmalloc.h"
 #include "server/ds/intset.h"
 #include "server/ds/listpack.h"
 #include "server/types/t_zset.h"
-#include "server/base/zmalloc.h"
 
 #define SET_OP_UNION 0
 #define SET_OP_INTER 1
@@ -164,13 +164,12 @@ static void zunion_inter_diff_generic(client *c, robj *dstkey,
   long setnum;
   int aggregate = AGGR_SUM, withscores = 0;
   long limit = 0;
-  if (get_long_from_object_or_reply(c, c->argv[numkeys_index], &setnum,
-                                    NULL) != C_OK) {
+  if (get_long_from_object_or_reply(c, c->argv[numkeys_index], &setnum, NULL) !=
+      C_OK) {
     return;
   }
   if (setnum < 1) {
-    add_reply_error_format(c,
-                           "at least 1 input key is needed for '%s' command",
+    add_reply_error_format(c, "at least 1 input key is needed for '%s' command",
                            c->cmd->fullname);
     return;
   }
@@ -470,8 +469,8 @@ static int zset_numkeys_get_keys(robj **argv, int argc, int numkeys_idx,
   return n;
 }
 
-int zunion_inter_diff_get_keys(struct redis_command *cmd, robj **argv,
-                               int argc, get_keys_result *result) {
+int zunion_inter_diff_get_keys(struct redis_command *cmd, robj **argv, int argc,
+                               get_keys_result *result) {
   (void)cmd;
   return zset_numkeys_get_keys(argv, argc, 1, 0, result);
 }

@@ -1,10 +1,10 @@
 /* t_zset_rand.c: ZRANDMEMBER (registered in t_zset.c's command table).
  * A small (listpack) set is sampled in place, as Redis does; a big one
  * through its dict. Replies follow Redis 7.0. */
+#include "server/base/zmalloc.h"
 #include "server/ds/listpack.h"
 #include "server/types/t_types_common.h"
 #include "server/types/t_zset.h"
-#include "server/base/zmalloc.h"
 
 /* Negative counts on a listpack are sampled this many at a time. */
 #define ZRANDMEMBER_SAMPLE_LIMIT 1000
@@ -73,8 +73,8 @@ static void zrand_distinct(client *c, robj *zobj, unsigned long count,
   if (zset_is_compact(zobj)) { /* one pass, in listpack order */
     lp_entry_ref *members = zmalloc(sizeof(lp_entry_ref) * count);
     lp_entry_ref *scores = zmalloc(sizeof(lp_entry_ref) * count);
-    unsigned int got = lp_random_pairs_unique(zobj->ptr, (unsigned int)count,
-                                              members, scores);
+    unsigned int got =
+        lp_random_pairs_unique(zobj->ptr, (unsigned int)count, members, scores);
     server_assert(got == count);
     zrand_reply_refs(c, members, scores, got, withscores);
     zfree(members);
@@ -115,8 +115,8 @@ static void zrandmember_with_count(client *c, long l, int withscores) {
     zset_reply_all_reversed(c, zobj, withscores);
     return;
   }
-  add_reply_array_len(c, (long)((withscores && c->resp == 2) ? count * 2
-                                                             : count));
+  add_reply_array_len(c,
+                      (long)((withscores && c->resp == 2) ? count * 2 : count));
   if (!uniq || count == 1) {
     zrand_with_repetition(c, zobj, count, withscores);
   } else {

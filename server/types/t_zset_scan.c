@@ -27,4 +27,3 @@ void zscan_command(client *c) {
                       zset_is_compact(zobj) ? NULL : zset_ptr(zobj)->dict,
                       zscan_emit);
 }
-

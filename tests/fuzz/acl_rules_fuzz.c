@@ -29,8 +29,7 @@ static void check_round_trip(acl_user *u) {
   int words = 0, argc = 0;
   sds *split = sds_split_len(d, (ssize_t)sds_len(d), " ", 1, &words);
   const char *bad = NULL;
-  sds *argv = split ? acl_merge_selector_args(split, words, &argc, &bad)
-                    : NULL;
+  sds *argv = split ? acl_merge_selector_args(split, words, &argc, &bad) : NULL;
   if (argv == NULL) {
     fprintf(stderr, "description does not split: %s\n", d);
     abort();
@@ -39,8 +38,8 @@ static void check_round_trip(acl_user *u) {
   for (int j = 0; j < argc; j++) {
     const char *err = NULL;
     if (acl_set_user(v, argv[j], sds_len(argv[j]), &err) != C_OK) {
-      fprintf(stderr, "rule '%s' of description '%s' rejected: %s\n",
-              argv[j], d, err ? err : "?");
+      fprintf(stderr, "rule '%s' of description '%s' rejected: %s\n", argv[j],
+              d, err ? err : "?");
       abort();
     }
   }
@@ -67,8 +66,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   sds errors = NULL;
   long n = acl_check_file_text("fuzz.acl", (const char *)data, size, &errors);
   if (n < 0) {
-    if (errors == NULL || strstr(errors, "WARNING: ACL errors detected") ==
-                              NULL) {
+    if (errors == NULL ||
+        strstr(errors, "WARNING: ACL errors detected") == NULL) {
       abort();
     }
     sds_free(errors);

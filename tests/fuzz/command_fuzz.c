@@ -27,8 +27,8 @@
 
 #include "server/acl/acl.h"
 #include "server/app.h"
-#include "server/core/server.h"
 #include "server/base/zmalloc.h"
+#include "server/core/server.h"
 
 #define FUZZ_MAX_COMMANDS 64
 #define FUZZ_MAX_ARGS 32
@@ -38,12 +38,15 @@
 
 /* Full names ("cmd" or "cmd|sub") that must not run in-process. */
 static const char *const fuzz_deny[] = {
-    "shutdown", "debug", "monitor", "sync", "psync", "replicaof", "slaveof",
-    "failover", "migrate", "wait", "save", "bgsave", "bgrewriteaof",
-    "blpop", "brpop", "brpoplpush", "blmove", "blmpop", "bzpopmin",
-    "bzpopmax", "bzmpop", "xread", "xreadgroup", "module", "client|pause",
-    "client|unpause", "client|kill", "config|set", "config|rewrite",
-    "acl|save", "acl|load", "cluster", "quit", "reset", NULL};
+    "shutdown",       "debug",          "monitor",     "sync",
+    "psync",          "replicaof",      "slaveof",     "failover",
+    "migrate",        "wait",           "save",        "bgsave",
+    "bgrewriteaof",   "blpop",          "brpop",       "brpoplpush",
+    "blmove",         "blmpop",         "bzpopmin",    "bzpopmax",
+    "bzmpop",         "xread",          "xreadgroup",  "module",
+    "client|pause",   "client|unpause", "client|kill", "config|set",
+    "config|rewrite", "acl|save",       "acl|load",    "cluster",
+    "quit",           "reset",          NULL};
 
 static int fuzz_denied(const redis_command *cmd) {
   for (int j = 0; fuzz_deny[j] != NULL; j++) {
@@ -51,8 +54,8 @@ static int fuzz_denied(const redis_command *cmd) {
       return 1;
     }
     /* deny a whole container when its name is listed */
-    if (cmd->parent != NULL && !strcasecmp(cmd->parent->fullname,
-                                           fuzz_deny[j])) {
+    if (cmd->parent != NULL &&
+        !strcasecmp(cmd->parent->fullname, fuzz_deny[j])) {
       return 1;
     }
   }

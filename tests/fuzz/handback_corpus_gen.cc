@@ -59,9 +59,8 @@ void seed(const std::string &certs, const std::string &out, const char *name,
   if (client_cert != nullptr &&
       (!SSL_CTX_use_certificate_chain_file(
            client_ctx, (certs + "/" + client_cert).c_str()) ||
-       !SSL_CTX_use_PrivateKey_file(client_ctx,
-                                    (certs + "/" + client_key).c_str(),
-                                    SSL_FILETYPE_PEM))) {
+       !SSL_CTX_use_PrivateKey_file(
+           client_ctx, (certs + "/" + client_key).c_str(), SSL_FILETYPE_PEM))) {
     die("client cert");
   }
   SSL_CTX *handoff_ctx = SSL_CTX_new(TLS_method());
@@ -151,8 +150,8 @@ int main(int argc, char **argv) {
   std::string certs = argv[1], out = argv[2];
   seed(certs, out, "tls13-rsa", TLS1_3_VERSION, "server.crt", "server.key",
        nullptr, nullptr);
-  seed(certs, out, "tls13-rsa-mtls", TLS1_3_VERSION, "server.crt",
-       "server.key", "client.crt", "client.key");
+  seed(certs, out, "tls13-rsa-mtls", TLS1_3_VERSION, "server.crt", "server.key",
+       "client.crt", "client.key");
   seed(certs, out, "tls13-ec-mtls", TLS1_3_VERSION, "server-ec.crt",
        "server-ec.key", "client-ec.crt", "client-ec.key");
   seed(certs, out, "tls12-rsa", TLS1_2_VERSION, "server.crt", "server.key",

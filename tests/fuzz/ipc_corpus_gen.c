@@ -104,8 +104,8 @@ int main(int argc, char **argv) {
             ipc_build_done(gen_buf, sizeof(gen_buf), 4, blob, 300, blob + 3,
                            1300, 1));
   gen_write(dir, ans, "done_max",
-            ipc_build_done(gen_buf, sizeof(gen_buf), 5, blob, IPC_MAX_FLIGHT, blob,
-                           IPC_MAX_HANDBACK, 1));
+            ipc_build_done(gen_buf, sizeof(gen_buf), 5, blob, IPC_MAX_FLIGHT,
+                           blob, IPC_MAX_HANDBACK, 1));
   gen_write(dir, ans, "fail_alert",
             ipc_build_fail(gen_buf, sizeof(gen_buf), 6, "no shared cipher",
                            alert, sizeof(alert)));

@@ -16,8 +16,8 @@
 #include <string.h>
 #include <time.h>
 
-#include "server/ds/sds.h"
 #include "server/base/util.h"
+#include "server/ds/sds.h"
 
 /* Any single match taking longer than this means a pathological pattern
  * got through the guard. 1 s because a 2.4 KB many-star pattern takes ~4 ms

@@ -52,9 +52,9 @@ class AclTest : public ::testing::Test {
     redis_command *cmd = lookup_command(argv.data(), (int)argv.size());
     EXPECT_NE(cmd, nullptr) << args[0];
     int pos = 0;
-    int rc = cmd ? acl_check_command(u_, cmd, argv.data(), (int)argv.size(),
-                                     &pos)
-                 : -1;
+    int rc =
+        cmd ? acl_check_command(u_, cmd, argv.data(), (int)argv.size(), &pos)
+            : -1;
     for (robj *o : argv) {
       decr_ref_count(o);
     }
@@ -80,21 +80,23 @@ TEST_F(AclTest, DefaultUser) {
 }
 
 TEST_F(AclTest, FullRuleSetDescription) {
-  ASSERT_EQ(Set({"on", ">abc", "~foo*", "%R~bar", "&ch", "+get",
-                 "+config|get", "-@dangerous"}),
+  ASSERT_EQ(Set({"on", ">abc", "~foo*", "%R~bar", "&ch", "+get", "+config|get",
+                 "-@dangerous"}),
             "");
-  EXPECT_EQ(Describe(),
-            "on #ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
-            " ~foo* %R~bar resetchannels &ch -@all +get");
+  EXPECT_EQ(
+      Describe(),
+      "on #ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+      " ~foo* %R~bar resetchannels &ch -@all +get");
 }
 
 TEST_F(AclTest, SubtractiveDescription) {
-  ASSERT_EQ(Set({"+@all", "-config", "+config", "-config|get", "+get",
-                 "-get", "+@string", "-@string"}),
+  ASSERT_EQ(Set({"+@all", "-config", "+config", "-config|get", "+get", "-get",
+                 "+@string", "-@string"}),
             "");
   EXPECT_EQ(Describe(), "off resetchannels +@all -@string -config|get");
   ASSERT_EQ(Set({"reset", "+@all", "-@write", "+set"}), "");
-  EXPECT_EQ(Describe(), "off sanitize-payload resetchannels +@all -@write +set");
+  EXPECT_EQ(Describe(),
+            "off sanitize-payload resetchannels +@all -@write +set");
 }
 
 TEST_F(AclTest, Errors) {
@@ -114,9 +116,9 @@ TEST_F(AclTest, Errors) {
             "exist");
   EXPECT_EQ(Set({"allkeys", "~a"}).substr(0, 40),
             "Adding a pattern after the * pattern (or");
-  EXPECT_EQ(Set({"allchannels", "&a"}).find("resetchannels") !=
-                std::string::npos,
-            true);
+  EXPECT_EQ(
+      Set({"allchannels", "&a"}).find("resetchannels") != std::string::npos,
+      true);
 }
 
 TEST_F(AclTest, PasswordsHashedAndChecked) {
@@ -183,8 +185,7 @@ TEST_F(AclTest, FastPathFlag) {
 }
 
 TEST_F(AclTest, DescriptionRoundTrips) {
-  ASSERT_EQ(Set({"on", "+@read", "-@hash", "+hget", "~a", "%W~b", "&c"}),
-            "");
+  ASSERT_EQ(Set({"on", "+@read", "-@hash", "+hget", "~a", "%W~b", "&c"}), "");
   std::string d = Describe();
   acl_user *v = acl_user_new_detached("v", 1);
   size_t start = 0;
@@ -252,15 +253,14 @@ TEST(AclTable, ContainerAndSubcommands) {
   EXPECT_EQ(acl_commands[0].arity, -2);
   EXPECT_EQ(acl_commands[1].declared_name, nullptr);
   std::set<std::string> subs;
-  for (redis_command *s = acl_commands[0].subcommands; s->declared_name;
-       s++) {
+  for (redis_command *s = acl_commands[0].subcommands; s->declared_name; s++) {
     subs.insert(s->declared_name);
     EXPECT_NE(s->proc, nullptr);
   }
-  EXPECT_EQ(subs, (std::set<std::string>{"cat", "deluser", "dryrun",
-                                         "genpass", "getuser", "help", "list",
-                                         "load", "log", "save", "setuser",
-                                         "users", "whoami"}));
+  EXPECT_EQ(subs,
+            (std::set<std::string>{"cat", "deluser", "dryrun", "genpass",
+                                   "getuser", "help", "list", "load", "log",
+                                   "save", "setuser", "users", "whoami"}));
 }
 
 }  // namespace

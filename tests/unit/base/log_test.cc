@@ -75,11 +75,11 @@ TEST_F(LogTest, LineFormatAndLevels) {
   server_log(LL_NOTICE, "a notice");
   std::vector<std::string> lines = ReadLines(path_);
   ASSERT_EQ(lines.size(), 2u);
-  EXPECT_TRUE(std::regex_search(lines[0],
-                                std::regex(std::string(kPrefix) + "# hello 42$")))
+  EXPECT_TRUE(std::regex_search(
+      lines[0], std::regex(std::string(kPrefix) + "# hello 42$")))
       << lines[0];
-  EXPECT_TRUE(std::regex_search(lines[1],
-                                std::regex(std::string(kPrefix) + R"(\* a notice$)")))
+  EXPECT_TRUE(std::regex_search(
+      lines[1], std::regex(std::string(kPrefix) + R"(\* a notice$)")))
       << lines[1];
   EXPECT_EQ(lines[0].substr(0, lines[0].find(':')), std::to_string(getpid()));
 }
@@ -90,8 +90,10 @@ TEST_F(LogTest, VerbosityDebugShowsEverything) {
   server_log(LL_VERBOSE, "v");
   std::vector<std::string> lines = ReadLines(path_);
   ASSERT_EQ(lines.size(), 2u);
-  EXPECT_TRUE(std::regex_search(lines[0], std::regex(std::string(kPrefix) + R"(\. d$)")));
-  EXPECT_TRUE(std::regex_search(lines[1], std::regex(std::string(kPrefix) + "- v$")));
+  EXPECT_TRUE(std::regex_search(lines[0],
+                                std::regex(std::string(kPrefix) + R"(\. d$)")));
+  EXPECT_TRUE(
+      std::regex_search(lines[1], std::regex(std::string(kPrefix) + "- v$")));
 }
 
 TEST_F(LogTest, SecurityEventLine) {
@@ -102,12 +104,13 @@ TEST_F(LogTest, SecurityEventLine) {
   ASSERT_EQ(lines.size(), 2u);
   EXPECT_TRUE(std::regex_search(
       lines[0],
-      std::regex(std::string(kPrefix) +
-                 R"(\* security event=tls_handshake_failed peer=127\.0\.0\.1:5000 reason=bad_record$)")))
+      std::regex(
+          std::string(kPrefix) +
+          R"(\* security event=tls_handshake_failed peer=127\.0\.0\.1:5000 reason=bad_record$)")))
       << lines[0];
   EXPECT_TRUE(std::regex_search(
-      lines[1],
-      std::regex(std::string(kPrefix) + R"(\* security event=handshaker_respawn$)")))
+      lines[1], std::regex(std::string(kPrefix) +
+                           R"(\* security event=handshaker_respawn$)")))
       << lines[1];
 }
 

@@ -255,7 +255,8 @@ std::vector<std::string> Split(const std::string &line, bool *ok) {
 // The one argument splitter (inline RESP, redis.conf, sds_split_args).
 TEST(UtilSplitArgs, QuotesEscapesAndErrors) {
   bool ok;
-  EXPECT_EQ(Split("  set  k  v ", &ok), (std::vector<std::string>{"set", "k", "v"}));
+  EXPECT_EQ(Split("  set  k  v ", &ok),
+            (std::vector<std::string>{"set", "k", "v"}));
   EXPECT_TRUE(ok);
   EXPECT_EQ(Split("a \"b c\\n\\x41\\\"\" 'd\\'e'", &ok),
             (std::vector<std::string>{"a", "b c\nA\"", "d'e"}));

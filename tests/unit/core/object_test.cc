@@ -6,8 +6,8 @@
 #include <string>
 
 extern "C" {
-#include "server/core/server.h"
 #include "server/base/zmalloc.h"
+#include "server/core/server.h"
 }
 
 namespace {

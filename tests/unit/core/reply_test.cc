@@ -23,8 +23,7 @@ void OpenInitClient(client *c) {
 }
 int NoAuthRequired(client *) { return 0; }
 const char *DefaultUser(client *) { return "default"; }
-const client_auth_ops kOpenAuth = {OpenInitClient, NoAuthRequired,
-                                   DefaultUser};
+const client_auth_ops kOpenAuth = {OpenInitClient, NoAuthRequired, DefaultUser};
 
 class ReplyTest : public ::testing::Test {
  protected:
@@ -95,7 +94,8 @@ TEST_F(ReplyTest, Resp3Scalars) {
   add_reply_double(c_, 1.0 / 0.0);
   add_reply_verbatim(c_, "abc", 3, "mkd");
   add_reply_big_num(c_, "123", 3);
-  EXPECT_EQ(Flush(), "_\r\n_\r\n#f\r\n,2.5\r\n,inf\r\n=7\r\nmkd:abc\r\n(123\r\n");
+  EXPECT_EQ(Flush(),
+            "_\r\n_\r\n#f\r\n,2.5\r\n,inf\r\n=7\r\nmkd:abc\r\n(123\r\n");
 }
 
 TEST_F(ReplyTest, Aggregates) {
@@ -159,13 +159,13 @@ TEST_F(ReplyTest, ClientListLine) {
   sds s = cat_client_info_string(sds_empty(), c_);
   std::string line(s, sds_len(s));
   sds_free(s);
-  const char *keys[] = {"id=", " addr=", " laddr=", " fd=", " name=", " age=",
-                        " idle=", " flags=N", " db=0", " sub=0", " psub=0",
-                        " ssub=0", " multi=-1", " qbuf=", " qbuf-free=",
-                        " argv-mem=", " multi-mem=0", " rbs=16384", " rbp=",
-                        " obl=0", " oll=0", " omem=0", " tot-mem=",
-                        " events=r", " cmd=NULL", " user=default",
-                        " redir=-1", " resp=2"};
+  const char *keys[] = {
+      "id=",           " addr=",       " laddr=",    " fd=",      " name=",
+      " age=",         " idle=",       " flags=N",   " db=0",     " sub=0",
+      " psub=0",       " ssub=0",      " multi=-1",  " qbuf=",    " qbuf-free=",
+      " argv-mem=",    " multi-mem=0", " rbs=16384", " rbp=",     " obl=0",
+      " oll=0",        " omem=0",      " tot-mem=",  " events=r", " cmd=NULL",
+      " user=default", " redir=-1",    " resp=2"};
   size_t pos = 0;
   for (const char *k : keys) {
     size_t at = line.find(k, pos);

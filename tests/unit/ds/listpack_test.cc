@@ -100,11 +100,11 @@ TEST(Listpack, RedisByteLayout) {
   lp = lp_append(lp, U("-1"), 2);
   lp = lp_append_integer(lp, 1000000);
   const unsigned char want[] = {
-      0x18, 0, 0, 0, 4, 0,                   // header: 24 bytes, 4 entries
-      0x85, 'h', 'e', 'l', 'l', 'o', 0x06,  // 6-bit string + backlen
-      0x7F, 0x01,                            // 7-bit uint 127
-      0xDF, 0xFF, 0x02,                      // 13-bit int -1
-      0xF2, 0x40, 0x42, 0x0F, 0x04,          // 24-bit int 1000000
+      0x18, 0,    0,    0,    4,    0,          // header: 24 bytes, 4 entries
+      0x85, 'h',  'e',  'l',  'l',  'o', 0x06,  // 6-bit string + backlen
+      0x7F, 0x01,                               // 7-bit uint 127
+      0xDF, 0xFF, 0x02,                         // 13-bit int -1
+      0xF2, 0x40, 0x42, 0x0F, 0x04,             // 24-bit int 1000000
       0xFF};
   ASSERT_EQ(lp_bytes(lp), sizeof(want));
   EXPECT_EQ(0, memcmp(lp, want, sizeof(want)));
@@ -112,11 +112,26 @@ TEST(Listpack, RedisByteLayout) {
 }
 
 TEST(Listpack, IntegersRoundTrip) {
-  const long long values[] = {0,          1,           127,        128,
-                              -1,         -4096,       4095,       4096,
-                              -4097,      32767,       -32768,     32768,
-                              8388607,    -8388608,    8388608,    2147483647,
-                              -2147483648LL, 2147483648LL, LLONG_MAX, LLONG_MIN};
+  const long long values[] = {0,
+                              1,
+                              127,
+                              128,
+                              -1,
+                              -4096,
+                              4095,
+                              4096,
+                              -4097,
+                              32767,
+                              -32768,
+                              32768,
+                              8388607,
+                              -8388608,
+                              8388608,
+                              2147483647,
+                              -2147483648LL,
+                              2147483648LL,
+                              LLONG_MAX,
+                              LLONG_MIN};
   unsigned char *lp = lp_new(0);
   for (long long v : values) {
     lp = lp_append_integer(lp, v);

@@ -173,9 +173,9 @@ void RunRandom(int fill, unsigned seed, int steps) {
         unsigned long limit = rng() % 3;
         quicklist_iter it;
         quicklist_entry e;
-        quicklist_iter_init(&it, ql,
-                            backward ? QUICKLIST_ITER_BACKWARD
-                                     : QUICKLIST_ITER_FORWARD);
+        quicklist_iter_init(
+            &it, ql,
+            backward ? QUICKLIST_ITER_BACKWARD : QUICKLIST_ITER_FORWARD);
         unsigned long removed = 0;
         while (quicklist_next(&it, &e)) {
           if (quicklist_entry_equals(&e, target.data(), target.size())) {
@@ -212,12 +212,12 @@ void RunRandom(int fill, unsigned seed, int steps) {
         int backward = rng() % 2;
         quicklist_iter it;
         quicklist_entry e;
-        ASSERT_EQ(quicklist_iter_init_at_index(
-                      &it, ql,
-                      backward ? QUICKLIST_ITER_BACKWARD
-                               : QUICKLIST_ITER_FORWARD,
-                      start),
-                  1);
+        ASSERT_EQ(
+            quicklist_iter_init_at_index(
+                &it, ql,
+                backward ? QUICKLIST_ITER_BACKWARD : QUICKLIST_ITER_FORWARD,
+                start),
+            1);
         long pos = start;
         int budget = 20;
         while (budget-- > 0 && quicklist_next(&it, &e)) {

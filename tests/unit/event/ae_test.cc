@@ -185,12 +185,15 @@ TEST(Ae, DeferredFdsRunInTheSecondPass) {
   ASSERT_EQ(pipe(c), 0);
   // Registered (and made ready) first, so epoll is likely to report it first.
   ASSERT_EQ(ae_add_file_event(loop, a[0], AE_READABLE, LogRead,
-                              const_cast<char *>("deferred")), 0);
+                              const_cast<char *>("deferred")),
+            0);
   ae_set_deferred(loop, a[0], 1);
   ASSERT_EQ(ae_add_file_event(loop, b[0], AE_READABLE, LogRead,
-                              const_cast<char *>("normal1")), 0);
+                              const_cast<char *>("normal1")),
+            0);
   ASSERT_EQ(ae_add_file_event(loop, c[0], AE_READABLE, LogRead,
-                              const_cast<char *>("normal2")), 0);
+                              const_cast<char *>("normal2")),
+            0);
   ASSERT_EQ(write(a[1], "x", 1), 1);
   ASSERT_EQ(write(b[1], "x", 1), 1);
   ASSERT_EQ(write(c[1], "x", 1), 1);
@@ -210,7 +213,8 @@ TEST(Ae, DeferredFdsRunInTheSecondPass) {
   // Unwatching clears the mark.
   ae_delete_file_event(loop, a[0], AE_READABLE);
   ASSERT_EQ(ae_add_file_event(loop, a[0], AE_READABLE, LogRead,
-                              const_cast<char *>("again")), 0);
+                              const_cast<char *>("again")),
+            0);
   log.clear();
   ASSERT_EQ(write(a[1], "x", 1), 1);
   ASSERT_EQ(write(b[1], "x", 1), 1);

@@ -98,7 +98,8 @@ TEST(Resp, MultibulkEmptyArgAndBinary) {
 
 TEST(Resp, PipelineByteByByte) {
   std::string in;
-  for (int i = 0; i < 20; i++) in += "*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$2\r\nvv\r\n";
+  for (int i = 0; i < 20; i++)
+    in += "*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$2\r\nvv\r\n";
   in += "PING\r\n";
   Outcome o = Parse(in, 1);
   ASSERT_EQ(o.commands.size(), 21u);
@@ -121,9 +122,9 @@ TEST(Resp, TrailingBytesOfBulkAreNotChecked) {
 }
 
 TEST(Resp, ErrorInvalidMultibulkLength) {
-  for (const char *in : {"*99999999999\r\n", "*abc\r\n", "*\r\n", "*+1\r\n",
-                         "*01\r\n", "*1 \r\n", "*1\n$4\r\nPING\r\n",
-                         "*2147483648\r\n", "*-0\r\n"}) {
+  for (const char *in :
+       {"*99999999999\r\n", "*abc\r\n", "*\r\n", "*+1\r\n", "*01\r\n",
+        "*1 \r\n", "*1\n$4\r\nPING\r\n", "*2147483648\r\n", "*-0\r\n"}) {
     EXPECT_EQ(Parse(in).error, "Protocol error: invalid multibulk length")
         << in;
     ExpectSplitInvariant(in);
@@ -216,7 +217,9 @@ TEST(Resp, InlineQuoting) {
   ASSERT_EQ(o.commands.size(), 1u);
   EXPECT_EQ(o.commands[0], V({"ECHO", "A\n", "it's", "a\"b", "", "abcd"}));
   Outcome t = Parse("ECHO \"\\t\\r\\b\\a\\z\\\\\"\n");
-  EXPECT_EQ(t.commands[0][1], "\t\r\b\a" "z\\");
+  EXPECT_EQ(t.commands[0][1],
+            "\t\r\b\a"
+            "z\\");
   // \x with non-hex digits is an ordinary escape of 'x'.
   EXPECT_EQ(Parse("ECHO \"\\xZZ\"\n").commands[0][1], "xZZ");
 }

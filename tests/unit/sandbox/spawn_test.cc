@@ -86,8 +86,8 @@ TEST(SpawnTest, ChildGetsTheSocketOnFd3AndNothingElse) {
 TEST(SpawnTest, ForcedReapReportsTheSignal) {
   sandbox_child child;
   char err[256] = "";
-  ASSERT_EQ(1, sandbox_spawn("spawn-test", kHangMode, 0, &child, err,
-                             sizeof(err)))
+  ASSERT_EQ(1,
+            sandbox_spawn("spawn-test", kHangMode, 0, &child, err, sizeof(err)))
       << err;
   EXPECT_EQ(0, sandbox_try_reap(&child));  // still running
   char why[128];

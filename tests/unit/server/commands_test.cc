@@ -8,8 +8,8 @@
 #include <vector>
 
 extern "C" {
-#include "server/core/command_meta.h"
 #include "server/app.h"
+#include "server/core/command_meta.h"
 #include "server/core/server.h"
 }
 

@@ -78,7 +78,8 @@ double random_score(std::mt19937 &rng) {
 
 // Rank (1-based) of an entry in the reference.
 unsigned long ref_rank(const Ref &ref, const Entry &e) {
-  return static_cast<unsigned long>(std::distance(ref.begin(), ref.find(e))) + 1;
+  return static_cast<unsigned long>(std::distance(ref.begin(), ref.find(e))) +
+         1;
 }
 
 bool in_score_range(double v, const zrangespec &r) {
@@ -134,7 +135,8 @@ TEST(ZSkiplist, RandomOperationsMatchReference) {
       if (o <= 3) {  // insert a new pair
         Entry e{random_score(rng), random_member(rng)};
         if (ref.count(e) == 0) {
-          zsl_insert(zsl, e.first, sds_new_len(e.second.data(), e.second.size()));
+          zsl_insert(zsl, e.first,
+                     sds_new_len(e.second.data(), e.second.size()));
           ref.insert(e);
         }
       } else if (o == 4 && !ref.empty()) {  // delete an existing pair
@@ -199,7 +201,8 @@ TEST(ZSkiplist, RandomOperationsMatchReference) {
           ASSERT_EQ(node_str(l), last->second);
           ASSERT_EQ(zsl_get_rank(zsl, f->score, f->ele), ref_rank(ref, *first));
         }
-      } else if (o == 9 && !ref.empty() && rng() % 4 == 0) {  // rank range delete
+      } else if (o == 9 && !ref.empty() &&
+                 rng() % 4 == 0) {  // rank range delete
         unsigned long a = 1 + rng() % ref.size();
         unsigned long b = a + rng() % 3;
         if (b > ref.size()) b = ref.size();
@@ -367,9 +370,19 @@ TEST(ZSkiplist, LexRangeBounds) {
 // The byte-buffer comparisons (listpack members) order strings as sds_cmp
 // does: bytes first (unsigned), then length; NUL bytes are ordinary bytes.
 TEST(ZSkiplist, LexBufferComparisonsMatchSdsOrder) {
-  const std::vector<std::string> values = {
-      "", "a", "aa", "ab", "b", std::string("a\0", 2), std::string("a\0b", 3),
-      "\xff", "a\xff", "1", "10", "2", "-5"};
+  const std::vector<std::string> values = {"",
+                                           "a",
+                                           "aa",
+                                           "ab",
+                                           "b",
+                                           std::string("a\0", 2),
+                                           std::string("a\0b", 3),
+                                           "\xff",
+                                           "a\xff",
+                                           "1",
+                                           "10",
+                                           "2",
+                                           "-5"};
   for (const std::string &lo : values) {
     for (const std::string &hi : values) {
       for (int ex = 0; ex < 4; ex++) {
@@ -405,8 +418,8 @@ TEST(ZSkiplist, LexBufferComparisonsMatchSdsOrder) {
 // modify, compact, reopen.
 // ---------------------------------------------------------------------------
 extern "C" {
-#include "server/ds/listpack.h"
 #include "server/core/server.h"
+#include "server/ds/listpack.h"
 #include "server/types/t_zset.h"
 #include "server/types/types.h"
 }
@@ -430,11 +443,17 @@ TEST(ZSetListpack, RoundTripKeepsScoresAndOrder) {
   size_t saved_value = server.zset_max_listpack_value;
   server.zset_max_listpack_entries = 128;
   server.zset_max_listpack_value = 64;
-  const std::vector<Entry> input = {
-      {-INFINITY, "ninf"}, {INFINITY, "pinf"},     {0.1, "tenth"},
-      {1e-320, "tiny"},    {4611686018427387904.0, "big"},
-      {-3, "neg"},         {2.5, "half"},          {7, "123"},
-      {7, ""},             {1e300, "huge"},        {-0.5, "x\x01y"}};
+  const std::vector<Entry> input = {{-INFINITY, "ninf"},
+                                    {INFINITY, "pinf"},
+                                    {0.1, "tenth"},
+                                    {1e-320, "tiny"},
+                                    {4611686018427387904.0, "big"},
+                                    {-3, "neg"},
+                                    {2.5, "half"},
+                                    {7, "123"},
+                                    {7, ""},
+                                    {1e300, "huge"},
+                                    {-0.5, "x\x01y"}};
   robj *o = zset_create_object();
   zset *zs = zset_ptr(o);
   for (const Entry &e : input) {
@@ -446,8 +465,7 @@ TEST(ZSetListpack, RoundTripKeepsScoresAndOrder) {
   std::vector<Entry> before = zset_entries(zs);
   zset_compact_opened();  // o is now a listpack of member, score pairs
   ASSERT_EQ(o->refcount, 1);
-  ASSERT_EQ(lp_length(static_cast<unsigned char *>(o->ptr)),
-            2 * input.size());
+  ASSERT_EQ(lp_length(static_cast<unsigned char *>(o->ptr)), 2 * input.size());
   std::vector<Entry> after = zset_entries(zset_ptr(o));
   EXPECT_EQ(before, after);
   // A -0 score reads back as 0 in the listpack form, like Redis.
