@@ -94,9 +94,10 @@ void sandbox_describe_status(int status, char *out, size_t len) {
   }
 }
 
-void sandbox_reap(sandbox_child *child, int force, char *why, size_t why_len) {
+void sandbox_reap(sandbox_child *child, int force, char *out_description,
+                  size_t description_len) {
   int status = 0;
-  snprintf(why, why_len, "exit status unknown");
+  snprintf(out_description, description_len, "exit status unknown");
   if (child->pid <= 0) {
     return;
   }
@@ -106,14 +107,15 @@ void sandbox_reap(sandbox_child *child, int force, char *why, size_t why_len) {
   for (int i = 0; i < SANDBOX_REAP_POLLS; i++) {
     pid_t r = waitpid(child->pid, &status, WNOHANG);
     if (r == child->pid) {
-      sandbox_describe_status(status, why, why_len);
+      sandbox_describe_status(status, out_description, description_len);
       child->status = status;
       child->have_status = 1;
       child->pid = 0;
       return;
     }
     if (r < 0) {
-      snprintf(why, why_len, "exit status unknown (reaped elsewhere)");
+      snprintf(out_description, description_len,
+               "exit status unknown (reaped elsewhere)");
       child->pid = 0;
       return;
     }
@@ -123,9 +125,9 @@ void sandbox_reap(sandbox_child *child, int force, char *why, size_t why_len) {
   if (waitpid(child->pid, &status, 0) == child->pid) {
     child->status = status;
     child->have_status = 1;
-    sandbox_describe_status(status, why, why_len);
-    size_t used = strlen(why);
-    snprintf(why + used, why_len - used, " after SIGKILL");
+    sandbox_describe_status(status, out_description, description_len);
+    size_t used = strlen(out_description);
+    snprintf(out_description + used, description_len - used, " after SIGKILL");
   }
   child->pid = 0;
 }

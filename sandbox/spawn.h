@@ -41,8 +41,9 @@ int sandbox_spawn(const char *argv0, const char *mode_arg, int socket_buffer,
 /* sandbox_reap collects |child| after its socket reached EOF: with |force|
  * it sends SIGKILL first; it waits at most ~50 ms, then kills and waits.
  * Writes what happened ("killed by signal 31 (SIGSYS: ...)", "exited with
- * status 1", ...) into |why|. |child->pid| is 0 afterwards. */
-void sandbox_reap(sandbox_child *child, int force, char *why, size_t why_len);
+ * status 1", ...) into |out_description|. |child->pid| is 0 afterwards. */
+void sandbox_reap(sandbox_child *child, int force, char *out_description,
+                  size_t description_len);
 
 /* sandbox_try_reap collects |child| if it has exited, without blocking.
  * Returns 1 if it is gone (pid 0), 0 if it still runs. */

@@ -284,17 +284,17 @@ static void tls_handshake_fail(tls_conn *conn, const char *reason, int quiet) {
 
 /* tls_check_peer re-checks the client-certificate policy after the
  * handshake: a configuration slip must refuse, never accept silently. */
-static int tls_check_peer(tls_conn *conn, char *why, size_t why_len) {
+static int tls_check_peer(tls_conn *conn, char *err, size_t err_len) {
   int auth = conn->gen->settings.auth_clients;
   X509 *peer = SSL_get_peer_certificate(conn->ssl);
   long verify = SSL_get_verify_result(conn->ssl);
   int ok = 1;
   if (auth == TLS_CLIENT_AUTH_YES && peer == NULL) {
-    snprintf(why, why_len, "no client certificate");
+    snprintf(err, err_len, "no client certificate");
     ok = 0;
   } else if (auth != TLS_CLIENT_AUTH_NO && peer != NULL &&
              verify != X509_V_OK) {
-    snprintf(why, why_len, "client certificate not verified: %s",
+    snprintf(err, err_len, "client certificate not verified: %s",
              X509_verify_cert_error_string(verify));
     ok = 0;
   }
@@ -418,7 +418,7 @@ void tls_conn_on_finished(tls_conn *conn) {
   tls_leave(conn);
 }
 
-int tls_conn_apply_handback(tls_conn *conn, char *why, size_t why_len) {
+int tls_conn_apply_handback(tls_conn *conn, char *err, size_t err_len) {
   ERR_clear_error();
   conn->ssl = SSL_new(conn->gen->main_ctx);
   int ok =
@@ -431,7 +431,7 @@ int tls_conn_apply_handback(tls_conn *conn, char *why, size_t why_len) {
   if (!ok) {
     char errors[IPC_MAX_REASON - 32];
     tls_collect_errors(errors, sizeof(errors));
-    snprintf(why, why_len, "SSL_apply_handback failed: %s", errors);
+    snprintf(err, err_len, "SSL_apply_handback failed: %s", errors);
   }
   return ok;
 }

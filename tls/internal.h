@@ -204,7 +204,7 @@ int tls_write_pending(int fd, const uint8_t *buf, size_t len, size_t *off);
 /* tls_conn_apply_handback gives |conn| main's SSL (no key) holding the
  * session in conn->handback (then wiped and freed) on the connection's fd.
  * Returns 1, or 0 with the reason in |why|. */
-int tls_conn_apply_handback(tls_conn *conn, char *why, size_t why_len);
+int tls_conn_apply_handback(tls_conn *conn, char *err, size_t err_len);
 /* tls_handshake_nice_value: main's nice plus tls-handshaker-nice, capped at
  * 19 (handshakers and the completion thread). */
 int tls_handshake_nice_value(void);

@@ -267,13 +267,13 @@ int acl_check_exec(client *c) {
 /* ------------------------------------------------------------------ */
 /* aclfile                                                               */
 /* ------------------------------------------------------------------ */
-static sds acl_read_file(const char *path, sds *err) {
+static sds acl_read_file(const char *path, sds *out_report) {
   int fd = open(path, O_RDONLY | O_CLOEXEC);
   if (fd < 0) {
-    *err = sds_cat_printf(sds_empty(),
-                          "Error loading ACLs, opening file "
-                          "'%s': %s",
-                          path, strerror(errno));
+    *out_report = sds_cat_printf(sds_empty(),
+                                 "Error loading ACLs, opening file "
+                                 "'%s': %s",
+                                 path, strerror(errno));
     return NULL;
   }
   sds buf = sds_empty();
@@ -289,7 +289,7 @@ static sds acl_read_file(const char *path, sds *err) {
     if (sds_len(buf) + (size_t)n > ACL_FILE_MAX) {
       close(fd);
       sds_free(buf);
-      *err = sds_cat_printf(sds_empty(), "%s: file too large", path);
+      *out_report = sds_cat_printf(sds_empty(), "%s: file too large", path);
       return NULL;
     }
     buf = sds_cat_len(buf, chunk, (size_t)n);
@@ -299,9 +299,9 @@ static sds acl_read_file(const char *path, sds *err) {
 }
 
 /* acl_parse_users: the aclfile text into new users (not installed). On
- * error returns NULL and *errors holds Redis's message. */
+ * error returns NULL and *out_report holds Redis's message. */
 static acl_user **acl_parse_users(const char *path, const char *text,
-                                  size_t len, size_t *count, sds *errors) {
+                                  size_t len, size_t *count, sds *out_report) {
   acl_user **users = NULL;
   size_t n = 0, cap = 0;
   sds errs = sds_empty();
@@ -399,7 +399,7 @@ static acl_user **acl_parse_users(const char *path, const char *text,
       acl_user_free(users[i]);
     }
     zfree(users);
-    *errors = errs;
+    *out_report = errs;
     return NULL;
   }
   sds_free(errs);
@@ -410,13 +410,18 @@ static acl_user **acl_parse_users(const char *path, const char *text,
   return users;
 }
 
-/* acl_check_file_text: parses an aclfile body without installing it (fuzz
- * target, tests): the user count, or -1 with *errors set. */
+/* The last acl_check_file_text report (acl.h: valid until the next call). */
+static sds check_file_report;
+
 long acl_check_file_text(const char *path, const char *text, size_t len,
-                         sds *errors) {
+                         const char **err) {
   size_t count = 0;
-  acl_user **users = acl_parse_users(path, text, len, &count, errors);
+  sds_free(check_file_report);
+  check_file_report = NULL;
+  acl_user **users =
+      acl_parse_users(path, text, len, &count, &check_file_report);
   if (!users) {
+    *err = check_file_report;
     return -1;
   }
   for (size_t i = 0; i < count; i++) {
@@ -426,14 +431,15 @@ long acl_check_file_text(const char *path, const char *text, size_t len,
   return (long)count;
 }
 
-/* acl_load_from_file: C_OK, or C_ERR with *errors set (old users kept). */
-static int acl_load_from_file(const char *path, sds *errors) {
-  sds text = acl_read_file(path, errors);
+/* acl_load_from_file: C_OK, or C_ERR with *out_report set (old users kept). */
+static int acl_load_from_file(const char *path, sds *out_report) {
+  sds text = acl_read_file(path, out_report);
   if (!text) {
     return C_ERR;
   }
   size_t count = 0;
-  acl_user **users = acl_parse_users(path, text, sds_len(text), &count, errors);
+  acl_user **users =
+      acl_parse_users(path, text, sds_len(text), &count, out_report);
   sds_free(text);
   if (!users) {
     return C_ERR;

@@ -114,8 +114,11 @@ const char *acl_client_username(client *c);
 int acl_config_user_line(sds *argv, int argc, const char **err);
 /* acl_load_startup: applies config users / aclfile; exits on error. */
 void acl_load_startup(void);
+/* acl_check_file_text parses an aclfile body without installing it (fuzz
+ * target, tests): the user count, or -1 with *err pointing at Redis's
+ * report (owned by the ACL module, valid until the next call). */
 long acl_check_file_text(const char *path, const char *text, size_t len,
-                         sds *errors); /* user count or -1 (errors set) */
+                         const char **err);
 sds acl_rewrite_config_lines(void); /* "user ..." lines, for CONFIG REWRITE */
 
 /* Categories in Redis 7.0 order; category i is bit (1ULL << i).

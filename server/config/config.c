@@ -1370,31 +1370,36 @@ done:
   return ok;
 }
 
-int config_set_value(const char *name, const char *value, sds *out_err) {
+/* The last config_set_value failure (config.h: valid until the next call). */
+static sds set_value_error;
+
+int config_set_value(const char *name, const char *value, const char **err) {
+  sds_free(set_value_error);
+  set_value_error = NULL;
   const config_entry *e = config_lookup(name);
   if (e == NULL) {
-    *out_err = sds_cat_printf(
+    set_value_error = sds_cat_printf(
         sds_empty(),
         "Unknown option or number of arguments for CONFIG SET - '%s'", name);
-    return 0;
+  } else if (e->flags & CONFIG_FLAG_IMMUTABLE) {
+    set_value_error = sds_cat_printf(sds_empty(),
+                                     "CONFIG SET failed (possibly related to "
+                                     "argument '%s') - can't set immutable "
+                                     "config",
+                                     name);
+  } else {
+    const char *why = NULL;
+    int failed = 0;
+    if (config_set_many(&e, &value, 1, &why, &failed)) {
+      return 1;
+    }
+    set_value_error = sds_cat_printf(sds_empty(),
+                                     "CONFIG SET failed (possibly related to "
+                                     "argument '%s') - %s",
+                                     name, why);
   }
-  if (e->flags & CONFIG_FLAG_IMMUTABLE) {
-    *out_err = sds_cat_printf(sds_empty(),
-                              "CONFIG SET failed (possibly related to "
-                              "argument '%s') - can't set immutable config",
-                              name);
-    return 0;
-  }
-  const char *err = NULL;
-  int failed = 0;
-  if (!config_set_many(&e, &value, 1, &err, &failed)) {
-    *out_err = sds_cat_printf(sds_empty(),
-                              "CONFIG SET failed (possibly related to "
-                              "argument '%s') - %s",
-                              name, err);
-    return 0;
-  }
-  return 1;
+  *err = set_value_error;
+  return 0;
 }
 
 sds config_get_value(const char *name) {

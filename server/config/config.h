@@ -104,12 +104,13 @@ void config_startup_free(config_startup *st);
 void config_load_or_exit(const config_startup *st);
 
 /* config_load_string parses a configuration text without exiting: returns 1,
- * or 0 with *out_err set to the full FATAL text above (caller frees).
+ * or 0 with *err pointing at the full FATAL text above (owned by the config
+ * module, valid until the next call).
  * |source| names the origin in the message ("the command line" or a path).
  * With |no_side_effects| set, `include` is refused, `dir` does not chdir and
  * the logfile is not opened: the fuzz target and tests use that mode. */
 int config_load_string(const char *text, size_t len, const char *source,
-                       int no_side_effects, sds *out_err);
+                       int no_side_effects, const char **err);
 
 /* config_log_unimplemented logs, for every directive that Redis accepts but
  * Redoubt does not implement yet and that is set to a non-default value:
@@ -118,10 +119,11 @@ void config_log_unimplemented(void);
 
 /* config_set_value sets one directive by name as CONFIG SET would (value
  * split on spaces for multi-argument directives), runs its apply callback,
- * and rolls back if that fails. Returns 1, or 0 with *out_err set to the
- * text after "-ERR " that CONFIG SET would reply. Immutable directives are
- * refused as in CONFIG SET. */
-int config_set_value(const char *name, const char *value, sds *out_err);
+ * and rolls back if that fails. Returns 1, or 0 with *err pointing at the
+ * text after "-ERR " that CONFIG SET would reply (owned by the config
+ * module, valid until the next call). Immutable directives are refused as in
+ * CONFIG SET. */
+int config_set_value(const char *name, const char *value, const char **err);
 
 /* config_get_value returns the value CONFIG GET would return for the
  * directive |name| (alias accepted), or NULL if there is no such directive.

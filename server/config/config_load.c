@@ -300,8 +300,12 @@ static int finish_load(config_load_state *ls) {
   return 1;
 }
 
+/* The last config_load_string failure (config.h: valid until the next
+ * call). */
+static sds load_string_error;
+
 int config_load_string(const char *text, size_t len, const char *source,
-                       int no_side_effects, sds *out_err) {
+                       int no_side_effects, const char **err) {
   config_load_state ls = {
       .depth = 0, .no_side_effects = no_side_effects, .err = NULL};
   config_set_load_mode(1, no_side_effects);
@@ -309,8 +313,12 @@ int config_load_string(const char *text, size_t len, const char *source,
       load_text(&ls, text, len, SOURCE_FILE, source ? source : "(string)") &&
       finish_load(&ls);
   config_set_load_mode(0, 0);
+  sds_free(load_string_error);
+  load_string_error = NULL;
   if (!ok) {
-    *out_err = ls.err ? ls.err : sds_new("unknown configuration error");
+    load_string_error =
+        ls.err ? ls.err : sds_new("unknown configuration error");
+    *err = load_string_error;
     return 0;
   }
   sds_free(ls.err);

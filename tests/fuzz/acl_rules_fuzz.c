@@ -63,14 +63,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   if (size > ACL_FUZZ_MAX_INPUT) {
     return 0;
   }
-  sds errors = NULL;
+  const char *errors = NULL;
   long n = acl_check_file_text("fuzz.acl", (const char *)data, size, &errors);
   if (n < 0) {
     if (errors == NULL ||
         strstr(errors, "WARNING: ACL errors detected") == NULL) {
       abort();
     }
-    sds_free(errors);
   }
 
   acl_user *u = acl_user_new_detached("u", 1);

@@ -34,25 +34,21 @@ std::string Get(const char *name) {
 // on success or the full FATAL text.
 std::string Load(const std::string &text, const char *source = "/x.conf",
                  int no_side_effects = 1) {
-  sds err = nullptr;
+  const char *err = nullptr;
   if (config_load_string(text.data(), text.size(), source, no_side_effects,
                          &err)) {
     return "";
   }
-  std::string s(err, sds_len(err));
-  sds_free(err);
-  return s;
+  return err;
 }
 
 // Set(name, value) runs CONFIG SET's logic; returns "OK" or the error text.
 std::string Set(const char *name, const char *value) {
-  sds err = nullptr;
+  const char *err = nullptr;
   if (config_set_value(name, value, &err)) {
     return "OK";
   }
-  std::string s(err, sds_len(err));
-  sds_free(err);
-  return s;
+  return err;
 }
 
 std::string Fatal(const std::string &where, const std::string &line,
