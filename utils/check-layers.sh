@@ -15,6 +15,8 @@
 #   4. no object compiled from a server/ package included an OpenSSL/BoringSSL header: grep of
 #      Bazel's .d files (bazel-out/<config>/bin/server/**/_objs/<target>/*.d, every config). Run
 #      it after a build; if no server/ .d file exists the check fails (nothing was checked);
+#   4b. every quoted #include between listed packages points down the ranks (sources, so an
+#      upward include is caught even by an unsandboxed build that would compile it);
 #   5. an informational compile probe: can a server/ source reach <openssl/ssl.h> with the
 #      include path a server/ library gets when it depends on nothing that carries OpenSSL?
 #
@@ -214,6 +216,58 @@ if ((want_objects && ${#server_pkgs[@]})); then
     ((offenders)) ||
       echo "openssl: $ndfiles .d files of server/ objects checked, no OpenSSL header included"
   fi
+fi
+
+# ------------------------------------------------------------------ 4b. includes point down too
+# The Bazel graph rules the targets; this rules the sources, so that an upward #include is
+# caught even where a build would not stop it (a local, unsandboxed build sees every header on
+# disk). Every quoted include of a tracked C/C++ file in a listed package that names a file of
+# another listed package must point down the ranks (or across an allowed same-rank pair).
+rank_spec=""
+for pkg in "${!RANK[@]}"; do rank_spec+="$pkg=${RANK[$pkg]} "; done
+allow_spec=""
+for pair in "${!ALLOW[@]}"; do allow_spec+="${pair/ />} "; done
+if ! RANKS="$rank_spec" ALLOWS="$allow_spec" /usr/bin/python3 - "$LAYERS_FILE" <<'PY'
+import os, re, subprocess, sys
+ranks = dict(kv.split("=") for kv in os.environ["RANKS"].split())
+allows = set(tuple(p.split(">")) for p in os.environ["ALLOWS"].split())
+tops = {p.split("/")[0] for p in ranks}
+def pkg_of(path):
+    d = os.path.dirname(path)
+    while d:
+        if d in ranks:
+            return d
+        d = os.path.dirname(d)
+    return None
+files = subprocess.run(["git", "ls-files", *sorted(tops)], capture_output=True, text=True,
+                       check=True).stdout.split()
+bad = checked = 0
+for f in files:
+    if not re.search(r"\.(c|cc|h)$", f) or not os.path.exists(f):
+        continue
+    fp = pkg_of(f)
+    if fp is None:
+        continue
+    for n, line in enumerate(open(f, errors="replace"), 1):
+        m = re.match(r'\s*#\s*include\s+"([^"]+)"', line)
+        if not m or not os.path.exists(m.group(1)):
+            continue
+        hp = pkg_of(m.group(1))
+        if hp is None or hp == fp:
+            continue
+        checked += 1
+        rf, rh = int(ranks[fp]), int(ranks[hp])
+        if rh < rf or (rh == rf and (fp, hp) in allows):
+            continue
+        print(f"INCLUDE VIOLATION: {f}:{n} ({fp}, rank {rf}) includes {m.group(1)} "
+              f"({hp}, rank {rh})")
+        bad += 1
+if bad:
+    sys.exit(1)
+print(f"includes: {checked} includes across packages checked, all point down")
+PY
+then
+  fail "INCLUDE CHECK: an #include points up the ranks (see above)"
 fi
 
 # ------------------------------------------------------------------ 5. compile probe (informational)
