@@ -4,7 +4,12 @@
 # Redoubt / Redis for each test.
 #
 #   bench/compare.sh [--tls] [--requests N] [--clients C] [--tests set,get]
-#                    [--pipelines "1 16"] [--handshakes] [--workers N] [--types]
+#                    [--pipelines "1 16"] [--handshakes] [--workers N] [--types] [--large]
+#
+# Besides requests per second it prints each server's CPU time per request (user + system of
+# the whole process tree, Redoubt's handshakers included, from /proc, divided by the requests
+# sent): the figure that does not depend on how the benchmark client shares the machine.
+# --large adds 100 KB and 1 MB values, SET and GET at P1 (MB/s and CPU ns per byte).
 #
 # --tls runs both servers with TLS only (same certificates, mutual TLS) and
 # the benchmark with --tls. --handshakes also measures new TLS connections
@@ -22,6 +27,7 @@ tests="set,get"
 pipelines="1 16"
 handshakes=0
 workers=1
+large=0
 while [ $# -gt 0 ]; do
   case "$1" in
     --tls) tls=1 ;;
@@ -32,6 +38,7 @@ while [ $# -gt 0 ]; do
     --handshakes) handshakes=1 ;;
     --workers) workers="$2"; shift ;;
     --types) tests="set,get,lpush,lpop,sadd,hset,zadd,lrange_100" ;;
+    --large) large=1 ;;
     *) echo "unknown option $1" >&2; exit 2 ;;
   esac
   shift
@@ -67,6 +74,7 @@ start() {
     args+=(--tls-handshake-workers "$workers")
   fi
   "$bin" "${args[@]}" "${extra[@]}" &
+  last_pid=$!
   pids+=($!)
   for _ in $(seq 100); do
     if cli "$port" ping 2>/dev/null | grep -q PONG; then return 0; fi
@@ -78,29 +86,67 @@ start() {
 tls_flags() { [ $tls = 1 ] && echo "--tls --cert $certs/client.crt --key $certs/client.key --cacert $certs/ca.crt" || true; }
 cli() { local port=$1; shift; redis-cli -h 127.0.0.1 -p "$port" $(tls_flags) "$@"; }
 
-# bench PORT PIPELINE TEST -> requests per second
-bench() {
-  redis-benchmark -h 127.0.0.1 -p "$1" $(tls_flags) -c "$clients" -n "$requests" -P "$2" -t "$3" -q 2>/dev/null |
-    tr '\r' '\n' | awk -F': ' '/requests per second/ {split($2,a," "); v=a[1]} END {print v+0}'
+# tree_ns PID -> nanoseconds on CPU (user + system) of every thread of PID and of its children
+# (Redoubt's handshakers), from /proc/*/task/*/schedstat (ns resolution, unlike stat's ticks).
+tree_ns() {
+  local pid=$1 kid
+  for kid in $pid $(cat /proc/"$pid"/task/*/children 2>/dev/null); do
+    cat /proc/"$kid"/task/*/schedstat 2>/dev/null
+  done | awk '{s += $1} END {printf "%.0f\n", s}'
 }
 
-rport=$(free_port); start redis /usr/bin/redis-server "$rport" server
-oport=$(free_port); start redoubt "$server_bin" "$oport" server
+# bench PORT PID PIPELINE TEST [DATASIZE [REQUESTS]] -> "rps cpu_us_per_request"
+bench() {
+  local n=${6:-$requests} before after rps
+  before=$(tree_ns "$2")
+  rps=$(redis-benchmark -h 127.0.0.1 -p "$1" $(tls_flags) -c "$clients" -n "$n" -P "$3" -t "$4" \
+    -d "${5:-3}" -q 2>/dev/null |
+    tr '\r' '\n' | awk -F': ' '/requests per second/ {split($2,a," "); v=a[1]} END {print v+0}')
+  after=$(tree_ns "$2")
+  awk -v r="$rps" -v d=$((after - before)) -v n="$n" 'BEGIN {printf "%s %.3f\n", r, d / 1e3 / n}'
+}
+
+rport=$(free_port); start redis /usr/bin/redis-server "$rport" server; rpid=$last_pid
+oport=$(free_port); start redoubt "$server_bin" "$oport" server; opid=$last_pid
 
 mode=plain; [ $tls = 1 ] && mode=tls
 echo "# bench/compare.sh mode=$mode clients=$clients requests=$requests handshake-workers=$workers ($(date -u +%F))"
-printf '%-10s %-4s %14s %14s %8s\n' test P "redis rps" "redoubt rps" ratio
+printf '%-10s %-4s %12s %12s %7s %11s %11s %7s\n' test P "redis rps" "redoubt rps" ratio \
+  "redis us/r" "redoubt us/r" "cpu"
+# avg2 "rps cpu" "rps cpu" -> "rps cpu" averaged
+avg2() { awk -v a="$1" -v b="$2" 'BEGIN {split(a, x, " "); split(b, y, " ");
+  printf "%f %f\n", (x[1] + y[1]) / 2, (x[2] + y[2]) / 2}'; }
+row() { # label P "redis rps cpu" "redoubt rps cpu" [unit]
+  awk -v t="$1" -v p="$2" -v r="$3" -v o="$4" 'BEGIN {split(r, x, " "); split(o, y, " ");
+    printf "%-10s %-4s %12.0f %12.0f %7s %11.2f %11.2f %7s\n", t, p, x[1], y[1],
+      (x[1] > 0 ? sprintf("%.2f", y[1] / x[1]) : "n/a"), x[2], y[2],
+      (x[2] > 0 ? sprintf("%.2f", y[2] / x[2]) : "n/a")}'
+}
 for p in $pipelines; do
   for t in ${tests//,/ }; do
     # Alternate order so neither server always runs first.
-    r=$(bench "$rport" "$p" "$t"); o=$(bench "$oport" "$p" "$t")
-    o2=$(bench "$oport" "$p" "$t"); r2=$(bench "$rport" "$p" "$t")
-    r=$(awk -v a="$r" -v b="$r2" 'BEGIN{print (a+b)/2}')
-    o=$(awk -v a="$o" -v b="$o2" 'BEGIN{print (a+b)/2}')
-    ratio=$(awk -v a="$o" -v b="$r" 'BEGIN{ if (b>0) printf "%.2f", a/b; else print "n/a"}')
-    printf '%-10s %-4s %14.0f %14.0f %8s\n' "$t" "$p" "$r" "$o" "$ratio"
+    r=$(bench "$rport" "$rpid" "$p" "$t"); o=$(bench "$oport" "$opid" "$p" "$t")
+    o2=$(bench "$oport" "$opid" "$p" "$t"); r2=$(bench "$rport" "$rpid" "$p" "$t")
+    row "$t" "$p" "$(avg2 "$r" "$r2")" "$(avg2 "$o" "$o2")"
   done
 done
+echo "# rps ratio: Redoubt / Redis (higher is better); cpu: Redoubt's CPU per request / Redis's (lower is better)"
+
+if [ $large = 1 ]; then
+  echo "# large values, P1 (MB/s of values moved; CPU ns per value byte)"
+  printf '%-10s %-8s %10s %10s %7s %10s %10s %7s\n' test size "redis MB/s" "redoubt" ratio \
+    "redis ns/B" "redoubt" cpu
+  for size in 102400 1048576; do
+    n=$(( size > 200000 ? 300 : 2000 ))
+    for t in set get; do
+      r=$(bench "$rport" "$rpid" 1 "$t" "$size" "$n"); o=$(bench "$oport" "$opid" 1 "$t" "$size" "$n")
+      awk -v t="$t" -v s="$size" -v r="$r" -v o="$o" 'BEGIN {split(r, x, " "); split(o, y, " ");
+        rm = x[1] * s / 1e6; om = y[1] * s / 1e6; rc = x[2] * 1000 / s; oc = y[2] * 1000 / s;
+        printf "%-10s %-8s %10.1f %10.1f %7s %10.3f %10.3f %7s\n", t, s, rm, om,
+          (rm > 0 ? sprintf("%.2f", om / rm) : "n/a"), rc, oc, (rc > 0 ? sprintf("%.2f", oc / rc) : "n/a")}'
+    done
+  done
+fi
 
 if [ $tls = 1 ] && [ $handshakes = 1 ]; then
   # TLS 1.3 is every modern client's default (redis-benchmark's too); TLS 1.2 is measured by
