@@ -945,6 +945,16 @@ static ssize_t tls_conn_write(connection *c, const void *buf, size_t len) {
   if (len == 0) {
     return 0;
   }
+  if (conn->flush_wants_write) {
+    /* A zero-length write that flushes held records hit a full socket.
+     * BoringSSL would report that write's 0 as the result of this one (a
+     * closed connection to us): finish it first. */
+    tls_flush_held_records(conn);
+    if (conn->flush_wants_write) {
+      errno = EAGAIN;
+      return -1;
+    }
+  }
   if (len > INT_MAX) {
     len = INT_MAX;
   }

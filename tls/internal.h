@@ -81,7 +81,10 @@ extern tls_stats tls_stat;
  * tickets arrive only with the first reply. A zero-length SSL_write flushes
  * (ssl.h, SSL_key_update). Returns 1 when nothing is left, 0 when the socket
  * is full (retry when writable), -1 on an error (the next read or write
- * reports it). Safe from the completion thread for a connection it owns. */
+ * reports it). Safe from the completion thread for a connection it owns.
+ * After a 0 the same zero-length write must be completed (retried until it
+ * returns 1) before any other SSL_write: BoringSSL would hand its result
+ * (0 bytes) to the next write instead (conn_tls.c tls_conn_write). */
 int tls_flush_held(SSL *ssl);
 
 void tls_generation_release(tls_generation *gen);
