@@ -1295,7 +1295,12 @@ int config_set_many(const config_entry **entries, const char **values,
       *out_failed = i;
       goto done;
     }
-    if (res == 1 && entries[i]->apply) {
+    /* A tls-* value names material on disk (or how to use it): setting it,
+     * even to the value it has, reloads from disk, as Redis's VOLATILE
+     * tls-* configs do. That is how a certificate is rotated in place:
+     * overwrite the files, then CONFIG SET the same paths. */
+    int volatile_tls = res == 2 && entries[i]->apply == apply_tls;
+    if ((res == 1 || volatile_tls) && entries[i]->apply) {
       int seen = 0;
       for (int j = 0; j < napplies; j++) {
         seen |= applies[j] == entries[i]->apply;

@@ -96,3 +96,50 @@ def test_bad_key_is_refused_and_old_material_keeps_serving(server):
         with server.raw() as r:
             assert r.call("PING") == b"PONG"
     assert info_tls(server)["tls_cert_subject"] == before
+
+
+def _served_cert(server) -> bytes:
+    """The DER certificate a new TLS connection to |server| is served."""
+    import socket
+    ctx = harness.client_ssl_context()
+    with socket.create_connection((server.host, server.port), timeout=10) as raw:
+        with ctx.wrap_socket(raw, server_hostname="localhost") as s:
+            return s.getpeercert(binary_form=True)
+
+
+def test_rotation_in_place_reloads_with_unchanged_paths(server_factory, tmp_path):
+    """The usual rotation: overwrite the certificate and key files, then CONFIG SET the same
+    paths. The new certificate must be served (Redis reloads tls-* files even when the value is
+    unchanged); a broken overwrite is refused and the old material keeps serving."""
+    import shutil
+    tls_dir = harness.tls_files()["ca"].parent
+    cert, key = tmp_path / "rotating.crt", tmp_path / "rotating.key"
+    shutil.copy(tls_dir / "server.crt", cert)
+    shutil.copy(tls_dir / "server.key", key)
+    srv = server_factory(["--tls-cert-file", str(cert), "--tls-key-file", str(key),
+                          "--tls-auth-clients", "yes"], mode="tls")
+    admin = srv.client(decode_responses=True)
+    first = _served_cert(srv)
+    assert first == ssl_der(tls_dir / "server.crt")
+    # Rotate: same paths, new content (the ECDSA certificate of the same CA).
+    shutil.copy(tls_dir / "server-ec.crt", cert)
+    shutil.copy(tls_dir / "server-ec.key", key)
+    assert admin.config_set("tls-cert-file", str(cert), "tls-key-file", str(key))
+    assert _served_cert(srv) == ssl_der(tls_dir / "server-ec.crt")
+    assert srv.wait_for_log("reloaded", timeout=5), srv.log_tail()
+    # A single tls-* directive set to its own value reloads too.
+    shutil.copy(tls_dir / "server.crt", cert)
+    shutil.copy(tls_dir / "server.key", key)
+    assert admin.config_set("tls-key-file", str(key))
+    assert _served_cert(srv) == ssl_der(tls_dir / "server.crt")
+    # A broken overwrite: refused with the reason, the old material keeps serving.
+    cert.write_text("not a certificate\n")
+    with pytest.raises(Exception) as exc:
+        admin.config_set("tls-cert-file", str(cert))
+    assert "CONFIG SET failed" in str(exc.value)
+    assert _served_cert(srv) == ssl_der(tls_dir / "server.crt")
+
+
+def ssl_der(path) -> bytes:
+    import ssl
+    return ssl.PEM_cert_to_DER_cert(path.read_text())
