@@ -154,15 +154,16 @@ if [ $tls = 1 ] && [ $handshakes = 1 ]; then
   # reply, so a server that holds its TLS 1.3 session tickets back until its first reply stalls
   # each connection behind the client's Nagle and the server's delayed ACK (~40 ms).
   hs_clients=${HS_CLIENTS:-8}
+  n=${HS_REQUESTS:-3000}
+  # hs PORT -> new connections per second (one PING each)
+  hs() { redis-benchmark -h 127.0.0.1 -p "$1" $(tls_flags) -c "$hs_clients" -n $n -k 0 -t ping -q 2>/dev/null |
+    tr '\r' '\n' | awk -F': ' '/PING_INLINE/ {split($2,a," "); v=a[1]} END {print v+0}'; }
   echo "# new TLS connections per second (redis-benchmark -k 0 -t ping -c $hs_clients)"
   printf '%-10s %-8s %14s %14s %8s\n' cert proto "redis conn/s" "redoubt conn/s" ratio
   for proto in TLSv1.3 TLSv1.2; do
     for cert in server-ec server; do
       rp=$(free_port); start "redis-$cert-$proto" /usr/bin/redis-server "$rp" "$cert" --tls-protocols "$proto"
       op=$(free_port); start "redoubt-$cert-$proto" "$server_bin" "$op" "$cert" --tls-protocols "$proto"
-      n=${HS_REQUESTS:-3000}
-      hs() { redis-benchmark -h 127.0.0.1 -p "$1" $(tls_flags) -c "$hs_clients" -n $n -k 0 -t ping -q 2>/dev/null |
-        tr '\r' '\n' | awk -F': ' '/PING_INLINE/ {split($2,a," "); v=a[1]} END {print v+0}'; }
       r=$(hs "$rp"); o=$(hs "$op")
       ratio=$(awk -v a="$o" -v b="$r" 'BEGIN{ if (b>0) printf "%.2f", a/b; else print "n/a"}')
       printf '%-10s %-8s %14.0f %14.0f %8s\n' "$cert" "$proto" "$r" "$o" "$ratio"

@@ -72,7 +72,7 @@ static int listen_on_address(const char *addr, int port, int backlog) {
   return fd;
 }
 
-int listen_to_port(int port, int *fds, int *count) {
+static int listen_to_port(int port, int *fds, int *count) {
   static char *default_bind[] = {"*", "-::*"};
   char **addrs = server.bindaddr_count ? server.bindaddr : default_bind;
   int naddr = server.bindaddr_count ? server.bindaddr_count : 2;

@@ -61,7 +61,7 @@ static const client_auth_ops *auth_ops;
 
 void client_set_auth_ops(const client_auth_ops *ops) { auth_ops = ops; }
 
-const client_auth_ops *client_auth_ops_or_panic(void) {
+static const client_auth_ops *client_auth_ops_or_panic(void) {
   if (auth_ops == NULL) {
     /* Fail closed: no client exists without access control. */
     server_panic("no access-control module registered (client_set_auth_ops)");

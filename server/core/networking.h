@@ -39,7 +39,6 @@ typedef struct client_auth_ops {
   const char *(*user_name)(client *c);
 } client_auth_ops;
 void client_set_auth_ops(const client_auth_ops *ops);
-const client_auth_ops *client_auth_ops_or_panic(void);
 int client_auth_required(client *c);
 const char *client_user_name(client *c);
 

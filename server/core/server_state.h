@@ -231,8 +231,6 @@ void listener_set_accept_handler(int kind, ae_file_proc *proc);
  * kind's current sockets only on success. C_OK, or C_ERR (logged) with the
  * current sockets untouched. */
 int listener_open(int kind, int port);
-/* listen_to_port binds |port| on server.bindaddr without watching. */
-int listen_to_port(int port, int *fds, int *count);
 void close_listening_sockets(int unlink_unix_socket);
 long long get_instantaneous_metric(long long *samples);
 
