@@ -12,6 +12,7 @@
 #include "server/config/config.h"
 #include "server/core/networking.h"
 #include "server/core/server.h"
+#include "server/persist/persist.h"
 #include "server/types/types.h"
 
 void server_register_modules(void) {
@@ -23,6 +24,7 @@ void server_register_modules(void) {
   multi_register();
   pubsub_register();
   acl_register();
+  debug_set_extension(persist_debug_command);
   server_assert(object_types_registered());
 }
 
@@ -31,6 +33,6 @@ void server_populate_command_table(void) {
       string_commands, keyspace_commands, server_commands, config_commands,
       client_commands, slowlog_commands,  debug_commands,  command_commands,
       zset_commands,   hash_commands,     set_commands,    list_commands,
-      pubsub_commands, multi_commands,    acl_commands};
+      pubsub_commands, multi_commands,    acl_commands,    persist_commands};
   populate_command_table(tables, sizeof(tables) / sizeof(tables[0]));
 }

@@ -18,6 +18,7 @@
 #include "server/cmds/multi.h"
 #include "server/cmds/pubsub.h"
 #include "server/config/config.h"
+#include "server/persist/persist.h"
 #include "server/types/blocked.h"
 #include "tls/tls.h"
 
@@ -163,6 +164,14 @@ static int server_process_command(client *c) {
       return C_OK;
     }
   }
+  /* A failed background save stops writes (stop-writes-on-bgsave-error),
+   * and PING, as Redis 7.0 does, so that monitoring notices. */
+  robj *deny = persist_deny_write_error();
+  if (deny &&
+      ((c->cmd->flags & CMD_WRITE) || !strcasecmp(c->cmd->fullname, "ping"))) {
+    reject_command(c, deny);
+    return C_OK;
+  }
   /* RESP2 subscribed mode, then MULTI queueing (Redis 7.0 order). */
   if (pubsub_reject_in_context(c) || multi_queue_if_needed(c)) {
     return C_OK;
@@ -246,7 +255,9 @@ static long long server_cron(ae_loop *loop, long long id, void *data) {
     server.stat_peak_memory = (long long)mem;
   }
   if (server.shutdown_asap) {
-    if (prepare_for_shutdown(SHUTDOWN_NOFLAGS) == C_OK) {
+    int flags = server.shutdown_signal == SIGINT ? server.shutdown_on_sigint
+                                                 : server.shutdown_on_sigterm;
+    if (prepare_for_shutdown(flags) == C_OK) {
       exit(0);
     }
     server.shutdown_asap = 0;
@@ -254,6 +265,7 @@ static long long server_cron(ae_loop *loop, long long id, void *data) {
   close_timedout_clients_step();
   check_clients_pause_timeout();
   databases_cron();
+  persist_cron();
   tls_cron(); /* a no-op until TLS has been started */
   free_clients_in_async_free_queue();
   server.cronloops++;
@@ -289,18 +301,11 @@ static void remove_pidfile(void) {
 
 static int server_prepare_for_shutdown(int flags) {
   server_log(LL_WARNING, "User requested shutdown...");
-  if (flags & SHUTDOWN_SAVE) {
-    /* RDB persistence arrives with the persistence issue: refuse rather
-     * than pretend to have saved. */
+  if (persist_prepare_for_shutdown(flags) != C_OK) {
     server_log(LL_WARNING,
-               "Error trying to save the DB: RDB persistence is not "
-               "available in this version of Redoubt.");
-    if (!(flags & SHUTDOWN_FORCE)) {
-      server_log(LL_WARNING,
-                 "Errors trying to shut down the server. "
-                 "Check the logs for more information.");
-      return C_ERR;
-    }
+               "Errors trying to shut down the server. "
+               "Check the logs for more information.");
+    return C_ERR;
   }
   remove_pidfile();
   tls_shutdown(); /* a no-op if TLS never started */
@@ -312,12 +317,12 @@ static int server_prepare_for_shutdown(int flags) {
 }
 
 static void sig_shutdown_handler(int sig) {
-  (void)sig;
   /* A second signal while shutting down exits immediately. */
   if (server.shutdown_asap) {
     remove_pidfile();
     _exit(1);
   }
+  server.shutdown_signal = sig;
   server.shutdown_asap = 1;
 }
 
@@ -432,6 +437,7 @@ static void init_server(void) {
   eviction_pool_alloc();
   slowlog_init();
   server.stat_starttime = time(NULL);
+  persist_init();
   server.inst_metric_last_sample_time = mstime();
   server.lruclock = lru_clock();
   update_cached_time();
@@ -474,6 +480,7 @@ static void log_startup_banner(void) {
 static const server_procs server_procs_table = {
     .process_command = server_process_command,
     .prepare_for_shutdown = server_prepare_for_shutdown,
+    .info_persistence = persist_info,
 };
 
 /* server_init_for_tests: an in-process server without listeners, signals or
@@ -558,6 +565,16 @@ int server_main(int argc, char **argv) {
   init_command_table();
   create_shared_objects();
 
+  /* `server --check-rdb FILE`, or the binary under a redis-check-rdb name,
+   * as Redis selects its check tools by argv[0]. */
+  const char *base =
+      strrchr(argv[0], '/') ? strrchr(argv[0], '/') + 1 : argv[0];
+  if (strstr(base, "check-rdb") != NULL) {
+    return persist_check_rdb_main(argc - 1, argv + 1);
+  }
+  if (argc >= 2 && strcmp(argv[1], "--check-rdb") == 0) {
+    return persist_check_rdb_main(argc - 2, argv + 2);
+  }
   config_startup startup;
   switch (config_parse_command_line(argc, argv, &startup)) {
     case CONFIG_CLI_EXIT_SUCCESS:
@@ -625,6 +642,9 @@ int server_main(int argc, char **argv) {
     return 1;
   }
   create_pidfile();
+  if (persist_load_at_startup() != C_OK) {
+    return 1;
+  }
   server.initial_memory_usage = used_memory();
   server_log(LL_NOTICE, "Server initialized");
   if (server.port) {

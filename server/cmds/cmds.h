@@ -15,6 +15,12 @@ extern redis_command multi_commands[];  /* multi.c */
 extern redis_command pubsub_commands[]; /* pubsub.c */
 extern redis_command debug_commands[];  /* debug.c: DEBUG */
 
+/* debug_set_extension: a module above (persistence) handles more DEBUG
+ * subcommands (RELOAD, DIGEST, DIGEST-VALUE): |proc| returns 1 if it
+ * replied, 0 if the subcommand is not its own. */
+typedef int debug_extension_proc(client *c);
+void debug_set_extension(debug_extension_proc *proc);
+
 /* multi_register registers WATCH's keyspace hooks. */
 void multi_register(void);
 /* pubsub_register registers the keyspace-notification publisher. */

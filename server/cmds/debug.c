@@ -13,6 +13,7 @@
 #include <sys/socket.h>
 #include <time.h>
 
+#include "server/cmds/cmds.h"
 #include "server/core/server.h"
 #include "server/ds/intset.h"
 #include "server/ds/listpack.h"
@@ -372,8 +373,15 @@ static void debug_listeners(client *c) {
   }
 }
 
+static debug_extension_proc *debug_extension;
+
+void debug_set_extension(debug_extension_proc *proc) { debug_extension = proc; }
+
 static void debug_command(client *c) {
   const char *sub = c->argv[1]->ptr;
+  if (debug_extension && debug_extension(c)) {
+    return;
+  }
   if (c->argc == 2 && !strcasecmp(sub, "help")) {
     add_reply_help(c, debug_help);
   } else if (c->argc == 3 && !strcasecmp(sub, "sleep")) {

@@ -768,16 +768,16 @@ static void rewrite_percentiles(const config_entry *e,
 
 const config_entry config_table[] = {
     /* Bool */
-    BOOL_CONFIG("rdbchecksum", NULL, IMM | UNIMPL, &cfg.b[0], 1, NULL),
+    BOOL_CONFIG("rdbchecksum", NULL, IMM, &server.rdb_checksum, 1, NULL),
     BOOL_CONFIG("daemonize", NULL, IMM, &server.daemonize, 0, NULL),
     BOOL_CONFIG("io-threads-do-reads", NULL, IMM | UNIMPL, &cfg.b[1], 0, NULL),
     BOOL_CONFIG("always-show-logo", NULL, IMM | UNIMPL, &cfg.b[2], 0, NULL),
     BOOL_CONFIG("protected-mode", NULL, 0, &server.protected_mode, 1, NULL),
-    BOOL_CONFIG("rdbcompression", NULL, UNIMPL, &cfg.b[3], 1, NULL),
+    BOOL_CONFIG("rdbcompression", NULL, 0, &server.rdb_compression, 1, NULL),
     BOOL_CONFIG("rdb-del-sync-files", NULL, UNIMPL, &cfg.b[4], 0, NULL),
     BOOL_CONFIG("activerehashing", NULL, 0, &server.activerehashing, 1, NULL),
-    BOOL_CONFIG("stop-writes-on-bgsave-error", NULL, UNIMPL, &cfg.b[5], 1,
-                NULL),
+    BOOL_CONFIG("stop-writes-on-bgsave-error", NULL, 0,
+                &server.stop_writes_on_bgsave_err, 1, NULL),
     BOOL_CONFIG("set-proc-title", NULL, IMM | UNIMPL, &cfg.b[6], 1, NULL),
     BOOL_CONFIG("dynamic-hz", NULL, 0, &server.dynamic_hz, 1, NULL),
     BOOL_CONFIG("lazyfree-lazy-eviction", NULL, 0,
@@ -797,8 +797,8 @@ const config_entry config_table[] = {
     BOOL_CONFIG("no-appendfsync-on-rewrite", NULL, UNIMPL, &cfg.b[10], 0, NULL),
     BOOL_CONFIG("cluster-require-full-coverage", NULL, UNIMPL, &cfg.b[11], 1,
                 NULL),
-    BOOL_CONFIG("rdb-save-incremental-fsync", NULL, UNIMPL, &cfg.b[12], 1,
-                NULL),
+    BOOL_CONFIG("rdb-save-incremental-fsync", NULL, 0,
+                &server.rdb_save_incremental_fsync, 1, NULL),
     BOOL_CONFIG("aof-load-truncated", NULL, UNIMPL, &cfg.b[13], 1, NULL),
     BOOL_CONFIG("aof-use-rdb-preamble", NULL, UNIMPL, &cfg.b[14], 1, NULL),
     BOOL_CONFIG("aof-timestamp-enabled", NULL, UNIMPL, &cfg.b[15], 0, NULL),
@@ -861,8 +861,8 @@ const config_entry config_table[] = {
                   NULL, NULL, NULL),
     STRING_CONFIG("syslog-ident", NULL, IMM | UNIMPL, &cfg.s[6], "redis", NULL,
                   NULL),
-    STRING_CONFIG("dbfilename", NULL, PROT | UNIMPL, &server.rdb_filename,
-                  "dump.rdb", check_dbfilename, NULL),
+    STRING_CONFIG("dbfilename", NULL, PROT, &server.rdb_filename, "dump.rdb",
+                  check_dbfilename, NULL),
     STRING_CONFIG("appendfilename", NULL, IMM | UNIMPL, &server.appendfilename,
                   "appendonly.aof", check_appendfilename, NULL),
     STRING_CONFIG("appenddirname", NULL, IMM | UNIMPL, &cfg.s[7],
@@ -945,10 +945,10 @@ const config_entry config_table[] = {
                 propagation_error_enum, 0, NULL),
     ENUM_CONFIG("tls-auth-clients", NULL, 0, &server_tls_options.auth_clients,
                 tls_auth_clients_enum, TLS_CLIENT_AUTH_YES, apply_tls),
-    FLAGS_CONFIG("shutdown-on-sigint", UNIMPL, &cfg.i[8], shutdown_on_sig_enum,
-                 0),
-    FLAGS_CONFIG("shutdown-on-sigterm", UNIMPL, &cfg.i[9], shutdown_on_sig_enum,
-                 0),
+    FLAGS_CONFIG("shutdown-on-sigint", 0, &server.shutdown_on_sigint,
+                 shutdown_on_sig_enum, 0),
+    FLAGS_CONFIG("shutdown-on-sigterm", 0, &server.shutdown_on_sigterm,
+                 shutdown_on_sig_enum, 0),
 
     /* int */
     INT_CONFIG("databases", NULL, IMM, &server.dbnum, 1, INT_MAX, 16, NULL),
@@ -1062,6 +1062,8 @@ const config_entry config_table[] = {
     NUM_CONFIG(CONFIG_TYPE_LONG_LONG, "proto-max-bulk-len", NULL, MEM,
                &server.proto_max_bulk_len, 1024 * 1024, LONG_MAX,
                PROTO_DEFAULT_MAX_BULK_LEN, NULL),
+    NUM_CONFIG(CONFIG_TYPE_LONG_LONG, "rdb-key-save-delay", NULL, 0,
+               &server.rdb_key_save_delay, 0, INT_MAX, 0, NULL),
     NUM_CONFIG(CONFIG_TYPE_LONG_LONG, "stream-node-max-entries", NULL, UNIMPL,
                &cfg.ll[3], 0, LLONG_MAX, 100, NULL),
     NUM_CONFIG(CONFIG_TYPE_LONG_LONG, "repl-backlog-size", NULL, MEM | UNIMPL,
@@ -1110,8 +1112,8 @@ const config_entry config_table[] = {
     /* Special */
     SPECIAL_CONFIG("dir", NULL, PROT | CONFIG_FLAG_ALWAYS_REWRITE, NULL,
                    set_dir_checked, get_dir, NULL, NULL),
-    SPECIAL_CONFIG("save", NULL, MULTI | UNIMPL, "3600 1 300 100 60 10000",
-                   set_save, get_save, rewrite_save, NULL),
+    SPECIAL_CONFIG("save", NULL, MULTI, "3600 1 300 100 60 10000", set_save,
+                   get_save, rewrite_save, NULL),
     SPECIAL_CONFIG("client-output-buffer-limit", NULL, MULTI,
                    "normal 0 0 0 slave 268435456 67108864 60 "
                    "pubsub 33554432 8388608 60",
@@ -1248,10 +1250,6 @@ int config_enable_module_command(void) { return cfg.enable_module_command; }
 void config_log_unimplemented(void) {
   for (size_t j = 0; j < config_table_len; j++) {
     const config_entry *e = &config_table[j];
-    /* "save" with no save points is exactly what Redoubt does. */
-    if (e->special_set == set_save && cfg.save_count == 0) {
-      continue;
-    }
     if ((e->flags & CONFIG_FLAG_UNIMPLEMENTED) && !config_entry_is_default(e)) {
       server_log(LL_WARNING, "directive %s is accepted but not implemented yet",
                  e->name);

@@ -89,6 +89,29 @@ unsigned long lfu_decr_and_return(robj *o) {
   return counter;
 }
 
+int object_set_lru_or_lfu(robj *o, long long lfu_freq, long long lru_idle_s) {
+  if (server.maxmemory_policy & MAXMEMORY_FLAG_LFU) {
+    if (lfu_freq >= 0) {
+      o->lru = (unsigned)((lfu_time_in_minutes() << 8) |
+                          (unsigned)(lfu_freq > 255 ? 255 : lfu_freq));
+      return 1;
+    }
+  } else if (lru_idle_s >= 0) {
+    unsigned long long ticks =
+        (unsigned long long)lru_idle_s * 1000 / LRU_CLOCK_RESOLUTION;
+    unsigned long long clock = lru_clock();
+    if (ticks >= clock) {
+      clock += LRU_CLOCK_MAX;
+      if (ticks > clock) {
+        ticks = clock;
+      }
+    }
+    o->lru = (unsigned)((clock - ticks) & LRU_CLOCK_MAX);
+    return 1;
+  }
+  return 0;
+}
+
 void update_lfu(robj *o) {
   unsigned long counter = lfu_decr_and_return(o);
   counter = lfu_log_incr((uint8_t)counter);

@@ -93,6 +93,11 @@ void dict_object_destructor(void *val);
 unsigned int lru_clock(void);
 unsigned long long estimate_object_idle_time(robj *o); /* ms */
 void update_lfu(robj *o);
+/* object_set_lru_or_lfu sets o's access data from a file or RESTORE: the
+ * LFU counter |lfu_freq| (0..255) when the policy is LFU, or an idle time
+ * of |lru_idle_s| seconds when it is LRU; -1 means not given. Returns 1 if
+ * something was set. */
+int object_set_lru_or_lfu(robj *o, long long lfu_freq, long long lru_idle_s);
 unsigned long lfu_decr_and_return(robj *o);
 
 #endif

@@ -255,6 +255,13 @@ int prepare_for_shutdown(int flags) {
   return procs.prepare_for_shutdown(flags);
 }
 
+sds info_persistence_fields(sds info) {
+  if (procs.info_persistence == NULL) {
+    server_panic("no INFO persistence procedure registered (server_set_procs)");
+  }
+  return procs.info_persistence(info);
+}
+
 long long get_instantaneous_metric(long long *samples) {
   long long sum = 0;
   for (int j = 0; j < 16; j++) {

@@ -167,8 +167,15 @@ struct redis_server {
       set_max_listpack_value;
   size_t zset_max_listpack_entries, zset_max_listpack_value;
   int list_max_listpack_size, list_compress_depth;
-  /* Persistence (persistence issue) */
+  /* Persistence (server/persist) */
   char *rdb_filename;
+  int rdb_compression;            /* rdbcompression */
+  int rdb_checksum;               /* rdbchecksum */
+  int stop_writes_on_bgsave_err;  /* stop-writes-on-bgsave-error */
+  int rdb_save_incremental_fsync; /* rdb-save-incremental-fsync */
+  long long rdb_key_save_delay;   /* rdb-key-save-delay, microseconds */
+  int shutdown_on_sigterm, shutdown_on_sigint; /* SHUTDOWN_* flags */
+  volatile sig_atomic_t shutdown_signal;       /* SIGTERM/SIGINT received */
   int appendonly;
   char *appendfilename;
   long long dirty;
@@ -209,9 +216,12 @@ typedef struct server_procs {
   /* prepare_for_shutdown: SHUTDOWN and SIGTERM; C_OK when the process may
    * exit. */
   int (*prepare_for_shutdown)(int flags);
+  /* info_persistence appends INFO's persistence fields. */
+  sds (*info_persistence)(sds info);
 } server_procs;
 void server_set_procs(const server_procs *procs);
 int prepare_for_shutdown(int flags);
+sds info_persistence_fields(sds info);
 #define SHUTDOWN_NOFLAGS 0
 #define SHUTDOWN_SAVE 1
 #define SHUTDOWN_NOSAVE 2

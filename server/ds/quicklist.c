@@ -82,6 +82,15 @@ static void quicklist_link_after(quicklist *ql, quicklist_node *old,
   ql->len++;
 }
 
+void quicklist_append_listpack(quicklist *ql, unsigned char *lp) {
+  quicklist_node *node = zmalloc(sizeof(*node));
+  node->prev = node->next = NULL;
+  node->lp = lp;
+  node->count = (unsigned int)lp_length(lp);
+  quicklist_link_after(ql, ql->tail, node);
+  ql->count += node->count;
+}
+
 static void quicklist_link_before(quicklist *ql, quicklist_node *old,
                                   quicklist_node *node) {
   quicklist_link_after(ql, old ? old->prev : ql->tail, node);

@@ -77,6 +77,10 @@ void quicklist_set_fill(quicklist *ql, int fill);
 
 /* quicklist_push adds an element at the head or the tail. */
 void quicklist_push(quicklist *ql, const void *s, size_t len, int where);
+/* quicklist_append_listpack adds |lp| (a valid, non-empty listpack the
+ * caller validated; ownership moves to the list) as a new tail node, as
+ * the RDB loader does with a node read from a file. */
+void quicklist_append_listpack(quicklist *ql, unsigned char *lp);
 /* quicklist_pop removes the head or tail element. Returns 0 when empty.
  * Otherwise sets *out_s to a new sds copy (string entries), or *out_s to
  * NULL and *out_ll (integer entries); the caller frees *out_s. */

@@ -1,0 +1,617 @@
+/* persist.c: RDB persistence as the server runs it (see persist.h): SAVE,
+ * BGSAVE through a fork child, save points, saving at shutdown, loading at
+ * start-up, DUMP/RESTORE, DEBUG RELOAD, INFO persistence and MISCONF. */
+#include "server/persist/persist.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "server/config/config.h"
+#include "server/persist/rdb.h"
+
+#define BGSAVE_RETRY_DELAY 5 /* seconds between failed BGSAVE attempts */
+
+static struct {
+  pid_t child_pid; /* -1: none */
+  int child_pipe;  /* read end: the child's CoW size */
+  time_t child_start;
+  long long dirty_before_bgsave;
+  int last_bgsave_ok;
+  time_t last_bgsave_try;
+  long long last_bgsave_time_sec;
+  long long rdb_saves;
+  size_t last_cow_size;
+  int bgsave_scheduled;
+  long long last_load_keys_loaded, last_load_keys_expired;
+} ps = {.child_pid = -1,
+        .child_pipe = -1,
+        .last_bgsave_ok = 1,
+        .last_bgsave_time_sec = -1};
+
+void persist_init(void) {
+  server.lastsave = time(NULL);
+  ps.child_pid = -1;
+  ps.child_pipe = -1;
+  ps.last_bgsave_ok = 1;
+  ps.last_bgsave_time_sec = -1;
+}
+
+int persist_has_active_child(void) { return ps.child_pid != -1; }
+
+/* ------------------------------------------------------------------ */
+/* Synchronous save                                                     */
+/* ------------------------------------------------------------------ */
+static int save_now(void) {
+  char err[512] = "";
+  if (rdb_save_file(server.rdb_filename, err, sizeof(err)) != C_OK) {
+    server_log(LL_WARNING, "%s", err);
+    return C_ERR;
+  }
+  server_log(LL_NOTICE, "DB saved on disk");
+  server.dirty = 0;
+  server.lastsave = time(NULL);
+  ps.last_bgsave_ok = 1;
+  ps.rdb_saves++;
+  return C_OK;
+}
+
+/* ------------------------------------------------------------------ */
+/* The fork child                                                       */
+/* ------------------------------------------------------------------ */
+/* The child keeps only stdio and the pipe to its parent: listeners, client
+ * sockets, handshaker IPC sockets and anything else main holds are closed,
+ * so nothing the child does can reach a peer or a handshaker. */
+static void child_close_fds(int keep) {
+  DIR *d = opendir("/proc/self/fd");
+  if (d == NULL) {
+    for (int fd = 3; fd < 65536; fd++) {
+      if (fd != keep) {
+        close(fd);
+      }
+    }
+    return;
+  }
+  int dfd = dirfd(d);
+  int fds[1024];
+  int n = 0;
+  struct dirent *e;
+  for (;;) {
+    n = 0;
+    rewinddir(d);
+    while ((e = readdir(d)) != NULL && n < 1024) {
+      int fd = atoi(e->d_name);
+      if (e->d_name[0] >= '0' && e->d_name[0] <= '9' && fd > 2 && fd != keep &&
+          fd != dfd) {
+        fds[n++] = fd;
+      }
+    }
+    for (int i = 0; i < n; i++) {
+      close(fds[i]);
+    }
+    if (n < 1024) {
+      break;
+    }
+  }
+  closedir(d);
+}
+
+/* Private_Dirty of the child: the pages copied on write since the fork
+ * (Redis reads the same from /proc/self/smaps). */
+static size_t child_private_dirty(void) {
+  FILE *f = fopen("/proc/self/smaps_rollup", "r");
+  if (f == NULL) {
+    return 0;
+  }
+  char line[256];
+  size_t total = 0;
+  while (fgets(line, sizeof(line), f)) {
+    unsigned long kb;
+    if (sscanf(line, "Private_Dirty: %lu kB", &kb) == 1) {
+      total += (size_t)kb * 1024;
+    }
+  }
+  fclose(f);
+  return total;
+}
+
+static void child_main(int pipe_w) {
+  signal(SIGTERM, SIG_DFL);
+  signal(SIGINT, SIG_DFL);
+  signal(SIGUSR1, SIG_DFL);
+  signal(SIGPIPE, SIG_IGN);
+  child_close_fds(pipe_w);
+  char err[512] = "";
+  int rc = rdb_save_file(server.rdb_filename, err, sizeof(err));
+  if (rc == C_OK) {
+    server_log(LL_NOTICE, "DB saved on disk");
+    size_t cow = child_private_dirty();
+    if (cow) {
+      server_log(LL_NOTICE, "Fork CoW for RDB: current %zu MB, peak %zu MB",
+                 cow / (1024 * 1024), cow / (1024 * 1024));
+    }
+    unsigned long long v = cow;
+    ssize_t w = write(pipe_w, &v, sizeof(v));
+    (void)w;
+  } else {
+    server_log(LL_WARNING, "%s", err);
+  }
+  _exit(rc == C_OK ? 0 : 1);
+}
+
+static int bgsave_start(void) {
+  if (ps.child_pid != -1) {
+    return C_ERR;
+  }
+  int p[2];
+  if (pipe2(p, O_CLOEXEC) == -1) {
+    server_log(LL_WARNING, "Can't save in background: pipe: %s",
+               strerror(errno));
+    return C_ERR;
+  }
+  ps.dirty_before_bgsave = server.dirty;
+  ps.last_bgsave_try = time(NULL);
+  pid_t pid = fork();
+  if (pid == 0) {
+    close(p[0]);
+    child_main(p[1]);
+  }
+  close(p[1]);
+  if (pid == -1) {
+    close(p[0]);
+    ps.last_bgsave_ok = 0;
+    server_log(LL_WARNING, "Can't save in background: fork: %s",
+               strerror(errno));
+    return C_ERR;
+  }
+  server_log(LL_NOTICE, "Background saving started by pid %d", (int)pid);
+  ps.child_pid = pid;
+  ps.child_pipe = p[0];
+  ps.child_start = time(NULL);
+  ps.bgsave_scheduled = 0;
+  return C_OK;
+}
+
+static void remove_temp_file(pid_t pid) {
+  char tmp[64];
+  snprintf(tmp, sizeof(tmp), "temp-%d.rdb", (int)pid);
+  unlink(tmp);
+}
+
+static void bgsave_done(int status) {
+  unsigned long long cow = 0;
+  if (ps.child_pipe != -1) {
+    if (read(ps.child_pipe, &cow, sizeof(cow)) != sizeof(cow)) {
+      cow = 0;
+    }
+    close(ps.child_pipe);
+    ps.child_pipe = -1;
+  }
+  if (WIFEXITED(status) && WEXITSTATUS(status) == 0) {
+    server_log(LL_NOTICE, "Background saving terminated with success");
+    server.dirty -= ps.dirty_before_bgsave;
+    if (server.dirty < 0) {
+      server.dirty = 0;
+    }
+    server.lastsave = time(NULL);
+    ps.last_bgsave_ok = 1;
+    ps.rdb_saves++;
+    ps.last_cow_size = (size_t)cow;
+  } else if (WIFEXITED(status)) {
+    server_log(LL_WARNING, "Background saving error");
+    ps.last_bgsave_ok = 0;
+  } else {
+    int sig = WIFSIGNALED(status) ? WTERMSIG(status) : 0;
+    server_log(LL_WARNING, "Background saving terminated by signal %d", sig);
+    remove_temp_file(ps.child_pid);
+    /* SIGUSR1 is how we kill a child on purpose: not an error. */
+    if (sig != SIGUSR1) {
+      ps.last_bgsave_ok = 0;
+    }
+  }
+  ps.last_bgsave_time_sec = (long long)(time(NULL) - ps.child_start);
+  ps.child_pid = -1;
+}
+
+static void kill_child(void) {
+  if (ps.child_pid == -1) {
+    return;
+  }
+  server_log(LL_WARNING, "There is a child saving an .rdb. Killing it!");
+  kill(ps.child_pid, SIGUSR1);
+  int status;
+  while (waitpid(ps.child_pid, &status, 0) == -1 && errno == EINTR) {
+  }
+  remove_temp_file(ps.child_pid);
+  if (ps.child_pipe != -1) {
+    close(ps.child_pipe);
+    ps.child_pipe = -1;
+  }
+  ps.child_pid = -1;
+}
+
+void persist_cron(void) {
+  if (ps.child_pid != -1) {
+    int status;
+    pid_t pid = waitpid(ps.child_pid, &status, WNOHANG);
+    if (pid == ps.child_pid) {
+      bgsave_done(status);
+    } else if (pid == -1 && errno == ECHILD) {
+      ps.child_pid = -1;
+      ps.last_bgsave_ok = 0;
+    }
+    return;
+  }
+  time_t now = time(NULL);
+  if (ps.bgsave_scheduled) {
+    bgsave_start();
+    return;
+  }
+  int n = config_save_params_count();
+  for (int i = 0; i < n; i++) {
+    long long seconds;
+    int changes;
+    config_save_param(i, &seconds, &changes);
+    if (server.dirty >= changes && now - server.lastsave > seconds &&
+        (now - ps.last_bgsave_try > BGSAVE_RETRY_DELAY || ps.last_bgsave_ok)) {
+      server_log(LL_NOTICE, "%d changes in %lld seconds. Saving...", changes,
+                 seconds);
+      bgsave_start();
+      break;
+    }
+  }
+}
+
+/* ------------------------------------------------------------------ */
+/* Shutdown, start-up, MISCONF                                          */
+/* ------------------------------------------------------------------ */
+int persist_prepare_for_shutdown(int flags) {
+  kill_child();
+  if ((config_save_params_count() > 0 && !(flags & SHUTDOWN_NOSAVE)) ||
+      (flags & SHUTDOWN_SAVE)) {
+    server_log(LL_NOTICE, "Saving the final RDB snapshot before exiting.");
+    if (save_now() != C_OK) {
+      if (flags & SHUTDOWN_FORCE) {
+        server_log(LL_WARNING, "Error trying to save the DB. Exit anyway.");
+      } else {
+        server_log(LL_WARNING, "Error trying to save the DB, can't exit.");
+        return C_ERR;
+      }
+    }
+  }
+  return C_OK;
+}
+
+int persist_load_at_startup(void) {
+  long long start = ustime();
+  rdb_load_info info;
+  char err[512];
+  server.loading = 1;
+  int rc = rdb_load_file(server.rdb_filename, RDBFLAGS_NONE, &info, err,
+                         sizeof(err));
+  server.loading = 0;
+  if (rc != C_OK) {
+    if (errno == ENOENT && err[0] == '\0') {
+      return C_OK; /* no file: an empty dataset */
+    }
+    server_log(LL_WARNING, "Fatal error loading the DB %s: %s. Exiting.",
+               server.rdb_filename, err);
+    return C_ERR;
+  }
+  ps.last_load_keys_loaded = info.keys_loaded;
+  ps.last_load_keys_expired = info.keys_expired;
+  if (info.redis_ver[0]) {
+    server_log(LL_NOTICE, "Loading RDB produced by version %s", info.redis_ver);
+  }
+  server_log(LL_NOTICE,
+             "Done loading RDB, keys loaded: %lld, keys expired: "
+             "%lld.",
+             info.keys_loaded, info.keys_expired);
+  server_log(LL_NOTICE, "DB loaded from disk: %.3f seconds",
+             (double)(ustime() - start) / 1000000);
+  return C_OK;
+}
+
+robj *persist_deny_write_error(void) {
+  if (server.stop_writes_on_bgsave_err && config_save_params_count() > 0 &&
+      !ps.last_bgsave_ok) {
+    return shared.bgsaveerr;
+  }
+  return NULL;
+}
+
+sds persist_info(sds info) {
+  time_t now = time(NULL);
+  return sds_cat_printf(
+      info,
+      "loading:%d\r\n"
+      "async_loading:0\r\n"
+      "current_cow_peak:0\r\n"
+      "current_cow_size:0\r\n"
+      "current_cow_size_age:0\r\n"
+      "current_fork_perc:0.00\r\n"
+      "current_save_keys_processed:0\r\n"
+      "current_save_keys_total:0\r\n"
+      "rdb_changes_since_last_save:%lld\r\n"
+      "rdb_bgsave_in_progress:%d\r\n"
+      "rdb_last_save_time:%lld\r\n"
+      "rdb_last_bgsave_status:%s\r\n"
+      "rdb_last_bgsave_time_sec:%lld\r\n"
+      "rdb_current_bgsave_time_sec:%lld\r\n"
+      "rdb_saves:%lld\r\n"
+      "rdb_last_cow_size:%zu\r\n"
+      "rdb_last_load_keys_expired:%lld\r\n"
+      "rdb_last_load_keys_loaded:%lld\r\n"
+      "aof_enabled:%d\r\n"
+      "aof_rewrite_in_progress:0\r\n"
+      "aof_rewrite_scheduled:0\r\n"
+      "aof_last_rewrite_time_sec:-1\r\n"
+      "aof_current_rewrite_time_sec:-1\r\n"
+      "aof_last_bgrewrite_status:ok\r\n"
+      "aof_rewrites:0\r\n"
+      "aof_rewrites_consecutive_failures:0\r\n"
+      "aof_last_write_status:ok\r\n"
+      "aof_last_cow_size:0\r\n"
+      "module_fork_in_progress:0\r\n"
+      "module_fork_last_cow_size:0\r\n",
+      server.loading ? 1 : 0, server.dirty, ps.child_pid != -1 ? 1 : 0,
+      (long long)server.lastsave, ps.last_bgsave_ok ? "ok" : "err",
+      ps.last_bgsave_time_sec,
+      ps.child_pid != -1 ? (long long)(now - ps.child_start) : -1LL,
+      ps.rdb_saves, ps.last_cow_size, ps.last_load_keys_expired,
+      ps.last_load_keys_loaded, server.appendonly ? 1 : 0);
+}
+
+/* ------------------------------------------------------------------ */
+/* Commands                                                             */
+/* ------------------------------------------------------------------ */
+static void save_command(client *c) {
+  if (ps.child_pid != -1) {
+    add_reply_error(c, "Background save already in progress");
+    return;
+  }
+  if (save_now() == C_OK) {
+    add_reply(c, shared.ok);
+  } else {
+    add_reply_error_object(c, shared.err);
+  }
+}
+
+static void bgsave_command(client *c) {
+  int schedule = 0;
+  if (c->argc > 1) {
+    if (c->argc == 2 && !strcasecmp(c->argv[1]->ptr, "schedule")) {
+      schedule = 1;
+    } else {
+      add_reply_error_object(c, shared.syntaxerr);
+      return;
+    }
+  }
+  if (ps.child_pid != -1) {
+    if (schedule) {
+      ps.bgsave_scheduled = 1;
+      add_reply_status(c, "Background saving scheduled");
+    } else {
+      add_reply_error(c, "Background save already in progress");
+    }
+    return;
+  }
+  if (bgsave_start() == C_OK) {
+    add_reply_status(c, "Background saving started");
+  } else {
+    add_reply_error_object(c, shared.err);
+  }
+}
+
+static void dump_command(client *c) {
+  robj *o = lookup_key_read(c->db, c->argv[1]);
+  if (o == NULL) {
+    add_reply_null(c);
+    return;
+  }
+  add_reply_bulk_sds(c, create_dump_payload(o));
+}
+
+static void restore_command(client *c) {
+  long long ttl, lfu_freq = -1, lru_idle = -1;
+  int replace = 0, absttl = 0;
+  for (int j = 4; j < c->argc; j++) {
+    int additional = c->argc - j - 1;
+    const char *opt = c->argv[j]->ptr;
+    if (!strcasecmp(opt, "replace")) {
+      replace = 1;
+    } else if (!strcasecmp(opt, "absttl")) {
+      absttl = 1;
+    } else if (!strcasecmp(opt, "idletime") && additional >= 1 &&
+               lfu_freq == -1) {
+      if (get_long_long_from_object_or_reply(c, c->argv[j + 1], &lru_idle,
+                                             NULL) != C_OK) {
+        return;
+      }
+      if (lru_idle < 0) {
+        add_reply_error(c, "Invalid IDLETIME value, must be >= 0");
+        return;
+      }
+      j++;
+    } else if (!strcasecmp(opt, "freq") && additional >= 1 && lru_idle == -1) {
+      if (get_long_long_from_object_or_reply(c, c->argv[j + 1], &lfu_freq,
+                                             NULL) != C_OK) {
+        return;
+      }
+      if (lfu_freq < 0 || lfu_freq > 255) {
+        add_reply_error(c, "Invalid FREQ value, must be >= 0 and <= 255");
+        return;
+      }
+      j++;
+    } else {
+      add_reply_error_object(c, shared.syntaxerr);
+      return;
+    }
+  }
+  robj *key = c->argv[1];
+  if (!replace && lookup_key_write(c->db, key) != NULL) {
+    add_reply_error_object(c, shared.busykeyerr);
+    return;
+  }
+  if (get_long_long_from_object_or_reply(c, c->argv[2], &ttl, NULL) != C_OK) {
+    return;
+  }
+  if (ttl < 0) {
+    add_reply_error(c, "Invalid TTL value, must be >= 0");
+    return;
+  }
+  const unsigned char *p = c->argv[3]->ptr;
+  size_t len = sds_len(c->argv[3]->ptr);
+  if (verify_dump_payload(p, len) != C_OK) {
+    add_reply_error(c, "DUMP payload version or checksum are wrong");
+    return;
+  }
+  rio r;
+  rio_init_buffer_reader(&r, p, len - 10);
+  unsigned char type;
+  robj *obj = NULL;
+  int empty = 0;
+  char err[256] = "";
+  if (rio_read(&r, &type, 1) && rdb_is_object_type(type)) {
+    obj = rdb_load_object(&r, type, &empty, err, sizeof(err));
+  }
+  rio_release(&r);
+  if (obj == NULL) {
+    add_reply_error(c, "Bad data format");
+    return;
+  }
+  int deleted = replace ? db_delete(c->db, key) : 0;
+  if (ttl && !absttl) {
+    ttl += mstime();
+  }
+  if (ttl && check_already_expired(ttl)) {
+    if (deleted) {
+      signal_modified_key(c, c->db, key);
+      notify_keyspace_event(NOTIFY_GENERIC, "del", key, c->db->id);
+      server.dirty++;
+    }
+    decr_ref_count(obj);
+    add_reply(c, shared.ok);
+    return;
+  }
+  object_set_lru_or_lfu(obj, lfu_freq, lru_idle);
+  db_add(c->db, key, obj); /* takes our reference */
+  if (ttl) {
+    set_expire(c, c->db, key, ttl);
+  }
+  signal_modified_key(c, c->db, key);
+  notify_keyspace_event(NOTIFY_GENERIC, "restore", key, c->db->id);
+  add_reply(c, shared.ok);
+  server.dirty++;
+}
+
+/* ------------------------------------------------------------------ */
+/* DEBUG RELOAD                                                         */
+/* ------------------------------------------------------------------ */
+int persist_debug_reload(char *err, size_t err_len) {
+  if (rdb_save_file(server.rdb_filename, err, err_len) != C_OK) {
+    return C_ERR;
+  }
+  empty_data(-1, 0, NULL);
+  rdb_load_info info;
+  if (rdb_load_file(server.rdb_filename, RDBFLAGS_NONE, &info, err, err_len) !=
+      C_OK) {
+    return C_ERR;
+  }
+  server_log(LL_NOTICE, "DB reloaded by DEBUG RELOAD");
+  return C_OK;
+}
+
+int persist_debug_command(client *c) {
+  const char *sub = c->argv[1]->ptr;
+  if (!strcasecmp(sub, "reload")) {
+    int save = 1, flush = 1;
+    for (int j = 2; j < c->argc; j++) {
+      const char *opt = c->argv[j]->ptr;
+      if (!strcasecmp(opt, "NOSAVE")) {
+        save = 0;
+      } else if (!strcasecmp(opt, "NOFLUSH")) {
+        flush = 0;
+      } else if (!strcasecmp(opt, "MERGE")) {
+        flush = 0;
+      } else {
+        add_reply_error(c,
+                        "DEBUG RELOAD only supports the MERGE, NOFLUSH and "
+                        "NOSAVE options.");
+        return 1;
+      }
+    }
+    char err[512] = "";
+    if (save && rdb_save_file(server.rdb_filename, err, sizeof(err)) != C_OK) {
+      add_reply_error_object(c, shared.err);
+      return 1;
+    }
+    if (flush) {
+      empty_data(-1, 0, NULL);
+    }
+    if (rdb_load_file(server.rdb_filename, flush ? 0 : RDBFLAGS_ALLOW_DUP, NULL,
+                      err, sizeof(err)) != C_OK) {
+      add_reply_error_format(c, "Error trying to load the RDB dump: %s", err);
+      return 1;
+    }
+    server_log(LL_NOTICE, "DB reloaded by DEBUG RELOAD");
+    add_reply(c, shared.ok);
+    return 1;
+  }
+  return 0;
+}
+
+redis_command persist_commands[] = {
+    {.declared_name = "save",
+     .summary = "Synchronously save the dataset to disk",
+     .since = "1.0.0",
+     .group = "server",
+     .proc = save_command,
+     .arity = 1,
+     .flags = CMD_NO_ASYNC_LOADING | CMD_ADMIN | CMD_NOSCRIPT | CMD_NO_MULTI,
+     .acl_categories =
+         ACL_CATEGORY_ADMIN | ACL_CATEGORY_SLOW | ACL_CATEGORY_DANGEROUS},
+    {.declared_name = "bgsave",
+     .summary = "Asynchronously save the dataset to disk",
+     .since = "1.0.0",
+     .group = "server",
+     .proc = bgsave_command,
+     .arity = -1,
+     .flags = CMD_NO_ASYNC_LOADING | CMD_ADMIN | CMD_NOSCRIPT,
+     .acl_categories =
+         ACL_CATEGORY_ADMIN | ACL_CATEGORY_SLOW | ACL_CATEGORY_DANGEROUS},
+    {.declared_name = "dump",
+     .summary = "Return a serialized version of the value stored at the "
+                "specified key.",
+     .since = "2.6.0",
+     .group = "generic",
+     .proc = dump_command,
+     .arity = 2,
+     .flags = CMD_READONLY,
+     .acl_categories =
+         ACL_CATEGORY_KEYSPACE | ACL_CATEGORY_READ | ACL_CATEGORY_SLOW,
+     .firstkey = 1,
+     .lastkey = 1,
+     .keystep = 1},
+    {.declared_name = "restore",
+     .summary = "Create a key using the provided serialized value, previously "
+                "obtained using DUMP.",
+     .since = "2.6.0",
+     .group = "generic",
+     .proc = restore_command,
+     .arity = -4,
+     .flags = CMD_WRITE | CMD_DENYOOM,
+     .acl_categories = ACL_CATEGORY_KEYSPACE | ACL_CATEGORY_WRITE |
+                       ACL_CATEGORY_SLOW | ACL_CATEGORY_DANGEROUS,
+     .firstkey = 1,
+     .lastkey = 1,
+     .keystep = 1},
+    {0}};

@@ -1,0 +1,46 @@
+/* persist.h: persistence as the server sees it: the commands (SAVE,
+ * BGSAVE, DUMP, RESTORE), loading at start-up, save points and the fork
+ * child in cron, saving at shutdown, INFO persistence, the MISCONF rule,
+ * and the --check-rdb tool. The server (server/server.c) calls these; the
+ * file formats are in rdb.h. */
+#ifndef REDOUBT_PERSIST_PERSIST_H
+#define REDOUBT_PERSIST_PERSIST_H
+
+#include "server/core/server.h"
+
+extern redis_command persist_commands[];
+
+/* persist_init: state and the server's start time as the last save. */
+void persist_init(void);
+/* persist_load_at_startup loads dir/dbfilename if it exists. C_OK when
+ * loaded or absent; C_ERR (logged with file and offset) when the file is
+ * there but cannot be loaded: the server must not start (as Redis). */
+int persist_load_at_startup(void);
+/* persist_cron: reaps a finished child, runs save points and a scheduled
+ * BGSAVE. Called from the server's cron. */
+void persist_cron(void);
+/* persist_prepare_for_shutdown: kills a saving child, saves when save
+ * points exist (or SHUTDOWN_SAVE) unless SHUTDOWN_NOSAVE. C_ERR if the
+ * save failed and SHUTDOWN_FORCE is not given: the server keeps running. */
+int persist_prepare_for_shutdown(int flags);
+/* persist_deny_write_reason: the -MISCONF reply object when writes must be
+ * refused (stop-writes-on-bgsave-error and the last save failed), NULL
+ * otherwise. */
+robj *persist_deny_write_error(void);
+/* persist_info appends the INFO persistence fields. */
+sds persist_info(sds info);
+/* persist_debug_reload: DEBUG RELOAD (save, empty, load). C_OK, or C_ERR
+ * with |err| set. */
+int persist_debug_reload(char *err, size_t err_len);
+/* persist_debug_command handles DEBUG RELOAD [MERGE] [NOFLUSH] [NOSAVE];
+ * returns 0 for other subcommands (the server registers it as the DEBUG
+ * extension). */
+int persist_debug_command(client *c);
+/* persist_has_active_child: 1 while a BGSAVE child runs. */
+int persist_has_active_child(void);
+
+/* persist_check_rdb_main: `server --check-rdb FILE` (or the
+ * redis-check-rdb name). Returns the process exit status. */
+int persist_check_rdb_main(int argc, char **argv);
+
+#endif
