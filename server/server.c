@@ -18,6 +18,7 @@
 #include "server/cmds/multi.h"
 #include "server/cmds/pubsub.h"
 #include "server/config/config.h"
+#include "server/persist/aof.h"
 #include "server/persist/persist.h"
 #include "server/types/blocked.h"
 #include "tls/tls.h"
@@ -276,6 +277,7 @@ static long long server_cron(ae_loop *loop, long long id, void *data) {
  * send their replies before the deferred handshake work runs. */
 static void between_passes(ae_loop *loop) {
   (void)loop;
+  aof_flush(0); /* the AOF is written before any reply goes out */
   handle_clients_with_pending_writes();
 }
 
@@ -286,6 +288,7 @@ static void before_sleep(ae_loop *loop) {
   if (server.active_expire_enabled) {
     active_expire_cycle(ACTIVE_EXPIRE_CYCLE_FAST);
   }
+  aof_flush(0); /* the AOF is written before any reply goes out */
   handle_clients_with_pending_writes();
   free_clients_in_async_free_queue();
 }
@@ -571,6 +574,12 @@ int server_main(int argc, char **argv) {
       strrchr(argv[0], '/') ? strrchr(argv[0], '/') + 1 : argv[0];
   if (strstr(base, "check-rdb") != NULL) {
     return persist_check_rdb_main(argc - 1, argv + 1);
+  }
+  if (strstr(base, "check-aof") != NULL) {
+    return persist_check_aof_main(argc - 1, argv + 1);
+  }
+  if (argc >= 2 && strcmp(argv[1], "--check-aof") == 0) {
+    return persist_check_aof_main(argc - 2, argv + 2);
   }
   if (argc >= 2 && strcmp(argv[1], "--check-rdb") == 0) {
     return persist_check_rdb_main(argc - 2, argv + 2);

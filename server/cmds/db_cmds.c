@@ -160,6 +160,9 @@ static void expire_generic_command(client *c, long long basetime, int unit) {
                                               : db_sync_delete(c->db, key);
     server_assert(deleted);
     server.dirty++;
+    /* Propagated as the deletion it was (Redis 7.0). */
+    rewrite_client_command_vector(
+        c, 2, server.lazyfree_lazy_expire ? shared.unlink : shared.del, key);
     signal_modified_key(c, c->db, key);
     notify_keyspace_event(NOTIFY_GENERIC, "del", key, c->db->id);
     add_reply(c, shared.cone);
@@ -167,6 +170,16 @@ static void expire_generic_command(client *c, long long basetime, int unit) {
   }
   set_expire(c, c->db, key, when);
   add_reply(c, shared.cone);
+  /* Propagated as PEXPIREAT with the absolute time, so that replaying the
+   * AOF later gives the same deadline (Redis 7.0). */
+  if (strcasecmp(c->argv[0]->ptr, "pexpireat") != 0) {
+    rewrite_client_command_argument(c, 0, shared.pexpireat);
+  }
+  if (basetime != 0 || unit == UNIT_SECONDS) {
+    robj *when_obj = create_string_object_from_long_long(when);
+    rewrite_client_command_argument(c, 2, when_obj);
+    decr_ref_count(when_obj);
+  }
   signal_modified_key(c, c->db, key);
   notify_keyspace_event(NOTIFY_GENERIC, "expire", key, c->db->id);
   server.dirty++;

@@ -171,6 +171,16 @@ static int reload_tls(const char **err) {
 
 /* As Redis: TLS material is only (re)loaded when something uses TLS. */
 /* requirepass is the default user's password (Redis 7.0): "" = nopass. */
+static config_apply_proc *appendonly_hook;
+
+void config_set_appendonly_hook(int (*proc)(const char **err)) {
+  appendonly_hook = proc;
+}
+
+static int apply_appendonly(const char **err) {
+  return appendonly_hook ? appendonly_hook(err) : 1;
+}
+
 static int apply_requirepass(const char **err) {
   (void)err;
   acl_update_default_user_password(server.requirepass);
@@ -792,16 +802,20 @@ const config_entry config_table[] = {
                 &server.lazyfree_lazy_user_flush, 0, NULL),
     BOOL_CONFIG("repl-disable-tcp-nodelay", NULL, UNIMPL, &cfg.b[7], 0, NULL),
     BOOL_CONFIG("repl-diskless-sync", NULL, UNIMPL, &cfg.b[8], 1, NULL),
-    BOOL_CONFIG("aof-rewrite-incremental-fsync", NULL, UNIMPL, &cfg.b[9], 1,
-                NULL),
-    BOOL_CONFIG("no-appendfsync-on-rewrite", NULL, UNIMPL, &cfg.b[10], 0, NULL),
+    BOOL_CONFIG("aof-rewrite-incremental-fsync", NULL, 0,
+                &server.aof_rewrite_incremental_fsync, 1, NULL),
+    BOOL_CONFIG("no-appendfsync-on-rewrite", NULL, 0,
+                &server.aof_no_fsync_on_rewrite, 0, NULL),
     BOOL_CONFIG("cluster-require-full-coverage", NULL, UNIMPL, &cfg.b[11], 1,
                 NULL),
     BOOL_CONFIG("rdb-save-incremental-fsync", NULL, 0,
                 &server.rdb_save_incremental_fsync, 1, NULL),
-    BOOL_CONFIG("aof-load-truncated", NULL, UNIMPL, &cfg.b[13], 1, NULL),
-    BOOL_CONFIG("aof-use-rdb-preamble", NULL, UNIMPL, &cfg.b[14], 1, NULL),
-    BOOL_CONFIG("aof-timestamp-enabled", NULL, UNIMPL, &cfg.b[15], 0, NULL),
+    BOOL_CONFIG("aof-load-truncated", NULL, 0, &server.aof_load_truncated, 1,
+                NULL),
+    BOOL_CONFIG("aof-use-rdb-preamble", NULL, 0, &server.aof_use_rdb_preamble,
+                1, NULL),
+    BOOL_CONFIG("aof-timestamp-enabled", NULL, 0, &server.aof_timestamp_enabled,
+                0, NULL),
     BOOL_CONFIG("cluster-replica-no-failover", "cluster-slave-no-failover",
                 UNIMPL, &cfg.b[16], 0, NULL),
     BOOL_CONFIG("replica-lazy-flush", "slave-lazy-flush", UNIMPL, &cfg.b[17], 0,
@@ -817,7 +831,7 @@ const config_entry config_table[] = {
     BOOL_CONFIG("syslog-enabled", NULL, IMM,
                 &server_log_settings.syslog_enabled, 0, NULL),
     BOOL_CONFIG("cluster-enabled", NULL, IMM | UNIMPL, &cfg.b[23], 0, NULL),
-    BOOL_CONFIG("appendonly", NULL, UNIMPL, &server.appendonly, 0, NULL),
+    BOOL_CONFIG("appendonly", NULL, 0, &server.appendonly, 0, apply_appendonly),
     BOOL_CONFIG("cluster-allow-reads-when-down", NULL, UNIMPL, &cfg.b[24], 0,
                 NULL),
     BOOL_CONFIG("cluster-allow-pubsubshard-when-down", NULL, UNIMPL, &cfg.b[25],
@@ -830,7 +844,8 @@ const config_entry config_table[] = {
     BOOL_CONFIG("replica-announced", NULL, UNIMPL, &cfg.b[30], 1, NULL),
     BOOL_CONFIG("latency-tracking", NULL, 0, &server.latency_tracking_enabled,
                 1, NULL),
-    BOOL_CONFIG("aof-disable-auto-gc", NULL, UNIMPL, &cfg.b[31], 0, NULL),
+    BOOL_CONFIG("aof-disable-auto-gc", NULL, 0, &server.aof_disable_auto_gc, 0,
+                NULL),
     BOOL_CONFIG("replica-ignore-disk-write-errors", NULL, UNIMPL, &cfg.b[32], 0,
                 NULL),
     BOOL_CONFIG("tls-cluster", NULL, UNIMPL, &server.tls_cluster, 0, apply_tls),
@@ -863,9 +878,9 @@ const config_entry config_table[] = {
                   NULL),
     STRING_CONFIG("dbfilename", NULL, PROT, &server.rdb_filename, "dump.rdb",
                   check_dbfilename, NULL),
-    STRING_CONFIG("appendfilename", NULL, IMM | UNIMPL, &server.appendfilename,
+    STRING_CONFIG("appendfilename", NULL, IMM, &server.appendfilename,
                   "appendonly.aof", check_appendfilename, NULL),
-    STRING_CONFIG("appenddirname", NULL, IMM | UNIMPL, &cfg.s[7],
+    STRING_CONFIG("appenddirname", NULL, IMM, &server.aof_dirname,
                   "appendonlydir", check_appenddirname, NULL),
     STRING_CONFIG("server_cpulist", NULL, IMM | NUL | UNIMPL, &cfg.s[8], NULL,
                   NULL, NULL),
@@ -925,7 +940,7 @@ const config_entry config_table[] = {
                 loglevel_enum, LL_NOTICE, NULL),
     ENUM_CONFIG("maxmemory-policy", NULL, 0, &server.maxmemory_policy,
                 maxmemory_policy_enum, MAXMEMORY_NO_EVICTION, NULL),
-    ENUM_CONFIG("appendfsync", NULL, UNIMPL, &cfg.i[2], appendfsync_enum, 2,
+    ENUM_CONFIG("appendfsync", NULL, 0, &server.aof_fsync, appendfsync_enum, 2,
                 NULL),
     ENUM_CONFIG("oom-score-adj", NULL, UNIMPL, &cfg.i[3], oom_score_adj_enum, 0,
                 NULL),
@@ -955,8 +970,8 @@ const config_entry config_table[] = {
     INT_CONFIG("port", NULL, 0, &server.port, 0, 65535, 6379, apply_port),
     INT_CONFIG("io-threads", NULL, IMM | UNIMPL, &server.io_threads_num, 1, 128,
                1, NULL),
-    INT_CONFIG("auto-aof-rewrite-percentage", NULL, UNIMPL, &cfg.i[10], 0,
-               INT_MAX, 100, NULL),
+    INT_CONFIG("auto-aof-rewrite-percentage", NULL, 0, &server.aof_rewrite_perc,
+               0, INT_MAX, 100, NULL),
     INT_CONFIG("cluster-replica-validity-factor",
                "cluster-slave-validity-factor", UNIMPL, &cfg.i[11], 0, INT_MAX,
                10, NULL),
@@ -1106,8 +1121,9 @@ const config_entry config_table[] = {
                0, NULL),
     NUM_CONFIG(CONFIG_TYPE_TIME_T, "repl-backlog-ttl", NULL, UNIMPL, &cfg.tt[0],
                0, LONG_MAX, 3600, NULL),
-    NUM_CONFIG(CONFIG_TYPE_OFF_T, "auto-aof-rewrite-min-size", NULL,
-               MEM | UNIMPL, &cfg.ot[0], 0, LLONG_MAX, 64 * 1024 * 1024, NULL),
+    NUM_CONFIG(CONFIG_TYPE_OFF_T, "auto-aof-rewrite-min-size", NULL, MEM,
+               &server.aof_rewrite_min_size, 0, LLONG_MAX, 64 * 1024 * 1024,
+               NULL),
 
     /* Special */
     SPECIAL_CONFIG("dir", NULL, PROT | CONFIG_FLAG_ALWAYS_REWRITE, NULL,

@@ -151,8 +151,11 @@ int config_enable_protected_configs(void); /* enable-protected-configs */
 int config_enable_debug_command(void);     /* enable-debug-command value */
 int config_enable_module_command(void);    /* enable-module-command value */
 
-/* Values of accepted-but-unimplemented directives that other modules may
- * start to need (persistence issue, replication issue). */
+/* config_set_appendonly_hook: CONFIG SET appendonly calls |proc| (the
+ * persistence module starts or stops the AOF); 0 with *err refuses. */
+void config_set_appendonly_hook(int (*proc)(const char **err));
+
+/* The save points (`save`), which persistence runs in cron. */
 int config_save_params_count(void);
 /* config_save_param returns the |i|th save point (seconds, changes). */
 void config_save_param(int i, long long *out_seconds, int *out_changes);

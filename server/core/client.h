@@ -148,6 +148,9 @@ size_t get_client_output_buffer_memory_usage(client *c);
 int check_client_output_buffer_limits(client *c);
 void close_client_on_output_buffer_limit_reached(client *c, int async);
 void rewrite_client_command_vector(client *c, int argc, ...);
+/* rewrite_client_command_argument replaces argument |i| with |val| (a
+ * reference is taken), or appends it when i == c->argc. */
+void rewrite_client_command_argument(client *c, int i, robj *val);
 void replace_client_command_vector(client *c, int argc, robj **argv);
 void pause_clients(long long end_ms, int write_only);
 void unpause_clients(void);

@@ -36,6 +36,8 @@
 #define CMD_NO_MULTI (1ULL << 24)
 #define CMD_MOVABLE_KEYS (1ULL << 25)
 #define CMD_ALLOW_BUSY (1ULL << 26)
+/* Never propagated itself (EXEC: its commands are, wrapped in MULTI/EXEC). */
+#define CMD_NO_PROPAGATE (1ULL << 27)
 
 /* ACL categories */
 #define ACL_CATEGORY_KEYSPACE (1ULL << 0)

@@ -324,8 +324,11 @@ void delete_expired_key_and_propagate(redis_db *db, robj *keyobj) {
   db_generic_delete(db, keyobj, server.lazyfree_lazy_expire);
   notify_keyspace_event(NOTIFY_EXPIRED, "expired", keyobj, db->id);
   signal_modified_key(NULL, db, keyobj);
-  /* Replicas and the AOF learn of the deletion from the persistence and
-   * replication module, which hooks here when it lands. */
+  /* The AOF (and replicas) learn of the deletion as a DEL, or UNLINK with
+   * lazyfree-lazy-expire, as Redis 7.0 propagates it. */
+  robj *argv[2] = {server.lazyfree_lazy_expire ? shared.unlink : shared.del,
+                   keyobj};
+  also_propagate(db->id, argv, 2);
   server.stat_expiredkeys++;
 }
 

@@ -23,6 +23,10 @@
 
 struct client; /* defined in client.h; object.h and db.h take pointers */
 
+/* appendfsync values (server.aof_fsync), as the config enum stores them. */
+#define AOF_FSYNC_NO 0
+#define AOF_FSYNC_ALWAYS 1
+#define AOF_FSYNC_EVERYSEC 2
 #define REDOUBT_VERSION "7.0.15" /* the Redis version we are compatible with */
 #define REDOUBT_OWN_VERSION "0.1.0"
 

@@ -1364,6 +1364,17 @@ void rewrite_client_command_vector(client *c, int argc, ...) {
   replace_client_command_vector(c, argc, argv);
 }
 
+void rewrite_client_command_argument(client *c, int i, robj *val) {
+  server_assert(i >= 0 && i <= c->argc);
+  int argc = i == c->argc ? c->argc + 1 : c->argc;
+  robj **argv = zmalloc(sizeof(robj *) * (size_t)argc);
+  for (int j = 0; j < argc; j++) {
+    argv[j] = j == i ? val : c->argv[j];
+    incr_ref_count(argv[j]);
+  }
+  replace_client_command_vector(c, argc, argv);
+}
+
 /* ------------------------------------------------------------------ */
 /* Blocking operations (loading, long scripts)                          */
 /* ------------------------------------------------------------------ */

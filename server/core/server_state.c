@@ -180,6 +180,80 @@ void multi_flag_transaction(client *c) {
   }
 }
 
+/* ------------------------------------------------------------------ */
+/* Propagation                                                          */
+/* ------------------------------------------------------------------ */
+#define PROPAGATE_MAX_TARGETS 4
+
+typedef struct pending_op {
+  int dbid;
+  int argc;
+  robj **argv;
+} pending_op;
+
+static struct {
+  propagate_target_proc targets[PROPAGATE_MAX_TARGETS];
+  int ntargets;
+  pending_op *ops;
+  int count, cap;
+} prop;
+
+void propagate_add_target(propagate_target_proc proc) {
+  server_assert(prop.ntargets < PROPAGATE_MAX_TARGETS);
+  prop.targets[prop.ntargets++] = proc;
+}
+
+void also_propagate(int dbid, robj **argv, int argc) {
+  if (prop.ntargets == 0 || server.loading) {
+    return;
+  }
+  if (prop.count == prop.cap) {
+    prop.cap = prop.cap ? prop.cap * 2 : 8;
+    prop.ops = zrealloc(prop.ops, sizeof(*prop.ops) * (size_t)prop.cap);
+  }
+  pending_op *op = &prop.ops[prop.count++];
+  op->dbid = dbid;
+  op->argc = argc;
+  op->argv = zmalloc(sizeof(robj *) * (size_t)argc);
+  for (int j = 0; j < argc; j++) {
+    op->argv[j] = argv[j];
+    incr_ref_count(argv[j]);
+  }
+  if (server.in_nested_call == 0) {
+    propagate_pending_commands();
+  }
+}
+
+static void propagate_now(int dbid, robj **argv, int argc) {
+  for (int t = 0; t < prop.ntargets; t++) {
+    prop.targets[t](dbid, argv, argc);
+  }
+}
+
+void propagate_pending_commands(void) {
+  if (prop.count == 0) {
+    return;
+  }
+  int wrap = prop.count > 1;
+  if (wrap) {
+    robj *multi = shared.multi;
+    propagate_now(prop.ops[0].dbid, &multi, 1);
+  }
+  for (int i = 0; i < prop.count; i++) {
+    pending_op *op = &prop.ops[i];
+    propagate_now(op->dbid, op->argv, op->argc);
+    for (int j = 0; j < op->argc; j++) {
+      decr_ref_count(op->argv[j]);
+    }
+    zfree(op->argv);
+  }
+  if (wrap) {
+    robj *exec = shared.exec;
+    propagate_now(prop.ops[0].dbid, &exec, 1);
+  }
+  prop.count = 0;
+}
+
 void call(client *c, int flags) {
   redis_command *real_cmd = c->cmd;
   long long prev_err_count = server.stat_total_error_replies;
@@ -206,8 +280,20 @@ void call(client *c, int flags) {
   if (!(client_old_flags & CLIENT_EXECUTING_COMMAND)) {
     c->flags &= ~CLIENT_EXECUTING_COMMAND;
   }
+  /* A command that propagated an equivalent itself (blocking pops) set
+   * CLIENT_PREVENT_AOF_PROP for this call only. */
+  int prevented = (c->flags & CLIENT_PREVENT_AOF_PROP) != 0;
+  if (!(client_old_flags & CLIENT_PREVENT_AOF_PROP)) {
+    c->flags &= ~CLIENT_PREVENT_AOF_PROP;
+  }
+  if (server.dirty > dirty && !(c->cmd->flags & CMD_NO_PROPAGATE) &&
+      !prevented) {
+    also_propagate(c->db->id, c->argv, c->argc);
+  }
   server.in_nested_call--;
-  (void)dirty;
+  if (server.in_nested_call == 0) {
+    propagate_pending_commands();
+  }
 
   if (server.stat_total_error_replies > prev_err_count) {
     real_cmd->failed_calls++;

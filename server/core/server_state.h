@@ -175,7 +175,17 @@ struct redis_server {
   int rdb_save_incremental_fsync; /* rdb-save-incremental-fsync */
   long long rdb_key_save_delay;   /* rdb-key-save-delay, microseconds */
   int shutdown_on_sigterm, shutdown_on_sigint; /* SHUTDOWN_* flags */
-  volatile sig_atomic_t shutdown_signal;       /* SIGTERM/SIGINT received */
+  char *aof_dirname;                           /* appenddirname */
+  int aof_fsync;                               /* appendfsync: AOF_FSYNC_* */
+  int aof_use_rdb_preamble;                    /* aof-use-rdb-preamble */
+  int aof_load_truncated;                      /* aof-load-truncated */
+  int aof_timestamp_enabled;                   /* aof-timestamp-enabled */
+  int aof_rewrite_incremental_fsync;     /* aof-rewrite-incremental-fsync */
+  int aof_disable_auto_gc;               /* aof-disable-auto-gc */
+  int aof_no_fsync_on_rewrite;           /* no-appendfsync-on-rewrite */
+  int aof_rewrite_perc;                  /* auto-aof-rewrite-percentage */
+  off_t aof_rewrite_min_size;            /* auto-aof-rewrite-min-size */
+  volatile sig_atomic_t shutdown_signal; /* SIGTERM/SIGINT received */
   int appendonly;
   char *appendfilename;
   long long dirty;
@@ -205,6 +215,26 @@ void create_shared_objects(void);
 /* multi_flag_transaction marks a client inside MULTI so that EXEC aborts
  * (a command of the transaction was rejected). */
 void multi_flag_transaction(client *c);
+
+/* ------------------------------------------------------------------ */
+/* Propagation: the write commands, in the order they took effect, to    */
+/* the AOF (and replicas when they land).                               */
+/* ------------------------------------------------------------------ */
+/* A target receives each command (argv as executed, after the command's
+ * own rewrites such as EXPIRE -> PEXPIREAT) with the db it ran in. */
+typedef void (*propagate_target_proc)(int dbid, robj **argv, int argc);
+/* propagate_add_target registers a target (at most 4). */
+void propagate_add_target(propagate_target_proc proc);
+/* also_propagate queues a command (references are taken). call() queues
+ * every command that changed the dataset; code that writes outside a
+ * command (expiry, serving a blocked client) queues its equivalent. The
+ * queue is handed to the targets when the outermost call ends, wrapped in
+ * MULTI/EXEC when it holds more than one command, as Redis 7.0 does;
+ * outside any call it is handed over at once. Nothing is queued while
+ * server.loading is set. */
+void also_propagate(int dbid, robj **argv, int argc);
+/* propagate_pending_commands hands the queue over now. */
+void propagate_pending_commands(void);
 
 /* server_procs: what the core calls upward. The server (server/server.c,
  * above every module) registers them once at start-up; calling one that was

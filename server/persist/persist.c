@@ -16,13 +16,17 @@
 #include <unistd.h>
 
 #include "server/config/config.h"
+#include "server/persist/aof.h"
+#include "server/persist/persist_internal.h"
 #include "server/persist/rdb.h"
 
 #define BGSAVE_RETRY_DELAY 5 /* seconds between failed BGSAVE attempts */
 
 static struct {
   pid_t child_pid; /* -1: none */
-  int child_pipe;  /* read end: the child's CoW size */
+  int child_type;  /* CHILD_RDB, CHILD_AOF */
+  pid_t last_child_pid;
+  int child_pipe; /* read end: the child's CoW size */
   time_t child_start;
   long long dirty_before_bgsave;
   int last_bgsave_ok;
@@ -38,6 +42,8 @@ static struct {
         .last_bgsave_time_sec = -1};
 
 void persist_init(void) {
+  aof_init();
+  config_set_appendonly_hook(aof_apply_appendonly);
   server.lastsave = time(NULL);
   ps.child_pid = -1;
   ps.child_pipe = -1;
@@ -123,42 +129,52 @@ static size_t child_private_dirty(void) {
   return total;
 }
 
+static struct {
+  int type;
+  persist_child_fn *fn;
+  void *arg;
+} child_job;
+
 static void child_main(int pipe_w) {
   signal(SIGTERM, SIG_DFL);
   signal(SIGINT, SIG_DFL);
   signal(SIGUSR1, SIG_DFL);
   signal(SIGPIPE, SIG_IGN);
   child_close_fds(pipe_w);
-  char err[512] = "";
-  int rc = rdb_save_file(server.rdb_filename, err, sizeof(err));
+  int rc = child_job.fn(child_job.arg);
   if (rc == C_OK) {
-    server_log(LL_NOTICE, "DB saved on disk");
     size_t cow = child_private_dirty();
     if (cow) {
-      server_log(LL_NOTICE, "Fork CoW for RDB: current %zu MB, peak %zu MB",
+      server_log(LL_NOTICE, "Fork CoW for %s: current %zu MB, peak %zu MB",
+                 child_job.type == CHILD_RDB ? "RDB" : "AOF rewrite",
                  cow / (1024 * 1024), cow / (1024 * 1024));
     }
     unsigned long long v = cow;
     ssize_t w = write(pipe_w, &v, sizeof(v));
     (void)w;
-  } else {
-    server_log(LL_WARNING, "%s", err);
   }
   _exit(rc == C_OK ? 0 : 1);
 }
 
-static int bgsave_start(void) {
+pid_t persist_child_pid_last(void) { return ps.last_child_pid; }
+
+int persist_child_type(void) {
+  return ps.child_pid == -1 ? CHILD_NONE : ps.child_type;
+}
+pid_t persist_child_pid(void) { return ps.child_pid; }
+
+pid_t persist_fork_child(int type, persist_child_fn *fn, void *arg) {
   if (ps.child_pid != -1) {
-    return C_ERR;
+    return -1;
   }
   int p[2];
   if (pipe2(p, O_CLOEXEC) == -1) {
-    server_log(LL_WARNING, "Can't save in background: pipe: %s",
-               strerror(errno));
-    return C_ERR;
+    server_log(LL_WARNING, "Can't fork: pipe: %s", strerror(errno));
+    return -1;
   }
-  ps.dirty_before_bgsave = server.dirty;
-  ps.last_bgsave_try = time(NULL);
+  child_job.type = type;
+  child_job.fn = fn;
+  child_job.arg = arg;
   pid_t pid = fork();
   if (pid == 0) {
     close(p[0]);
@@ -167,15 +183,39 @@ static int bgsave_start(void) {
   close(p[1]);
   if (pid == -1) {
     close(p[0]);
+    server_log(LL_WARNING, "Can't fork: %s", strerror(errno));
+    return -1;
+  }
+  ps.child_pid = pid;
+  ps.child_type = type;
+  ps.child_pipe = p[0];
+  ps.child_start = time(NULL);
+  return pid;
+}
+
+static int rdb_child_fn(void *arg) {
+  (void)arg;
+  char err[512] = "";
+  if (rdb_save_file(server.rdb_filename, err, sizeof(err)) != C_OK) {
+    server_log(LL_WARNING, "%s", err);
+    return C_ERR;
+  }
+  server_log(LL_NOTICE, "DB saved on disk");
+  return C_OK;
+}
+
+static int bgsave_start(void) {
+  if (ps.child_pid != -1) {
+    return C_ERR;
+  }
+  ps.dirty_before_bgsave = server.dirty;
+  ps.last_bgsave_try = time(NULL);
+  pid_t pid = persist_fork_child(CHILD_RDB, rdb_child_fn, NULL);
+  if (pid == -1) {
     ps.last_bgsave_ok = 0;
-    server_log(LL_WARNING, "Can't save in background: fork: %s",
-               strerror(errno));
     return C_ERR;
   }
   server_log(LL_NOTICE, "Background saving started by pid %d", (int)pid);
-  ps.child_pid = pid;
-  ps.child_pipe = p[0];
-  ps.child_start = time(NULL);
   ps.bgsave_scheduled = 0;
   return C_OK;
 }
@@ -186,15 +226,7 @@ static void remove_temp_file(pid_t pid) {
   unlink(tmp);
 }
 
-static void bgsave_done(int status) {
-  unsigned long long cow = 0;
-  if (ps.child_pipe != -1) {
-    if (read(ps.child_pipe, &cow, sizeof(cow)) != sizeof(cow)) {
-      cow = 0;
-    }
-    close(ps.child_pipe);
-    ps.child_pipe = -1;
-  }
+static void bgsave_done(int status, size_t cow) {
   if (WIFEXITED(status) && WEXITSTATUS(status) == 0) {
     server_log(LL_NOTICE, "Background saving terminated with success");
     server.dirty -= ps.dirty_before_bgsave;
@@ -218,19 +250,22 @@ static void bgsave_done(int status) {
     }
   }
   ps.last_bgsave_time_sec = (long long)(time(NULL) - ps.child_start);
-  ps.child_pid = -1;
 }
 
-static void kill_child(void) {
+void persist_kill_child(void) {
   if (ps.child_pid == -1) {
     return;
   }
-  server_log(LL_WARNING, "There is a child saving an .rdb. Killing it!");
+  if (ps.child_type == CHILD_RDB) {
+    server_log(LL_WARNING, "There is a child saving an .rdb. Killing it!");
+  }
   kill(ps.child_pid, SIGUSR1);
   int status;
   while (waitpid(ps.child_pid, &status, 0) == -1 && errno == EINTR) {
   }
-  remove_temp_file(ps.child_pid);
+  if (ps.child_type == CHILD_RDB) {
+    remove_temp_file(ps.child_pid);
+  }
   if (ps.child_pipe != -1) {
     close(ps.child_pipe);
     ps.child_pipe = -1;
@@ -238,21 +273,50 @@ static void kill_child(void) {
   ps.child_pid = -1;
 }
 
+/* Reaps a finished child: reads its CoW size and calls its done handler. */
+static void reap_child(int status) {
+  unsigned long long cow = 0;
+  if (ps.child_pipe != -1) {
+    if (read(ps.child_pipe, &cow, sizeof(cow)) != sizeof(cow)) {
+      cow = 0;
+    }
+    close(ps.child_pipe);
+    ps.child_pipe = -1;
+  }
+  int type = ps.child_type;
+  pid_t pid = ps.child_pid;
+  ps.last_child_pid = pid;
+  ps.child_pid = -1;
+  if (type == CHILD_RDB) {
+    ps.child_pid = pid; /* bgsave_done removes temp-<pid>.rdb */
+    bgsave_done(status, (size_t)cow);
+    ps.child_pid = -1;
+  } else {
+    aof_rewrite_done(status, (size_t)cow);
+  }
+}
+
 void persist_cron(void) {
   if (ps.child_pid != -1) {
     int status;
     pid_t pid = waitpid(ps.child_pid, &status, WNOHANG);
     if (pid == ps.child_pid) {
-      bgsave_done(status);
+      reap_child(status);
     } else if (pid == -1 && errno == ECHILD) {
-      ps.child_pid = -1;
-      ps.last_bgsave_ok = 0;
+      reap_child(1 << 8); /* lost: as a failed child */
     }
+  }
+  aof_cron();
+  if (ps.child_pid != -1) {
     return;
   }
   time_t now = time(NULL);
   if (ps.bgsave_scheduled) {
     bgsave_start();
+    return;
+  }
+  if (aof_rewrite_is_scheduled()) {
+    aof_start_rewrite();
     return;
   }
   int n = config_save_params_count();
@@ -274,7 +338,8 @@ void persist_cron(void) {
 /* Shutdown, start-up, MISCONF                                          */
 /* ------------------------------------------------------------------ */
 int persist_prepare_for_shutdown(int flags) {
-  kill_child();
+  aof_prepare_for_shutdown();
+  persist_kill_child();
   if ((config_save_params_count() > 0 && !(flags & SHUTDOWN_NOSAVE)) ||
       (flags & SHUTDOWN_SAVE)) {
     server_log(LL_NOTICE, "Saving the final RDB snapshot before exiting.");
@@ -291,6 +356,9 @@ int persist_prepare_for_shutdown(int flags) {
 }
 
 int persist_load_at_startup(void) {
+  if (aof_state() != AOF_OFF) {
+    return aof_load_at_startup(); /* the AOF, when on, is the dataset */
+  }
   long long start = ustime();
   rdb_load_info info;
   char err[512];
@@ -325,12 +393,29 @@ robj *persist_deny_write_error(void) {
       !ps.last_bgsave_ok) {
     return shared.bgsaveerr;
   }
+  const char *aof_err = aof_write_error();
+  if (aof_err) {
+    static robj *cached;
+    static char cached_for[128];
+    if (cached == NULL || strcmp(cached_for, aof_err) != 0) {
+      if (cached) {
+        decr_ref_count(cached);
+      }
+      snprintf(cached_for, sizeof(cached_for), "%s", aof_err);
+      sds msg = sds_cat_printf(
+          sds_empty(), "-MISCONF Errors writing to the AOF file: %s\r\n",
+          aof_err);
+      cached = create_object(OBJ_STRING, msg);
+    }
+    return cached;
+  }
   return NULL;
 }
 
 sds persist_info(sds info) {
   time_t now = time(NULL);
-  return sds_cat_printf(
+  int rdb_child = ps.child_pid != -1 && ps.child_type == CHILD_RDB;
+  info = sds_cat_printf(
       info,
       "loading:%d\r\n"
       "async_loading:0\r\n"
@@ -349,32 +434,20 @@ sds persist_info(sds info) {
       "rdb_saves:%lld\r\n"
       "rdb_last_cow_size:%zu\r\n"
       "rdb_last_load_keys_expired:%lld\r\n"
-      "rdb_last_load_keys_loaded:%lld\r\n"
-      "aof_enabled:%d\r\n"
-      "aof_rewrite_in_progress:0\r\n"
-      "aof_rewrite_scheduled:0\r\n"
-      "aof_last_rewrite_time_sec:-1\r\n"
-      "aof_current_rewrite_time_sec:-1\r\n"
-      "aof_last_bgrewrite_status:ok\r\n"
-      "aof_rewrites:0\r\n"
-      "aof_rewrites_consecutive_failures:0\r\n"
-      "aof_last_write_status:ok\r\n"
-      "aof_last_cow_size:0\r\n"
-      "module_fork_in_progress:0\r\n"
-      "module_fork_last_cow_size:0\r\n",
-      server.loading ? 1 : 0, server.dirty, ps.child_pid != -1 ? 1 : 0,
+      "rdb_last_load_keys_loaded:%lld\r\n",
+      server.loading ? 1 : 0, server.dirty, rdb_child,
       (long long)server.lastsave, ps.last_bgsave_ok ? "ok" : "err",
       ps.last_bgsave_time_sec,
-      ps.child_pid != -1 ? (long long)(now - ps.child_start) : -1LL,
-      ps.rdb_saves, ps.last_cow_size, ps.last_load_keys_expired,
-      ps.last_load_keys_loaded, server.appendonly ? 1 : 0);
+      rdb_child ? (long long)(now - ps.child_start) : -1LL, ps.rdb_saves,
+      ps.last_cow_size, ps.last_load_keys_expired, ps.last_load_keys_loaded);
+  return aof_info(info);
 }
 
 /* ------------------------------------------------------------------ */
 /* Commands                                                             */
 /* ------------------------------------------------------------------ */
 static void save_command(client *c) {
-  if (ps.child_pid != -1) {
+  if (ps.child_pid != -1 && ps.child_type == CHILD_RDB) {
     add_reply_error(c, "Background save already in progress");
     return;
   }
@@ -395,12 +468,19 @@ static void bgsave_command(client *c) {
       return;
     }
   }
+  if (ps.child_pid != -1 && ps.child_type == CHILD_RDB) {
+    add_reply_error(c, "Background save already in progress");
+    return;
+  }
   if (ps.child_pid != -1) {
     if (schedule) {
       ps.bgsave_scheduled = 1;
       add_reply_status(c, "Background saving scheduled");
     } else {
-      add_reply_error(c, "Background save already in progress");
+      add_reply_error(c,
+                      "Another child process is active (AOF?): can't "
+                      "BGSAVE right now. Use BGSAVE SCHEDULE in order to "
+                      "schedule a BGSAVE whenever possible.");
     }
     return;
   }
@@ -408,6 +488,27 @@ static void bgsave_command(client *c) {
     add_reply_status(c, "Background saving started");
   } else {
     add_reply_error_object(c, shared.err);
+  }
+}
+
+static void bgrewriteaof_command(client *c) {
+  if (persist_child_type() == CHILD_AOF) {
+    add_reply_error(c,
+                    "Background append only file rewriting already in "
+                    "progress");
+    return;
+  }
+  if (persist_child_type() != CHILD_NONE) {
+    aof_schedule_rewrite();
+    add_reply_status(c, "Background append only file rewriting scheduled");
+    return;
+  }
+  if (aof_start_rewrite() == C_OK) {
+    add_reply_status(c, "Background append only file rewriting started");
+  } else {
+    add_reply_error(c,
+                    "Can't execute an AOF background rewriting. Please "
+                    "check the server logs for more information.");
   }
 }
 
@@ -494,6 +595,10 @@ static void restore_command(client *c) {
   }
   if (ttl && check_already_expired(ttl)) {
     if (deleted) {
+      incr_ref_count(key);
+      rewrite_client_command_vector(c, 2, shared.del, key);
+      decr_ref_count(key);
+      key = c->argv[1];
       signal_modified_key(c, c->db, key);
       notify_keyspace_event(NOTIFY_GENERIC, "del", key, c->db->id);
       server.dirty++;
@@ -506,6 +611,14 @@ static void restore_command(client *c) {
   db_add(c->db, key, obj); /* takes our reference */
   if (ttl) {
     set_expire(c, c->db, key, ttl);
+    if (!absttl) {
+      /* Propagated with the absolute deadline (Redis 7.0). */
+      robj *ttl_obj = create_string_object_from_long_long(ttl);
+      rewrite_client_command_argument(c, 2, ttl_obj);
+      decr_ref_count(ttl_obj);
+      rewrite_client_command_argument(c, c->argc, shared.absttl);
+      key = c->argv[1];
+    }
   }
   signal_modified_key(c, c->db, key);
   notify_keyspace_event(NOTIFY_GENERIC, "restore", key, c->db->id);
@@ -532,6 +645,9 @@ int persist_debug_reload(char *err, size_t err_len) {
 
 int persist_debug_command(client *c) {
   const char *sub = c->argv[1]->ptr;
+  if (persist_debug_digest(c)) {
+    return 1;
+  }
   if (!strcasecmp(sub, "reload")) {
     int save = 1, flush = 1;
     for (int j = 2; j < c->argc; j++) {
@@ -585,6 +701,15 @@ redis_command persist_commands[] = {
      .group = "server",
      .proc = bgsave_command,
      .arity = -1,
+     .flags = CMD_NO_ASYNC_LOADING | CMD_ADMIN | CMD_NOSCRIPT,
+     .acl_categories =
+         ACL_CATEGORY_ADMIN | ACL_CATEGORY_SLOW | ACL_CATEGORY_DANGEROUS},
+    {.declared_name = "bgrewriteaof",
+     .summary = "Asynchronously rewrite the append-only file",
+     .since = "1.0.0",
+     .group = "server",
+     .proc = bgrewriteaof_command,
+     .arity = 1,
      .flags = CMD_NO_ASYNC_LOADING | CMD_ADMIN | CMD_NOSCRIPT,
      .acl_categories =
          ACL_CATEGORY_ADMIN | ACL_CATEGORY_SLOW | ACL_CATEGORY_DANGEROUS},

@@ -36,6 +36,9 @@ int persist_debug_reload(char *err, size_t err_len);
  * returns 0 for other subcommands (the server registers it as the DEBUG
  * extension). */
 int persist_debug_command(client *c);
+/* persist_debug_digest handles DEBUG DIGEST and DEBUG DIGEST-VALUE key...
+ * (digest.c); returns 0 for other subcommands. */
+int persist_debug_digest(client *c);
 /* persist_has_active_child: 1 while a BGSAVE child runs. */
 int persist_has_active_child(void);
 

@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <stdint.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "server/base/crc64.h"
@@ -29,6 +30,14 @@ void rio_init_file_writer(rio *r, int fd, size_t autosync_bytes) {
 void rio_init_file_reader(rio *r, int fd) {
   rio_init(r, RIO_FILE);
   r->fd = fd;
+  /* A regular file knows its size: declared lengths are checked against
+   * what is left (rio_remaining) before anything is allocated. */
+  struct stat st;
+  off_t pos = lseek(fd, 0, SEEK_CUR);
+  r->in_len = SIZE_MAX;
+  if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && pos != (off_t)-1) {
+    r->in_len = (size_t)(st.st_size - pos);
+  }
   r->buf_cap = RIO_FILE_BUF;
   r->buf = zmalloc(r->buf_cap);
 }
@@ -184,8 +193,8 @@ int rio_read(rio *r, void *p, size_t len) {
 }
 
 size_t rio_remaining(const rio *r) {
-  if (r->kind == RIO_BUFFER) {
-    return r->in_len - r->processed;
+  if (r->in_len == SIZE_MAX) {
+    return SIZE_MAX;
   }
-  return SIZE_MAX;
+  return r->processed <= r->in_len ? r->in_len - r->processed : 0;
 }

@@ -258,6 +258,13 @@ static void deadline_add(client *c, blocking_state *bs) {
   blocking.deadline_timer_when = mstime() + delay;
 }
 
+void blocking_propagate(client *c, redis_db *db, robj **argv, int argc) {
+  also_propagate(db->id, argv, argc);
+  if (server.executing_client == c) {
+    c->flags |= CLIENT_PREVENT_AOF_PROP; /* cleared when its call ends */
+  }
+}
+
 /* ------------------------------------------------------------------ */
 /* Reprocessing clients after unblock                                   */
 /* ------------------------------------------------------------------ */

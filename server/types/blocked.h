@@ -57,6 +57,13 @@ void block_for_keys(client *c, robj **keys, int numkeys, long long deadline_ms,
                     int key_type, block_serve_proc serve, void *privdata,
                     block_free_proc free_privdata);
 
+/* blocking_propagate records the non-blocking equivalent of what a
+ * blocking command just did to |db| (LPOP key, LMOVE src dst LEFT RIGHT,
+ * ZPOPMIN key count...) for the AOF and replicas, and keeps the blocking
+ * command itself from being propagated (its timeout means nothing on
+ * replay), as Redis 7.0 does. */
+void blocking_propagate(client *c, redis_db *db, robj **argv, int argc);
+
 /* unblock_client_with_timeout_reply answers c as if its timeout passed
  * and unblocks it. c must be blocked. */
 void unblock_client_with_timeout_reply(client *c);

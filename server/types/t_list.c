@@ -684,6 +684,27 @@ static void list_block_request_free(void *privdata) {
   zfree(req);
 }
 
+/* The non-blocking equivalents a blocking list command propagates. */
+static void list_propagate_pop(client *c, redis_db *db, robj *key, int where,
+                               long count) {
+  robj *argv[3] = {where == LIST_HEAD ? shared.lpop : shared.rpop, key, NULL};
+  if (count == -1) {
+    blocking_propagate(c, db, argv, 2);
+    return;
+  }
+  argv[2] = create_string_object_from_long_long(count);
+  blocking_propagate(c, db, argv, 3);
+  decr_ref_count(argv[2]);
+}
+
+static void list_propagate_move(client *c, redis_db *db, robj *src, robj *dst,
+                                int wherefrom, int whereto) {
+  robj *argv[5] = {shared.lmove, src, dst,
+                   wherefrom == LIST_HEAD ? shared.left : shared.right,
+                   whereto == LIST_HEAD ? shared.left : shared.right};
+  blocking_propagate(c, db, argv, 5);
+}
+
 /* list_serve_blocked serves a client blocked on a list key (block.h). */
 static int list_serve_blocked(client *c, redis_db *db, robj *key, robj *o,
                               void *privdata) {
@@ -697,15 +718,18 @@ static int list_serve_blocked(client *c, redis_db *db, robj *key, robj *o,
     }
     robj *value = list_pop(o, req->wherefrom);
     server_assert(value != NULL);
+    list_propagate_move(c, db, key, req->target, req->wherefrom, req->whereto);
     list_move_push(c, db, req->target, dstobj, value, req->whereto);
     decr_ref_count(value);
     list_elements_removed(c, db, key, req->wherefrom, o, 1, NULL);
     return 1;
   }
   if (req->count != -1) {
+    list_propagate_pop(c, db, key, req->wherefrom, req->count);
     list_pop_range_reply_with_key(c, db, o, key, req->wherefrom, req->count);
     return 1;
   }
+  list_propagate_pop(c, db, key, req->wherefrom, -1);
   robj *value = list_pop(o, req->wherefrom);
   server_assert(value != NULL);
   add_reply_array_len(c, 2);
@@ -745,6 +769,7 @@ static void list_blocking_pop_generic(client *c, robj **keys, int numkeys,
     if (check_type(c, o, OBJ_LIST)) {
       return;
     }
+    list_propagate_pop(c, c->db, keys[j], where, count);
     if (count != -1) {
       list_pop_range_reply_with_key(c, c->db, o, keys[j], where, count);
       return;
@@ -782,6 +807,7 @@ static void list_blocking_move_generic(client *c, int wherefrom, int whereto,
     return;
   }
   if (o != NULL) {
+    list_propagate_move(c, c->db, c->argv[1], c->argv[2], wherefrom, whereto);
     list_move_generic(c, wherefrom, whereto);
     return;
   }

@@ -382,6 +382,41 @@ static void set_reply_members(client *c, robj *o) {
   set_iter_done(&it);
 }
 
+/* SPOP with a count is random: it is propagated as the SREMs of what it
+ * popped, 1024 members per command, as Redis 7.0 does. */
+#define SPOP_PROPAGATE_BATCH 1024
+typedef struct srem_batch {
+  client *c;
+  robj *argv[2 + SPOP_PROPAGATE_BATCH];
+  int argc;
+} srem_batch;
+
+static void srem_batch_flush(srem_batch *b) {
+  if (b->argc > 2) {
+    also_propagate(b->c->db->id, b->argv, b->argc);
+  }
+  for (int j = 2; j < b->argc; j++) {
+    decr_ref_count(b->argv[j]);
+  }
+  b->argc = 0;
+}
+
+static void srem_batch_add(srem_batch *b, const char *ele, size_t len) {
+  if (b->argc == 0) {
+    b->argv[0] = shared.srem;
+    b->argv[1] = b->c->argv[1];
+    b->argc = 2;
+  }
+  b->argv[b->argc++] = create_string_object(ele, len);
+  if (b->argc == 2 + SPOP_PROPAGATE_BATCH) {
+    srem_batch_flush(b);
+  }
+}
+
+static void srem_batch_add_member(void *privdata, const char *ele, size_t len) {
+  srem_batch_add(privdata, ele, len);
+}
+
 static void set_spop_with_count(client *c) {
   long l;
   if (get_positive_long_from_object_or_reply(
@@ -409,8 +444,17 @@ static void set_spop_with_count(client *c) {
     notify_keyspace_event(NOTIFY_GENERIC, "del", c->argv[1], c->db->id);
     signal_modified_key(c, c->db, c->argv[1]);
     server.dirty++;
+    robj *key = c->argv[1];
+    incr_ref_count(key);
+    rewrite_client_command_vector(
+        c, 2, server.lazyfree_lazy_server_del ? shared.unlink : shared.del,
+        key);
+    decr_ref_count(key);
     return;
   }
+  srem_batch *batch = zmalloc(sizeof(*batch));
+  batch->c = c;
+  batch->argc = 0;
 
   add_reply_set_len(c, (long)count);
   unsigned long remaining = size - count;
@@ -422,6 +466,7 @@ static void set_spop_with_count(client *c) {
     for (unsigned long i = 0; i < count; i++) {
       set_random_member(o, buf, &ele, &len);
       add_reply_bulk_cbuffer(c, ele, len);
+      srem_batch_add(batch, ele, len);
       /* ele may point into the dict entry: copy before removing. */
       sds copy = sds_new_len(ele, len);
       set_type_remove(o, copy, sds_len(copy));
@@ -438,12 +483,16 @@ static void set_spop_with_count(client *c) {
       sds_free(copy);
     }
     set_reply_members(c, o);
+    set_type_foreach(o, srem_batch_add_member, batch);
     /* Keep the encoding rules: a survivor set from an HT set stays HT. */
     if (o->encoding == OBJ_ENCODING_HT) {
       set_type_convert_to_ht(keep);
     }
     db_overwrite(c->db, c->argv[1], keep);
   }
+  srem_batch_flush(batch);
+  zfree(batch);
+  c->flags |= CLIENT_PREVENT_AOF_PROP; /* the SREMs stand for it */
   signal_modified_key(c, c->db, c->argv[1]);
   server.dirty += count;
 }

@@ -12,11 +12,25 @@ typedef struct zset_block_request {
   int use_nested_array; /* BZMPOP */
 } zset_block_request;
 
+/* ZPOPMIN/ZPOPMAX key [count]: what a blocking pop propagates. */
+static void zset_propagate_pop(client *c, redis_db *db, robj *key, int where,
+                               long count) {
+  robj *argv[3] = {where == ZSET_MIN ? shared.zpopmin : shared.zpopmax, key,
+                   NULL};
+  if (count == -1) {
+    blocking_propagate(c, db, argv, 2);
+    return;
+  }
+  argv[2] = create_string_object_from_long_long(count);
+  blocking_propagate(c, db, argv, 3);
+  decr_ref_count(argv[2]);
+}
+
 static int zset_block_serve(client *c, redis_db *db, robj *key, robj *o,
                             void *privdata) {
-  (void)db;
   (void)o;
   zset_block_request *req = privdata;
+  zset_propagate_pop(c, db, key, req->where, req->count);
   zset_generic_pop(c, &key, 1, req->where, 1, req->count, req->use_nested_array,
                    0, NULL);
   zset_compact_opened();
@@ -40,6 +54,7 @@ static void zset_blocking_pop(client *c, robj **keys, int numkeys, int where,
     if (zset_length(o) == 0) {
       continue;
     }
+    zset_propagate_pop(c, c->db, keys[j], where, count);
     zset_generic_pop(c, &keys[j], 1, where, 1, count, use_nested_array, 0,
                      NULL);
     return;
