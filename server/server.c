@@ -165,6 +165,12 @@ static int server_process_command(client *c) {
       return C_OK;
     }
   }
+  /* While the dataset loads only commands flagged for it run (INFO,
+   * CONFIG...), as Redis: the rest get -LOADING. */
+  if (server.loading && !(c->cmd->flags & CMD_LOADING)) {
+    reject_command(c, shared.loadingerr);
+    return C_OK;
+  }
   /* A failed background save stops writes (stop-writes-on-bgsave-error),
    * and PING, as Redis 7.0 does, so that monitoring notices. */
   robj *deny = persist_deny_write_error();
@@ -255,6 +261,16 @@ static long long server_cron(ae_loop *loop, long long id, void *data) {
   if ((long long)mem > server.stat_peak_memory) {
     server.stat_peak_memory = (long long)mem;
   }
+  if (server.loading) {
+    /* Called from the loader between chunks: only a requested shutdown
+     * (without saving a partial dataset) and TLS upkeep run. */
+    if (server.shutdown_asap && prepare_for_shutdown(SHUTDOWN_NOSAVE) == C_OK) {
+      exit(0);
+    }
+    server.shutdown_asap = 0;
+    tls_cron();
+    return 1000 / server.hz;
+  }
   if (server.shutdown_asap) {
     int flags = server.shutdown_signal == SIGINT ? server.shutdown_on_sigint
                                                  : server.shutdown_on_sigterm;
@@ -285,7 +301,7 @@ static void before_sleep(ae_loop *loop) {
   if (conn_process_pending()) {
     ae_set_dont_wait(loop, 1);
   }
-  if (server.active_expire_enabled) {
+  if (server.active_expire_enabled && !server.loading) {
     active_expire_cycle(ACTIVE_EXPIRE_CYCLE_FAST);
   }
   aof_flush(0); /* the AOF is written before any reply goes out */

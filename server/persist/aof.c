@@ -984,6 +984,9 @@ static int load_commands(aof_reader *ar, client *fake) {
       break;
     }
     ar->commands++;
+    if (fake) {
+      rdb_loading_progress_tick(rio_tell(ar->r));
+    }
     ar->valid_up_to = rio_tell(ar->r);
   }
   for (int i = 0; i < qn; i++) {

@@ -338,6 +338,10 @@ void persist_cron(void) {
 /* Shutdown, start-up, MISCONF                                          */
 /* ------------------------------------------------------------------ */
 int persist_prepare_for_shutdown(int flags) {
+  if (server.loading) {
+    /* A partial dataset must never replace the files it comes from. */
+    flags = (flags & ~SHUTDOWN_SAVE) | SHUTDOWN_NOSAVE;
+  }
   aof_prepare_for_shutdown();
   persist_kill_child();
   if ((config_save_params_count() > 0 && !(flags & SHUTDOWN_NOSAVE)) ||
@@ -357,14 +361,19 @@ int persist_prepare_for_shutdown(int flags) {
 
 int persist_load_at_startup(void) {
   if (aof_state() != AOF_OFF) {
-    return aof_load_at_startup(); /* the AOF, when on, is the dataset */
+    rdb_set_loading_progress(process_events_while_blocked);
+    int rc = aof_load_at_startup(); /* the AOF, when on, is the dataset */
+    rdb_set_loading_progress(NULL);
+    return rc;
   }
   long long start = ustime();
   rdb_load_info info;
   char err[512];
   server.loading = 1;
+  rdb_set_loading_progress(process_events_while_blocked);
   int rc = rdb_load_file(server.rdb_filename, RDBFLAGS_NONE, &info, err,
                          sizeof(err));
+  rdb_set_loading_progress(NULL);
   server.loading = 0;
   if (rc != C_OK) {
     if (errno == ENOENT && err[0] == '\0') {

@@ -1334,6 +1334,22 @@ robj *rdb_load_object(rio *r, int type, int *empty, char *err, size_t err_len) {
 /* ------------------------------------------------------------------ */
 /* Reading files                                                        */
 /* ------------------------------------------------------------------ */
+static void (*loading_progress)(void);
+static size_t loading_progress_last;
+
+void rdb_set_loading_progress(void (*fn)(void)) {
+  loading_progress = fn;
+  loading_progress_last = 0;
+}
+
+void rdb_loading_progress_tick(size_t offset) {
+  if (loading_progress && (offset < loading_progress_last ||
+                           offset - loading_progress_last >= 2 * 1024 * 1024)) {
+    loading_progress_last = offset;
+    loading_progress();
+  }
+}
+
 int rdb_load_rio(rio *r, int rdbflags, const char *name, rdb_load_info *info,
                  char *err, size_t err_len) {
   loader lstate = {r, err, err_len};
@@ -1548,6 +1564,7 @@ int rdb_load_rio(rio *r, int rdbflags, const char *name, rdb_load_info *info,
     }
     expire = idle = -1;
     freq = -1;
+    rdb_loading_progress_tick(rio_tell(r));
   }
   /* The trailer: 8 bytes of CRC64 since version 5. */
   if (version >= 5) {

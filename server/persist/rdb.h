@@ -86,6 +86,12 @@ int rdb_load_rio(rio *r, int rdbflags, const char *name, rdb_load_info *info,
 int rdb_load_file(const char *path, int rdbflags, rdb_load_info *info,
                   char *err, size_t err_len);
 
+/* rdb_set_loading_progress: |fn| runs every 2 MB read by rdb_load_rio and
+ * of an AOF load (clients get -LOADING meanwhile);
+ * NULL stops it. */
+void rdb_set_loading_progress(void (*fn)(void));
+void rdb_loading_progress_tick(size_t offset);
+
 /* ---- single values (DUMP / RESTORE, AOF preamble, replication) -------- */
 
 /* rdb_save_object_type writes the type byte Redis 7.0 uses for |o|;
