@@ -481,8 +481,10 @@ static void bgsave_command(client *c) {
     add_reply_error(c, "Background save already in progress");
     return;
   }
-  if (ps.child_pid != -1) {
-    if (schedule) {
+  /* Inside EXEC the fork waits for the transaction's end, as Redis. */
+  int in_exec = (c->flags & CLIENT_MULTI) || server.in_nested_call > 1;
+  if (ps.child_pid != -1 || in_exec) {
+    if (schedule || in_exec) {
       ps.bgsave_scheduled = 1;
       add_reply_status(c, "Background saving scheduled");
     } else {
@@ -507,7 +509,8 @@ static void bgrewriteaof_command(client *c) {
                     "progress");
     return;
   }
-  if (persist_child_type() != CHILD_NONE) {
+  if (persist_child_type() != CHILD_NONE || (c->flags & CLIENT_MULTI) ||
+      server.in_nested_call > 1) {
     aof_schedule_rewrite();
     add_reply_status(c, "Background append only file rewriting scheduled");
     return;
