@@ -50,6 +50,9 @@ static void config_get_command(client *c) {
     }
     for (size_t j = 0; j < config_table_len; j++) {
       const config_entry *e = &config_table[j];
+      if (e->flags & CONFIG_FLAG_HIDDEN) {
+        continue;
+      }
       if (string_match(pattern, e->name, 1)) {
         get_result_add(&r, sds_new(e->name), config_entry_get(e));
       }

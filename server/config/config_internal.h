@@ -35,6 +35,8 @@ typedef enum config_type {
 #define CONFIG_FLAG_PERCENT (1u << 6)       /* "N%" stored as -N */
 #define CONFIG_FLAG_EMPTY_IS_NULL (1u << 7) /* "" stored as NULL */
 #define CONFIG_FLAG_UNIMPLEMENTED (1u << 8) /* accepted, not implemented */
+/* Hidden as in Redis: CONFIG GET by exact name only, not by pattern. */
+#define CONFIG_FLAG_HIDDEN (1u << 10)
 #define CONFIG_FLAG_ALWAYS_REWRITE \
   (1u << 9) /* CONFIG REWRITE always writes \
                                               */
