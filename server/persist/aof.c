@@ -176,10 +176,12 @@ aof_manifest *aof_manifest_parse(const char *text, size_t len,
       goto fail;
     }
     if (!name_is_safe(name)) {
-      sds_free_split(argv, argc);
+      /* |name| points into argv: write the message before freeing it
+       * (aof_manifest_fuzz: regress-unsafe-name-use-after-free). */
       snprintf(err, err_len,
                "%s: line %d: file name '%s' is not a plain file name", source,
                line, name);
+      sds_free_split(argv, argc);
       goto fail;
     }
     if (type == AOF_FILE_BASE && ++bases > 1) {
@@ -698,7 +700,7 @@ static int aof_rewrite_rio(rio *r) {
       ok = rewrite_object(r, &keyobj, dict_get_val(de));
       dict_entry *ee = dict_find(db->expires, k);
       if (ok && ee) {
-        sds s = sds_cat_len(sds_empty(), "*3\r\n$9\r\nPEXPIREAT\r\n", 20);
+        sds s = sds_cat_len(sds_empty(), "*3\r\n$9\r\nPEXPIREAT\r\n", 19);
         s = cat_bulk(s, &keyobj);
         char buf[32];
         int bl = ll2string(buf, sizeof(buf), dict_get_signed_integer_val(ee));
@@ -859,8 +861,9 @@ static void free_argv(robj **argv, int argc) {
   zfree(argv);
 }
 
-/* Runs one loaded command on the fake client. C_ERR on an unknown command
- * or wrong arity (logged into ar->err). */
+/* Runs one loaded command on the fake client and frees argv (on every
+ * path). C_ERR on an unknown command or wrong arity (logged into
+ * ar->err). */
 static int run_loaded_command(aof_reader *ar, client *fake, robj **argv,
                               int argc) {
   if (fake == NULL) { /* --check-aof: parse only */
@@ -872,6 +875,9 @@ static int run_loaded_command(aof_reader *ar, client *fake, robj **argv,
     snprintf(ar->err, ar->err_len,
              "Unknown command '%.64s' reading the append only file %s",
              (char *)argv[0]->ptr, ar->name);
+    /* The callers drop argv on C_ERR: free it here, or it leaks
+     * (aof_file_fuzz: regress-unknown-command-leak). */
+    free_argv(argv, argc);
     return C_ERR;
   }
   if ((cmd->arity > 0 && cmd->arity != argc) || argc < -cmd->arity) {
@@ -879,6 +885,7 @@ static int run_loaded_command(aof_reader *ar, client *fake, robj **argv,
              "Wrong number of arguments for '%.64s' reading the append only "
              "file %s",
              (char *)argv[0]->ptr, ar->name);
+    free_argv(argv, argc);
     return C_ERR;
   }
   fake->argv = argv;

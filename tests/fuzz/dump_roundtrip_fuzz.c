@@ -23,12 +23,14 @@
  *                     NaN becomes 0) or a 16-bit integer; each element
  *                     added moves the score on by 1
  *   5                 send the pending elements now (RPUSH/LPUSH, SADD,
- *                     ZADD, HSET, SET then APPEND)
+ *                     ZADD, HSET; strings: all of them joined, SET when the
+ *                     key is new, APPEND after that)
  *   6 n bytes...      remove an element (LREM/SREM/ZREM/HDEL of n % 8
  *                     input bytes, or of the last element added when n is
  *                     0); for strings SETRANGE at offset n of those bytes
  *   7                 lists: push on the other side from now on
- * Pending elements are also sent before 6 and at the end.
+ * Pending elements are also sent before 6 and 7 and at the end; elements
+ * after the first DR_MAX_ELEMENTS are dropped.
  *
  * Oracle, besides ASan/UBSan and the server's assertions: if the key
  * exists, D = DUMP k; RESTORE k2 0 D must reply +OK, and k and k2 must
@@ -49,6 +51,7 @@
 
 #define DR_MAX_OPS 64
 #define DR_MAX_ELEMENT (10000 + 60)
+#define DR_MAX_ELEMENTS 4000 /* per input; later elements are dropped */
 
 /* The encoding limits a run may change, saved at start-up. */
 typedef struct dr_limits {
@@ -354,6 +357,7 @@ typedef struct dr_pending {
   int left; /* lists: LPUSH instead of RPUSH */
   double score;
   int count, cap;
+  int added; /* elements added in this run */
   char **argv;
   size_t *lens;
   sds last; /* the last element added (for op 6 with n == 0) */
@@ -375,6 +379,10 @@ static void dr_push_arg(dr_pending *pd, const char *s, size_t len) {
 /* dr_add: one element; zsets get a score before it (ZADD score member),
  * hashes take elements alternately as fields and values. */
 static void dr_add(dr_pending *pd, const char *s, size_t len) {
+  if (pd->added == DR_MAX_ELEMENTS) {
+    return; /* keeps every input fast */
+  }
+  pd->added++;
   if (pd->type == DR_ZSET) {
     char buf[64];
     int n;
@@ -423,20 +431,24 @@ static void dr_run(client *c, const char *name, const char *key, int argc,
   zfree(lens);
 }
 
-/* dr_flush sends the pending elements as one command (strings: SET for
- * the first element when the key is new, APPEND for the others). */
+/* dr_flush sends the pending elements as one command. */
 static void dr_flush(client *c, dr_pending *pd) {
   if (pd->count == 0) {
     return;
   }
   switch (pd->type) {
     case DR_STRING: {
+      sds joined = sds_empty();
       for (int j = 0; j < pd->count; j++) {
-        sds e = fz_call2(c, "EXISTS", "k");
-        const char *cmd = fz_reply_is(e, ":0\r\n") ? "SET" : "APPEND";
-        sds_free(e);
-        dr_run(c, cmd, "k", 1, &pd->argv[j], &pd->lens[j]);
+        joined = sds_cat_len(joined, pd->argv[j], pd->lens[j]);
       }
+      sds e = fz_call2(c, "EXISTS", "k");
+      const char *cmd = fz_reply_is(e, ":0\r\n") ? "SET" : "APPEND";
+      sds_free(e);
+      char *arg = joined;
+      size_t arg_len = sds_len(joined);
+      dr_run(c, cmd, "k", 1, &arg, &arg_len);
+      sds_free(joined);
       break;
     }
     case DR_LIST:
