@@ -107,7 +107,7 @@ static sds fz_restore(client *c, const char *key, sds payload) {
 typedef struct fz_reply {
   char kind;
   sds *items;
-  size_t count;
+  size_t count, cap;
 } fz_reply;
 
 static size_t fz_line_end(const sds r, size_t pos) {
@@ -147,13 +147,16 @@ static void fz_parse_item(const sds r, size_t *pos, fz_reply *out) {
   if (out->kind != '*') {
     out->kind = kind;
   }
-  out->items = zrealloc(out->items, sizeof(sds) * (out->count + 1));
+  if (out->count == out->cap) {
+    out->cap = out->cap ? out->cap * 2 : 8;
+    out->items = zrealloc(out->items, sizeof(sds) * out->cap);
+  }
   out->items[out->count++] = item;
 }
 
 /* fz_parse: the whole reply |r| (exactly one reply). */
 static fz_reply fz_parse(const sds r) {
-  fz_reply out = {0, NULL, 0};
+  fz_reply out = {0, NULL, 0, 0};
   size_t pos = 0;
   if (sds_len(r) > 0 && r[0] == '*') {
     size_t end = fz_line_end(r, 0);
