@@ -204,7 +204,7 @@ fail:
   return NULL;
 }
 
-static sds manifest_to_string(const aof_manifest *m) {
+sds aof_manifest_format(const aof_manifest *m) {
   sds s = sds_empty();
   /* Base first, then history, then incremental files in order. */
   const char order[3] = {AOF_FILE_BASE, AOF_FILE_HISTORY, AOF_FILE_INCR};
@@ -315,7 +315,7 @@ static int fsync_dir(const char *dir) {
 
 /* Writes the manifest atomically (temp file, fsync, rename, dir fsync). */
 static int manifest_persist(const aof_manifest *m) {
-  sds text = manifest_to_string(m);
+  sds text = aof_manifest_format(m);
   sds tmp = sds_cat_printf(sds_empty(), "%s/temp-%s.manifest",
                            server.aof_dirname, server.appendfilename);
   sds dst = sds_cat_printf(sds_empty(), "%s/%s.manifest", server.aof_dirname,
@@ -1010,6 +1010,51 @@ static int load_commands(aof_reader *ar, client *fake) {
   return result;
 }
 
+/* read_aof_stream reads one AOF file from |fd|: an RDB preamble when it
+ * starts with "REDIS" (loaded, or with a NULL |fake| client only checked),
+ * then commands (run on |fake|, or only parsed). Returns an AOF_LOAD_*
+ * result; *valid_up_to is the offset after the last complete command. */
+static int read_aof_stream(int fd, const char *path, client *fake,
+                           size_t *valid_up_to, long long *commands, char *err,
+                           size_t err_len) {
+  rio r;
+  rio_init_file_reader(&r, fd);
+  aof_reader ar = {&r, path, err, err_len, 0, 0};
+  char sig[5];
+  int preamble = rio_read(&r, sig, 5) && memcmp(sig, "REDIS", 5) == 0;
+  lseek(fd, 0, SEEK_SET);
+  rio_release(&r);
+  rio_init_file_reader(&r, fd);
+  int result = AOF_LOAD_OK;
+  if (preamble) {
+    char rerr[512];
+    if (fake) {
+      server_log(LL_NOTICE, "Reading RDB base file on AOF loading...");
+    } else {
+      printf("Start to check BASE AOF (RDB format).\n");
+    }
+    int flags = fake ? RDBFLAGS_AOF_PREAMBLE : RDBFLAGS_CHECK_ONLY;
+    if (rdb_load_rio(&r, flags, path, NULL, rerr, sizeof(rerr)) != C_OK) {
+      snprintf(err, err_len, "%s %s is not valid, AOF loading aborted: %s",
+               fake ? "The RDB base file" : "The RDB preamble of", path, rerr);
+      result = AOF_LOAD_FAILED;
+    } else if (fake) {
+      server_log(LL_NOTICE, "Reading the remaining AOF tail...");
+    } else {
+      printf("RDB preamble is OK, proceeding with AOF tail...\n");
+    }
+    r.update_cksum = 0;
+    ar.valid_up_to = rio_tell(&r);
+  }
+  if (result == AOF_LOAD_OK) {
+    result = load_commands(&ar, fake);
+  }
+  *valid_up_to = ar.valid_up_to;
+  *commands += ar.commands;
+  rio_release(&r);
+  return result;
+}
+
 /* aof_check_file parses |path| (an RDB preamble, then commands) without
  * running anything: AOF_CHECK_OK, AOF_CHECK_TRUNCATED (the input ends
  * inside a command or transaction) or AOF_CHECK_BAD; *ok_up_to is the
@@ -1024,40 +1069,11 @@ int aof_check_file(const char *path, size_t *ok_up_to, long long *commands,
     snprintf(err, err_len, "Cannot open file %s: %s", path, strerror(errno));
     return AOF_CHECK_BAD;
   }
-  rio r;
-  rio_init_file_reader(&r, fd);
-  aof_reader ar = {&r, path, err, err_len, 0, 0};
-  char sig[5];
-  int result = AOF_LOAD_OK;
-  if (rio_read(&r, sig, 5) && memcmp(sig, "REDIS", 5) == 0) {
-    lseek(fd, 0, SEEK_SET);
-    rio_release(&r);
-    rio_init_file_reader(&r, fd);
-    printf("Start to check BASE AOF (RDB format).\n");
-    char rerr[512];
-    int saved = server.rdb_checksum;
-    server.rdb_checksum = 1;
-    if (rdb_load_rio(&r, RDBFLAGS_CHECK_ONLY, path, NULL, rerr, sizeof(rerr)) !=
-        C_OK) {
-      snprintf(err, err_len, "RDB preamble of %s is not valid: %s", path, rerr);
-      result = AOF_LOAD_FAILED;
-    } else {
-      printf("RDB preamble is OK, proceeding with AOF tail...\n");
-    }
-    server.rdb_checksum = saved;
-    r.update_cksum = 0;
-    ar.valid_up_to = rio_tell(&r);
-  } else {
-    lseek(fd, 0, SEEK_SET);
-    rio_release(&r);
-    rio_init_file_reader(&r, fd);
-  }
-  if (result == AOF_LOAD_OK) {
-    result = load_commands(&ar, NULL);
-  }
-  *ok_up_to = ar.valid_up_to;
-  *commands = ar.commands;
-  rio_release(&r);
+  int saved = server.rdb_checksum;
+  server.rdb_checksum = 1; /* the checker always verifies the CRC */
+  int result =
+      read_aof_stream(fd, path, NULL, ok_up_to, commands, err, err_len);
+  server.rdb_checksum = saved;
   close(fd);
   if (result == AOF_LOAD_OK || result == AOF_LOAD_EMPTY) {
     return AOF_CHECK_OK;
@@ -1065,7 +1081,7 @@ int aof_check_file(const char *path, size_t *ok_up_to, long long *commands,
   if (result == AOF_LOAD_TRUNCATED) {
     if (err[0] == '\0') {
       snprintf(err, err_len, "Unexpected end of file in %s at offset %zu", path,
-               ar.valid_up_to);
+               *ok_up_to);
     }
     return AOF_CHECK_TRUNCATED;
   }
@@ -1089,39 +1105,9 @@ static int load_one_file(const char *name, int last, client *fake,
     sds_free(path);
     return AOF_LOAD_EMPTY;
   }
-  rio r;
-  rio_init_file_reader(&r, fd);
-  aof_reader ar = {&r, path, err, err_len, 0, 0};
-  char sig[5];
-  int result = AOF_LOAD_OK;
-  if (rio_read(&r, sig, 5) && memcmp(sig, "REDIS", 5) == 0) {
-    /* An RDB preamble: rewind and load it, then read commands after it. */
-    lseek(fd, 0, SEEK_SET);
-    rio_release(&r);
-    rio_init_file_reader(&r, fd);
-    char rerr[512];
-    server_log(LL_NOTICE, "Reading RDB base file on AOF loading...");
-    if (rdb_load_rio(&r, RDBFLAGS_AOF_PREAMBLE, path, NULL, rerr,
-                     sizeof(rerr)) != C_OK) {
-      snprintf(err, err_len,
-               "Error reading the RDB base file %s, AOF loading "
-               "aborted: %s",
-               path, rerr);
-      result = AOF_LOAD_FAILED;
-    }
-    r.update_cksum = 0;
-    ar.valid_up_to = rio_tell(&r);
-    server_log(LL_NOTICE, "Reading the remaining AOF tail...");
-  } else {
-    lseek(fd, 0, SEEK_SET);
-    rio_release(&r);
-    rio_init_file_reader(&r, fd);
-  }
-  if (result == AOF_LOAD_OK) {
-    result = load_commands(&ar, fake);
-  }
-  *commands += ar.commands;
-  rio_release(&r);
+  size_t valid_up_to = 0;
+  int result =
+      read_aof_stream(fd, path, fake, &valid_up_to, commands, err, err_len);
   close(fd);
   if (result == AOF_LOAD_TRUNCATED) {
     server_log(LL_WARNING,
@@ -1135,12 +1121,12 @@ static int load_one_file(const char *name, int last, client *fake,
                "use --check-aof --fix <filename.manifest>. 2) Alternatively "
                "you can set the 'aof-load-truncated' configuration option to "
                "yes and restart the server.",
-               path, ar.valid_up_to);
+               path, valid_up_to);
       result = AOF_LOAD_FAILED;
     } else {
       server_log(LL_WARNING, "!!! Truncating the AOF %s at offset %zu !!!",
-                 path, ar.valid_up_to);
-      if (truncate(path, (off_t)ar.valid_up_to) == -1) {
+                 path, valid_up_to);
+      if (truncate(path, (off_t)valid_up_to) == -1) {
         snprintf(err, err_len, "Error truncating the AOF file %s: %s", path,
                  strerror(errno));
         result = AOF_LOAD_FAILED;
@@ -1617,15 +1603,21 @@ void aof_cron(void) {
   }
 }
 
-void aof_prepare_for_shutdown(void) {
-  if (persist_child_type() == CHILD_AOF) {
-    server_log(LL_WARNING, "There is a child rewriting the AOF. Killing it!");
-    pid_t pid = persist_child_pid();
-    persist_kill_child();
-    sds tmp = rewrite_temp_name(pid);
-    unlink(tmp);
-    sds_free(tmp);
+/* Kills a rewrite child and removes its temporary base file. */
+static void kill_rewrite_child(void) {
+  if (persist_child_type() != CHILD_AOF) {
+    return;
   }
+  server_log(LL_WARNING, "There is a child rewriting the AOF. Killing it!");
+  pid_t pid = persist_child_pid();
+  persist_kill_child();
+  sds tmp = rewrite_temp_name(pid);
+  unlink(tmp);
+  sds_free(tmp);
+}
+
+void aof_prepare_for_shutdown(void) {
+  kill_rewrite_child();
   if (aof.fd != -1) {
     server_log(LL_NOTICE, "Calling fsync() on the AOF file.");
     aof_flush(1);
@@ -1638,13 +1630,7 @@ void aof_prepare_for_shutdown(void) {
 static void aof_stop(void) {
   aof_flush(1);
   fsync_drain();
-  if (persist_child_type() == CHILD_AOF) {
-    pid_t pid = persist_child_pid();
-    persist_kill_child();
-    sds tmp = rewrite_temp_name(pid);
-    unlink(tmp);
-    sds_free(tmp);
-  }
+  kill_rewrite_child();
   if (aof.fd != -1) {
     close(aof.fd);
     aof.fd = -1;

@@ -34,6 +34,9 @@ aof_manifest *aof_manifest_parse(const char *text, size_t len,
 aof_manifest *aof_manifest_load_file(const char *path, char *err,
                                      size_t err_len);
 void aof_manifest_free(aof_manifest *m);
+/* aof_manifest_format: the manifest's text as the server writes it (base,
+ * then history, then incremental files; names quoted when needed). */
+sds aof_manifest_format(const aof_manifest *m);
 const aof_file *aof_manifest_base(const aof_manifest *m);
 
 /* The propagation target (server_state.h). */

@@ -265,6 +265,18 @@ void blocking_propagate(client *c, redis_db *db, robj **argv, int argc) {
   }
 }
 
+void blocking_propagate_pop(client *c, redis_db *db, robj *cmd, robj *key,
+                            long count) {
+  robj *argv[3] = {cmd, key, NULL};
+  if (count == -1) {
+    blocking_propagate(c, db, argv, 2);
+    return;
+  }
+  argv[2] = create_string_object_from_long_long(count);
+  blocking_propagate(c, db, argv, 3);
+  decr_ref_count(argv[2]);
+}
+
 /* ------------------------------------------------------------------ */
 /* Reprocessing clients after unblock                                   */
 /* ------------------------------------------------------------------ */

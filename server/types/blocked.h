@@ -63,6 +63,10 @@ void block_for_keys(client *c, robj **keys, int numkeys, long long deadline_ms,
  * command itself from being propagated (its timeout means nothing on
  * replay), as Redis 7.0 does. */
 void blocking_propagate(client *c, redis_db *db, robj **argv, int argc);
+/* blocking_propagate_pop: blocking_propagate of "<cmd> key [count]"
+ * (LPOP, RPOP, ZPOPMIN, ZPOPMAX); count -1 means none. */
+void blocking_propagate_pop(client *c, redis_db *db, robj *cmd, robj *key,
+                            long count);
 
 /* unblock_client_with_timeout_reply answers c as if its timeout passed
  * and unblocks it. c must be blocked. */

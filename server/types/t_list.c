@@ -687,14 +687,8 @@ static void list_block_request_free(void *privdata) {
 /* The non-blocking equivalents a blocking list command propagates. */
 static void list_propagate_pop(client *c, redis_db *db, robj *key, int where,
                                long count) {
-  robj *argv[3] = {where == LIST_HEAD ? shared.lpop : shared.rpop, key, NULL};
-  if (count == -1) {
-    blocking_propagate(c, db, argv, 2);
-    return;
-  }
-  argv[2] = create_string_object_from_long_long(count);
-  blocking_propagate(c, db, argv, 3);
-  decr_ref_count(argv[2]);
+  blocking_propagate_pop(c, db, where == LIST_HEAD ? shared.lpop : shared.rpop,
+                         key, count);
 }
 
 static void list_propagate_move(client *c, redis_db *db, robj *src, robj *dst,

@@ -15,15 +15,8 @@ typedef struct zset_block_request {
 /* ZPOPMIN/ZPOPMAX key [count]: what a blocking pop propagates. */
 static void zset_propagate_pop(client *c, redis_db *db, robj *key, int where,
                                long count) {
-  robj *argv[3] = {where == ZSET_MIN ? shared.zpopmin : shared.zpopmax, key,
-                   NULL};
-  if (count == -1) {
-    blocking_propagate(c, db, argv, 2);
-    return;
-  }
-  argv[2] = create_string_object_from_long_long(count);
-  blocking_propagate(c, db, argv, 3);
-  decr_ref_count(argv[2]);
+  blocking_propagate_pop(
+      c, db, where == ZSET_MIN ? shared.zpopmin : shared.zpopmax, key, count);
 }
 
 static int zset_block_serve(client *c, redis_db *db, robj *key, robj *o,

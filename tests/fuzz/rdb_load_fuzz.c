@@ -35,22 +35,13 @@
 #include "server/types/t_list.h"
 #include "server/types/t_set.h"
 #include "server/types/t_zset.h"
+#include "tests/fuzz/inproc_client.h"
 
 /* Larger inputs only slow the fuzzer down (the fixtures are < 200 KB). */
 #define RDB_FUZZ_MAX_INPUT (1024 * 1024)
 
 #define RDB_FUZZ_NO_CHECKSUM 0x01
 #define RDB_FUZZ_ALLOW_DUP 0x02
-
-static void rdb_fuzz_init_once(void) {
-  static int done;
-  if (done) {
-    return;
-  }
-  done = 1;
-  server_init_for_tests();
-  server_log_settings.verbosity = LL_WARNING + 1; /* quiet */
-}
 
 static long long rdb_fuzz_total_keys(void) {
   long long n = 0;
@@ -170,7 +161,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   if (size > RDB_FUZZ_MAX_INPUT) {
     return 0;
   }
-  rdb_fuzz_init_once();
+  fz_init_server_once();
   unsigned char control = size > 0 ? data[size - 1] : 0;
   int saved_checksum = server.rdb_checksum;
   server.rdb_checksum = (control & RDB_FUZZ_NO_CHECKSUM) ? 0 : 1;

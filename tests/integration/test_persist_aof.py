@@ -6,8 +6,9 @@ directory; kill -9 loses nothing acknowledged (appendfsync always), at most ~2 s
 and nothing during a BGREWRITEAOF; torn tails load with aof-load-truncated and are refused
 without it; a corrupted middle is refused with file and offset; `server --check-aof [--fix]`;
 BGREWRITEAOF (started / scheduled behind a BGSAVE, manifest, history deleted, INFO); CONFIG SET
-appendonly yes|no at runtime; automatic rewrites; a full disk (-MISCONF, recovery); the same
-command script leaves the same dataset after a restart as in Redis.
+appendonly yes|no at runtime; automatic rewrites; the AOF wins over dump.rdb at start-up; INFO
+persistence aof_* fields; a full disk (-MISCONF, recovery); the same command script leaves the
+same dataset after a restart as in Redis.
 
 Where Redis's exact behaviour matters the test runs Debian's redis-server 7.0.15 through the
 same steps and compares. Like test_persist_rdb.py the suite is meant to pass against Redis too
@@ -86,8 +87,10 @@ def wait_rewrite_done(srv, at_least: int, timeout: float = 30.0) -> dict:
         last = pu.info(srv)
         return (int(last["aof_rewrites"]) >= at_least and last["aof_rewrite_in_progress"] == "0"
                 and last["aof_rewrite_scheduled"] == "0")
-    pu.wait_until(done, timeout, what=f"{srv.name}: AOF rewrite #{at_least} to finish "
-                                      f"(last INFO: {last})")
+    try:
+        pu.wait_until(done, timeout, what=f"{srv.name}: AOF rewrite #{at_least} to finish")
+    except AssertionError as e:
+        raise AssertionError(f"{e}; last INFO persistence: {last}\n{srv.log_tail()}") from None
     return last
 
 
