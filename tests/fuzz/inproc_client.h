@@ -192,16 +192,26 @@ static inline int fz_pair_cmp(const void *a, const void *b) {
   return c ? c : fz_sds_cmp((const sds *)a + 1, (const sds *)b + 1);
 }
 
-/* fz_count: the integer reply of |cmd key|. */
-static inline long long fz_count(client *c, const char *cmd, const char *key) {
+/* fz_call_single runs |cmd key| and returns its reply's one item (the
+ * caller frees it); aborts unless the reply is one item of |kind|. */
+static inline sds fz_call_single(client *c, const char *cmd, const char *key,
+                                 char kind) {
   sds r = fz_call2(c, cmd, key);
   fz_reply rep = fz_parse(r);
-  if (rep.kind != ':' || rep.count != 1) {
+  sds_free(r);
+  if (rep.kind != kind || rep.count != 1) {
     abort();
   }
-  long long n = strtoll(rep.items[0], NULL, 10);
-  fz_reply_free(&rep);
-  sds_free(r);
+  sds item = rep.items[0];
+  zfree(rep.items);
+  return item;
+}
+
+/* fz_count: the integer reply of |cmd key|. */
+static inline long long fz_count(client *c, const char *cmd, const char *key) {
+  sds item = fz_call_single(c, cmd, key, ':');
+  long long n = strtoll(item, NULL, 10);
+  sds_free(item);
   return n;
 }
 
@@ -210,13 +220,7 @@ static inline long long fz_count(client *c, const char *cmd, const char *key) {
  * types sorted. Aborts when the element count disagrees with the type's
  * length command. */
 static inline sds fz_canon(client *c, const char *key) {
-  sds type_reply = fz_call2(c, "TYPE", key);
-  fz_reply type = fz_parse(type_reply);
-  sds_free(type_reply);
-  if (type.kind != '+' || type.count != 1) {
-    abort();
-  }
-  const char *t = type.items[0];
+  sds t = fz_call_single(c, "TYPE", key, '+');
   sds r;
   const char *len_cmd;
   size_t per_element = 1; /* reply items per counted element */
@@ -271,21 +275,13 @@ static inline sds fz_canon(client *c, const char *key) {
     out = sds_cat_len(out, rep.items[j], sds_len(rep.items[j]));
   }
   fz_reply_free(&rep);
-  fz_reply_free(&type);
+  sds_free(t);
   return out;
 }
 
 /* fz_dump: DUMP key's payload (the key must exist). */
 static inline sds fz_dump(client *c, const char *key) {
-  sds r = fz_call2(c, "DUMP", key);
-  fz_reply rep = fz_parse(r);
-  sds_free(r);
-  if (rep.kind != '$' || rep.count != 1) {
-    abort();
-  }
-  sds payload = rep.items[0];
-  zfree(rep.items);
-  return payload;
+  return fz_call_single(c, "DUMP", key, '$');
 }
 
 #endif /* REDOUBT_TESTS_FUZZ_INPROC_CLIENT_H */
