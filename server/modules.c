@@ -13,6 +13,7 @@
 #include "server/core/networking.h"
 #include "server/core/server.h"
 #include "server/persist/persist.h"
+#include "server/repl/repl.h"
 #include "server/types/types.h"
 
 void server_register_modules(void) {
@@ -33,6 +34,7 @@ void server_populate_command_table(void) {
       string_commands, keyspace_commands, server_commands, config_commands,
       client_commands, slowlog_commands,  debug_commands,  command_commands,
       zset_commands,   hash_commands,     set_commands,    list_commands,
-      pubsub_commands, multi_commands,    acl_commands,    persist_commands};
+      pubsub_commands, multi_commands,    acl_commands,    persist_commands,
+      repl_commands};
   populate_command_table(tables, sizeof(tables) / sizeof(tables[0]));
 }

@@ -20,6 +20,7 @@
 #include "server/config/config.h"
 #include "server/persist/aof.h"
 #include "server/persist/persist.h"
+#include "server/repl/repl.h"
 #include "server/types/blocked.h"
 #include "tls/tls.h"
 
@@ -283,6 +284,7 @@ static long long server_cron(ae_loop *loop, long long id, void *data) {
   check_clients_pause_timeout();
   databases_cron();
   persist_cron();
+  repl_cron();
   tls_cron(); /* a no-op until TLS has been started */
   free_clients_in_async_free_queue();
   server.cronloops++;
@@ -305,6 +307,7 @@ static void before_sleep(ae_loop *loop) {
     active_expire_cycle(ACTIVE_EXPIRE_CYCLE_FAST);
   }
   aof_flush(0); /* the AOF is written before any reply goes out */
+  repl_before_sleep();
   handle_clients_with_pending_writes();
   free_clients_in_async_free_queue();
 }
@@ -457,6 +460,7 @@ static void init_server(void) {
   slowlog_init();
   server.stat_starttime = time(NULL);
   persist_init();
+  repl_init();
   server.inst_metric_last_sample_time = mstime();
   server.lruclock = lru_clock();
   update_cached_time();
@@ -500,6 +504,7 @@ static const server_procs server_procs_table = {
     .process_command = server_process_command,
     .prepare_for_shutdown = server_prepare_for_shutdown,
     .info_persistence = persist_info,
+    .info_replication = repl_info,
 };
 
 /* server_init_for_tests: an in-process server without listeners, signals or

@@ -33,7 +33,6 @@ typedef struct info_extra_section {
 static struct {
   info_extra_section extra[INFO_EXTRA_SECTIONS_MAX];
   int extra_count;
-  char master_replid[CONFIG_RUN_ID_SIZE + 1];
 } info_state;
 
 /* ------------------------------------------------------------------ */
@@ -579,26 +578,7 @@ static sds info_stats(sds info) {
       server.stat_io_reads_processed, server.stat_io_writes_processed);
 }
 
-static sds info_replication(sds info) {
-  if (!info_state.master_replid[0]) {
-    get_random_hex_chars(info_state.master_replid, CONFIG_RUN_ID_SIZE);
-    info_state.master_replid[CONFIG_RUN_ID_SIZE] = '\0';
-  }
-  return sds_cat_printf(info,
-                        "role:master\r\n"
-                        "connected_slaves:0\r\n"
-                        "master_failover_state:no-failover\r\n"
-                        "master_replid:%s\r\n"
-                        "master_replid2:"
-                        "0000000000000000000000000000000000000000\r\n"
-                        "master_repl_offset:0\r\n"
-                        "second_repl_offset:-1\r\n"
-                        "repl_backlog_active:0\r\n"
-                        "repl_backlog_size:1048576\r\n"
-                        "repl_backlog_first_byte_offset:0\r\n"
-                        "repl_backlog_histlen:0\r\n",
-                        info_state.master_replid);
-}
+static sds info_replication(sds info) { return info_replication_fields(info); }
 
 static double timeval_seconds(struct timeval tv) {
   return (double)tv.tv_sec + (double)tv.tv_usec / 1000000;

@@ -119,6 +119,7 @@ typedef struct client {
   long long paused_until; /* unused when not paused */
   size_t buf_peak;        /* CLIENT LIST rbp: peak bufpos, reset every 5 s */
   long long buf_peak_last_reset_time; /* ms */
+  void *repl; /* replica state while c is a replica (server/repl) */
 } client;
 
 /* Client lifecycle (networking.c) */

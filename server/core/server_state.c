@@ -348,6 +348,13 @@ sds info_persistence_fields(sds info) {
   return procs.info_persistence(info);
 }
 
+sds info_replication_fields(sds info) {
+  if (procs.info_replication == NULL) {
+    server_panic("no INFO replication procedure registered");
+  }
+  return procs.info_replication(info);
+}
+
 long long get_instantaneous_metric(long long *samples) {
   long long sum = 0;
   for (int j = 0; j < 16; j++) {

@@ -180,11 +180,17 @@ struct redis_server {
   int aof_use_rdb_preamble;                    /* aof-use-rdb-preamble */
   int aof_load_truncated;                      /* aof-load-truncated */
   int aof_timestamp_enabled;                   /* aof-timestamp-enabled */
-  int aof_rewrite_incremental_fsync;     /* aof-rewrite-incremental-fsync */
-  int aof_disable_auto_gc;               /* aof-disable-auto-gc */
-  int aof_no_fsync_on_rewrite;           /* no-appendfsync-on-rewrite */
-  int aof_rewrite_perc;                  /* auto-aof-rewrite-percentage */
-  off_t aof_rewrite_min_size;            /* auto-aof-rewrite-min-size */
+  int aof_rewrite_incremental_fsync; /* aof-rewrite-incremental-fsync */
+  int aof_disable_auto_gc;           /* aof-disable-auto-gc */
+  int aof_no_fsync_on_rewrite;       /* no-appendfsync-on-rewrite */
+  int aof_rewrite_perc;              /* auto-aof-rewrite-percentage */
+  off_t aof_rewrite_min_size;        /* auto-aof-rewrite-min-size */
+  /* Replication, master side (server/repl) */
+  int repl_diskless_sync;                /* repl-diskless-sync */
+  int repl_diskless_sync_delay;          /* repl-diskless-sync-delay, seconds */
+  int repl_timeout;                      /* repl-timeout, seconds */
+  int repl_ping_replica_period;          /* repl-ping-replica-period, seconds */
+  long long repl_backlog_size;           /* repl-backlog-size */
   volatile sig_atomic_t shutdown_signal; /* SIGTERM/SIGINT received */
   int appendonly;
   char *appendfilename;
@@ -248,10 +254,13 @@ typedef struct server_procs {
   int (*prepare_for_shutdown)(int flags);
   /* info_persistence appends INFO's persistence fields. */
   sds (*info_persistence)(sds info);
+  /* info_replication appends INFO's replication fields. */
+  sds (*info_replication)(sds info);
 } server_procs;
 void server_set_procs(const server_procs *procs);
 int prepare_for_shutdown(int flags);
 sds info_persistence_fields(sds info);
+sds info_replication_fields(sds info);
 #define SHUTDOWN_NOFLAGS 0
 #define SHUTDOWN_SAVE 1
 #define SHUTDOWN_NOSAVE 2

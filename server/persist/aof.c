@@ -424,7 +424,7 @@ static sds cat_bulk(sds buf, robj *o) {
   return sds_cat_len(buf, "\r\n", 2);
 }
 
-static sds cat_command(sds buf, robj **argv, int argc) {
+sds persist_cat_command(sds buf, robj **argv, int argc) {
   buf = sds_cat_printf(buf, "*%d\r\n", argc);
   for (int j = 0; j < argc; j++) {
     buf = cat_bulk(buf, argv[j]);
@@ -450,7 +450,7 @@ void aof_feed(int dbid, robj **argv, int argc) {
         sds_cat_printf(aof.buf, "*2\r\n$6\r\nSELECT\r\n$%d\r\n%s\r\n", n, db);
     aof.selected_db = dbid;
   }
-  aof.buf = cat_command(aof.buf, argv, argc);
+  aof.buf = persist_cat_command(aof.buf, argv, argc);
 }
 
 /* Writes the buffer; fsyncs per policy. Called before replies go out. */

@@ -76,11 +76,11 @@ static int save_now(void) {
 /* The child keeps only stdio and the pipe to its parent: listeners, client
  * sockets, handshaker IPC sockets and anything else main holds are closed,
  * so nothing the child does can reach a peer or a handshaker. */
-static void child_close_fds(int keep) {
+static void child_close_fds(int keep, int keep2) {
   DIR *d = opendir("/proc/self/fd");
   if (d == NULL) {
     for (int fd = 3; fd < 65536; fd++) {
-      if (fd != keep) {
+      if (fd != keep && fd != keep2) {
         close(fd);
       }
     }
@@ -96,7 +96,7 @@ static void child_close_fds(int keep) {
     while ((e = readdir(d)) != NULL && n < 1024) {
       int fd = atoi(e->d_name);
       if (e->d_name[0] >= '0' && e->d_name[0] <= '9' && fd > 2 && fd != keep &&
-          fd != dfd) {
+          fd != keep2 && fd != dfd) {
         fds[n++] = fd;
       }
     }
@@ -133,20 +133,22 @@ static struct {
   int type;
   persist_child_fn *fn;
   void *arg;
-} child_job;
+  int keep_fd;
+  persist_repl_done_fn *repl_done;
+} child_job = {.keep_fd = -1};
 
 static void child_main(int pipe_w) {
   signal(SIGTERM, SIG_DFL);
   signal(SIGINT, SIG_DFL);
   signal(SIGUSR1, SIG_DFL);
   signal(SIGPIPE, SIG_IGN);
-  child_close_fds(pipe_w);
+  child_close_fds(pipe_w, child_job.keep_fd);
   int rc = child_job.fn(child_job.arg);
   if (rc == C_OK) {
     size_t cow = child_private_dirty();
     if (cow) {
       server_log(LL_NOTICE, "Fork CoW for %s: current %zu MB, peak %zu MB",
-                 child_job.type == CHILD_RDB ? "RDB" : "AOF rewrite",
+                 child_job.type == CHILD_AOF ? "AOF rewrite" : "RDB",
                  cow / (1024 * 1024), cow / (1024 * 1024));
     }
     unsigned long long v = cow;
@@ -175,6 +177,9 @@ pid_t persist_fork_child(int type, persist_child_fn *fn, void *arg) {
   child_job.type = type;
   child_job.fn = fn;
   child_job.arg = arg;
+  if (type != CHILD_REPL) {
+    child_job.keep_fd = -1;
+  }
   pid_t pid = fork();
   if (pid == 0) {
     close(p[0]);
@@ -291,10 +296,21 @@ static void reap_child(int status) {
     ps.child_pid = pid; /* bgsave_done removes temp-<pid>.rdb */
     bgsave_done(status, (size_t)cow);
     ps.child_pid = -1;
-  } else {
+  } else if (type == CHILD_AOF) {
     aof_rewrite_done(status, (size_t)cow);
+  } else if (child_job.repl_done) {
+    child_job.repl_done(WIFEXITED(status) && WEXITSTATUS(status) == 0);
   }
 }
+
+pid_t persist_fork_repl_child(persist_repl_child_fn *fn, void *arg, int keep_fd,
+                              persist_repl_done_fn *done) {
+  child_job.keep_fd = keep_fd;
+  child_job.repl_done = done;
+  return persist_fork_child(CHILD_REPL, fn, arg);
+}
+
+int persist_child_active(void) { return ps.child_pid != -1; }
 
 void persist_cron(void) {
   if (ps.child_pid != -1) {

@@ -42,6 +42,21 @@ int persist_debug_digest(client *c);
 /* persist_has_active_child: 1 while a BGSAVE child runs. */
 int persist_has_active_child(void);
 
+/* ---- for replication (server/repl) ---------------------------------- */
+/* persist_fork_repl_child forks the one child (no BGSAVE or rewrite may
+ * run) to run |fn|; |keep_fd| stays open in the child (the pipe an RDB
+ * goes to). When it is reaped, |done| gets 1 if it exited with C_OK.
+ * Returns the pid or -1. */
+typedef int persist_repl_child_fn(void *arg);
+typedef void persist_repl_done_fn(int ok);
+pid_t persist_fork_repl_child(persist_repl_child_fn *fn, void *arg, int keep_fd,
+                              persist_repl_done_fn *done);
+/* persist_child_active: 1 while any fork child runs. */
+int persist_child_active(void);
+/* persist_cat_command appends argv as a RESP array (the AOF's and the
+ * replication stream's encoding). */
+sds persist_cat_command(sds buf, robj **argv, int argc);
+
 /* persist_check_rdb_main: `server --check-rdb FILE` (or the
  * redis-check-rdb name). Returns the process exit status. */
 int persist_check_rdb_main(int argc, char **argv);

@@ -11,6 +11,7 @@
 #define CHILD_NONE 0
 #define CHILD_RDB 1
 #define CHILD_AOF 2
+#define CHILD_REPL 3 /* an RDB for replicas (server/repl) */
 
 /* child_fn runs in the child (every inherited fd but stdio closed) and
  * returns C_OK or C_ERR, the child's exit status. */

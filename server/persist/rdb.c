@@ -347,6 +347,10 @@ static int save_key_value(rio *r, sds key, robj *val, long long expire) {
 }
 
 int rdb_save_rio(rio *r, int rdbflags) {
+  return rdb_save_rio_info(r, rdbflags, NULL);
+}
+
+int rdb_save_rio_info(rio *r, int rdbflags, const rdb_save_info *rsi) {
   char magic[10];
   snprintf(magic, sizeof(magic), "REDIS%04d", RDB_VERSION);
   r->update_cksum = server.rdb_checksum;
@@ -357,6 +361,9 @@ int rdb_save_rio(rio *r, int rdbflags) {
       !save_aux_ll(r, "redis-bits", sizeof(void *) == 8 ? 64 : 32) ||
       !save_aux_ll(r, "ctime", (long long)time(NULL)) ||
       !save_aux_ll(r, "used-mem", (long long)used_memory()) ||
+      (rsi && (!save_aux_ll(r, "repl-stream-db", rsi->repl_stream_db) ||
+               !save_aux(r, "repl-id", rsi->repl_id, strlen(rsi->repl_id)) ||
+               !save_aux_ll(r, "repl-offset", rsi->repl_offset))) ||
       !save_aux_ll(r, "aof-base", (rdbflags & RDBFLAGS_AOF_PREAMBLE) != 0)) {
     return 0;
   }

@@ -70,6 +70,15 @@ typedef struct rdb_load_info {
 /* rdb_save_rio writes the whole dataset (header, aux fields, every db, EOF,
  * checksum) to |r|. 1 on success, 0 on a write error (r->err_no). */
 int rdb_save_rio(rio *r, int rdbflags);
+/* The replication aux fields Redis writes into an RDB for a replica
+ * (repl-stream-db, repl-id, repl-offset). */
+typedef struct rdb_save_info {
+  int repl_stream_db;
+  const char *repl_id;
+  long long repl_offset;
+} rdb_save_info;
+/* rdb_save_rio_info: rdb_save_rio with the replication aux fields. */
+int rdb_save_rio_info(rio *r, int rdbflags, const rdb_save_info *rsi);
 /* rdb_save_file writes the dataset to |path| atomically: a temporary file
  * in the same directory (temp-<pid>.rdb), fsync, rename over |path|, fsync
  * of the directory. On failure the previous |path| is untouched and |err|

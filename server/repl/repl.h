@@ -1,0 +1,23 @@
+/* repl.h: replication, master side: replicas (Redis or Redoubt) connect
+ * as clients, over TCP or TLS like any client, and sync with PSYNC: a
+ * partial resync from the backlog (+CONTINUE) or a full one (+FULLRESYNC
+ * and an RDB streamed diskless, "$EOF:<mark>" framed, from a fork child
+ * through a pipe: the child never touches a connection, TLS or not), then
+ * the command stream. REPLCONF, ROLE, INFO replication. */
+#ifndef REDOUBT_REPL_REPL_H
+#define REDOUBT_REPL_REPL_H
+
+#include "server/core/server.h"
+
+extern redis_command repl_commands[];
+
+/* repl_init: a replication ID, the propagation target, client hooks. */
+void repl_init(void);
+/* repl_cron: once per cron run (pings, timeouts, delayed transfers). */
+void repl_cron(void);
+/* repl_before_sleep: resumes an RDB transfer paused for flow control. */
+void repl_before_sleep(void);
+/* repl_info appends INFO replication's fields. */
+sds repl_info(sds info);
+
+#endif

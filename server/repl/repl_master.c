@@ -1,0 +1,673 @@
+/* repl_master.c: replication, master side (see repl.h). Protocol facts
+ * (PSYNC replies, REPLCONF options, the $EOF: framing, backlog offsets,
+ * INFO fields) follow Redis 7.0's replication.c; the code is ours. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include "server/base/zmalloc.h"
+#include "server/core/networking.h"
+#include "server/persist/persist.h"
+#include "server/persist/rdb.h"
+#include "server/persist/rio.h"
+#include "server/repl/repl.h"
+
+#define RDB_EOF_MARK_SIZE 40
+#define REPL_PIPE_CHUNK (64 * 1024)
+/* An RDB transfer pauses while a replica has more than this much output
+ * pending, and resumes below a quarter of it: the RDB never piles up in
+ * a replica's output buffer. */
+#define REPL_TRANSFER_HIGH_WATER (4 * 1024 * 1024)
+
+#define REPLICA_WAIT_BGSAVE_START 1 /* waits for a transfer to start */
+#define REPLICA_WAIT_BGSAVE_END 2   /* receives the RDB */
+#define REPLICA_ONLINE 3            /* receives the command stream */
+/* The RDB went out; the stream waits for the replica's first REPLCONF ACK
+ * (sent once it loaded the RDB): a diskless replica reads past the EOF
+ * mark otherwise, as Redis 7.0 knows (repl_start_cmd_stream_on_ack). */
+#define REPLICA_WAIT_FIRST_ACK 4
+
+typedef struct replica {
+  client *c;
+  int state;
+  int listening_port;
+  char announced_ip[64];
+  int capa_eof, capa_psync2;
+  long long ack_offset;
+  time_t ack_time;
+  time_t wait_since;
+  sds pending; /* the stream written while the RDB goes out */
+  int in_transfer;
+} replica;
+
+static struct {
+  char replid[CONFIG_RUN_ID_SIZE + 1];
+  long long offset; /* master_repl_offset */
+  /* The backlog: a ring of the last repl-backlog-size bytes. */
+  char *backlog;
+  size_t backlog_size, backlog_idx, histlen;
+  int seldb; /* db of the last SELECT in the stream, -1: none yet */
+  list *replicas;
+  time_t last_ping;
+  /* The transfer in progress */
+  int pipe_fd; /* read end, -1 */
+  int paused;
+  int pipe_eof;
+  int child_done, child_ok;
+  char eofmark[RDB_EOF_MARK_SIZE + 1];
+} rs = {.seldb = -1, .pipe_fd = -1};
+
+/* ------------------------------------------------------------------ */
+/* Backlog                                                              */
+/* ------------------------------------------------------------------ */
+static void backlog_create(void) {
+  rs.backlog_size = server.repl_backlog_size > 0
+                        ? (size_t)server.repl_backlog_size
+                        : 1024 * 1024;
+  rs.backlog = zmalloc(rs.backlog_size);
+  rs.backlog_idx = 0;
+  rs.histlen = 0;
+}
+
+static void backlog_append(const char *p, size_t len) {
+  rs.offset += (long long)len;
+  if (rs.backlog == NULL) {
+    return;
+  }
+  while (len > 0) {
+    size_t room = rs.backlog_size - rs.backlog_idx;
+    size_t n = len < room ? len : room;
+    memcpy(rs.backlog + rs.backlog_idx, p, n);
+    rs.backlog_idx = (rs.backlog_idx + n) % rs.backlog_size;
+    p += n;
+    len -= n;
+    rs.histlen += n;
+  }
+  if (rs.histlen > rs.backlog_size) {
+    rs.histlen = rs.backlog_size;
+  }
+}
+
+/* The offset of the backlog's first byte (Redis numbers bytes from 1). */
+static long long backlog_first_offset(void) {
+  return rs.offset - (long long)rs.histlen + 1;
+}
+
+/* Sends the backlog from |from| (the replica's next wanted byte). */
+static void backlog_send_from(client *c, long long from) {
+  size_t skip = (size_t)(from - backlog_first_offset());
+  size_t len = rs.histlen - skip;
+  size_t start =
+      (rs.backlog_idx + rs.backlog_size - rs.histlen + skip) % rs.backlog_size;
+  while (len > 0) {
+    size_t n = rs.backlog_size - start;
+    if (n > len) {
+      n = len;
+    }
+    add_reply_proto(c, rs.backlog + start, n);
+    start = (start + n) % rs.backlog_size;
+    len -= n;
+  }
+}
+
+/* ------------------------------------------------------------------ */
+/* Replicas                                                             */
+/* ------------------------------------------------------------------ */
+static replica *replica_of(client *c) {
+  if (c->repl == NULL) {
+    replica *r = zcalloc(sizeof(*r));
+    r->c = c;
+    c->repl = r;
+  }
+  return c->repl;
+}
+
+static void replica_free(client *c) {
+  replica *r = c->repl;
+  if (r == NULL) {
+    return;
+  }
+  if (rs.replicas) {
+    list_node *ln = list_search_key(rs.replicas, r);
+    if (ln) {
+      list_del_node(rs.replicas, ln);
+    }
+  }
+  if (r->pending) {
+    sds_free(r->pending);
+  }
+  zfree(r);
+  c->repl = NULL;
+}
+
+static const client_module_hooks repl_client_hooks = {.on_free = replica_free};
+
+/* The peer's address without its port ("ip:port", "[v6]:port"). */
+static const char *client_peer_ip(client *c) {
+  static char ip[64];
+  const char *id = client_peer_id(c);
+  const char *colon = strrchr(id, ':');
+  size_t n = colon ? (size_t)(colon - id) : strlen(id);
+  if (n >= 2 && id[0] == '[' && id[n - 1] == ']') {
+    id++;
+    n -= 2;
+  }
+  snprintf(ip, sizeof(ip), "%.*s", (int)n, id);
+  return ip;
+}
+
+static size_t client_pending_output(client *c) {
+  return c->bufpos + (size_t)c->reply_bytes;
+}
+
+/* ------------------------------------------------------------------ */
+/* The stream                                                           */
+/* ------------------------------------------------------------------ */
+static void feed_replicas(const char *p, size_t len) {
+  backlog_append(p, len);
+  if (rs.replicas == NULL) {
+    return;
+  }
+  list_iter li;
+  list_node *ln;
+  list_rewind(rs.replicas, &li);
+  while ((ln = list_next(&li)) != NULL) {
+    replica *r = list_node_value(ln);
+    if (r->state == REPLICA_ONLINE) {
+      add_reply_proto(r->c, p, len);
+    } else if (r->state == REPLICA_WAIT_BGSAVE_END ||
+               r->state == REPLICA_WAIT_FIRST_ACK) {
+      r->pending = sds_cat_len(r->pending, p, len);
+    }
+  }
+}
+
+/* The propagation target: the command as the AOF gets it. */
+static void repl_feed(int dbid, robj **argv, int argc) {
+  if (rs.backlog == NULL &&
+      (rs.replicas == NULL || list_length(rs.replicas) == 0)) {
+    return;
+  }
+  sds buf = sds_empty();
+  if (dbid >= 0 && dbid != rs.seldb) {
+    char num[24];
+    int n = ll2string(num, sizeof(num), dbid);
+    buf = sds_cat_printf(buf, "*2\r\n$6\r\nSELECT\r\n$%d\r\n%s\r\n", n, num);
+    rs.seldb = dbid;
+  }
+  buf = persist_cat_command(buf, argv, argc);
+  feed_replicas(buf, sds_len(buf));
+  sds_free(buf);
+}
+
+/* ------------------------------------------------------------------ */
+/* Full resync: an RDB through a pipe from the fork child               */
+/* ------------------------------------------------------------------ */
+typedef struct transfer_job {
+  int fd;
+  rdb_save_info rsi;
+} transfer_job;
+
+static transfer_job job;
+
+static int transfer_child(void *arg) {
+  transfer_job *j = arg;
+  rio r;
+  rio_init_file_writer(&r, j->fd, 0);
+  int ok = rdb_save_rio_info(&r, RDBFLAGS_NONE, &j->rsi);
+  rio_release(&r);
+  close(j->fd);
+  if (!ok) {
+    server_log(LL_WARNING, "Diskless RDB transfer to replicas failed");
+  }
+  return ok ? C_OK : C_ERR;
+}
+
+static void transfer_finish(void) {
+  list_iter li;
+  list_node *ln;
+  list_rewind(rs.replicas, &li);
+  while ((ln = list_next(&li)) != NULL) {
+    replica *r = list_node_value(ln);
+    if (!r->in_transfer) {
+      continue;
+    }
+    r->in_transfer = 0;
+    if (!rs.child_ok) {
+      server_log(LL_WARNING,
+                 "Diskless full sync to replica %s failed: "
+                 "closing the link",
+                 client_peer_id(r->c));
+      free_client_async(r->c);
+      continue;
+    }
+    add_reply_proto(r->c, rs.eofmark, RDB_EOF_MARK_SIZE);
+    r->state = REPLICA_WAIT_FIRST_ACK;
+    r->ack_time = time(NULL);
+    server_log(LL_NOTICE,
+               "Streamed RDB transfer with replica %s succeeded "
+               "(socket). Waiting for REPLCONF ACK from replica "
+               "to enable streaming",
+               client_peer_id(r->c));
+  }
+  rs.child_done = 0;
+  rs.pipe_eof = 0;
+}
+
+static void pipe_read_handler(ae_loop *loop, int fd, void *data, int mask);
+
+static void pipe_close(void) {
+  if (rs.pipe_fd != -1) {
+    ae_delete_file_event(server.el, rs.pipe_fd, AE_READABLE);
+    close(rs.pipe_fd);
+    rs.pipe_fd = -1;
+  }
+  rs.paused = 0;
+}
+
+static void transfer_child_done(int ok) {
+  rs.child_done = 1;
+  rs.child_ok = ok;
+  if (rs.pipe_eof || !ok) {
+    pipe_close();
+    transfer_finish();
+  }
+}
+
+static int transfer_targets_backlogged(void) {
+  list_iter li;
+  list_node *ln;
+  list_rewind(rs.replicas, &li);
+  while ((ln = list_next(&li)) != NULL) {
+    replica *r = list_node_value(ln);
+    if (r->in_transfer &&
+        client_pending_output(r->c) > REPL_TRANSFER_HIGH_WATER) {
+      return 1;
+    }
+  }
+  return 0;
+}
+
+static void pipe_read_handler(ae_loop *loop, int fd, void *data, int mask) {
+  (void)loop;
+  (void)data;
+  (void)mask;
+  char buf[REPL_PIPE_CHUNK];
+  ssize_t n = read(fd, buf, sizeof(buf));
+  if (n < 0 && (errno == EAGAIN || errno == EINTR)) {
+    return;
+  }
+  if (n <= 0) {
+    rs.pipe_eof = 1;
+    pipe_close();
+    if (rs.child_done) {
+      transfer_finish();
+    }
+    return;
+  }
+  list_iter li;
+  list_node *ln;
+  list_rewind(rs.replicas, &li);
+  while ((ln = list_next(&li)) != NULL) {
+    replica *r = list_node_value(ln);
+    if (r->in_transfer) {
+      add_reply_proto(r->c, buf, (size_t)n);
+    }
+  }
+  if (transfer_targets_backlogged()) {
+    ae_delete_file_event(server.el, rs.pipe_fd, AE_READABLE);
+    rs.paused = 1;
+  }
+}
+
+void repl_before_sleep(void) {
+  if (rs.pipe_fd == -1 || !rs.paused) {
+    return;
+  }
+  list_iter li;
+  list_node *ln;
+  list_rewind(rs.replicas, &li);
+  while ((ln = list_next(&li)) != NULL) {
+    replica *r = list_node_value(ln);
+    if (r->in_transfer &&
+        client_pending_output(r->c) > REPL_TRANSFER_HIGH_WATER / 4) {
+      return;
+    }
+  }
+  rs.paused = 0;
+  ae_add_file_event(server.el, rs.pipe_fd, AE_READABLE, pipe_read_handler,
+                    NULL);
+}
+
+/* Starts a transfer to every replica waiting for one. */
+static int transfer_start(void) {
+  if (persist_child_active() || rs.pipe_fd != -1 || rs.child_done) {
+    return C_ERR;
+  }
+  int p[2];
+  if (pipe2(p, O_CLOEXEC) == -1) {
+    server_log(LL_WARNING, "Can't start a full sync: pipe: %s",
+               strerror(errno));
+    return C_ERR;
+  }
+  job.fd = p[1];
+  job.rsi.repl_stream_db = rs.seldb == -1 ? 0 : rs.seldb;
+  job.rsi.repl_id = rs.replid;
+  job.rsi.repl_offset = rs.offset;
+  get_random_hex_chars(rs.eofmark, RDB_EOF_MARK_SIZE);
+  rs.eofmark[RDB_EOF_MARK_SIZE] = '\0';
+  if (persist_fork_repl_child(transfer_child, &job, p[1],
+                              transfer_child_done) == -1) {
+    close(p[0]);
+    close(p[1]);
+    return C_ERR;
+  }
+  close(p[1]);
+  fcntl(p[0], F_SETFL, fcntl(p[0], F_GETFL) | O_NONBLOCK);
+  rs.pipe_fd = p[0];
+  rs.pipe_eof = 0;
+  rs.child_done = 0;
+  rs.paused = 0;
+  ae_add_file_event(server.el, rs.pipe_fd, AE_READABLE, pipe_read_handler,
+                    NULL);
+  /* After the RDB the stream starts with a SELECT, whatever db it is. */
+  rs.seldb = -1;
+  list_iter li;
+  list_node *ln;
+  list_rewind(rs.replicas, &li);
+  int n = 0;
+  while ((ln = list_next(&li)) != NULL) {
+    replica *r = list_node_value(ln);
+    if (r->state != REPLICA_WAIT_BGSAVE_START) {
+      continue;
+    }
+    char line[128];
+    int len = snprintf(line, sizeof(line), "+FULLRESYNC %s %lld\r\n", rs.replid,
+                       job.rsi.repl_offset);
+    add_reply_proto(r->c, line, (size_t)len);
+    len = snprintf(line, sizeof(line), "$EOF:%s\r\n", rs.eofmark);
+    add_reply_proto(r->c, line, (size_t)len);
+    r->state = REPLICA_WAIT_BGSAVE_END;
+    r->in_transfer = 1;
+    r->pending = sds_empty();
+    n++;
+  }
+  server_log(LL_NOTICE,
+             "Starting BGSAVE for SYNC with target: replicas "
+             "sockets (%d replica%s)",
+             n, n == 1 ? "" : "s");
+  return C_OK;
+}
+
+/* ------------------------------------------------------------------ */
+/* Commands                                                             */
+/* ------------------------------------------------------------------ */
+static void replconf_command(client *c) {
+  if ((c->argc % 2) == 0) {
+    add_reply_error_object(c, shared.syntaxerr);
+    return;
+  }
+  replica *r = replica_of(c);
+  for (int j = 1; j < c->argc; j += 2) {
+    const char *opt = c->argv[j]->ptr;
+    const char *val = c->argv[j + 1]->ptr;
+    if (!strcasecmp(opt, "listening-port")) {
+      long port;
+      if (get_long_from_object_or_reply(c, c->argv[j + 1], &port, NULL) !=
+          C_OK) {
+        return;
+      }
+      r->listening_port = (int)port;
+    } else if (!strcasecmp(opt, "ip-address")) {
+      snprintf(r->announced_ip, sizeof(r->announced_ip), "%s", val);
+    } else if (!strcasecmp(opt, "capa")) {
+      if (!strcasecmp(val, "eof")) {
+        r->capa_eof = 1;
+      } else if (!strcasecmp(val, "psync2")) {
+        r->capa_psync2 = 1;
+      }
+    } else if (!strcasecmp(opt, "ack")) {
+      /* REPLCONF ACK <offset> [FACK <offset>]: no reply, as Redis. */
+      long long off;
+      if (!(c->flags & CLIENT_SLAVE) ||
+          get_long_long_from_object(c->argv[j + 1], &off) != C_OK) {
+        return;
+      }
+      if (off > r->ack_offset) {
+        r->ack_offset = off;
+      }
+      r->ack_time = time(NULL);
+      if (r->state == REPLICA_WAIT_FIRST_ACK) {
+        if (r->pending && sds_len(r->pending)) {
+          add_reply_proto(c, r->pending, sds_len(r->pending));
+        }
+        sds_free(r->pending);
+        r->pending = NULL;
+        r->state = REPLICA_ONLINE;
+        server_log(LL_NOTICE, "Synchronization with replica %s succeeded",
+                   client_peer_id(c));
+      }
+      return;
+    } else if (!strcasecmp(opt, "getack") || !strcasecmp(opt, "rdb-only") ||
+               !strcasecmp(opt, "rdb-filter-only")) {
+      /* Accepted; GETACK matters only on a replica. */
+    } else {
+      add_reply_error_format(c, "Unrecognized REPLCONF option: %s", opt);
+      return;
+    }
+  }
+  add_reply(c, shared.ok);
+}
+
+static void make_replica(client *c, replica *r) {
+  c->flags |= CLIENT_SLAVE;
+  if (rs.replicas == NULL) {
+    rs.replicas = list_create();
+  }
+  list_add_node_tail(rs.replicas, r);
+  r->ack_time = time(NULL);
+}
+
+static void psync_command(client *c) {
+  if (c->flags & CLIENT_SLAVE) {
+    return; /* a second PSYNC on a replica link is ignored, as Redis */
+  }
+  if (c->flags & CLIENT_MULTI) {
+    add_reply_error(c, "Command not allowed inside a transaction");
+    return;
+  }
+  replica *r = replica_of(c);
+  const char *replid = c->argv[1]->ptr;
+  long long want;
+  if (get_long_long_from_object(c->argv[2], &want) != C_OK) {
+    want = -1;
+  }
+  /* Partial resync: our replication ID, and every byte from |want| on
+   * still in the backlog. */
+  if (rs.backlog && !strcasecmp(replid, rs.replid) &&
+      want >= backlog_first_offset() && want <= rs.offset + 1) {
+    make_replica(c, r);
+    char line[96];
+    int len = r->capa_psync2
+                  ? snprintf(line, sizeof(line), "+CONTINUE %s\r\n", rs.replid)
+                  : snprintf(line, sizeof(line), "+CONTINUE\r\n");
+    add_reply_proto(c, line, (size_t)len);
+    backlog_send_from(c, want);
+    r->state = REPLICA_ONLINE;
+    server_log(LL_NOTICE,
+               "Partial resynchronization request from %s accepted. Sending "
+               "%lld bytes of backlog starting from offset %lld.",
+               client_peer_id(c), rs.offset + 1 - want, want);
+    return;
+  }
+  if (!r->capa_eof) {
+    /* Every Redis since 2.8.18 sends "capa eof"; a disk-based transfer for
+     * older ones is not implemented. */
+    add_reply_error(c,
+                    "Redoubt sends the RDB diskless ($EOF: framing): the "
+                    "replica must announce REPLCONF capa eof");
+    return;
+  }
+  if (rs.backlog == NULL) {
+    backlog_create();
+  }
+  make_replica(c, r);
+  r->state = REPLICA_WAIT_BGSAVE_START;
+  r->wait_since = time(NULL);
+  server_log(LL_NOTICE,
+             "Replica %s asks for synchronization; full resync "
+             "requested (replid %s, offset %lld)",
+             client_peer_id(c), replid, want);
+  if (server.repl_diskless_sync_delay == 0) {
+    transfer_start(); /* otherwise cron starts it after the delay */
+  }
+}
+
+static void role_command(client *c) {
+  int n = rs.replicas ? (int)list_length(rs.replicas) : 0;
+  add_reply_array_len(c, 3);
+  add_reply_bulk_cbuffer(c, "master", 6);
+  add_reply_long_long(c, rs.offset);
+  void *len = add_reply_deferred_len(c);
+  int online = 0;
+  list_iter li;
+  list_node *ln;
+  if (n) {
+    list_rewind(rs.replicas, &li);
+    while ((ln = list_next(&li)) != NULL) {
+      replica *r = list_node_value(ln);
+      if (r->state != REPLICA_ONLINE) {
+        continue;
+      }
+      const char *ip =
+          r->announced_ip[0] ? r->announced_ip : client_peer_ip(r->c);
+      add_reply_array_len(c, 3);
+      add_reply_bulk_cbuffer(c, ip, strlen(ip));
+      add_reply_bulk_long_long(c, r->listening_port);
+      add_reply_bulk_long_long(c, r->ack_offset);
+      online++;
+    }
+  }
+  set_deferred_array_len(c, len, online);
+}
+
+/* ------------------------------------------------------------------ */
+/* Cron, INFO, init                                                     */
+/* ------------------------------------------------------------------ */
+void repl_cron(void) {
+  time_t now = time(NULL);
+  if (rs.replicas == NULL || list_length(rs.replicas) == 0) {
+    return;
+  }
+  /* Keep links alive: PING in the stream, a newline before a transfer. */
+  if (now - rs.last_ping >= server.repl_ping_replica_period) {
+    rs.last_ping = now;
+    robj *ping = shared.ping;
+    sds buf = persist_cat_command(sds_empty(), &ping, 1);
+    feed_replicas(buf, sds_len(buf));
+    sds_free(buf);
+  }
+  list_iter li;
+  list_node *ln;
+  time_t oldest_wait = 0;
+  list_rewind(rs.replicas, &li);
+  while ((ln = list_next(&li)) != NULL) {
+    replica *r = list_node_value(ln);
+    if (r->state == REPLICA_WAIT_BGSAVE_START) {
+      add_reply_proto(r->c, "\n", 1);
+      if (oldest_wait == 0 || r->wait_since < oldest_wait) {
+        oldest_wait = r->wait_since;
+      }
+    } else if ((r->state == REPLICA_ONLINE ||
+                r->state == REPLICA_WAIT_FIRST_ACK) &&
+               now - r->ack_time > server.repl_timeout) {
+      server_log(LL_WARNING,
+                 "Disconnecting timedout replica (streaming "
+                 "sync): %s",
+                 client_peer_id(r->c));
+      free_client_async(r->c);
+    }
+  }
+  if (oldest_wait && now - oldest_wait >= server.repl_diskless_sync_delay) {
+    transfer_start();
+  }
+}
+
+sds repl_info(sds info) {
+  int n = rs.replicas ? (int)list_length(rs.replicas) : 0;
+  info = sds_cat_printf(info, "role:master\r\nconnected_slaves:%d\r\n", n);
+  if (n) {
+    int i = 0;
+    list_iter li;
+    list_node *ln;
+    list_rewind(rs.replicas, &li);
+    time_t now = time(NULL);
+    while ((ln = list_next(&li)) != NULL) {
+      replica *r = list_node_value(ln);
+      const char *state = r->state == REPLICA_ONLINE            ? "online"
+                          : r->state == REPLICA_WAIT_BGSAVE_END ? "send_bulk"
+                                                                : "wait_bgsave";
+      const char *ip =
+          r->announced_ip[0] ? r->announced_ip : client_peer_ip(r->c);
+      info = sds_cat_printf(
+          info, "slave%d:ip=%s,port=%d,state=%s,offset=%lld,lag=%lld\r\n", i++,
+          ip, r->listening_port, state, r->ack_offset,
+          (long long)(now - r->ack_time));
+    }
+  }
+  return sds_cat_printf(
+      info,
+      "master_failover_state:no-failover\r\n"
+      "master_replid:%s\r\n"
+      "master_replid2:0000000000000000000000000000000000000000\r\n"
+      "master_repl_offset:%lld\r\n"
+      "second_repl_offset:-1\r\n"
+      "repl_backlog_active:%d\r\n"
+      "repl_backlog_size:%lld\r\n"
+      "repl_backlog_first_byte_offset:%lld\r\n"
+      "repl_backlog_histlen:%zu\r\n",
+      rs.replid, rs.offset, rs.backlog != NULL, server.repl_backlog_size,
+      rs.backlog ? backlog_first_offset() : 0LL, rs.histlen);
+}
+
+void repl_init(void) {
+  get_random_hex_chars(rs.replid, CONFIG_RUN_ID_SIZE);
+  rs.replid[CONFIG_RUN_ID_SIZE] = '\0';
+  propagate_add_target(repl_feed);
+  client_register_hooks(&repl_client_hooks);
+}
+
+redis_command repl_commands[] = {
+    {.declared_name = "replconf",
+     .summary = "An internal command for configuring the replication stream",
+     .since = "3.0.0",
+     .group = "server",
+     .proc = replconf_command,
+     .arity = -1,
+     .flags =
+         CMD_ADMIN | CMD_NOSCRIPT | CMD_LOADING | CMD_STALE | CMD_ALLOW_BUSY,
+     .acl_categories =
+         ACL_CATEGORY_ADMIN | ACL_CATEGORY_SLOW | ACL_CATEGORY_DANGEROUS},
+    {.declared_name = "psync",
+     .summary = "An internal command used in replication",
+     .since = "2.8.0",
+     .group = "server",
+     .proc = psync_command,
+     .arity = -3,
+     .flags = CMD_NO_ASYNC_LOADING | CMD_ADMIN | CMD_NOSCRIPT | CMD_NO_MULTI,
+     .acl_categories =
+         ACL_CATEGORY_ADMIN | ACL_CATEGORY_SLOW | ACL_CATEGORY_DANGEROUS},
+    {.declared_name = "role",
+     .summary = "Return the role of the instance in the context of "
+                "replication",
+     .since = "2.8.12",
+     .group = "server",
+     .proc = role_command,
+     .arity = 1,
+     .flags = CMD_NOSCRIPT | CMD_LOADING | CMD_STALE | CMD_FAST,
+     .acl_categories =
+         ACL_CATEGORY_ADMIN | ACL_CATEGORY_FAST | ACL_CATEGORY_DANGEROUS},
+    {0}};
