@@ -12,16 +12,19 @@
 #       same on both and part of DEBUG DIGEST)
 #   10% lists, 10% hashes, 10% sets (half intsets), 8% sorted sets (half integral scores):
 #       3-30 elements each (listpack / intset encodings)
-#    2% large collections of the five kinds: one in 20 of them 2,000-4,000 elements, the others
-#       130-300 (past the listpack limits: hashtable, skiplist, quicklist, large intsets). All of
-#       them at a few thousand elements would put ~95% of the data (60M elements at N=1M) in
-#       them and make this a large-collection benchmark.
+#    2% large collections of the five kinds (list, hash, set, intset, sorted set): one in 20 of
+#       them 2,000-4,000 elements (hashtable hashes and sets), the others 130-300 (quicklists of
+#       several nodes, skiplist sorted sets, big listpack hashes and intsets: the built-in
+#       hash-max-listpack-entries and set-max-intset-entries are 512). All of them at a few
+#       thousand elements would put ~95% of the data (60M elements at N=1M) in them and make
+#       this a large-collection benchmark.
 # Then, for each server (R runs each, alternating which server goes first, median reported):
 #   BGSAVE   wall time from the command to INFO persistence showing rdb_bgsave_in_progress:0 with
 #            rdb_saves incremented and rdb_last_bgsave_status:ok (both servers notice the child's
 #            end in their cron, so up to 1/hz late), and rdb_last_bgsave_time_sec; the RDB's size
 #   SAVE     wall time of the synchronous command
-#   load     SHUTDOWN NOSAVE, restart on the same dir: from process start to PONG (not -LOADING)
+#   load     SHUTDOWN NOSAVE, restart on the same dir: from the exec to PONG (not -LOADING; the
+#            poller is running before the exec)
 #            with DBSIZE = N; and "DB loaded from disk: X seconds" from the server's log
 #   cross    each server started on a copy of the OTHER's RDB: DBSIZE = N, and where the loading
 #            server implements DEBUG DIGEST, the digest equal to its own digest of the original
@@ -45,7 +48,7 @@ while [ $# -gt 0 ]; do
     --small) keys=100000 ;;
     --runs) runs="$2"; shift ;;
     --seed) seed="$2"; shift ;;
-    -h|--help) sed -n '2,37p' "$0"; exit 0 ;;
+    -h|--help) awk 'NR > 1 && !/^#/ {exit} NR > 1' "$0"; exit 0 ;;
     *) echo "unknown option $1" >&2; exit 2 ;;
   esac
   shift
@@ -63,7 +66,7 @@ declare -A PID=()
 cleanup() {
   local p
   for p in "${PID[@]}"; do kill "$p" 2>/dev/null || true; done
-  wait 2>/dev/null || true
+  for p in "${PID[@]}"; do wait "$p" 2>/dev/null || true; done
   rm -rf "$work"
 }
 trap cleanup EXIT
@@ -209,11 +212,28 @@ def save(port):
         print(e, file=sys.stderr)
     print("%.4f %s" % (time.perf_counter() - t0, ok))
 
-def ready(port, t0, timeout):
-    """Poll from t0 (epoch seconds, taken before the exec) until PING answers PONG (not -LOADING).
-    Prints: seconds dbsize."""
-    t0 = float(t0)
+def alive(pid):
+    try:
+        with open("/proc/%s/stat" % pid) as f:
+            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+def ready(port, go, timeout):
+    """Started before the server, so that its own start-up is not measured: creates go.armed, then
+    waits for the file go ("T0 PID": the epoch time taken just before the exec, the server's pid)
+    and polls until PING answers PONG (not -LOADING). Prints: seconds-since-T0 dbsize. Fails if
+    the server exits first."""
     r = redis.Redis(host="127.0.0.1", port=int(port), socket_connect_timeout=1, socket_timeout=30)
+    open(go + ".armed", "w").close()
+    waited = time.time()
+    while not os.path.exists(go):
+        if time.time() - waited > 60:
+            sys.exit("no server started")
+        time.sleep(0.0005)
+    with open(go) as f:
+        t0, pid = f.read().split()
+    t0 = float(t0)
     while True:
         try:
             if r.ping():
@@ -224,6 +244,8 @@ def ready(port, t0, timeout):
             pass
         if time.time() - t0 > float(timeout):
             sys.exit("port %s not ready after %s s" % (port, timeout))
+        if not alive(pid):
+            sys.exit("server on port %s exited" % port)
         time.sleep(0.002)
 
 def digest(port):
@@ -240,28 +262,45 @@ globals()[sys.argv[1]](*sys.argv[2:])
 PY
 helper() { $PY "$work/helper.py" "$@"; }
 
-# start NAME DIR PORT TAG [extra args]: launches, does not wait. Sets T0 to the epoch time just
-# before the exec; the log is DIR/TAG.log.
+# start NAME DIR PORT TAG [extra args]: launches, does not wait. NAME is redis or redoubt, with an
+# optional -suffix for a second instance (PID[NAME]). Sets T0 to the epoch time just before the
+# exec; the log is DIR/TAG.log.
 start() {
-  local name=$1 dir=$2 port=$3 tag=$4; shift 4
-  local args=(--port "$port" --bind 127.0.0.1 --save "" --appendonly no --dir "$dir"
-              --dbfilename dump.rdb --logfile "$dir/$tag.log" --enable-debug-command yes "$@")
-  note_cmd "$(printf '%q ' "${BIN[$name]}" "${args[@]}")"
+  local name=$1 dir=$2 port=$3 tag=$4 bin=${BIN[${1%%-*}]}; shift 4
+  local args=(--port "$port" --bind 127.0.0.1 --save "" --dir "$dir" --dbfilename dump.rdb
+              --logfile "$dir/$tag.log" --enable-debug-command yes)
+  if [ $# = 0 ]; then args+=(--appendonly no); else args+=("$@"); fi
+  note_cmd "$(printf '%q ' "$bin" "${args[@]}")"
   T0=$EPOCHREALTIME
-  "${BIN[$name]}" "${args[@]}" >/dev/null 2>&1 &
+  "$bin" "${args[@]}" >/dev/null 2>&1 &
   PID[$name]=$!
 }
-# wait_ready NAME PORT LOG [TIMEOUT]: prints "seconds-since-T0 dbsize"; exits on a dead server.
-wait_ready() {
-  local out
-  if ! out=$(helper ready "$2" "$T0" "${4:-900}"); then
-    echo "$1 did not start; log:" >&2; cat "$3" >&2; exit 1
-  fi
-  echo "$out"
+# launch NAME DIR PORT TAG TIMEOUT [extra args]: start, and wait until it answers PING (not
+# -LOADING). Sets READY to "seconds-from-exec-to-PONG dbsize"; returns non-zero if the server
+# exits or times out first. The poller is armed (python and redis-py loaded) before the exec.
+launch() {
+  local name=$1 timeout=$5 rc=0
+  rm -f "$work/go" "$work/go.armed"
+  helper ready "$3" "$work/go" "$timeout" > "$work/ready.out" &
+  PID[poller]=$!
+  while [ ! -e "$work/go.armed" ] && kill -0 "${PID[poller]}" 2>/dev/null; do sleep 0.01; done
+  start "$1" "$2" "$3" "$4" "${@:6}"
+  echo "$T0 ${PID[$name]}" > "$work/go.tmp"; mv "$work/go.tmp" "$work/go"
+  wait "${PID[poller]}" || rc=$?
+  unset "PID[poller]"
+  READY=$(cat "$work/ready.out")
+  return $rc
+}
+# launch_or_die: launch, or print the server's log and exit.
+launch_or_die() {
+  launch "$@" && return 0
+  echo "$1 did not start; log:" >&2; cat "$2/$4.log" >&2; exit 1
 }
 stop() { # stop NAME PORT
-  redis-cli -h 127.0.0.1 -p "$2" shutdown nosave >/dev/null 2>&1 || kill "${PID[$1]}" 2>/dev/null || true
-  wait "${PID[$1]}" 2>/dev/null || true
+  local pid=${PID[$1]:-}
+  [ -n "$pid" ] || return 0
+  redis-cli -h 127.0.0.1 -p "$2" shutdown nosave >/dev/null 2>&1 || kill "$pid" 2>/dev/null || true
+  wait "$pid" 2>/dev/null || true
   unset "PID[$1]"
 }
 median() { tr ' ' '\n' | grep -v '^$' | sort -g | awk '{a[NR]=$1} END {print (NR ? a[int((NR+1)/2)] : "n/a")}'; }
@@ -282,8 +321,7 @@ gen_s=$(awk -v a="$gen_t0" -v b="$EPOCHREALTIME" 'BEGIN {printf "%.1f", b - a}')
 note_cmd "$PY helper.py gen $keys $seed data.resp   # the data set as RESP (script's embedded python)"
 declare -A PIPE_S DBSIZE DIGEST
 for s in redis redoubt; do
-  start $s "$work/$s" "${PORT[$s]}" start
-  wait_ready $s "${PORT[$s]}" "$work/$s/start.log" 30 >/dev/null
+  launch_or_die $s "$work/$s" "${PORT[$s]}" start 30
   t=$EPOCHREALTIME
   note_cmd "redis-cli -h 127.0.0.1 -p PORT --pipe < data.resp"
   if ! redis-cli -h 127.0.0.1 -p "${PORT[$s]}" --pipe < "$work/data.resp" > "$work/pipe.out" 2>&1 ||
@@ -331,7 +369,7 @@ for s in redis redoubt; do
   fi
 done
 row "BGSAVE wall (s, median)" "${BG_WALL[redis]}" "${BG_WALL[redoubt]}"
-row "BGSAVE rdb_last_bgsave_time_sec" "${BG_SEC[redis]}" "${BG_SEC[redoubt]}"
+row "BGSAVE rdb_last_bgsave_time_sec" "${BG_SEC[redis]}" "${BG_SEC[redoubt]}" -  # whole seconds
 row "RDB size after BGSAVE (bytes)" "$(filesize "$work/redis/dump.rdb")" "$(filesize "$work/redoubt/dump.rdb")"
 
 # 3. SAVE.
@@ -354,9 +392,8 @@ load_fail=0
 for run in $(seq "$runs"); do
   for s in $(order "$run"); do
     stop $s "${PORT[$s]}"
-    start $s "$work/$s" "${PORT[$s]}" "load$run"
-    out=$(wait_ready $s "${PORT[$s]}" "$work/$s/load$run.log")
-    read -r secs n <<<"$out"
+    launch_or_die $s "$work/$s" "${PORT[$s]}" "load$run" 900
+    read -r secs n <<<"$READY"
     if [ "$n" != "$keys" ]; then
       echo "# $s loaded its own RDB with DBSIZE $n, expected $keys" >&2; load_fail=1
     fi
@@ -379,10 +416,9 @@ for s in redis redoubt; do
   mkdir -p "$work/x-$s"
   cp "$work/$o/dump.rdb" "$work/x-$s/dump.rdb"
   port=$(free_port)
-  start $s "$work/x-$s" "$port" cross
   result=FAIL
-  if out=$(helper ready "$port" "$T0" 900); then
-    read -r _ n <<<"$out"
+  if launch $s-x "$work/x-$s" "$port" cross 900; then
+    read -r _ n <<<"$READY"
     d=$(helper digest "$port")
     if [ "$n" != "$keys" ]; then
       result="FAIL (DBSIZE $n)"
@@ -394,9 +430,10 @@ for s in redis redoubt; do
       result="FAIL (digest $d != ${DIGEST[$s]})"
     fi
   else
-    result="FAIL (did not start: $(grep -v '^\s*$' "$work/x-$s/cross.log" | tail -1 | cut -c1-80))"
+    result="FAIL (did not start: $(grep -v '^\s*$' "$work/x-$s/cross.log" | tail -1 |
+      sed 's/^[0-9]*:[A-Z] [^#*]*[#*] //' | cut -c1-100))"
   fi
-  stop $s "$port"
+  stop $s-x "$port"
   case "$result" in FAIL*) cross_fail=1 ;; esac
   printf '%-38s %s\n' "cross-load: $s loads $o's RDB" "$result"
 done
@@ -417,11 +454,10 @@ for mode in no everysec always; do
     dir="$work/aof-$mode-$s"; mkdir -p "$dir"
     PORT[$s]=$(free_port)
     if [ $mode = no ]; then
-      start $s "$dir" "${PORT[$s]}" aof
+      launch_or_die $s "$dir" "${PORT[$s]}" aof 30
     else
-      start $s "$dir" "${PORT[$s]}" aof --appendonly yes --appendfsync $mode
+      launch_or_die $s "$dir" "${PORT[$s]}" aof 30 --appendonly yes --appendfsync $mode
     fi
-    wait_ready $s "${PORT[$s]}" "$dir/aof.log" 30 >/dev/null
     AOF_OK[$s]=1
     if [ $mode != no ]; then
       if [ "$(helper field "${PORT[$s]}" persistence aof_enabled)" != 1 ] ||
