@@ -137,6 +137,15 @@ void db_add(redis_db *db, robj *key, robj *val) {
   }
 }
 
+int db_add_rdb_load(redis_db *db, sds key, robj *val) {
+  dict_entry *de = dict_add_raw(db->dict, key, NULL);
+  if (de == NULL) {
+    return 0;
+  }
+  dict_set_val(db->dict, de, val);
+  return 1;
+}
+
 /* db_overwrite replaces the value, keeping the caller's reference to |val|
  * (no increment) and releasing the old value. The TTL is untouched. */
 void db_overwrite(redis_db *db, robj *key, robj *val) {

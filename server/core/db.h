@@ -45,6 +45,11 @@ robj *lookup_key_read_or_reply(struct client *c, robj *key, robj *reply);
 robj *lookup_key_write_or_reply(struct client *c, robj *key, robj *reply);
 /* db_add: the key must not exist; takes a reference of val. */
 void db_add(redis_db *db, robj *key, robj *val);
+/* db_add_rdb_load adds a loaded key without the checks and signals of
+ * db_add (no client can wait on it yet): it takes ownership of |key| and
+ * of the reference to |val| and returns 1, or returns 0 (owning nothing)
+ * when the key exists. */
+int db_add_rdb_load(redis_db *db, sds key, robj *val);
 /* db_overwrite: the key must exist. */
 void db_overwrite(redis_db *db, robj *key, robj *val);
 /* set_key: high level set: add or overwrite, remove TTL unless

@@ -86,6 +86,13 @@ sds sds_new_len(const void *init, size_t len) {
   return s;
 }
 
+sds sds_new_len_uninit(size_t len) {
+  sds s = sds_alloc_raw(len, 0);
+  sds_set_len(s, len);
+  s[len] = '\0';
+  return s;
+}
+
 sds sds_embed(void *mem, const void *init, size_t len) {
   struct sds_hdr8 *h = mem;
   h->len = (uint8_t)len;

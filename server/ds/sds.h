@@ -68,6 +68,9 @@ sds sds_embed(void *mem, const void *init, size_t len);
 
 sds sds_new_len(const void *init, size_t len); /* init may be NULL: zeroed */
 sds sds_new(const char *s);
+/* sds_new_len_uninit: |len| bytes the caller fills at once (a read, a
+ * decompression): not zeroed first. */
+sds sds_new_len_uninit(size_t len);
 sds sds_empty(void);
 sds sds_dup(const sds s);
 void sds_free(sds s); /* NULL is a no-op */

@@ -826,7 +826,7 @@ static int read_command(aof_reader *ar, robj ***out_argv, int *out_argc) {
       rc = -1;
       break;
     }
-    sds s = sds_new_len(NULL, (size_t)blen);
+    sds s = sds_new_len_uninit((size_t)blen);
     char crlf[2];
     if (!rio_read(ar->r, s, (size_t)blen) || !rio_read(ar->r, crlf, 2)) {
       sds_free(s);
@@ -1043,7 +1043,7 @@ static int read_aof_stream(int fd, const char *path, client *fake,
     } else {
       printf("RDB preamble is OK, proceeding with AOF tail...\n");
     }
-    r.update_cksum = 0;
+    rio_set_update_cksum(&r, 0);
     ar.valid_up_to = rio_tell(&r);
   }
   if (result == AOF_LOAD_OK) {

@@ -619,12 +619,43 @@ static int can_presize(loader *l, uint64_t count) {
 }
 
 /* load_string reads any string encoding into a new sds. */
+static sds load_string_body(loader *l, uint64_t len, int encoded);
+
 static sds load_string(loader *l) {
   uint64_t len;
   int encoded;
   if (!load_len_enc(l, &len, &encoded)) {
     return NULL;
   }
+  return load_string_body(l, len, encoded);
+}
+
+/* load_string_object: a string value, read straight into an embedded
+ * string when it is short (one allocation, no copy), as Redis loads. */
+static robj *load_string_object(loader *l) {
+  uint64_t len;
+  int encoded;
+  if (!load_len_enc(l, &len, &encoded)) {
+    return NULL;
+  }
+  if (!encoded && len <= OBJ_ENCODING_EMBSTR_SIZE_LIMIT) {
+    robj *o = create_embedded_string_object(NULL, (size_t)len);
+    if (len && !load_bytes(l, o->ptr, (size_t)len)) {
+      decr_ref_count(o);
+      return NULL;
+    }
+    return try_object_encoding(o);
+  }
+  sds s = load_string_body(l, len, encoded);
+  if (s == NULL) {
+    return NULL;
+  }
+  return try_object_encoding(create_object(OBJ_STRING, s));
+}
+
+/* load_string_body reads the string whose length (or special encoding)
+ * load_len_enc just read. */
+static sds load_string_body(loader *l, uint64_t len, int encoded) {
   if (encoded) {
     unsigned char b[4];
     switch (len) {
@@ -667,7 +698,7 @@ static sds load_string(loader *l) {
           zfree(c);
           return NULL;
         }
-        sds s = sds_new_len(NULL, ulen);
+        sds s = sds_new_len_uninit(ulen);
         size_t got = lzf_decompress_buf(c, clen, s, ulen);
         zfree(c);
         if (got != ulen) {
@@ -685,7 +716,7 @@ static sds load_string(loader *l) {
   if (!check_declared(l, len, "string")) {
     return NULL;
   }
-  sds s = sds_new_len(NULL, len);
+  sds s = sds_new_len_uninit(len);
   if (len && !load_bytes(l, s, len)) {
     sds_free(s);
     return NULL;
@@ -886,25 +917,95 @@ static int lp_append_entry(void *pd, const unsigned char *s, size_t slen,
 }
 
 /* A listpack blob read from outside: validated, owned copy returned. */
-static unsigned char *load_listpack(loader *l, const char *what) {
-  sds blob = load_string(l);
-  if (blob == NULL) {
+/* load_blob: a string read into a plain zmalloc'd buffer (listpacks and
+ * intsets live in one), without an sds in between. */
+static unsigned char *load_blob(loader *l, size_t *out_len) {
+  uint64_t len;
+  int encoded;
+  if (!load_len_enc(l, &len, &encoded)) {
     return NULL;
   }
-  size_t n = sds_len(blob);
-  if (!lp_validate((unsigned char *)blob, n)) {
-    sds_free(blob);
+  if (!encoded) {
+    if (!check_declared(l, len, "string")) {
+      return NULL;
+    }
+    unsigned char *p = zmalloc(len ? len : 1);
+    if (len && !load_bytes(l, p, len)) {
+      zfree(p);
+      return NULL;
+    }
+    *out_len = len;
+    return p;
+  }
+  sds s = load_string_body(l, len, encoded); /* LZF or an integer */
+  if (s == NULL) {
+    return NULL;
+  }
+  unsigned char *p = zmalloc(sds_len(s) ? sds_len(s) : 1);
+  memcpy(p, s, sds_len(s));
+  *out_len = sds_len(s);
+  sds_free(s);
+  return p;
+}
+
+static unsigned char *load_listpack(loader *l, const char *what) {
+  size_t n;
+  unsigned char *lp = load_blob(l, &n);
+  if (lp == NULL) {
+    return NULL;
+  }
+  if (!lp_validate(lp, n)) {
+    zfree(lp);
     load_fail(l, "invalid listpack in %s", what);
     return NULL;
   }
-  unsigned char *lp = zmalloc(n);
-  memcpy(lp, blob, n);
-  sds_free(blob);
   return lp;
 }
 
 /* Listpack hash/zset checks: even count, no duplicate fields; zsets also
  * need valid scores. Converts to the big encoding when over the limits. */
+/* lp_field_at: the bytes of a listpack entry (integers rendered into buf). */
+static const unsigned char *lp_field_at(unsigned char *p, uint32_t *len,
+                                        unsigned char *buf) {
+  return lp_get_string(p, len, buf);
+}
+
+/* lp_pairs_have_duplicate: 1 if a key (entries 0, 2, 4...) of a pair
+ * listpack repeats. Small ones compare pairwise (no allocation), big ones
+ * go through a set. */
+static int lp_pairs_have_duplicate(unsigned char *lp, unsigned long pairs) {
+  unsigned char abuf[LP_INTBUF_SIZE], bbuf[LP_INTBUF_SIZE];
+  if (pairs <= 128) {
+    for (unsigned char *p = lp_first(lp); p; p = lp_next(lp, lp_next(lp, p))) {
+      uint32_t alen;
+      const unsigned char *a = lp_field_at(p, &alen, abuf);
+      for (unsigned char *q = lp_next(lp, lp_next(lp, p)); q;
+           q = lp_next(lp, lp_next(lp, q))) {
+        uint32_t blen;
+        const unsigned char *b = lp_field_at(q, &blen, bbuf);
+        if (alen == blen && memcmp(a, b, alen) == 0) {
+          return 1;
+        }
+      }
+    }
+    return 0;
+  }
+  dict *seen = dict_create(&set_dict_type);
+  int dup = 0;
+  for (unsigned char *p = lp_first(lp); p && !dup;
+       p = lp_next(lp, lp_next(lp, p))) {
+    uint32_t len;
+    const unsigned char *f = lp_field_at(p, &len, abuf);
+    sds key = sds_new_len(f, len);
+    if (dict_add(seen, key, NULL) != DICT_OK) {
+      sds_free(key);
+      dup = 1;
+    }
+  }
+  dict_release(seen);
+  return dup;
+}
+
 static robj *hash_from_listpack(loader *l, unsigned char *lp, int *empty) {
   unsigned long n = lp_length(lp);
   if (n == 0) {
@@ -917,31 +1018,60 @@ static robj *hash_from_listpack(loader *l, unsigned char *lp, int *empty) {
     load_fail(l, "hash listpack with an odd number of entries");
     return NULL;
   }
+  if (lp_pairs_have_duplicate(lp, n / 2)) {
+    lp_free(lp);
+    load_fail(l, "duplicate hash fields detected");
+    return NULL;
+  }
   robj *o = create_object(OBJ_HASH, lp);
   o->encoding = OBJ_ENCODING_LISTPACK;
-  /* Duplicates: check through a set of fields. */
-  dict *seen = dict_create(&set_dict_type);
-  unsigned char buf[LP_INTBUF_SIZE];
-  int i = 0;
-  for (unsigned char *p = lp_first(lp); p; p = lp_next(lp, p), i++) {
-    uint32_t len;
-    unsigned char *s = lp_get_string(p, &len, buf);
-    if (i % 2 == 0) {
-      sds f = sds_new_len(s, len);
-      if (dict_add(seen, f, NULL) != DICT_OK) {
-        sds_free(f);
-        dict_release(seen);
-        decr_ref_count(o);
-        load_fail(l, "duplicate hash fields detected");
-        return NULL;
-      }
-    }
-  }
-  dict_release(seen);
   if (n / 2 > server.hash_max_listpack_entries) {
     hash_type_convert_to_ht(o);
   }
   return o;
+}
+
+/* zset_listpack_is_canonical: every score parses (not NaN) and the pairs
+ * are in (score, member) order, so the listpack can be kept as it is. */
+static int zset_listpack_is_canonical(unsigned char *lp) {
+  double prev = 0;
+  const unsigned char *prev_m = NULL;
+  uint32_t prev_len = 0;
+  unsigned char mbuf[2][LP_INTBUF_SIZE];
+  int which = 0;
+  for (unsigned char *p = lp_first(lp); p; p = lp_next(lp, lp_next(lp, p))) {
+    unsigned char *sp = lp_next(lp, p);
+    long long ival;
+    uint32_t slen;
+    unsigned char *sv = lp_get_value(sp, &slen, &ival);
+    double score;
+    if (sv) {
+      if (!string2d((const char *)sv, slen, &score) || isnan(score)) {
+        return 0;
+      }
+    } else {
+      score = (double)ival;
+    }
+    uint32_t mlen;
+    const unsigned char *m = lp_field_at(p, &mlen, mbuf[which]);
+    if (prev_m) {
+      if (score < prev) {
+        return 0;
+      }
+      if (score == prev) {
+        size_t min = prev_len < mlen ? prev_len : mlen;
+        int c = memcmp(prev_m, m, min);
+        if (c > 0 || (c == 0 && prev_len >= mlen)) {
+          return 0;
+        }
+      }
+    }
+    prev = score;
+    prev_m = m;
+    prev_len = mlen;
+    which ^= 1;
+  }
+  return 1;
 }
 
 static robj *zset_from_pairs_listpack(loader *l, unsigned char *lp,
@@ -956,6 +1086,13 @@ static robj *zset_from_pairs_listpack(loader *l, unsigned char *lp,
     lp_free(lp);
     load_fail(l, "sorted set listpack with an odd number of entries");
     return NULL;
+  }
+  /* The common case (what Redis and Redoubt write): kept as it is. */
+  if (n / 2 <= server.zset_max_listpack_entries &&
+      zset_listpack_is_canonical(lp) && !lp_pairs_have_duplicate(lp, n / 2)) {
+    robj *o = create_object(OBJ_ZSET, lp);
+    o->encoding = OBJ_ENCODING_LISTPACK;
+    return o;
   }
   /* Build the skiplist form (checks scores and duplicates), then choose
    * the encoding as Redis does. Order is kept: listpack order is score
@@ -1017,14 +1154,8 @@ robj *rdb_load_object(rio *r, int type, int *empty, char *err, size_t err_len) {
   loader *l = &lstate;
   *empty = 0;
   switch (type) {
-    case RDB_TYPE_STRING: {
-      sds s = load_string(l);
-      if (s == NULL) {
-        return NULL;
-      }
-      robj *o = create_object(OBJ_STRING, s);
-      return try_object_encoding(o);
-    }
+    case RDB_TYPE_STRING:
+      return load_string_object(l);
     case RDB_TYPE_LIST: {
       uint64_t len;
       if (!load_len(l, &len)) {
@@ -1287,18 +1418,17 @@ robj *rdb_load_object(rio *r, int type, int *empty, char *err, size_t err_len) {
       return o;
     }
     case RDB_TYPE_SET_INTSET: {
-      sds blob = load_string(l);
+      size_t n;
+      unsigned char *blob = load_blob(l, &n);
       if (blob == NULL) {
         return NULL;
       }
-      if (!intset_validate((unsigned char *)blob, sds_len(blob))) {
-        sds_free(blob);
+      if (!intset_validate(blob, n)) {
+        zfree(blob);
         load_fail(l, "invalid intset");
         return NULL;
       }
-      intset *is = zmalloc(sds_len(blob));
-      memcpy(is, blob, sds_len(blob));
-      sds_free(blob);
+      intset *is = (intset *)blob;
       if (intset_len(is) == 0) {
         intset_free(is);
         *empty = 1;
@@ -1385,7 +1515,7 @@ int rdb_load_rio(rio *r, int rdbflags, const char *name, rdb_load_info *info,
   if (err && err_len) {
     err[0] = '\0';
   }
-  r->update_cksum = 1;
+  rio_set_update_cksum(r, 1);
   r->cksum = 0;
   char magic[10];
   if (!load_bytes(l, magic, 9)) {
@@ -1561,12 +1691,12 @@ int rdb_load_rio(rio *r, int rdbflags, const char *name, rdb_load_info *info,
       decr_ref_count(val);
       sds_free(key);
     } else {
-      robj keyobj;
-      keyobj.type = OBJ_STRING;
-      keyobj.encoding = OBJ_ENCODING_RAW;
-      keyobj.refcount = 1;
-      keyobj.ptr = key;
-      if (db_exists(db, &keyobj)) {
+      object_set_lru_or_lfu(val, freq, idle);
+      robj keyobj = {.type = OBJ_STRING,
+                     .encoding = OBJ_ENCODING_RAW,
+                     .refcount = 1,
+                     .ptr = key};
+      if (!db_add_rdb_load(db, key, val)) { /* takes key and val */
         if (!(rdbflags & RDBFLAGS_ALLOW_DUP)) {
           load_fail(l, "duplicated key '%.64s' in DB %d", key, dbid);
           decr_ref_count(val);
@@ -1574,15 +1704,13 @@ int rdb_load_rio(rio *r, int rdbflags, const char *name, rdb_load_info *info,
           goto fail;
         }
         db_delete(db, &keyobj);
+        server_assert(db_add_rdb_load(db, key, val));
       }
-      object_set_lru_or_lfu(val, freq, idle);
-      db_add(db, &keyobj, val); /* takes our reference */
       if (expire != -1) {
         set_expire(NULL, db, &keyobj, expire);
         info->keys_with_expiry++;
       }
       info->keys_loaded++;
-      sds_free(key);
     }
     expire = idle = -1;
     freq = -1;
@@ -1590,8 +1718,8 @@ int rdb_load_rio(rio *r, int rdbflags, const char *name, rdb_load_info *info,
   }
   /* The trailer: 8 bytes of CRC64 since version 5. */
   if (version >= 5) {
-    uint64_t expected = r->cksum;
-    r->update_cksum = 0;
+    uint64_t expected = rio_cksum(r);
+    rio_set_update_cksum(r, 0);
     uint64_t stored;
     if (!load_le(l, 8, &stored)) {
       goto fail;

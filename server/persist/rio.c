@@ -141,6 +141,27 @@ int rio_write(rio *r, const void *p, size_t len) {
   return 1;
 }
 
+/* Folds the consumed, not yet checksummed bytes of a file reader's buffer
+ * into the CRC. */
+static void rio_cksum_sync(rio *r) {
+  if (r->kind == RIO_FILE && !r->writing) {
+    if (r->update_cksum && r->buf_pos > r->ck_from) {
+      r->cksum = crc64(r->cksum, r->buf + r->ck_from, r->buf_pos - r->ck_from);
+    }
+    r->ck_from = r->buf_pos;
+  }
+}
+
+void rio_set_update_cksum(rio *r, int on) {
+  rio_cksum_sync(r);
+  r->update_cksum = on;
+}
+
+uint64_t rio_cksum(rio *r) {
+  rio_cksum_sync(r);
+  return r->cksum;
+}
+
 /* Fills the read buffer; 0 at EOF or on error. */
 static int rio_fill(rio *r) {
   for (;;) {
@@ -156,6 +177,7 @@ static int rio_fill(rio *r) {
     }
     r->buf_len = (size_t)n;
     r->buf_pos = 0;
+    r->ck_from = 0;
     return 1;
   }
 }
@@ -170,11 +192,17 @@ int rio_read(rio *r, void *p, size_t len) {
       return rio_fail(r, 0);
     }
     memcpy(dst, r->in + r->processed, len);
+    if (r->update_cksum) {
+      r->cksum = crc64(r->cksum, dst, len);
+    }
   } else {
     size_t done = 0;
     while (done < len) {
-      if (r->buf_pos == r->buf_len && !rio_fill(r)) {
-        return 0;
+      if (r->buf_pos == r->buf_len) {
+        rio_cksum_sync(r); /* the whole buffer, once */
+        if (!rio_fill(r)) {
+          return 0;
+        }
       }
       size_t n = r->buf_len - r->buf_pos;
       if (n > len - done) {
@@ -184,9 +212,9 @@ int rio_read(rio *r, void *p, size_t len) {
       r->buf_pos += n;
       done += n;
     }
-  }
-  if (r->update_cksum) {
-    r->cksum = crc64(r->cksum, dst, len);
+    if (!r->update_cksum) {
+      r->ck_from = r->buf_pos;
+    }
   }
   r->processed += len;
   return 1;

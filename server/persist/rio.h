@@ -26,6 +26,7 @@ typedef struct rio {
   unsigned char *buf;
   size_t buf_len; /* write: bytes pending; read: bytes available */
   size_t buf_pos; /* read: next byte */
+  size_t ck_from; /* read: first consumed byte not yet in cksum */
   size_t buf_cap;
   int writing;
   size_t autosync_bytes; /* 0: never fsync while writing */
@@ -54,6 +55,11 @@ int rio_write(rio *r, const void *p, size_t len);
 /* rio_read: 1 with |len| bytes in |p|, 0 at the end of input or on an
  * error (r->err_no 0 means the input ended). */
 int rio_read(rio *r, void *p, size_t len);
+/* rio_set_update_cksum turns the running CRC64 on or off from here on;
+ * rio_cksum returns it. File readers fold whole consumed stretches into
+ * the CRC at once (not byte by byte): use these, not the fields. */
+void rio_set_update_cksum(rio *r, int on);
+uint64_t rio_cksum(rio *r);
 /* rio_flush writes pending bytes out (no fsync); 1 on success. */
 int rio_flush(rio *r);
 /* rio_tell is the byte offset of the stream. */
