@@ -877,6 +877,21 @@ def test_full_disk_bgsave_fails_misconf_then_recovers(server_factory, redis_serv
     assert ours == ref
 
 
+def _fd_links(pid: int) -> list[str]:
+    """Targets of a process's descriptors; ones closed while listing are skipped."""
+    links = []
+    try:
+        fds = os.listdir(f"/proc/{pid}/fd")
+    except OSError:
+        return links
+    for fd in fds:
+        try:
+            links.append(os.readlink(f"/proc/{pid}/fd/{fd}"))
+        except OSError:
+            pass
+    return links
+
+
 def _children(pid: int) -> list[int]:
     try:
         text = Path(f"/proc/{pid}/task/{pid}/children").read_text()
@@ -894,8 +909,7 @@ def test_bgsave_child_holds_no_socket_and_no_listener(server_factory):
         r = c.call(b"DEBUG", b"POPULATE", b"3000", b"key", b"10")
     if isinstance(r, RespError):
         pu.populate_strings(srv, 3000, value_size=10)
-    own_sockets = [fd for fd in os.listdir(f"/proc/{srv.pid}/fd")
-                   if os.readlink(f"/proc/{srv.pid}/fd/{fd}").startswith("socket:")]
+    own_sockets = [l for l in _fd_links(srv.pid) if l.startswith("socket:")]
     assert own_sockets, "the server itself should hold sockets (listeners, clients)"
     with srv.raw() as c:
         assert c.call(b"CONFIG", b"SET", b"rdb-key-save-delay", b"1000") == b"OK"
@@ -903,15 +917,11 @@ def test_bgsave_child_holds_no_socket_and_no_listener(server_factory):
         child = None
         deadline = time.time() + 5
         while child is None and time.time() < deadline:
-            kids = [k for k in _children(srv.pid)
-                    if Path(f"/proc/{k}/cmdline").read_bytes().find(b"handshaker") < 0]
+            kids = _children(srv.pid)
             # Handshakers are exec'd children too: the save child is the one with an
             # open temp-<pid>.rdb.
             for k in kids:
-                try:
-                    links = [os.readlink(f"/proc/{k}/fd/{fd}") for fd in os.listdir(f"/proc/{k}/fd")]
-                except OSError:
-                    continue
+                links = _fd_links(k)
                 if any(re.search(r"temp-\d+\.rdb$", l) for l in links):
                     child, child_links = k, links
             time.sleep(0.02)
