@@ -1073,7 +1073,26 @@ static const char *tls_conn_get_info(connection *c, char *buf, size_t len) {
     return buf;
   }
   const SSL_CIPHER *cipher = SSL_get_current_cipher(conn->ssl);
-  const char *subject = conn_extra(conn)->cert_subject;
+  /* CLIENT LIST / CLIENT INFO / ACL LOG fields are "key=value" separated by
+   * spaces, and client libraries split them on '=' (redis-py's
+   * parse_client_info without a limit): the subject ("CN=client1,O=Acme
+   * Ltd") is percent-encoded so that it holds neither '=' nor ' ' (issue
+   * 18 item 2). */
+  char subject[3 * sizeof(conn_extra(conn)->cert_subject) + 1];
+  size_t o = 0;
+  for (const char *p = conn_extra(conn)->cert_subject;
+       *p && o + 4 < sizeof(subject); p++) {
+    unsigned char ch = (unsigned char)*p;
+    if (ch == '=' || ch == ' ' || ch == '%' || ch < 0x21 || ch > 0x7e) {
+      static const char hex[] = "0123456789ABCDEF";
+      subject[o++] = '%';
+      subject[o++] = hex[ch >> 4];
+      subject[o++] = hex[ch & 15];
+    } else {
+      subject[o++] = (char)ch;
+    }
+  }
+  subject[o] = '\0';
   snprintf(buf, len, "tls=%s cipher=%s%s%s", SSL_get_version(conn->ssl),
            cipher ? SSL_CIPHER_get_name(cipher) : "?",
            subject[0] ? " cert-subject=" : "", subject);

@@ -31,7 +31,6 @@ import re
 import threading
 import time
 
-
 import harness
 import persist_util as pu
 from harness import RespError
@@ -625,7 +624,8 @@ def test_two_replicas_get_the_same_data(server_factory, redis_server_factory):
         t.join(10)
     assert not errors, errors
     assert written[0] > 0
-    c.pipeline([("SET", f"after-second:{i}", i) for i in range(200)] + [("SPOP", "set:large-str", "9")])
+    c.pipeline([("SET", f"after-second:{i}", i) for i in range(200)] +
+               [("SPOP", "set:large-str", "9")])
 
     wait_in_sync(master, [first, second])
     info = repl_info(master)

@@ -835,3 +835,24 @@ def test_misbehaving_handshaker_is_dropped(server_factory, kind):
     while time.monotonic() < deadline and not ok:
         ok, why = tls_ping(srv)
     assert ok, why
+
+
+def test_client_list_info_and_acl_log_parse_in_redis_py_over_mtls(server_factory):
+    """Issue 18 item 2: the certificate subject added to CLIENT LIST / CLIENT INFO / ACL LOG
+    (cert-subject=...) holds neither '=' nor ' ', so client libraries that split fields on '='
+    (redis-py's parse_client_info, used by client_info() and acl_log()) keep working."""
+    srv = server_factory()
+    c = srv.client(decode_responses=True)
+    info = c.client_info()
+    # The last field keeps CLIENT INFO's trailing newline, as with Redis's last field.
+    assert info["cert-subject"].strip() == "CN%3Dclient1,O%3DRedoubtClients", info
+    assert info["tls"].startswith("TLSv1.")
+    mine = [x for x in c.client_list() if x["id"] == str(info["id"])]
+    assert mine and mine[0]["cert-subject"] == info["cert-subject"].strip()
+    with pytest.raises(Exception):
+        c.execute_command("AUTH", "nosuchuser", "wrong")
+    log = c.acl_log()
+    assert log and log[0]["client-info"]["cert-subject"].strip() == \
+        info["cert-subject"].strip(), log
+    out, rc = srv.cli("--no-raw", "CLIENT", "LIST")
+    assert rc == 0 and "cert-subject=CN%3Dclient1,O%3DRedoubtClients" in out, out
