@@ -17,6 +17,7 @@
 #include "server/acl/acl.h"
 #include "server/base/zmalloc.h"
 #include "server/config/config_internal.h"
+#include "server/core/networking.h"
 #include "server/core/server.h"
 #include "tls/tls.h"
 
@@ -1252,12 +1253,14 @@ int config_protected_action_allowed(int setting, struct client *c) {
   if (c->flags & CLIENT_UNIX_SOCKET) {
     return 1;
   }
-  /* peerid is "ip:port" or "[ipv6]:port". */
-  if (c->peerid == NULL) {
-    return c->conn == NULL; /* internal (fake) client */
+  if (c->conn == NULL) {
+    return 1; /* internal (fake) client */
   }
-  return strncmp(c->peerid, "127.", 4) == 0 ||
-         strncmp(c->peerid, "[::1]:", 6) == 0;
+  /* The peer id is "ip:port" or "[ipv6]:port", filled on first use:
+   * client_peer_id, not c->peerid (still NULL for a new client, which
+   * made "local" refuse loopback clients). */
+  const char *peer = client_peer_id(c);
+  return strncmp(peer, "127.", 4) == 0 || strncmp(peer, "[::1]:", 6) == 0;
 }
 
 int config_enable_protected_configs(void) {

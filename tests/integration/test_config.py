@@ -351,3 +351,11 @@ def test_tls_listener_stays_in_second_pass_after_config_set(server_factory):
     check(plain, tls_port)
     assert c.execute_command("CONFIG", "SET", "bind", "127.0.0.1") == b"OK"
     check(plain, tls_port)
+
+
+def test_enable_debug_command_local_allows_loopback_clients(server_factory):
+    """enable-debug-command local: a client on 127.0.0.1 may run DEBUG (Redis does); the peer
+    address is looked up when the check runs, not read from a cache a new client lacks."""
+    srv = server_factory("--enable-debug-command", "local")
+    c = srv.client()
+    assert c.execute_command("DEBUG", "SET-ACTIVE-EXPIRE", "1") == b"OK"
