@@ -139,12 +139,14 @@ static int server_process_command(client *c) {
                            c->cmd->fullname);
     return C_OK;
   }
-  if (acl_auth_required(c) && !(c->cmd->flags & CMD_NO_AUTH)) {
+  /* The master's link is trusted as Redis trusts it: no auth, no ACL. */
+  int from_master = (c->flags & CLIENT_MASTER) != 0;
+  if (!from_master && acl_auth_required(c) && !(c->cmd->flags & CMD_NO_AUTH)) {
     reject_command(c, shared.noautherr);
     return C_OK;
   }
   /* ACL after the auth check, as Redis 7.0; ~free for +@all ~* &* users. */
-  if (acl_check_client_or_reply(c) != C_OK) {
+  if (!from_master && acl_check_client_or_reply(c) != C_OK) {
     return C_OK;
   }
   if ((c->cmd->flags & CMD_PROTECTED) &&
@@ -166,6 +168,19 @@ static int server_process_command(client *c) {
       return C_OK;
     }
   }
+  /* A read-only replica refuses writes from its clients; with the link
+   * down and replica-serve-stale-data no, only CMD_STALE commands run. */
+  if (server.replica_mode && !from_master) {
+    if (server.repl_slave_ro && (c->cmd->flags & CMD_WRITE)) {
+      reject_command(c, shared.roslaveerr);
+      return C_OK;
+    }
+    if (!server.repl_link_up && !server.repl_serve_stale_data &&
+        !(c->cmd->flags & CMD_STALE)) {
+      reject_command(c, shared.masterdownerr);
+      return C_OK;
+    }
+  }
   /* While the dataset loads only commands flagged for it run (INFO,
    * CONFIG...), as Redis: the rest get -LOADING. */
   if (server.loading && !(c->cmd->flags & CMD_LOADING)) {
@@ -175,7 +190,7 @@ static int server_process_command(client *c) {
   /* A failed background save stops writes (stop-writes-on-bgsave-error),
    * and PING, as Redis 7.0 does, so that monitoring notices. */
   robj *deny = persist_deny_write_error();
-  if (deny &&
+  if (deny && !from_master &&
       ((c->cmd->flags & CMD_WRITE) || !strcasecmp(c->cmd->fullname, "ping"))) {
     reject_command(c, deny);
     return C_OK;
@@ -219,7 +234,7 @@ static void track_instantaneous_metrics(void) {
 /* Incremental rehashing of the keyspace: 1 ms per cron call for the first
  * database that needs it, like Redis's activerehashing. */
 static void databases_cron(void) {
-  if (server.active_expire_enabled) {
+  if (server.active_expire_enabled && !server.replica_mode) {
     active_expire_cycle(ACTIVE_EXPIRE_CYCLE_SLOW);
   }
   if (server.activerehashing) {
@@ -303,7 +318,7 @@ static void before_sleep(ae_loop *loop) {
   if (conn_process_pending()) {
     ae_set_dont_wait(loop, 1);
   }
-  if (server.active_expire_enabled && !server.loading) {
+  if (server.active_expire_enabled && !server.loading && !server.replica_mode) {
     active_expire_cycle(ACTIVE_EXPIRE_CYCLE_FAST);
   }
   aof_flush(0); /* the AOF is written before any reply goes out */

@@ -642,6 +642,17 @@ static int set_replicaof(sds *argv, int argc, const char **err) {
   return 1;
 }
 
+const char *config_replicaof(int *port) {
+  *port = cfg.masterport;
+  return cfg.masterhost;
+}
+
+void config_set_replicaof_state(const char *host, int port) {
+  zfree(cfg.masterhost);
+  cfg.masterhost = host ? zstrdup(host) : NULL;
+  cfg.masterport = port;
+}
+
 static sds get_replicaof(void) {
   if (cfg.masterhost == NULL) {
     return sds_empty();
@@ -822,10 +833,10 @@ const config_entry config_table[] = {
                 UNIMPL, &cfg.b[16], 0, NULL),
     BOOL_CONFIG("replica-lazy-flush", "slave-lazy-flush", UNIMPL, &cfg.b[17], 0,
                 NULL),
-    BOOL_CONFIG("replica-serve-stale-data", "slave-serve-stale-data", UNIMPL,
-                &cfg.b[18], 1, NULL),
-    BOOL_CONFIG("replica-read-only", "slave-read-only", UNIMPL, &cfg.b[19], 1,
-                NULL),
+    BOOL_CONFIG("replica-serve-stale-data", "slave-serve-stale-data", 0,
+                &server.repl_serve_stale_data, 1, NULL),
+    BOOL_CONFIG("replica-read-only", "slave-read-only", 0,
+                &server.repl_slave_ro, 1, NULL),
     BOOL_CONFIG("replica-ignore-maxmemory", "slave-ignore-maxmemory", UNIMPL,
                 &cfg.b[20], 1, NULL),
     BOOL_CONFIG("jemalloc-bg-thread", NULL, UNIMPL, &cfg.b[21], 1, NULL),
@@ -868,7 +879,7 @@ const config_entry config_table[] = {
                   NULL),
     STRING_CONFIG("replica-announce-ip", "slave-announce-ip", NUL | UNIMPL,
                   &cfg.s[1], NULL, NULL, NULL),
-    STRING_CONFIG("masteruser", NULL, SENS | NUL | UNIMPL, &cfg.s[2], NULL,
+    STRING_CONFIG("masteruser", NULL, SENS | NUL, &server.masteruser, NULL,
                   NULL, NULL),
     STRING_CONFIG("cluster-announce-ip", NULL, NUL | UNIMPL, &cfg.s[3], NULL,
                   NULL, NULL),
@@ -899,7 +910,7 @@ const config_entry config_table[] = {
                   NULL, NULL),
     STRING_CONFIG("logfile", NULL, IMM, &server_log_settings.file, "", NULL,
                   NULL),
-    STRING_CONFIG("masterauth", NULL, SENS | NUL | UNIMPL, &cfg.s[15], NULL,
+    STRING_CONFIG("masterauth", NULL, SENS | NUL, &server.masterauth, NULL,
                   NULL, NULL),
     STRING_CONFIG("requirepass", NULL, SENS | NUL, &server.requirepass, NULL,
                   NULL, apply_requirepass),
@@ -1148,8 +1159,8 @@ const config_entry config_table[] = {
                    rewrite_notify_keyspace_events, NULL),
     SPECIAL_CONFIG("bind", NULL, MULTI, "* -::*", set_bind, get_bind,
                    rewrite_bind, apply_bind),
-    SPECIAL_CONFIG("replicaof", "slaveof", IMM | MULTI | UNIMPL, "",
-                   set_replicaof, get_replicaof, rewrite_replicaof, NULL),
+    SPECIAL_CONFIG("replicaof", "slaveof", IMM | MULTI, "", set_replicaof,
+                   get_replicaof, rewrite_replicaof, NULL),
     SPECIAL_CONFIG("latency-tracking-info-percentiles", NULL, MULTI | UNIMPL,
                    "50 99 99.9", set_percentiles, get_percentiles,
                    rewrite_percentiles, NULL),

@@ -155,6 +155,11 @@ int config_enable_module_command(void);    /* enable-module-command value */
  * persistence module starts or stops the AOF); 0 with *err refuses. */
 void config_set_appendonly_hook(int (*proc)(const char **err));
 
+/* replicaof as configured (NULL: none; *port set); REPLICAOF updates it so
+ * that CONFIG GET / REWRITE show the running state. */
+const char *config_replicaof(int *port);
+void config_set_replicaof_state(const char *host, int port);
+
 /* The save points (`save`), which persistence runs in cron. */
 int config_save_params_count(void);
 /* config_save_param returns the |i|th save point (seconds, changes). */

@@ -32,6 +32,15 @@ int expire_if_needed(redis_db *db, robj *key) {
   if (!db_key_is_expired(db, key)) {
     return 0;
   }
+  /* A replica never deletes by itself: it waits for the master's DEL. Its
+   * master's commands see the key; other clients see it gone (Redis). */
+  if (server.replica_mode) {
+    client *cur = server.current_client;
+    if (cur && (cur->flags & CLIENT_MASTER)) {
+      return 0;
+    }
+    return 1;
+  }
   /* While clients are paused the dataset must not change (failover
    * relies on it): report the key as expired but keep it. */
   if (check_clients_pause_timeout()) {

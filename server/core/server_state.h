@@ -186,11 +186,17 @@ struct redis_server {
   int aof_rewrite_perc;              /* auto-aof-rewrite-percentage */
   off_t aof_rewrite_min_size;        /* auto-aof-rewrite-min-size */
   /* Replication, master side (server/repl) */
-  int repl_diskless_sync;                /* repl-diskless-sync */
-  int repl_diskless_sync_delay;          /* repl-diskless-sync-delay, seconds */
-  int repl_timeout;                      /* repl-timeout, seconds */
-  int repl_ping_replica_period;          /* repl-ping-replica-period, seconds */
-  long long repl_backlog_size;           /* repl-backlog-size */
+  int repl_diskless_sync;       /* repl-diskless-sync */
+  int repl_diskless_sync_delay; /* repl-diskless-sync-delay, seconds */
+  int repl_timeout;             /* repl-timeout, seconds */
+  int repl_ping_replica_period; /* repl-ping-replica-period, seconds */
+  long long repl_backlog_size;  /* repl-backlog-size */
+  /* Replication, replica side */
+  int replica_mode; /* 1 while replicaof a master (server/repl) */
+  char *masterauth, *masteruser;
+  int repl_slave_ro;                     /* replica-read-only */
+  int repl_serve_stale_data;             /* replica-serve-stale-data */
+  int repl_link_up;                      /* the link with the master is up */
   volatile sig_atomic_t shutdown_signal; /* SIGTERM/SIGINT received */
   int appendonly;
   char *appendfilename;

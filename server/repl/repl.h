@@ -10,6 +10,8 @@
 #include "server/core/server.h"
 
 extern redis_command repl_commands[];
+/* REPLICAOF and SLAVEOF (repl_replica.c). */
+extern redis_command repl_replica_commands[];
 
 /* repl_init: a replication ID, the propagation target, client hooks. */
 void repl_init(void);

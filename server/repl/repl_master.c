@@ -14,6 +14,7 @@
 #include "server/persist/rdb.h"
 #include "server/persist/rio.h"
 #include "server/repl/repl.h"
+#include "server/repl/repl_internal.h"
 
 #define RDB_EOF_MARK_SIZE 40
 #define REPL_PIPE_CHUNK (64 * 1024)
@@ -451,7 +452,12 @@ static void replconf_command(client *c) {
                    client_peer_id(c));
       }
       return;
-    } else if (!strcasecmp(opt, "getack") || !strcasecmp(opt, "rdb-only") ||
+    } else if (!strcasecmp(opt, "getack")) {
+      if (c->flags & CLIENT_MASTER) {
+        repl_replica_send_ack(); /* our master asks where we are */
+        return;
+      }
+    } else if (!strcasecmp(opt, "rdb-only") ||
                !strcasecmp(opt, "rdb-filter-only")) {
       /* Accepted; GETACK matters only on a replica. */
     } else {
@@ -558,6 +564,7 @@ static void role_command(client *c) {
 /* Cron, INFO, init                                                     */
 /* ------------------------------------------------------------------ */
 void repl_cron(void) {
+  repl_replica_cron();
   time_t now = time(NULL);
   if (rs.replicas == NULL || list_length(rs.replicas) == 0) {
     return;
@@ -598,7 +605,12 @@ void repl_cron(void) {
 
 sds repl_info(sds info) {
   int n = rs.replicas ? (int)list_length(rs.replicas) : 0;
-  info = sds_cat_printf(info, "role:master\r\nconnected_slaves:%d\r\n", n);
+  if (server.replica_mode) {
+    info = repl_replica_info(info);
+    info = sds_cat_printf(info, "connected_slaves:%d\r\n", n);
+  } else {
+    info = sds_cat_printf(info, "role:master\r\nconnected_slaves:%d\r\n", n);
+  }
   if (n) {
     int i = 0;
     list_iter li;
@@ -607,9 +619,12 @@ sds repl_info(sds info) {
     time_t now = time(NULL);
     while ((ln = list_next(&li)) != NULL) {
       replica *r = list_node_value(ln);
-      const char *state = r->state == REPLICA_ONLINE            ? "online"
-                          : r->state == REPLICA_WAIT_BGSAVE_END ? "send_bulk"
-                                                                : "wait_bgsave";
+      /* As Redis 7.0 shows a diskless sync: wait_bgsave until the RDB is
+       * out, online from then on (the stream waits for the first ACK). */
+      const char *state =
+          r->state == REPLICA_ONLINE || r->state == REPLICA_WAIT_FIRST_ACK
+              ? "online"
+              : "wait_bgsave";
       const char *ip =
           r->announced_ip[0] ? r->announced_ip : client_peer_ip(r->c);
       info = sds_cat_printf(
@@ -633,11 +648,40 @@ sds repl_info(sds info) {
       rs.backlog ? backlog_first_offset() : 0LL, rs.histlen);
 }
 
+void repl_master_set_id(const char *replid, long long offset) {
+  snprintf(rs.replid, sizeof(rs.replid), "%s", replid);
+  rs.offset = offset;
+  /* The backlog restarts at this offset: older bytes belong to another
+   * history. */
+  rs.histlen = 0;
+  rs.backlog_idx = 0;
+  rs.seldb = -1;
+}
+
+void repl_master_new_id(void) {
+  get_random_hex_chars(rs.replid, CONFIG_RUN_ID_SIZE);
+  rs.replid[CONFIG_RUN_ID_SIZE] = '\0';
+}
+
+void repl_master_drop_replicas(void) {
+  if (rs.replicas == NULL) {
+    return;
+  }
+  list_iter li;
+  list_node *ln;
+  list_rewind(rs.replicas, &li);
+  while ((ln = list_next(&li)) != NULL) {
+    replica *r = list_node_value(ln);
+    free_client_async(r->c);
+  }
+}
+
 void repl_init(void) {
   get_random_hex_chars(rs.replid, CONFIG_RUN_ID_SIZE);
   rs.replid[CONFIG_RUN_ID_SIZE] = '\0';
   propagate_add_target(repl_feed);
   client_register_hooks(&repl_client_hooks);
+  repl_replica_init();
 }
 
 redis_command repl_commands[] = {

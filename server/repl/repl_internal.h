@@ -1,0 +1,24 @@
+/* repl_internal.h: what the master side (repl_master.c) and the replica
+ * side (repl_replica.c) share inside the package. */
+#ifndef REDOUBT_REPL_INTERNAL_H
+#define REDOUBT_REPL_INTERNAL_H
+
+#include "server/core/server.h"
+
+/* The master side's replication ID and offset follow the master this
+ * server replicates (after a full sync), or get a new ID (REPLICAOF NO
+ * ONE). */
+void repl_master_set_id(const char *replid, long long offset);
+void repl_master_new_id(void);
+/* repl_master_drop_replicas disconnects this server's own replicas (it
+ * starts following another history). */
+void repl_master_drop_replicas(void);
+
+/* Replica side */
+void repl_replica_init(void);
+void repl_replica_cron(void);
+/* repl_replica_getack: REPLCONF GETACK from the master: ACK now. */
+void repl_replica_send_ack(void);
+sds repl_replica_info(sds info);
+
+#endif

@@ -1,0 +1,690 @@
+/* repl_replica.c: replication, replica side, over TCP: `replicaof` (config
+ * and REPLICAOF / SLAVEOF), the handshake (PING, AUTH with masterauth /
+ * masteruser, REPLCONF listening-port and capa eof psync2, PSYNC), a full
+ * sync (the RDB, $EOF:-framed or sized, written to a temporary file,
+ * then the dataset replaced by it) or a partial one (+CONTINUE), then the
+ * master's command stream applied by a master client, REPLCONF ACK every
+ * second, read-only and stale-data rules, REPLICAOF NO ONE. Protocol facts
+ * follow Redis 7.0's replication.c; the code is ours.
+ *
+ * Not yet: TLS towards the master (tls-replication: the client key must
+ * stay in the sandbox), diskless load, chained offsets (PSYNC2). */
+#include <errno.h>
+#include <fcntl.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "server/base/zmalloc.h"
+#include "server/config/config.h"
+#include "server/core/networking.h"
+#include "server/persist/persist.h"
+#include "server/persist/rdb.h"
+#include "server/repl/repl.h"
+#include "server/repl/repl_internal.h"
+
+#define RDB_EOF_MARK_SIZE 40
+#define HANDSHAKE_TIMEOUT_MS 5000
+
+#define LINK_NONE 0       /* not a replica */
+#define LINK_CONNECT 1    /* must connect */
+#define LINK_CONNECTING 2 /* non-blocking connect in progress */
+#define LINK_TRANSFER 3   /* receiving the RDB */
+#define LINK_CONNECTED 4  /* the master client applies the stream */
+
+static struct {
+  char *host;
+  int port;
+  int state;
+  int fd;
+  time_t last_io;
+  time_t connect_start;
+  /* transfer */
+  int tmp_fd;
+  char tmpfile[96];
+  int usemark;
+  char eofmark[RDB_EOF_MARK_SIZE];
+  char lastbytes[RDB_EOF_MARK_SIZE];
+  long long size; /* $<len> transfers */
+  long long read;
+  int header_done;
+  sds header;
+  char master_replid[CONFIG_RUN_ID_SIZE + 1];
+  long long master_offset; /* offset of the stream at the RDB */
+  /* the link */
+  client *master;
+  long long master_base; /* master offset when the client was created */
+  unsigned long long master_bytes_base;
+  /* a cached history for PSYNC after a drop */
+  int have_cache;
+  char cache_replid[CONFIG_RUN_ID_SIZE + 1];
+  long long cache_offset;
+} rr = {.fd = -1, .tmp_fd = -1};
+
+/* ------------------------------------------------------------------ */
+/* Offsets                                                              */
+/* ------------------------------------------------------------------ */
+/* The master offset applied so far: bytes read on the link minus what
+ * still waits in the query buffer (Redis's reploff). */
+static long long master_processed_offset(void) {
+  client *c = rr.master;
+  if (c == NULL) {
+    return rr.cache_offset;
+  }
+  long long unprocessed =
+      c->querybuf ? (long long)(sds_len(c->querybuf) - c->qb_pos) : 0;
+  return rr.master_base +
+         (long long)(c->net_input_bytes - rr.master_bytes_base) - unprocessed;
+}
+
+void repl_replica_send_ack(void) {
+  if (rr.master == NULL || rr.master->conn == NULL) {
+    return;
+  }
+  char off[32];
+  int n = ll2string(off, sizeof(off), master_processed_offset());
+  char buf[96];
+  int len =
+      snprintf(buf, sizeof(buf),
+               "*3\r\n$8\r\nREPLCONF\r\n$3\r\nACK\r\n$%d\r\n%s\r\n", n, off);
+  ssize_t w = conn_write(rr.master->conn, buf, (size_t)len);
+  (void)w; /* a full socket skips this ACK; the next one comes in 1 s */
+}
+
+/* ------------------------------------------------------------------ */
+/* Link lifecycle                                                       */
+/* ------------------------------------------------------------------ */
+static void transfer_abort(void) {
+  if (rr.tmp_fd != -1) {
+    close(rr.tmp_fd);
+    rr.tmp_fd = -1;
+    unlink(rr.tmpfile);
+  }
+  if (rr.header) {
+    sds_free(rr.header);
+    rr.header = NULL;
+  }
+}
+
+static void link_close_fd(void) {
+  if (rr.fd != -1) {
+    ae_delete_file_event(server.el, rr.fd, AE_READABLE | AE_WRITABLE);
+    close(rr.fd);
+    rr.fd = -1;
+  }
+}
+
+/* Back to LINK_CONNECT (cron retries), keeping the data. */
+static void link_reset(const char *why) {
+  if (why) {
+    server_log(LL_WARNING, "MASTER <-> REPLICA link: %s", why);
+  }
+  transfer_abort();
+  link_close_fd();
+  if (rr.master) {
+    client *m = rr.master;
+    rr.cache_offset = master_processed_offset();
+    rr.have_cache = 1;
+    rr.master = NULL;
+    free_client_async(m);
+  }
+  server.repl_link_up = 0;
+  rr.state = rr.host ? LINK_CONNECT : LINK_NONE;
+}
+
+static void master_client_freed(client *c) {
+  if (c == rr.master) {
+    rr.cache_offset = master_processed_offset();
+    rr.have_cache = 1;
+    rr.master = NULL;
+    server.repl_link_up = 0;
+    if (rr.host) {
+      server_log(LL_NOTICE, "Connection with master lost.");
+      rr.state = LINK_CONNECT;
+    }
+  }
+}
+
+static const client_module_hooks replica_client_hooks = {
+    .on_free = master_client_freed};
+
+/* ------------------------------------------------------------------ */
+/* Handshake (short synchronous exchanges, each bounded by a timeout)   */
+/* ------------------------------------------------------------------ */
+static int write_all_timeout(int fd, const char *p, size_t len) {
+  while (len > 0) {
+    ssize_t n = write(fd, p, len);
+    if (n < 0 && (errno == EAGAIN || errno == EINTR)) {
+      struct pollfd pfd = {fd, POLLOUT, 0};
+      if (poll(&pfd, 1, HANDSHAKE_TIMEOUT_MS) <= 0) {
+        return 0;
+      }
+      continue;
+    }
+    if (n <= 0) {
+      return 0;
+    }
+    p += n;
+    len -= (size_t)n;
+  }
+  return 1;
+}
+
+/* Reads one line (without \r\n) byte by byte: nothing past it is taken,
+ * the RDB that follows stays in the socket. */
+static int read_line_timeout(int fd, char *buf, size_t cap) {
+  size_t n = 0;
+  for (;;) {
+    char ch;
+    ssize_t r = read(fd, &ch, 1);
+    if (r < 0 && (errno == EAGAIN || errno == EINTR)) {
+      struct pollfd pfd = {fd, POLLIN, 0};
+      if (poll(&pfd, 1, HANDSHAKE_TIMEOUT_MS) <= 0) {
+        return 0;
+      }
+      continue;
+    }
+    if (r <= 0) {
+      return 0;
+    }
+    if (ch == '\n') {
+      break;
+    }
+    if (n + 1 < cap) {
+      buf[n++] = ch;
+    }
+  }
+  if (n > 0 && buf[n - 1] == '\r') {
+    n--;
+  }
+  buf[n] = '\0';
+  return 1;
+}
+
+static int send_command(int fd, int argc, const char **argv) {
+  sds s = sds_cat_printf(sds_empty(), "*%d\r\n", argc);
+  for (int j = 0; j < argc; j++) {
+    s = sds_cat_printf(s, "$%zu\r\n%s\r\n", strlen(argv[j]), argv[j]);
+  }
+  int ok = write_all_timeout(fd, s, sds_len(s));
+  sds_free(s);
+  return ok;
+}
+
+static int command_reply(int fd, int argc, const char **argv, char *reply,
+                         size_t cap) {
+  return send_command(fd, argc, argv) && read_line_timeout(fd, reply, cap);
+}
+
+static void transfer_read_handler(ae_loop *loop, int fd, void *data, int mask);
+
+static void create_master_client(void) {
+  connection *conn = conn_create_accepted_tcp(server.el, rr.fd);
+  client *c = create_client(conn);
+  if (c == NULL) {
+    link_reset("cannot create the master client");
+    return;
+  }
+  rr.fd = -1; /* the connection owns it now */
+  c->flags |= CLIENT_MASTER;
+  c->authenticated = 1;
+  rr.master = c;
+  rr.master_bytes_base = c->net_input_bytes;
+  rr.state = LINK_CONNECTED;
+  rr.last_io = time(NULL);
+  server.repl_link_up = 1;
+  /* A Redis 7 master streams after the first ACK (diskless sync). */
+  repl_replica_send_ack();
+}
+
+static void handshake(void) {
+  int fd = rr.fd;
+  char reply[512];
+  const char *ping[] = {"PING"};
+  if (!command_reply(fd, 1, ping, reply, sizeof(reply))) {
+    link_reset("no reply to PING");
+    return;
+  }
+  if (reply[0] == '-' && strncmp(reply, "-NOAUTH", 7) != 0 &&
+      strncmp(reply, "-NOPERM", 7) != 0) {
+    server_log(LL_WARNING, "Error reply to PING from master: '%s'", reply);
+    link_reset(NULL);
+    return;
+  }
+  if (server.masterauth) {
+    const char *auth2[] = {"AUTH", server.masterauth};
+    const char *auth3[] = {"AUTH", server.masteruser ? server.masteruser : "",
+                           server.masterauth};
+    int ok = server.masteruser
+                 ? command_reply(fd, 3, auth3, reply, sizeof(reply))
+                 : command_reply(fd, 2, auth2, reply, sizeof(reply));
+    if (!ok || reply[0] == '-') {
+      server_log(LL_WARNING, "Unable to AUTH to MASTER: %s", reply);
+      link_reset(NULL);
+      return;
+    }
+  }
+  char port[16];
+  snprintf(port, sizeof(port), "%d",
+           server.port ? server.port : server.tls_port);
+  const char *lp[] = {"REPLCONF", "listening-port", port};
+  const char *capa[] = {"REPLCONF", "capa", "eof", "capa", "psync2"};
+  if (!command_reply(fd, 3, lp, reply, sizeof(reply)) ||
+      !command_reply(fd, 5, capa, reply, sizeof(reply))) {
+    link_reset("no reply to REPLCONF");
+    return;
+  }
+  char off[32];
+  const char *psync[] = {"PSYNC", "?", "-1"};
+  if (rr.have_cache) {
+    snprintf(off, sizeof(off), "%lld", rr.cache_offset + 1);
+    psync[1] = rr.cache_replid;
+    psync[2] = off;
+    server_log(LL_NOTICE,
+               "Trying a partial resynchronization (request "
+               "%s:%s).",
+               rr.cache_replid, off);
+  }
+  if (!command_reply(fd, 3, psync, reply, sizeof(reply))) {
+    link_reset("no reply to PSYNC");
+    return;
+  }
+  if (!strncmp(reply, "+CONTINUE", 9)) {
+    const char *newid = reply + 9;
+    while (*newid == ' ') {
+      newid++;
+    }
+    if (strlen(newid) == CONFIG_RUN_ID_SIZE) {
+      snprintf(rr.cache_replid, sizeof(rr.cache_replid), "%s", newid);
+    }
+    server_log(LL_NOTICE, "Successful partial resynchronization with master.");
+    rr.master_base = rr.cache_offset;
+    ae_delete_file_event(server.el, fd, AE_READABLE | AE_WRITABLE);
+    create_master_client();
+    return;
+  }
+  char replid[CONFIG_RUN_ID_SIZE + 1];
+  long long offset;
+  if (sscanf(reply, "+FULLRESYNC %40s %lld", replid, &offset) != 2) {
+    server_log(LL_WARNING, "Unexpected reply to PSYNC from master: %s", reply);
+    link_reset(NULL);
+    return;
+  }
+  server_log(LL_NOTICE, "Full resync from master: %s:%lld", replid, offset);
+  snprintf(rr.master_replid, sizeof(rr.master_replid), "%s", replid);
+  rr.master_offset = offset;
+  rr.have_cache = 0;
+  snprintf(rr.tmpfile, sizeof(rr.tmpfile), "temp-%d.%ld.rdb", (int)getpid(),
+           (long)time(NULL));
+  rr.tmp_fd = open(rr.tmpfile, O_CREAT | O_WRONLY | O_EXCL | O_CLOEXEC, 0644);
+  if (rr.tmp_fd == -1) {
+    server_log(LL_WARNING,
+               "Opening the temp file needed for MASTER <-> "
+               "REPLICA synchronization: %s",
+               strerror(errno));
+    link_reset(NULL);
+    return;
+  }
+  rr.header = sds_empty();
+  rr.header_done = 0;
+  rr.read = 0;
+  rr.size = -1;
+  rr.usemark = 0;
+  memset(rr.lastbytes, 0, sizeof(rr.lastbytes));
+  rr.state = LINK_TRANSFER;
+  rr.last_io = time(NULL);
+  ae_delete_file_event(server.el, fd, AE_WRITABLE);
+  ae_add_file_event(server.el, fd, AE_READABLE, transfer_read_handler, NULL);
+}
+
+/* ------------------------------------------------------------------ */
+/* Receiving the RDB                                                    */
+/* ------------------------------------------------------------------ */
+static void transfer_done(void) {
+  if (rr.usemark &&
+      ftruncate(rr.tmp_fd, (off_t)(rr.read - RDB_EOF_MARK_SIZE))) {
+    link_reset("cannot trim the EOF mark");
+    return;
+  }
+  if (fsync(rr.tmp_fd) == -1) {
+    link_reset("fsync of the received RDB failed");
+    return;
+  }
+  close(rr.tmp_fd);
+  rr.tmp_fd = -1;
+  if (rename(rr.tmpfile, server.rdb_filename) == -1) {
+    server_log(LL_WARNING, "Failed trying to rename the temp DB into %s: %s",
+               server.rdb_filename, strerror(errno));
+    unlink(rr.tmpfile);
+    link_reset(NULL);
+    return;
+  }
+  server_log(LL_NOTICE, "MASTER <-> REPLICA sync: Flushing old data");
+  empty_data(-1, 0, NULL);
+  server_log(LL_NOTICE, "MASTER <-> REPLICA sync: Loading DB in memory");
+  char err[512] = "";
+  server.loading = 1;
+  int rc =
+      rdb_load_file(server.rdb_filename, RDBFLAGS_NONE, NULL, err, sizeof(err));
+  server.loading = 0;
+  if (rc != C_OK) {
+    server_log(LL_WARNING,
+               "Failed trying to load the MASTER synchronization "
+               "DB from disk: %s",
+               err);
+    empty_data(-1, 0, NULL);
+    link_reset(NULL);
+    return;
+  }
+  sds_free(rr.header);
+  rr.header = NULL;
+  /* This server's own replicas follow the new history. */
+  repl_master_drop_replicas();
+  repl_master_set_id(rr.master_replid, rr.master_offset);
+  snprintf(rr.cache_replid, sizeof(rr.cache_replid), "%s", rr.master_replid);
+  rr.master_base = rr.master_offset;
+  ae_delete_file_event(server.el, rr.fd, AE_READABLE);
+  server_log(LL_NOTICE, "MASTER <-> REPLICA sync: Finished with success");
+  create_master_client();
+}
+
+static void transfer_read_handler(ae_loop *loop, int fd, void *data, int mask) {
+  (void)loop;
+  (void)data;
+  (void)mask;
+  char buf[64 * 1024];
+  if (!rr.header_done) {
+    /* Newlines (keepalives) then "$EOF:<mark>\r\n" or "$<len>\r\n". */
+    char ch;
+    ssize_t n;
+    while ((n = read(fd, &ch, 1)) == 1) {
+      rr.last_io = time(NULL);
+      if (ch != '\n') {
+        rr.header = sds_cat_len(rr.header, &ch, 1);
+        if (sds_len(rr.header) > 128) {
+          link_reset("bad bulk header from master");
+          return;
+        }
+        continue;
+      }
+      if (sds_len(rr.header) == 0) {
+        continue; /* a keepalive */
+      }
+      if (rr.header[sds_len(rr.header) - 1] == '\r') {
+        sds_range(rr.header, 0, -2);
+      }
+      if (rr.header[0] == '-') {
+        server_log(LL_WARNING, "MASTER aborted replication with an error: %s",
+                   rr.header);
+        link_reset(NULL);
+        return;
+      }
+      if (!strncmp(rr.header, "$EOF:", 5) &&
+          sds_len(rr.header) == 5 + RDB_EOF_MARK_SIZE) {
+        memcpy(rr.eofmark, rr.header + 5, RDB_EOF_MARK_SIZE);
+        rr.usemark = 1;
+      } else if (rr.header[0] == '$' &&
+                 string2ll(rr.header + 1, sds_len(rr.header) - 1, &rr.size) &&
+                 rr.size >= 0) {
+        rr.usemark = 0;
+      } else {
+        link_reset("bad protocol from MASTER, the first byte is not '$'");
+        return;
+      }
+      rr.header_done = 1;
+      server_log(LL_NOTICE,
+                 "MASTER <-> REPLICA sync: receiving %s from "
+                 "master to disk",
+                 rr.usemark ? "streamed RDB" : "the RDB");
+      break;
+    }
+    if (!rr.header_done) {
+      if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR)) {
+        link_reset("I/O error reading bulk count from MASTER");
+      }
+      return;
+    }
+  }
+  size_t want = sizeof(buf);
+  if (!rr.usemark && (long long)want > rr.size - rr.read) {
+    want = (size_t)(rr.size - rr.read);
+  }
+  if (want > 0) {
+    ssize_t n = read(fd, buf, want);
+    if (n < 0 && (errno == EAGAIN || errno == EINTR)) {
+      return;
+    }
+    if (n <= 0) {
+      link_reset("I/O error trying to sync with MASTER: connection lost");
+      return;
+    }
+    rr.last_io = time(NULL);
+    if (write(rr.tmp_fd, buf, (size_t)n) != n) {
+      link_reset("write error writing the DB received from the master");
+      return;
+    }
+    rr.read += n;
+    if (rr.usemark) {
+      /* Keep the last 40 bytes seen to spot the mark. */
+      if (n >= RDB_EOF_MARK_SIZE) {
+        memcpy(rr.lastbytes, buf + n - RDB_EOF_MARK_SIZE, RDB_EOF_MARK_SIZE);
+      } else {
+        memmove(rr.lastbytes, rr.lastbytes + n,
+                (size_t)(RDB_EOF_MARK_SIZE - n));
+        memcpy(rr.lastbytes + RDB_EOF_MARK_SIZE - n, buf, (size_t)n);
+      }
+    }
+  }
+  int done = rr.usemark
+                 ? (rr.read >= RDB_EOF_MARK_SIZE &&
+                    memcmp(rr.lastbytes, rr.eofmark, RDB_EOF_MARK_SIZE) == 0)
+                 : rr.read == rr.size;
+  if (done) {
+    transfer_done();
+  }
+}
+
+/* ------------------------------------------------------------------ */
+/* Connecting                                                           */
+/* ------------------------------------------------------------------ */
+static void connect_handler(ae_loop *loop, int fd, void *data, int mask) {
+  (void)loop;
+  (void)data;
+  (void)mask;
+  int err = 0;
+  socklen_t len = sizeof(err);
+  if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) == -1) {
+    err = errno;
+  }
+  if (err) {
+    server_log(LL_WARNING, "Error condition on socket for SYNC: %s",
+               strerror(err));
+    link_reset(NULL);
+    return;
+  }
+  ae_delete_file_event(server.el, fd, AE_WRITABLE);
+  server_log(LL_NOTICE, "Non blocking connect for SYNC fired the event.");
+  handshake();
+}
+
+static void link_connect(void) {
+  char portstr[16];
+  snprintf(portstr, sizeof(portstr), "%d", rr.port);
+  struct addrinfo hints, *res = NULL;
+  memset(&hints, 0, sizeof(hints));
+  hints.ai_family = AF_UNSPEC;
+  hints.ai_socktype = SOCK_STREAM;
+  if (getaddrinfo(rr.host, portstr, &hints, &res) != 0 || res == NULL) {
+    server_log(LL_WARNING, "Unable to resolve the master %s", rr.host);
+    return;
+  }
+  int fd =
+      socket(res->ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  if (fd == -1) {
+    freeaddrinfo(res);
+    return;
+  }
+  int one = 1;
+  setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+  if (connect(fd, res->ai_addr, res->ai_addrlen) == -1 &&
+      errno != EINPROGRESS) {
+    server_log(LL_WARNING, "Unable to connect to MASTER: %s", strerror(errno));
+    close(fd);
+    freeaddrinfo(res);
+    return;
+  }
+  freeaddrinfo(res);
+  rr.fd = fd;
+  rr.state = LINK_CONNECTING;
+  rr.connect_start = time(NULL);
+  server_log(LL_NOTICE, "Connecting to MASTER %s:%d", rr.host, rr.port);
+  server_log(LL_NOTICE, "MASTER <-> REPLICA sync started");
+  ae_add_file_event(server.el, fd, AE_WRITABLE, connect_handler, NULL);
+}
+
+void repl_replica_cron(void) {
+  time_t now = time(NULL);
+  switch (rr.state) {
+    case LINK_CONNECT:
+      link_connect();
+      break;
+    case LINK_CONNECTING:
+      if (now - rr.connect_start > server.repl_timeout) {
+        link_reset("Timeout connecting to the MASTER...");
+      }
+      break;
+    case LINK_TRANSFER:
+      if (now - rr.last_io > server.repl_timeout) {
+        link_reset(
+            "Timeout receiving bulk data from MASTER... If the "
+            "problem persists try to set the 'repl-timeout' "
+            "parameter in redis.conf to a larger value.");
+      }
+      break;
+    case LINK_CONNECTED:
+      repl_replica_send_ack();
+      if (rr.master && rr.master->last_interaction / 1000 > rr.last_io) {
+        rr.last_io = (time_t)(rr.master->last_interaction / 1000);
+      }
+      if (now - rr.last_io > server.repl_timeout) {
+        server_log(LL_WARNING, "MASTER timeout: no data nor PING received...");
+        link_reset(NULL);
+      }
+      break;
+    default:
+      break;
+  }
+}
+
+/* ------------------------------------------------------------------ */
+/* REPLICAOF                                                            */
+/* ------------------------------------------------------------------ */
+static void become_replica_of(const char *host, int port) {
+  link_reset(NULL);
+  zfree(rr.host);
+  rr.host = zstrdup(host);
+  rr.port = port;
+  rr.have_cache = 0;
+  server.replica_mode = 1;
+  server.repl_link_up = 0;
+  repl_master_drop_replicas();
+  rr.state = LINK_CONNECT;
+  config_set_replicaof_state(host, port);
+}
+
+static void replicaof_command(client *c) {
+  const char *host = c->argv[1]->ptr;
+  if (!strcasecmp(host, "no") && !strcasecmp(c->argv[2]->ptr, "one")) {
+    if (rr.host) {
+      zfree(rr.host);
+      rr.host = NULL;
+      link_reset(NULL);
+      rr.have_cache = 0;
+      server.replica_mode = 0;
+      repl_master_new_id();
+      config_set_replicaof_state(NULL, 0);
+      server_log(LL_NOTICE, "MASTER MODE enabled (user request from '%s')",
+                 client_peer_id(c));
+    }
+    add_reply(c, shared.ok);
+    return;
+  }
+  if (c->flags & CLIENT_SLAVE) {
+    add_reply_error(c, "Command is not valid when client is a replica.");
+    return;
+  }
+  long port;
+  if (get_range_long_from_object_or_reply(c, c->argv[2], 0, 65535, &port,
+                                          "Invalid master port") != C_OK) {
+    return;
+  }
+  if (rr.host && !strcasecmp(rr.host, host) && rr.port == port) {
+    add_reply_status(c, "OK Already connected to specified master");
+    return;
+  }
+  become_replica_of(host, (int)port);
+  server_log(LL_NOTICE, "REPLICAOF %s:%d enabled (user request from '%s')",
+             host, (int)port, client_peer_id(c));
+  add_reply(c, shared.ok);
+}
+
+sds repl_replica_info(sds info) {
+  long long off = master_processed_offset();
+  return sds_cat_printf(
+      info,
+      "role:slave\r\n"
+      "master_host:%s\r\n"
+      "master_port:%d\r\n"
+      "master_link_status:%s\r\n"
+      "master_last_io_seconds_ago:%lld\r\n"
+      "master_sync_in_progress:%d\r\n"
+      "slave_read_repl_offset:%lld\r\n"
+      "slave_repl_offset:%lld\r\n"
+      "slave_priority:100\r\n"
+      "slave_read_only:%d\r\n"
+      "replica_announced:1\r\n",
+      rr.host, rr.port, server.repl_link_up ? "up" : "down",
+      server.repl_link_up ? (long long)(time(NULL) - rr.last_io) : -1LL,
+      rr.state == LINK_TRANSFER, off, off, server.repl_slave_ro);
+}
+
+void repl_replica_init(void) {
+  client_register_hooks(&replica_client_hooks);
+  int port;
+  const char *host = config_replicaof(&port);
+  if (host) {
+    rr.host = zstrdup(host);
+    rr.port = port;
+    rr.state = LINK_CONNECT;
+    server.replica_mode = 1;
+  }
+}
+
+redis_command repl_replica_commands[] = {
+    {.declared_name = "replicaof",
+     .summary = "Make the server a replica of another instance, or promote "
+                "it as master.",
+     .since = "5.0.0",
+     .group = "server",
+     .proc = replicaof_command,
+     .arity = 3,
+     .flags = CMD_NO_ASYNC_LOADING | CMD_ADMIN | CMD_NOSCRIPT | CMD_STALE,
+     .acl_categories =
+         ACL_CATEGORY_ADMIN | ACL_CATEGORY_SLOW | ACL_CATEGORY_DANGEROUS},
+    {.declared_name = "slaveof",
+     .summary = "Make the server a replica of another instance, or promote "
+                "it as master.",
+     .since = "1.0.0",
+     .group = "server",
+     .proc = replicaof_command,
+     .arity = 3,
+     .flags = CMD_NO_ASYNC_LOADING | CMD_ADMIN | CMD_NOSCRIPT | CMD_STALE,
+     .acl_categories =
+         ACL_CATEGORY_ADMIN | ACL_CATEGORY_SLOW | ACL_CATEGORY_DANGEROUS},
+    {0}};
