@@ -20,5 +20,7 @@ void repl_replica_cron(void);
 /* repl_replica_getack: REPLCONF GETACK from the master: ACK now. */
 void repl_replica_send_ack(void);
 sds repl_replica_info(sds info);
+/* repl_replica_role: ROLE's reply on a replica. */
+void repl_replica_role(client *c);
 
 #endif

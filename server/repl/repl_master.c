@@ -533,6 +533,10 @@ static void psync_command(client *c) {
 }
 
 static void role_command(client *c) {
+  if (server.replica_mode) {
+    repl_replica_role(c);
+    return;
+  }
   int n = rs.replicas ? (int)list_length(rs.replicas) : 0;
   add_reply_array_len(c, 3);
   add_reply_bulk_cbuffer(c, "master", 6);

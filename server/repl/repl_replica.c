@@ -634,6 +634,18 @@ static void replicaof_command(client *c) {
   add_reply(c, shared.ok);
 }
 
+void repl_replica_role(client *c) {
+  static const char *states[] = {"none", "connect", "connecting", "sync",
+                                 "connected"};
+  add_reply_array_len(c, 5);
+  add_reply_bulk_cbuffer(c, "slave", 5);
+  add_reply_bulk_cstring(c, rr.host);
+  add_reply_long_long(c, rr.port);
+  add_reply_bulk_cstring(c, states[rr.state]);
+  add_reply_long_long(
+      c, rr.state == LINK_CONNECTED ? master_processed_offset() : -1);
+}
+
 sds repl_replica_info(sds info) {
   long long off = master_processed_offset();
   return sds_cat_printf(
