@@ -168,6 +168,11 @@ static int server_process_command(client *c) {
       return C_OK;
     }
   }
+  if ((c->cmd->flags & CMD_WRITE) && !from_master &&
+      !repl_enough_good_replicas()) {
+    reject_command(c, shared.noreplicaserr);
+    return C_OK;
+  }
   /* A read-only replica refuses writes from its clients; with the link
    * down and replica-serve-stale-data no, only CMD_STALE commands run. */
   if (server.replica_mode && !from_master) {

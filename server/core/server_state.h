@@ -197,6 +197,8 @@ struct redis_server {
   int repl_slave_ro;                     /* replica-read-only */
   int repl_serve_stale_data;             /* replica-serve-stale-data */
   int repl_link_up;                      /* the link with the master is up */
+  int repl_min_slaves_to_write;          /* min-replicas-to-write */
+  int repl_min_slaves_max_lag;           /* min-replicas-max-lag, seconds */
   volatile sig_atomic_t shutdown_signal; /* SIGTERM/SIGINT received */
   int appendonly;
   char *appendfilename;

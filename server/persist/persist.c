@@ -375,6 +375,13 @@ int persist_prepare_for_shutdown(int flags) {
   return C_OK;
 }
 
+static void (*loaded_repl_hook)(const char *replid, long long offset, int db);
+
+void persist_set_loaded_repl_hook(void (*fn)(const char *replid,
+                                             long long offset, int db)) {
+  loaded_repl_hook = fn;
+}
+
 int persist_load_at_startup(void) {
   if (aof_state() != AOF_OFF) {
     rdb_set_loading_progress(process_events_while_blocked);
@@ -398,6 +405,9 @@ int persist_load_at_startup(void) {
     server_log(LL_WARNING, "Fatal error loading the DB %s: %s. Exiting.",
                server.rdb_filename, err);
     return C_ERR;
+  }
+  if (loaded_repl_hook && info.repl_id[0] && info.repl_offset >= 0) {
+    loaded_repl_hook(info.repl_id, info.repl_offset, (int)info.repl_stream_db);
   }
   ps.last_load_keys_loaded = info.keys_loaded;
   ps.last_load_keys_expired = info.keys_expired;

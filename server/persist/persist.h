@@ -53,6 +53,11 @@ pid_t persist_fork_repl_child(persist_repl_child_fn *fn, void *arg, int keep_fd,
                               persist_repl_done_fn *done);
 /* persist_child_active: 1 while any fork child runs. */
 int persist_child_active(void);
+/* persist_set_loaded_repl_hook: after loading the RDB at start-up,
+ * replication learns the history the file carries (repl-id, repl-offset,
+ * repl-stream-db aux fields), to resume with a partial resync. */
+void persist_set_loaded_repl_hook(void (*fn)(const char *replid,
+                                             long long offset, int db));
 /* persist_cat_command appends argv as a RESP array (the AOF's and the
  * replication stream's encoding). */
 sds persist_cat_command(sds buf, robj **argv, int argc);

@@ -430,6 +430,12 @@ static int fsync_dir_of(const char *path) {
   return rc;
 }
 
+static int (*save_info_provider)(rdb_save_info *rsi);
+
+void rdb_set_save_info_provider(int (*fn)(rdb_save_info *rsi)) {
+  save_info_provider = fn;
+}
+
 int rdb_save_file(const char *path, char *err, size_t err_len) {
   char tmp[PATH_MAX];
   const char *slash = strrchr(path, '/');
@@ -451,7 +457,10 @@ int rdb_save_file(const char *path, char *err, size_t err_len) {
   rio r;
   rio_init_file_writer(&r, fd,
                        server.rdb_save_incremental_fsync ? 4 * 1024 * 1024 : 0);
-  int ok = rdb_save_rio(&r, RDBFLAGS_NONE);
+  rdb_save_info rsi;
+  int ok = save_info_provider && save_info_provider(&rsi)
+               ? rdb_save_rio_info(&r, RDBFLAGS_NONE, &rsi)
+               : rdb_save_rio(&r, RDBFLAGS_NONE);
   int saved = r.err_no;
   rio_release(&r);
   if (!ok) {
@@ -1512,6 +1521,8 @@ int rdb_load_rio(rio *r, int rdbflags, const char *name, rdb_load_info *info,
   }
   memset(info, 0, sizeof(*info));
   info->ctime = -1;
+  info->repl_offset = -1;
+  info->repl_stream_db = -1;
   if (err && err_len) {
     err[0] = '\0';
   }
@@ -1625,6 +1636,14 @@ int rdb_load_rio(rio *r, int rdbflags, const char *name, rdb_load_info *info,
         snprintf(info->redis_ver, sizeof(info->redis_ver), "%s", val);
       } else if (!strcmp(key, "ctime")) {
         string2ll(val, sds_len(val), &info->ctime);
+      } else if (!strcmp(key, "repl-id")) {
+        if (sds_len(val) == CONFIG_RUN_ID_SIZE) {
+          memcpy(info->repl_id, val, CONFIG_RUN_ID_SIZE + 1);
+        }
+      } else if (!strcmp(key, "repl-offset")) {
+        string2ll(val, sds_len(val), &info->repl_offset);
+      } else if (!strcmp(key, "repl-stream-db")) {
+        string2ll(val, sds_len(val), &info->repl_stream_db);
       } else if (!strcmp(key, "aof-base") || !strcmp(key, "aof-preamble")) {
         string2ll(val, sds_len(val), &info->aof_base);
       }

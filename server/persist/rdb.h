@@ -62,6 +62,10 @@ typedef struct rdb_load_info {
   char redis_ver[32]; /* aux redis-ver, "" if absent */
   long long ctime;    /* aux ctime, -1 if absent */
   long long aof_base; /* aux aof-base */
+  /* aux repl-id / repl-offset / repl-stream-db ("" / -1 when absent) */
+  char repl_id[CONFIG_RUN_ID_SIZE + 1];
+  long long repl_offset;
+  long long repl_stream_db;
   int checksum_checked;
 } rdb_load_info;
 
@@ -84,6 +88,10 @@ int rdb_save_rio_info(rio *r, int rdbflags, const rdb_save_info *rsi);
  * of the directory. On failure the previous |path| is untouched and |err|
  * says why. C_OK or C_ERR. */
 int rdb_save_file(const char *path, char *err, size_t err_len);
+/* rdb_set_save_info_provider: when set, files (SAVE, BGSAVE, shutdown)
+ * carry the replication aux fields it fills (returns 0: none), so that a
+ * restarted server can resume replication with a partial resync. */
+void rdb_set_save_info_provider(int (*fn)(rdb_save_info *rsi));
 /* rdb_load_rio reads a whole RDB stream into the databases (which must be
  * empty unless RDBFLAGS_ALLOW_DUP). C_OK, or C_ERR with |err| naming what
  * is wrong and the byte offset (what was loaded so far stays loaded: the

@@ -19,6 +19,10 @@ void repl_init(void);
 void repl_cron(void);
 /* repl_before_sleep: resumes an RDB transfer paused for flow control. */
 void repl_before_sleep(void);
+/* repl_enough_good_replicas: 0 when min-replicas-to-write is set and
+ * fewer replicas than that acked within min-replicas-max-lag (writes are
+ * then refused with -NOREPLICAS, as Redis). */
+int repl_enough_good_replicas(void);
 /* repl_info appends INFO replication's fields. */
 sds repl_info(sds info);
 

@@ -15,6 +15,12 @@ void repl_master_new_id(void);
 void repl_master_drop_replicas(void);
 
 /* Replica side */
+/* repl_replica_save_info: the master's history as this replica knows it
+ * (for the RDB aux fields); 0 when it has none. */
+int repl_replica_save_info(char *replid, long long *offset, int *db);
+/* repl_replica_set_cache: a history from the RDB at start-up: the first
+ * PSYNC asks to continue it. */
+void repl_replica_set_cache(const char *replid, long long offset);
 void repl_replica_init(void);
 void repl_replica_cron(void);
 /* repl_replica_getack: REPLCONF GETACK from the master: ACK now. */

@@ -532,6 +532,26 @@ static void psync_command(client *c) {
   }
 }
 
+int repl_enough_good_replicas(void) {
+  if (server.repl_min_slaves_to_write <= 0 ||
+      server.repl_min_slaves_max_lag <= 0 || server.replica_mode) {
+    return 1;
+  }
+  int good = 0;
+  time_t now = time(NULL);
+  if (rs.replicas) {
+    list_iter li;
+    list_node *ln;
+    list_rewind(rs.replicas, &li);
+    while ((ln = list_next(&li)) != NULL) {
+      replica *r = list_node_value(ln);
+      good += r->state == REPLICA_ONLINE &&
+              now - r->ack_time <= server.repl_min_slaves_max_lag;
+    }
+  }
+  return good >= server.repl_min_slaves_to_write;
+}
+
 static void role_command(client *c) {
   if (server.replica_mode) {
     repl_replica_role(c);
@@ -680,7 +700,48 @@ void repl_master_drop_replicas(void) {
   }
 }
 
+/* The replication aux fields of RDB files this server saves. */
+static int repl_save_info(rdb_save_info *rsi) {
+  static char id[CONFIG_RUN_ID_SIZE + 1];
+  if (server.replica_mode) {
+    long long off;
+    int db;
+    if (!repl_replica_save_info(id, &off, &db)) {
+      return 0;
+    }
+    rsi->repl_id = id;
+    rsi->repl_offset = off;
+    rsi->repl_stream_db = db;
+    return 1;
+  }
+  if (rs.backlog == NULL) {
+    return 0;
+  }
+  memcpy(id, rs.replid, sizeof(id));
+  rsi->repl_id = id;
+  rsi->repl_offset = rs.offset;
+  rsi->repl_stream_db = rs.seldb == -1 ? 0 : rs.seldb;
+  return 1;
+}
+
+/* The history an RDB carried at start-up: a replica resumes it with its
+ * master; a master keeps its ID and offset so that its replicas can
+ * continue (an empty backlog at that offset, as Redis). */
+static void repl_loaded_history(const char *replid, long long offset, int db) {
+  (void)db;
+  if (server.replica_mode) {
+    repl_replica_set_cache(replid, offset);
+    return;
+  }
+  repl_master_set_id(replid, offset);
+  if (rs.backlog == NULL) {
+    backlog_create();
+  }
+}
+
 void repl_init(void) {
+  rdb_set_save_info_provider(repl_save_info);
+  persist_set_loaded_repl_hook(repl_loaded_history);
   get_random_hex_chars(rs.replid, CONFIG_RUN_ID_SIZE);
   rs.replid[CONFIG_RUN_ID_SIZE] = '\0';
   propagate_add_target(repl_feed);

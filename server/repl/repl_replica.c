@@ -634,6 +634,26 @@ static void replicaof_command(client *c) {
   add_reply(c, shared.ok);
 }
 
+int repl_replica_save_info(char *replid, long long *offset, int *db) {
+  if (rr.master == NULL && !rr.have_cache) {
+    return 0;
+  }
+  memcpy(replid, rr.cache_replid, CONFIG_RUN_ID_SIZE + 1);
+  *offset = master_processed_offset();
+  *db = rr.master && rr.master->db ? rr.master->db->id : 0;
+  return replid[0] != '\0';
+}
+
+void repl_replica_set_cache(const char *replid, long long offset) {
+  snprintf(rr.cache_replid, sizeof(rr.cache_replid), "%s", replid);
+  rr.cache_offset = offset;
+  rr.have_cache = 1;
+  server_log(LL_NOTICE,
+             "Using the master's replication history from the "
+             "RDB: %s:%lld (a partial resync will be attempted)",
+             replid, offset);
+}
+
 void repl_replica_role(client *c) {
   static const char *states[] = {"none", "connect", "connecting", "sync",
                                  "connected"};
