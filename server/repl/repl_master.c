@@ -15,6 +15,7 @@
 #include "server/persist/rio.h"
 #include "server/repl/repl.h"
 #include "server/repl/repl_internal.h"
+#include "server/types/blocked.h"
 
 #define RDB_EOF_MARK_SIZE 40
 #define REPL_PIPE_CHUNK (64 * 1024)
@@ -43,6 +44,9 @@ typedef struct replica {
   sds pending; /* the stream written while the RDB goes out */
   int in_transfer;
 } replica;
+
+static int getack_pending; /* WAIT: send REPLCONF GETACK * before sleeping */
+static void waiters_check(void);
 
 static struct {
   char replid[CONFIG_RUN_ID_SIZE + 1];
@@ -325,6 +329,19 @@ static void pipe_read_handler(ae_loop *loop, int fd, void *data, int mask) {
 }
 
 void repl_before_sleep(void) {
+  if (getack_pending) {
+    /* WAIT: ask every replica where it is (part of the stream, as Redis). */
+    getack_pending = 0;
+    robj *argv[3] = {create_string_object("REPLCONF", 8),
+                     create_string_object("GETACK", 6),
+                     create_string_object("*", 1)};
+    sds buf = persist_cat_command(sds_empty(), argv, 3);
+    for (int j = 0; j < 3; j++) {
+      decr_ref_count(argv[j]);
+    }
+    feed_replicas(buf, sds_len(buf));
+    sds_free(buf);
+  }
   if (rs.pipe_fd == -1 || !rs.paused) {
     return;
   }
@@ -441,6 +458,7 @@ static void replconf_command(client *c) {
         r->ack_offset = off;
       }
       r->ack_time = time(NULL);
+      waiters_check();
       if (r->state == REPLICA_WAIT_FIRST_ACK) {
         if (r->pending && sds_len(r->pending)) {
           add_reply_proto(c, r->pending, sds_len(r->pending));
@@ -550,6 +568,107 @@ int repl_enough_good_replicas(void) {
     }
   }
   return good >= server.repl_min_slaves_to_write;
+}
+
+/* ------------------------------------------------------------------ */
+/* WAIT                                                                 */
+/* ------------------------------------------------------------------ */
+typedef struct waiter {
+  client *c;
+  long long offset; /* every replica acking this much counts */
+  long numreplicas;
+} waiter;
+
+static list *waiters;
+
+static int replicas_acked(long long offset) {
+  int n = 0;
+  if (rs.replicas) {
+    list_iter li;
+    list_node *ln;
+    list_rewind(rs.replicas, &li);
+    while ((ln = list_next(&li)) != NULL) {
+      replica *r = list_node_value(ln);
+      n += r->state == REPLICA_ONLINE && r->ack_offset >= offset;
+    }
+  }
+  return n;
+}
+
+static void waiter_free(void *privdata) {
+  waiter *w = privdata;
+  if (waiters) {
+    list_node *ln = list_search_key(waiters, w);
+    if (ln) {
+      list_del_node(waiters, ln);
+    }
+  }
+  zfree(w);
+}
+
+static void wait_timeout_reply(client *c, void *privdata) {
+  waiter *w = privdata;
+  add_reply_long_long(c, replicas_acked(w->offset));
+}
+
+/* Answers the WAITs whose replicas caught up (after an ACK). */
+static void waiters_check(void) {
+  if (waiters == NULL || list_length(waiters) == 0) {
+    return;
+  }
+  list_iter li;
+  list_node *ln;
+  list_rewind(waiters, &li);
+  while ((ln = list_next(&li)) != NULL) {
+    waiter *w = list_node_value(ln);
+    int acked = replicas_acked(w->offset);
+    if (acked >= w->numreplicas) {
+      add_reply_long_long(w->c, acked);
+      blocking_unblock_answered(w->c); /* frees w through waiter_free */
+    }
+  }
+}
+
+static void wait_command(client *c) {
+  if (server.replica_mode) {
+    add_reply_error(c,
+                    "WAIT cannot be used with replica instances. Please "
+                    "also note that since Redis 4.0 if a replica is "
+                    "configured to be writable (which is not the "
+                    "default) writes to replicas are just local and are "
+                    "not propagated.");
+    return;
+  }
+  long numreplicas;
+  long long timeout;
+  if (get_long_from_object_or_reply(c, c->argv[1], &numreplicas, NULL) !=
+          C_OK ||
+      get_long_long_from_object_or_reply(c, c->argv[2], &timeout, NULL) !=
+          C_OK) {
+    return;
+  }
+  if (timeout < 0) {
+    add_reply_error(c, "timeout is negative");
+    return;
+  }
+  long long offset = rs.offset;
+  int acked = replicas_acked(offset);
+  if (acked >= numreplicas || (c->flags & CLIENT_MULTI) ||
+      blocking_is_denied(c)) {
+    add_reply_long_long(c, acked);
+    return;
+  }
+  waiter *w = zmalloc(sizeof(*w));
+  w->c = c;
+  w->offset = offset;
+  w->numreplicas = numreplicas;
+  if (waiters == NULL) {
+    waiters = list_create();
+  }
+  list_add_node_tail(waiters, w);
+  block_for_event(c, timeout ? mstime() + timeout : 0, wait_timeout_reply, w,
+                  waiter_free);
+  getack_pending = 1;
 }
 
 static void role_command(client *c) {
@@ -769,6 +888,15 @@ redis_command repl_commands[] = {
      .flags = CMD_NO_ASYNC_LOADING | CMD_ADMIN | CMD_NOSCRIPT | CMD_NO_MULTI,
      .acl_categories =
          ACL_CATEGORY_ADMIN | ACL_CATEGORY_SLOW | ACL_CATEGORY_DANGEROUS},
+    {.declared_name = "wait",
+     .summary = "Wait for the synchronous replication of all the write "
+                "commands sent in the context of the current connection",
+     .since = "3.0.0",
+     .group = "generic",
+     .proc = wait_command,
+     .arity = 3,
+     .flags = CMD_NOSCRIPT,
+     .acl_categories = ACL_CATEGORY_SLOW | ACL_CATEGORY_CONNECTION},
     {.declared_name = "role",
      .summary = "Return the role of the instance in the context of "
                 "replication",

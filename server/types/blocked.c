@@ -38,7 +38,8 @@ typedef struct blocking_state {
   block_serve_proc serve;
   void *privdata;
   block_free_proc free_privdata;
-  list_node *unblocked_node; /* in blocking.unblocked, or NULL */
+  block_timeout_proc on_timeout; /* block_for_event, else NULL */
+  list_node *unblocked_node;     /* in blocking.unblocked, or NULL */
 } blocking_state;
 
 typedef struct ready_key {
@@ -378,6 +379,7 @@ void block_for_keys(client *c, robj **keys, int numkeys, long long deadline_ms,
   bs->serve = serve;
   bs->privdata = privdata;
   bs->free_privdata = free_privdata;
+  bs->on_timeout = NULL;
   for (int j = 0; j < numkeys; j++) {
     if (dict_find(bs->keys, keys[j]) != NULL) {
       continue; /* BLPOP a a 0 waits once on a */
@@ -448,8 +450,26 @@ static void blocking_unblock(client *c, int reprocess) {
 }
 
 void unblock_client_with_timeout_reply(client *c) {
-  add_reply_null_array(c);
+  blocking_state *bs = c->bstate;
+  if (bs && bs->on_timeout) {
+    bs->on_timeout(c, bs->privdata);
+  } else {
+    add_reply_null_array(c);
+  }
   blocking_unblock(c, 1);
+}
+
+void block_for_event(client *c, long long deadline_ms,
+                     block_timeout_proc on_timeout, void *privdata,
+                     block_free_proc free_privdata) {
+  block_for_keys(c, NULL, 0, deadline_ms, -1, NULL, privdata, free_privdata);
+  ((blocking_state *)c->bstate)->on_timeout = on_timeout;
+}
+
+void blocking_unblock_answered(client *c) {
+  if (c->flags & CLIENT_BLOCKED) {
+    blocking_unblock(c, 1);
+  }
 }
 
 int blocking_client_unblock(client *target, int with_error) {

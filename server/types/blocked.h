@@ -68,6 +68,17 @@ void blocking_propagate(client *c, redis_db *db, robj **argv, int argc);
 void blocking_propagate_pop(client *c, redis_db *db, robj *cmd, robj *key,
                             long count);
 
+/* block_for_event blocks c on no key until its code calls
+ * blocking_unblock_answered (after replying) or the deadline passes, when
+ * |on_timeout| replies (WAIT). privdata is freed with free_privdata. */
+typedef void (*block_timeout_proc)(client *c, void *privdata);
+void block_for_event(client *c, long long deadline_ms,
+                     block_timeout_proc on_timeout, void *privdata,
+                     block_free_proc free_privdata);
+/* blocking_unblock_answered unblocks c, which was just answered, and lets
+ * it run what it pipelined meanwhile. */
+void blocking_unblock_answered(client *c);
+
 /* unblock_client_with_timeout_reply answers c as if its timeout passed
  * and unblocks it. c must be blocked. */
 void unblock_client_with_timeout_reply(client *c);
