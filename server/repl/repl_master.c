@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "server/base/zmalloc.h"
@@ -63,7 +64,12 @@ static struct {
   int pipe_eof;
   int child_done, child_ok;
   char eofmark[RDB_EOF_MARK_SIZE + 1];
-} rs = {.seldb = -1, .pipe_fd = -1};
+  /* Disk-based transfer (repl-diskless-sync no, or a replica without
+   * capa eof): the child saves dbfilename, then it is sent "$<len>"
+   * framed from this fd, pumped before sleeping. */
+  int disk_mode;
+  int disk_fd;
+} rs = {.seldb = -1, .pipe_fd = -1, .disk_fd = -1};
 
 /* ------------------------------------------------------------------ */
 /* Backlog                                                              */
@@ -243,10 +249,23 @@ static void transfer_finish(void) {
     r->in_transfer = 0;
     if (!rs.child_ok) {
       server_log(LL_WARNING,
-                 "Diskless full sync to replica %s failed: "
+                 "Full sync to replica %s failed: "
                  "closing the link",
                  client_peer_id(r->c));
       free_client_async(r->c);
+      continue;
+    }
+    if (rs.disk_mode) {
+      /* A sized transfer: the stream can follow at once (Redis). */
+      if (r->pending && sds_len(r->pending)) {
+        add_reply_proto(r->c, r->pending, sds_len(r->pending));
+      }
+      sds_free(r->pending);
+      r->pending = NULL;
+      r->state = REPLICA_ONLINE;
+      r->ack_time = time(NULL);
+      server_log(LL_NOTICE, "Synchronization with replica %s succeeded",
+                 client_peer_id(r->c));
       continue;
     }
     add_reply_proto(r->c, rs.eofmark, RDB_EOF_MARK_SIZE);
@@ -276,6 +295,34 @@ static void pipe_close(void) {
 static void transfer_child_done(int ok) {
   rs.child_done = 1;
   rs.child_ok = ok;
+  if (rs.disk_mode) {
+    rs.disk_fd = ok ? open(server.rdb_filename, O_RDONLY | O_CLOEXEC) : -1;
+    struct stat st;
+    if (rs.disk_fd == -1 || fstat(rs.disk_fd, &st) == -1) {
+      rs.child_ok = 0;
+      if (rs.disk_fd != -1) {
+        close(rs.disk_fd);
+        rs.disk_fd = -1;
+      }
+      rs.child_done = 0;
+      transfer_finish();
+      return;
+    }
+    char line[48];
+    int len = snprintf(line, sizeof(line), "$%lld\r\n", (long long)st.st_size);
+    list_iter li;
+    list_node *ln;
+    list_rewind(rs.replicas, &li);
+    while ((ln = list_next(&li)) != NULL) {
+      replica *r = list_node_value(ln);
+      if (r->in_transfer) {
+        add_reply_proto(r->c, line, (size_t)len);
+      }
+    }
+    server_log(LL_NOTICE, "Background RDB transfer started (disk, %lld bytes)",
+               (long long)st.st_size);
+    return; /* repl_before_sleep pumps the file */
+  }
   if (rs.pipe_eof || !ok) {
     pipe_close();
     transfer_finish();
@@ -342,6 +389,28 @@ void repl_before_sleep(void) {
     feed_replicas(buf, sds_len(buf));
     sds_free(buf);
   }
+  if (rs.disk_fd != -1 && !transfer_targets_backlogged()) {
+    char buf[REPL_PIPE_CHUNK];
+    ssize_t n = read(rs.disk_fd, buf, sizeof(buf));
+    if (n > 0) {
+      list_iter li;
+      list_node *ln;
+      list_rewind(rs.replicas, &li);
+      while ((ln = list_next(&li)) != NULL) {
+        replica *r = list_node_value(ln);
+        if (r->in_transfer) {
+          add_reply_proto(r->c, buf, (size_t)n);
+        }
+      }
+      ae_set_dont_wait(server.el, 1); /* more to pump */
+    } else {
+      close(rs.disk_fd);
+      rs.disk_fd = -1;
+      rs.child_ok = n == 0 && rs.child_ok;
+      rs.child_done = 0;
+      transfer_finish();
+    }
+  }
   if (rs.pipe_fd == -1 || !rs.paused) {
     return;
   }
@@ -361,9 +430,60 @@ void repl_before_sleep(void) {
 }
 
 /* Starts a transfer to every replica waiting for one. */
-static int transfer_start(void) {
-  if (persist_child_active() || rs.pipe_fd != -1 || rs.child_done) {
+static int disk_child(void *arg) {
+  (void)arg;
+  char err[512] = "";
+  if (rdb_save_file(server.rdb_filename, err, sizeof(err)) != C_OK) {
+    server_log(LL_WARNING, "%s", err);
     return C_ERR;
+  }
+  return C_OK;
+}
+
+static int transfer_start(void) {
+  if (persist_child_active() || rs.pipe_fd != -1 || rs.disk_fd != -1 ||
+      rs.child_done) {
+    return C_ERR;
+  }
+  /* Diskless when configured and every waiting replica reads $EOF:. */
+  rs.disk_mode = !server.repl_diskless_sync;
+  list_iter wi;
+  list_node *wn;
+  list_rewind(rs.replicas, &wi);
+  while ((wn = list_next(&wi)) != NULL) {
+    replica *r = list_node_value(wn);
+    if (r->state == REPLICA_WAIT_BGSAVE_START && !r->capa_eof) {
+      rs.disk_mode = 1;
+    }
+  }
+  if (rs.disk_mode) {
+    if (persist_fork_repl_child(disk_child, NULL, -1, transfer_child_done) ==
+        -1) {
+      return C_ERR;
+    }
+    rs.child_done = 0;
+    rs.seldb = -1;
+    int n = 0;
+    list_rewind(rs.replicas, &wi);
+    while ((wn = list_next(&wi)) != NULL) {
+      replica *r = list_node_value(wn);
+      if (r->state != REPLICA_WAIT_BGSAVE_START) {
+        continue;
+      }
+      char line[128];
+      int len = snprintf(line, sizeof(line), "+FULLRESYNC %s %lld\r\n",
+                         rs.replid, rs.offset);
+      add_reply_proto(r->c, line, (size_t)len);
+      r->state = REPLICA_WAIT_BGSAVE_END;
+      r->in_transfer = 1;
+      r->pending = sds_empty();
+      n++;
+    }
+    server_log(LL_NOTICE,
+               "Starting BGSAVE for SYNC with target: disk (%d "
+               "replica%s)",
+               n, n == 1 ? "" : "s");
+    return C_OK;
   }
   int p[2];
   if (pipe2(p, O_CLOEXEC) == -1) {
@@ -525,14 +645,6 @@ static void psync_command(client *c) {
                "Partial resynchronization request from %s accepted. Sending "
                "%lld bytes of backlog starting from offset %lld.",
                client_peer_id(c), rs.offset + 1 - want, want);
-    return;
-  }
-  if (!r->capa_eof) {
-    /* Every Redis since 2.8.18 sends "capa eof"; a disk-based transfer for
-     * older ones is not implemented. */
-    add_reply_error(c,
-                    "Redoubt sends the RDB diskless ($EOF: framing): the "
-                    "replica must announce REPLCONF capa eof");
     return;
   }
   if (rs.backlog == NULL) {
