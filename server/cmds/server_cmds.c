@@ -522,9 +522,9 @@ static sds info_stats(sds info) {
       "instantaneous_input_repl_kbps:0.00\r\n"
       "instantaneous_output_repl_kbps:0.00\r\n"
       "rejected_connections:%lld\r\n"
-      "sync_full:0\r\n"
-      "sync_partial_ok:0\r\n"
-      "sync_partial_err:0\r\n"
+      "sync_full:%lld\r\n"
+      "sync_partial_ok:%lld\r\n"
+      "sync_partial_err:%lld\r\n"
       "expired_keys:%lld\r\n"
       "expired_stale_perc:%.2f\r\n"
       "expired_time_cap_reached_count:%lld\r\n"
@@ -565,8 +565,9 @@ static sds info_stats(sds info) {
       server.stat_net_input_bytes, server.stat_net_output_bytes,
       (double)get_instantaneous_metric(server.inst_net_in_samples) / 1024,
       (double)get_instantaneous_metric(server.inst_net_out_samples) / 1024,
-      server.stat_rejected_conn, server.stat_expiredkeys,
-      server.stat_expired_stale_perc * 100,
+      server.stat_rejected_conn, server.stat_sync_full,
+      server.stat_sync_partial_ok, server.stat_sync_partial_err,
+      server.stat_expiredkeys, server.stat_expired_stale_perc * 100,
       server.stat_expired_time_cap_reached_count,
       server.stat_expire_cycle_time_used / 1000, server.stat_evictedkeys,
       server.stat_evictedclients, server.stat_total_eviction_exceeded_time,

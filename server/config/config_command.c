@@ -204,6 +204,9 @@ static void reset_server_stats(void) {
   server.stat_keyspace_hits = 0;
   server.stat_keyspace_misses = 0;
   server.stat_rejected_conn = 0;
+  server.stat_sync_full = 0;
+  server.stat_sync_partial_ok = 0;
+  server.stat_sync_partial_err = 0;
   server.stat_net_input_bytes = 0;
   server.stat_net_output_bytes = 0;
   server.stat_unexpected_error_replies = 0;

@@ -109,6 +109,9 @@ struct redis_server {
   long long stat_keyspace_hits;
   long long stat_keyspace_misses;
   long long stat_rejected_conn;
+  long long stat_sync_full;        /* full resyncs served */
+  long long stat_sync_partial_ok;  /* +CONTINUE served */
+  long long stat_sync_partial_err; /* PSYNC with an ID/offset refused */
   long long stat_net_input_bytes;
   long long stat_net_output_bytes;
   long long stat_unexpected_error_replies;

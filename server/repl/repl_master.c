@@ -640,6 +640,7 @@ static void psync_command(client *c) {
                   : snprintf(line, sizeof(line), "+CONTINUE\r\n");
     add_reply_proto(c, line, (size_t)len);
     backlog_send_from(c, want);
+    server.stat_sync_partial_ok++;
     r->state = REPLICA_ONLINE;
     server_log(LL_NOTICE,
                "Partial resynchronization request from %s accepted. Sending "
@@ -647,6 +648,10 @@ static void psync_command(client *c) {
                client_peer_id(c), rs.offset + 1 - want, want);
     return;
   }
+  if (strcmp(replid, "?") != 0) {
+    server.stat_sync_partial_err++; /* asked to continue, could not */
+  }
+  server.stat_sync_full++;
   if (rs.backlog == NULL) {
     backlog_create();
   }
