@@ -13,6 +13,19 @@ extern redis_command repl_commands[];
 /* REPLICAOF and SLAVEOF (repl_replica.c). */
 extern redis_command repl_replica_commands[];
 
+/* Parsers of what a master sends a replica (repl_replica.c; fuzzed by
+ * tests/fuzz/repl_reply_fuzz.c). */
+#define REPL_PSYNC_FULL 1     /* +FULLRESYNC <replid> <offset> */
+#define REPL_PSYNC_CONTINUE 2 /* +CONTINUE [<replid>] */
+#define REPL_PSYNC_ERROR 3    /* anything else */
+/* repl_parse_psync_reply: |replid| (41 bytes) gets the ID ("" for a
+ * +CONTINUE without one), *offset the FULLRESYNC offset. */
+int repl_parse_psync_reply(const char *line, char *replid, long long *offset);
+/* repl_parse_bulk_header parses "$EOF:<40 bytes>" (1, mark filled) or
+ * "$<len>" (2, *size set); 0 if it is neither. */
+int repl_parse_bulk_header(const char *line, size_t len, char *mark,
+                           long long *size);
+
 /* repl_init: a replication ID, the propagation target, client hooks. */
 void repl_init(void);
 /* repl_cron: once per cron run (pings, timeouts, delayed transfers). */

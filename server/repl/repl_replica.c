@@ -155,6 +155,65 @@ static const client_module_hooks replica_client_hooks = {
     .on_free = master_client_freed};
 
 /* ------------------------------------------------------------------ */
+/* Parsing the master's replies                                         */
+/* ------------------------------------------------------------------ */
+static int is_replid(const char *s, size_t n) {
+  if (n != CONFIG_RUN_ID_SIZE) {
+    return 0;
+  }
+  for (size_t i = 0; i < n; i++) {
+    char ch = s[i];
+    if (!((ch >= '0' && ch <= '9') || (ch >= 'a' && ch <= 'f') ||
+          (ch >= 'A' && ch <= 'F'))) {
+      return 0;
+    }
+  }
+  return 1;
+}
+
+int repl_parse_psync_reply(const char *line, char *replid, long long *offset) {
+  replid[0] = '\0';
+  *offset = -1;
+  if (!strncmp(line, "+CONTINUE", 9) && (line[9] == '\0' || line[9] == ' ')) {
+    const char *id = line + 9;
+    while (*id == ' ') {
+      id++;
+    }
+    if (is_replid(id, strlen(id))) {
+      memcpy(replid, id, CONFIG_RUN_ID_SIZE);
+      replid[CONFIG_RUN_ID_SIZE] = '\0';
+    }
+    return REPL_PSYNC_CONTINUE;
+  }
+  if (strncmp(line, "+FULLRESYNC ", 12) != 0) {
+    return REPL_PSYNC_ERROR;
+  }
+  const char *id = line + 12;
+  const char *sp = strchr(id, ' ');
+  if (sp == NULL || !is_replid(id, (size_t)(sp - id)) ||
+      !string2ll(sp + 1, strlen(sp + 1), offset) || *offset < 0) {
+    *offset = -1;
+    return REPL_PSYNC_ERROR;
+  }
+  memcpy(replid, id, CONFIG_RUN_ID_SIZE);
+  replid[CONFIG_RUN_ID_SIZE] = '\0';
+  return REPL_PSYNC_FULL;
+}
+
+int repl_parse_bulk_header(const char *line, size_t len, char *mark,
+                           long long *size) {
+  if (len == 5 + RDB_EOF_MARK_SIZE && !memcmp(line, "$EOF:", 5)) {
+    memcpy(mark, line + 5, RDB_EOF_MARK_SIZE);
+    return 1;
+  }
+  if (len >= 2 && line[0] == '$' && string2ll(line + 1, len - 1, size) &&
+      *size >= 0) {
+    return 2;
+  }
+  return 0;
+}
+
+/* ------------------------------------------------------------------ */
 /* Handshake (short synchronous exchanges, each bounded by a timeout)   */
 /* ------------------------------------------------------------------ */
 static int write_all_timeout(int fd, const char *p, size_t len) {
@@ -295,13 +354,12 @@ static void handshake(void) {
     link_reset("no reply to PSYNC");
     return;
   }
-  if (!strncmp(reply, "+CONTINUE", 9)) {
-    const char *newid = reply + 9;
-    while (*newid == ' ') {
-      newid++;
-    }
-    if (strlen(newid) == CONFIG_RUN_ID_SIZE) {
-      snprintf(rr.cache_replid, sizeof(rr.cache_replid), "%s", newid);
+  char replid[CONFIG_RUN_ID_SIZE + 1];
+  long long offset;
+  int kind = repl_parse_psync_reply(reply, replid, &offset);
+  if (kind == REPL_PSYNC_CONTINUE) {
+    if (replid[0]) {
+      memcpy(rr.cache_replid, replid, sizeof(rr.cache_replid));
     }
     server_log(LL_NOTICE, "Successful partial resynchronization with master.");
     rr.master_base = rr.cache_offset;
@@ -309,9 +367,7 @@ static void handshake(void) {
     create_master_client();
     return;
   }
-  char replid[CONFIG_RUN_ID_SIZE + 1];
-  long long offset;
-  if (sscanf(reply, "+FULLRESYNC %40s %lld", replid, &offset) != 2) {
+  if (kind != REPL_PSYNC_FULL) {
     server_log(LL_WARNING, "Unexpected reply to PSYNC from master: %s", reply);
     link_reset(NULL);
     return;
@@ -425,13 +481,11 @@ static void transfer_read_handler(ae_loop *loop, int fd, void *data, int mask) {
         link_reset(NULL);
         return;
       }
-      if (!strncmp(rr.header, "$EOF:", 5) &&
-          sds_len(rr.header) == 5 + RDB_EOF_MARK_SIZE) {
-        memcpy(rr.eofmark, rr.header + 5, RDB_EOF_MARK_SIZE);
+      int hk = repl_parse_bulk_header(rr.header, sds_len(rr.header), rr.eofmark,
+                                      &rr.size);
+      if (hk == 1) {
         rr.usemark = 1;
-      } else if (rr.header[0] == '$' &&
-                 string2ll(rr.header + 1, sds_len(rr.header) - 1, &rr.size) &&
-                 rr.size >= 0) {
+      } else if (hk == 2) {
         rr.usemark = 0;
       } else {
         link_reset("bad protocol from MASTER, the first byte is not '$'");
