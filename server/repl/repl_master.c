@@ -997,7 +997,7 @@ redis_command repl_commands[] = {
      .acl_categories =
          ACL_CATEGORY_ADMIN | ACL_CATEGORY_SLOW | ACL_CATEGORY_DANGEROUS},
     {.declared_name = "psync",
-     .summary = "An internal command used in replication",
+     .summary = "Internal command used for replication",
      .since = "2.8.0",
      .group = "server",
      .proc = psync_command,

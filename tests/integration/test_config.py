@@ -216,8 +216,8 @@ def test_version_and_help():
 
 
 def test_unimplemented_directive_warns(server_factory):
-    srv = server_factory("--repl-diskless-sync", "no")
-    assert srv.wait_for_log("directive repl-diskless-sync is accepted but not implemented yet")
+    srv = server_factory("--activedefrag", "yes")
+    assert srv.wait_for_log("directive activedefrag is accepted but not implemented yet")
     # Persistence landed: its directives are implemented and never warned about.
     assert "directive save is" not in srv.log_text()
     assert "directive appendonly is" not in srv.log_text()
