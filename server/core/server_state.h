@@ -202,6 +202,8 @@ struct redis_server {
   int repl_link_up;                      /* the link with the master is up */
   int repl_min_slaves_to_write;          /* min-replicas-to-write */
   int repl_min_slaves_max_lag;           /* min-replicas-max-lag, seconds */
+  int rdb_del_sync_files; /* rdb-del-sync-files */
+  int shutdown_timeout;   /* shutdown-timeout, seconds */
   volatile sig_atomic_t shutdown_signal; /* SIGTERM/SIGINT received */
   int appendonly;
   char *appendfilename;

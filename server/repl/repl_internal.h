@@ -20,7 +20,7 @@ void repl_master_drop_replicas(void);
 int repl_replica_save_info(char *replid, long long *offset, int *db);
 /* repl_replica_set_cache: a history from the RDB at start-up: the first
  * PSYNC asks to continue it. */
-void repl_replica_set_cache(const char *replid, long long offset);
+void repl_replica_set_cache(const char *replid, long long offset, int db);
 void repl_replica_init(void);
 void repl_replica_cron(void);
 /* repl_replica_getack: REPLCONF GETACK from the master: ACK now. */

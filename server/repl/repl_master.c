@@ -964,9 +964,8 @@ static int repl_save_info(rdb_save_info *rsi) {
  * master; a master keeps its ID and offset so that its replicas can
  * continue (an empty backlog at that offset, as Redis). */
 static void repl_loaded_history(const char *replid, long long offset, int db) {
-  (void)db;
   if (server.replica_mode) {
-    repl_replica_set_cache(replid, offset);
+    repl_replica_set_cache(replid, offset, db);
     return;
   }
   repl_master_set_id(replid, offset);

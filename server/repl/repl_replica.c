@@ -37,6 +37,7 @@
 #define LINK_CONNECTING 2 /* non-blocking connect in progress */
 #define LINK_TRANSFER 3   /* receiving the RDB */
 #define LINK_CONNECTED 4  /* the master client applies the stream */
+#define LINK_HANDSHAKE 5  /* PING ... PSYNC */
 
 static struct {
   char *host;
@@ -65,6 +66,8 @@ static struct {
   int have_cache;
   char cache_replid[CONFIG_RUN_ID_SIZE + 1];
   long long cache_offset;
+  int cache_db;           /* the db the master's stream had selected */
+  time_t link_down_since; /* for INFO */
 } rr = {.fd = -1, .tmp_fd = -1};
 
 /* ------------------------------------------------------------------ */
@@ -130,9 +133,14 @@ static void link_reset(const char *why) {
   if (rr.master) {
     client *m = rr.master;
     rr.cache_offset = master_processed_offset();
+    rr.cache_db = m->db ? m->db->id : 0;
     rr.have_cache = 1;
+    rr.link_down_since = time(NULL);
     rr.master = NULL;
     free_client_async(m);
+  }
+  if (server.repl_link_up || rr.link_down_since == 0) {
+    rr.link_down_since = time(NULL);
   }
   server.repl_link_up = 0;
   rr.state = rr.host ? LINK_CONNECT : LINK_NONE;
@@ -141,7 +149,9 @@ static void link_reset(const char *why) {
 static void master_client_freed(client *c) {
   if (c == rr.master) {
     rr.cache_offset = master_processed_offset();
+    rr.cache_db = c->db ? c->db->id : 0;
     rr.have_cache = 1;
+    rr.link_down_since = time(NULL);
     rr.master = NULL;
     server.repl_link_up = 0;
     if (rr.host) {
@@ -235,37 +245,6 @@ static int write_all_timeout(int fd, const char *p, size_t len) {
   return 1;
 }
 
-/* Reads one line (without \r\n) byte by byte: nothing past it is taken,
- * the RDB that follows stays in the socket. */
-static int read_line_timeout(int fd, char *buf, size_t cap) {
-  size_t n = 0;
-  for (;;) {
-    char ch;
-    ssize_t r = read(fd, &ch, 1);
-    if (r < 0 && (errno == EAGAIN || errno == EINTR)) {
-      struct pollfd pfd = {fd, POLLIN, 0};
-      if (poll(&pfd, 1, HANDSHAKE_TIMEOUT_MS) <= 0) {
-        return 0;
-      }
-      continue;
-    }
-    if (r <= 0) {
-      return 0;
-    }
-    if (ch == '\n') {
-      break;
-    }
-    if (n + 1 < cap) {
-      buf[n++] = ch;
-    }
-  }
-  if (n > 0 && buf[n - 1] == '\r') {
-    n--;
-  }
-  buf[n] = '\0';
-  return 1;
-}
-
 static int send_command(int fd, int argc, const char **argv) {
   sds s = sds_cat_printf(sds_empty(), "*%d\r\n", argc);
   for (int j = 0; j < argc; j++) {
@@ -274,11 +253,6 @@ static int send_command(int fd, int argc, const char **argv) {
   int ok = write_all_timeout(fd, s, sds_len(s));
   sds_free(s);
   return ok;
-}
-
-static int command_reply(int fd, int argc, const char **argv, char *reply,
-                         size_t cap) {
-  return send_command(fd, argc, argv) && read_line_timeout(fd, reply, cap);
 }
 
 static void transfer_read_handler(ae_loop *loop, int fd, void *data, int mask);
@@ -302,76 +276,52 @@ static void create_master_client(void) {
   repl_replica_send_ack();
 }
 
-static void handshake(void) {
-  int fd = rr.fd;
-  char reply[512];
-  const char *ping[] = {"PING"};
-  if (!command_reply(fd, 1, ping, reply, sizeof(reply))) {
-    link_reset("no reply to PING");
-    return;
+/* The handshake runs as a state machine on the link's readable events:
+ * one command sent, its one-line reply read (byte by byte: nothing past
+ * it is taken from the socket), the next command sent. A master that
+ * never answers costs nothing but repl-timeout (cron). */
+#define HS_PING 1
+#define HS_AUTH 2
+#define HS_PORT 3
+#define HS_CAPA 4
+#define HS_PSYNC 5
+
+static int hs_state;
+static char hs_line[512];
+static size_t hs_len;
+
+static int hs_send(int argc, const char **argv, int next) {
+  if (!send_command(rr.fd, argc, argv)) {
+    link_reset("error writing to the MASTER during the handshake");
+    return 0;
   }
-  if (reply[0] == '-' && strncmp(reply, "-NOAUTH", 7) != 0 &&
-      strncmp(reply, "-NOPERM", 7) != 0) {
-    server_log(LL_WARNING, "Error reply to PING from master: '%s'", reply);
-    link_reset(NULL);
-    return;
-  }
-  if (server.masterauth) {
-    const char *auth2[] = {"AUTH", server.masterauth};
-    const char *auth3[] = {"AUTH", server.masteruser ? server.masteruser : "",
-                           server.masterauth};
-    int ok = server.masteruser
-                 ? command_reply(fd, 3, auth3, reply, sizeof(reply))
-                 : command_reply(fd, 2, auth2, reply, sizeof(reply));
-    if (!ok || reply[0] == '-') {
-      server_log(LL_WARNING, "Unable to AUTH to MASTER: %s", reply);
-      link_reset(NULL);
-      return;
-    }
-  }
+  hs_state = next;
+  hs_len = 0;
+  return 1;
+}
+
+static void hs_send_port(void) {
   char port[16];
   snprintf(port, sizeof(port), "%d",
            server.port ? server.port : server.tls_port);
   const char *lp[] = {"REPLCONF", "listening-port", port};
-  const char *capa[] = {"REPLCONF", "capa", "eof", "capa", "psync2"};
-  if (!command_reply(fd, 3, lp, reply, sizeof(reply)) ||
-      !command_reply(fd, 5, capa, reply, sizeof(reply))) {
-    link_reset("no reply to REPLCONF");
-    return;
-  }
+  hs_send(3, lp, HS_PORT);
+}
+
+static void hs_send_psync(void) {
   char off[32];
   const char *psync[] = {"PSYNC", "?", "-1"};
   if (rr.have_cache) {
     snprintf(off, sizeof(off), "%lld", rr.cache_offset + 1);
     psync[1] = rr.cache_replid;
     psync[2] = off;
-    server_log(LL_NOTICE,
-               "Trying a partial resynchronization (request "
-               "%s:%s).",
+    server_log(LL_NOTICE, "Trying a partial resynchronization (request %s:%s).",
                rr.cache_replid, off);
   }
-  if (!command_reply(fd, 3, psync, reply, sizeof(reply))) {
-    link_reset("no reply to PSYNC");
-    return;
-  }
-  char replid[CONFIG_RUN_ID_SIZE + 1];
-  long long offset;
-  int kind = repl_parse_psync_reply(reply, replid, &offset);
-  if (kind == REPL_PSYNC_CONTINUE) {
-    if (replid[0]) {
-      memcpy(rr.cache_replid, replid, sizeof(rr.cache_replid));
-    }
-    server_log(LL_NOTICE, "Successful partial resynchronization with master.");
-    rr.master_base = rr.cache_offset;
-    ae_delete_file_event(server.el, fd, AE_READABLE | AE_WRITABLE);
-    create_master_client();
-    return;
-  }
-  if (kind != REPL_PSYNC_FULL) {
-    server_log(LL_WARNING, "Unexpected reply to PSYNC from master: %s", reply);
-    link_reset(NULL);
-    return;
-  }
+  hs_send(3, psync, HS_PSYNC);
+}
+
+static void hs_full_resync(const char *replid, long long offset) {
   server_log(LL_NOTICE, "Full resync from master: %s:%lld", replid, offset);
   snprintf(rr.master_replid, sizeof(rr.master_replid), "%s", replid);
   rr.master_offset = offset;
@@ -395,8 +345,133 @@ static void handshake(void) {
   memset(rr.lastbytes, 0, sizeof(rr.lastbytes));
   rr.state = LINK_TRANSFER;
   rr.last_io = time(NULL);
-  ae_delete_file_event(server.el, fd, AE_WRITABLE);
-  ae_add_file_event(server.el, fd, AE_READABLE, transfer_read_handler, NULL);
+  ae_delete_file_event(server.el, rr.fd, AE_READABLE);
+  ae_add_file_event(server.el, rr.fd, AE_READABLE, transfer_read_handler, NULL);
+}
+
+/* One complete reply line of the handshake. */
+static void hs_reply(const char *reply) {
+  switch (hs_state) {
+    case HS_PING:
+      if (reply[0] == '-' && strncmp(reply, "-NOAUTH", 7) != 0 &&
+          strncmp(reply, "-NOPERM", 7) != 0) {
+        server_log(LL_WARNING, "Error reply to PING from master: '%s'", reply);
+        link_reset(NULL);
+        return;
+      }
+      server_log(LL_NOTICE,
+                 "Master replied to PING, replication can "
+                 "continue...");
+      if (server.masterauth) {
+        const char *auth2[] = {"AUTH", server.masterauth};
+        const char *auth3[] = {"AUTH",
+                               server.masteruser ? server.masteruser : "",
+                               server.masterauth};
+        if (server.masteruser) {
+          hs_send(3, auth3, HS_AUTH);
+        } else {
+          hs_send(2, auth2, HS_AUTH);
+        }
+        return;
+      }
+      hs_send_port();
+      return;
+    case HS_AUTH:
+      if (reply[0] == '-') {
+        server_log(LL_WARNING, "Unable to AUTH to MASTER: %s", reply);
+        link_reset(NULL);
+        return;
+      }
+      hs_send_port();
+      return;
+    case HS_PORT: {
+      const char *capa[] = {"REPLCONF", "capa", "eof", "capa", "psync2"};
+      hs_send(5, capa, HS_CAPA);
+      return;
+    }
+    case HS_CAPA:
+      hs_send_psync();
+      return;
+    case HS_PSYNC: {
+      char replid[CONFIG_RUN_ID_SIZE + 1];
+      long long offset;
+      int kind = repl_parse_psync_reply(reply, replid, &offset);
+      if (kind == REPL_PSYNC_CONTINUE) {
+        if (replid[0]) {
+          memcpy(rr.cache_replid, replid, sizeof(rr.cache_replid));
+        }
+        server_log(LL_NOTICE,
+                   "Successful partial resynchronization with master.");
+        rr.master_base = rr.cache_offset;
+        ae_delete_file_event(server.el, rr.fd, AE_READABLE | AE_WRITABLE);
+        create_master_client();
+        /* The stream goes on in the db it had selected (Redis keeps its
+         * cached master client, and so its db). */
+        if (rr.master) {
+          select_db(rr.master, rr.cache_db);
+        }
+        return;
+      }
+      if (kind != REPL_PSYNC_FULL) {
+        server_log(LL_WARNING, "Unexpected reply to PSYNC from master: %s",
+                   reply);
+        link_reset(NULL);
+        return;
+      }
+      hs_full_resync(replid, offset);
+      return;
+    }
+    default:
+      link_reset("unexpected handshake state");
+  }
+}
+
+static void hs_read_handler(ae_loop *loop, int fd, void *data, int mask) {
+  (void)loop;
+  (void)data;
+  (void)mask;
+  for (;;) {
+    char ch;
+    ssize_t n = read(fd, &ch, 1);
+    if (n < 0 && (errno == EAGAIN || errno == EINTR)) {
+      return;
+    }
+    if (n <= 0) {
+      link_reset("the MASTER closed the connection during the handshake");
+      return;
+    }
+    rr.last_io = time(NULL);
+    if (ch != '\n') {
+      if (hs_len + 1 < sizeof(hs_line)) {
+        hs_line[hs_len++] = ch;
+      }
+      continue;
+    }
+    if (hs_len > 0 && hs_line[hs_len - 1] == '\r') {
+      hs_len--;
+    }
+    hs_line[hs_len] = '\0';
+    if (hs_len == 0) {
+      continue; /* a newline keepalive */
+    }
+    int before = hs_state;
+    hs_reply(hs_line);
+    /* The link moved on (a transfer, the master client, a reset): the
+     * next bytes are not the handshake's. */
+    if (hs_state == before || rr.state != LINK_HANDSHAKE) {
+      return;
+    }
+  }
+}
+
+static void handshake(void) {
+  rr.state = LINK_HANDSHAKE;
+  rr.last_io = time(NULL);
+  const char *ping[] = {"PING"};
+  if (!hs_send(1, ping, HS_PING)) {
+    return;
+  }
+  ae_add_file_event(server.el, rr.fd, AE_READABLE, hs_read_handler, NULL);
 }
 
 /* ------------------------------------------------------------------ */
@@ -613,6 +688,11 @@ void repl_replica_cron(void) {
         link_reset("Timeout connecting to the MASTER...");
       }
       break;
+    case LINK_HANDSHAKE:
+      if (now - rr.last_io > server.repl_timeout) {
+        link_reset("Timeout during the handshake with the MASTER");
+      }
+      break;
     case LINK_TRANSFER:
       if (now - rr.last_io > server.repl_timeout) {
         link_reset(
@@ -698,9 +778,10 @@ int repl_replica_save_info(char *replid, long long *offset, int *db) {
   return replid[0] != '\0';
 }
 
-void repl_replica_set_cache(const char *replid, long long offset) {
+void repl_replica_set_cache(const char *replid, long long offset, int db) {
   snprintf(rr.cache_replid, sizeof(rr.cache_replid), "%s", replid);
   rr.cache_offset = offset;
+  rr.cache_db = db >= 0 && db < server.dbnum ? db : 0;
   rr.have_cache = 1;
   server_log(LL_NOTICE,
              "Using the master's replication history from the "
@@ -709,8 +790,8 @@ void repl_replica_set_cache(const char *replid, long long offset) {
 }
 
 void repl_replica_role(client *c) {
-  static const char *states[] = {"none", "connect", "connecting", "sync",
-                                 "connected"};
+  static const char *states[] = {"none", "connect",   "connecting",
+                                 "sync", "connected", "handshake"};
   add_reply_array_len(c, 5);
   add_reply_bulk_cbuffer(c, "slave", 5);
   add_reply_bulk_cstring(c, rr.host);
@@ -722,6 +803,12 @@ void repl_replica_role(client *c) {
 
 sds repl_replica_info(sds info) {
   long long off = master_processed_offset();
+  char down[64] = "";
+  if (!server.repl_link_up) {
+    snprintf(down, sizeof(down), "master_link_down_since_seconds:%lld\r\n",
+             rr.link_down_since ? (long long)(time(NULL) - rr.link_down_since)
+                                : -1LL);
+  }
   return sds_cat_printf(
       info,
       "role:slave\r\n"
@@ -732,12 +819,13 @@ sds repl_replica_info(sds info) {
       "master_sync_in_progress:%d\r\n"
       "slave_read_repl_offset:%lld\r\n"
       "slave_repl_offset:%lld\r\n"
+      "%s"
       "slave_priority:100\r\n"
       "slave_read_only:%d\r\n"
       "replica_announced:1\r\n",
       rr.host, rr.port, server.repl_link_up ? "up" : "down",
       server.repl_link_up ? (long long)(time(NULL) - rr.last_io) : -1LL,
-      rr.state == LINK_TRANSFER, off, off, server.repl_slave_ro);
+      rr.state == LINK_TRANSFER, off, off, down, server.repl_slave_ro);
 }
 
 void repl_replica_init(void) {
