@@ -343,6 +343,7 @@ static void remove_pidfile(void) {
 
 static int server_prepare_for_shutdown(int flags) {
   server_log(LL_WARNING, "User requested shutdown...");
+  repl_shutdown_wait(flags);
   if (persist_prepare_for_shutdown(flags) != C_OK) {
     server_log(LL_WARNING,
                "Errors trying to shut down the server. "

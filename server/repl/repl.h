@@ -36,6 +36,10 @@ void repl_before_sleep(void);
  * fewer replicas than that acked within min-replicas-max-lag (writes are
  * then refused with -NOREPLICAS, as Redis). */
 int repl_enough_good_replicas(void);
+/* repl_shutdown_wait: before a shutdown (not NOW), writes are paused and
+ * the replicas get up to shutdown-timeout seconds to acknowledge the whole
+ * stream, as Redis 7.0 does; a lagging one is logged. */
+void repl_shutdown_wait(int flags);
 /* repl_info appends INFO replication's fields. */
 sds repl_info(sds info);
 

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "server/base/zmalloc.h"
+#include "server/config/config.h"
 #include "server/core/networking.h"
 #include "server/persist/persist.h"
 #include "server/persist/rdb.h"
@@ -256,6 +257,13 @@ static void transfer_finish(void) {
       continue;
     }
     if (rs.disk_mode) {
+      if (server.rdb_del_sync_files && config_save_params_count() == 0 &&
+          !server.appendonly) {
+        server_log(LL_NOTICE,
+                   "Removing the RDB file used to feed replicas in "
+                   "a persistence-less instance");
+        unlink(server.rdb_filename);
+      }
       /* A sized transfer: the stream can follow at once (Redis). */
       if (r->pending && sds_len(r->pending)) {
         add_reply_proto(r->c, r->pending, sds_len(r->pending));
@@ -786,6 +794,50 @@ static void wait_command(client *c) {
   block_for_event(c, timeout ? mstime() + timeout : 0, wait_timeout_reply, w,
                   waiter_free);
   getack_pending = 1;
+}
+
+static int replicas_lagging(void) {
+  int lagging = 0;
+  if (rs.replicas) {
+    list_iter li;
+    list_node *ln;
+    list_rewind(rs.replicas, &li);
+    while ((ln = list_next(&li)) != NULL) {
+      replica *r = list_node_value(ln);
+      lagging += r->state == REPLICA_ONLINE && r->ack_offset < rs.offset;
+    }
+  }
+  return lagging;
+}
+
+void repl_shutdown_wait(int flags) {
+  if ((flags & SHUTDOWN_NOW) || server.shutdown_timeout <= 0 ||
+      server.replica_mode || !replicas_lagging()) {
+    return;
+  }
+  server_log(LL_NOTICE, "Waiting for replicas before shutting down.");
+  long long deadline = mstime() + (long long)server.shutdown_timeout * 1000;
+  pause_clients(deadline, 1); /* no write may widen the gap meanwhile */
+  getack_pending = 1;
+  repl_before_sleep(); /* the GETACK goes into the stream now */
+  while (replicas_lagging() && mstime() < deadline) {
+    process_events_while_blocked();
+    usleep(1000);
+  }
+  list_iter li;
+  list_node *ln;
+  list_rewind(rs.replicas, &li);
+  while ((ln = list_next(&li)) != NULL) {
+    replica *r = list_node_value(ln);
+    if (r->state == REPLICA_ONLINE && r->ack_offset < rs.offset) {
+      server_log(LL_WARNING,
+                 "Lagging replica %s reported offset %lld behind master, "
+                 "lag=%lld, state=online.",
+                 client_peer_id(r->c), rs.offset - r->ack_offset,
+                 (long long)(time(NULL) - r->ack_time));
+    }
+  }
+  unpause_clients();
 }
 
 static void role_command(client *c) {

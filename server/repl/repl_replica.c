@@ -513,6 +513,13 @@ static void transfer_done(void) {
     link_reset(NULL);
     return;
   }
+  if (server.rdb_del_sync_files && config_save_params_count() == 0 &&
+      !server.appendonly) {
+    server_log(LL_NOTICE,
+               "Removing the RDB file obtained from the master. "
+               "This replica has persistence disabled");
+    unlink(server.rdb_filename);
+  }
   sds_free(rr.header);
   rr.header = NULL;
   /* This server's own replicas follow the new history. */
