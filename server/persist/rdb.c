@@ -946,7 +946,36 @@ static unsigned char *load_blob(loader *l, size_t *out_len) {
     *out_len = len;
     return p;
   }
-  sds s = load_string_body(l, len, encoded); /* LZF or an integer */
+  if (len == RDB_ENC_LZF) {
+    /* Decompressed straight into the final buffer. */
+    uint64_t clen, ulen;
+    if (!load_len(l, &clen) || !load_len(l, &ulen)) {
+      return NULL;
+    }
+    if (!check_declared(l, clen, "compressed string")) {
+      return NULL;
+    }
+    if (ulen == 0 || clen == 0 || ulen / LZF_MAX_RATIO > clen ||
+        ulen > ((uint64_t)1 << 40)) {
+      load_fail(l, "invalid LZF lengths (compressed %llu, plain %llu)",
+                (unsigned long long)clen, (unsigned long long)ulen);
+      return NULL;
+    }
+    unsigned char *c = zmalloc(clen);
+    unsigned char *p = NULL;
+    if (load_bytes(l, c, clen)) {
+      p = zmalloc(ulen);
+      if (lzf_decompress_buf(c, clen, p, ulen) != ulen) {
+        zfree(p);
+        p = NULL;
+        load_fail(l, "invalid LZF compressed string");
+      }
+    }
+    zfree(c);
+    *out_len = ulen;
+    return p;
+  }
+  sds s = load_string_body(l, len, encoded); /* an integer encoding */
   if (s == NULL) {
     return NULL;
   }
@@ -979,39 +1008,57 @@ static const unsigned char *lp_field_at(unsigned char *p, uint32_t *len,
   return lp_get_string(p, len, buf);
 }
 
+/* A key of a pair listpack, normalised: an integer (int-encoded, or a
+ * string that is a canonical integer, which is the same key) or bytes. */
+typedef struct lp_key {
+  const unsigned char *s;
+  uint32_t len;
+  long long v;
+  int is_int;
+} lp_key;
+
+static int lp_key_cmp(const void *a, const void *b) {
+  const lp_key *x = a, *y = b;
+  if (x->is_int != y->is_int) {
+    return x->is_int ? -1 : 1;
+  }
+  if (x->is_int) {
+    return x->v < y->v ? -1 : x->v > y->v;
+  }
+  uint32_t n = x->len < y->len ? x->len : y->len;
+  int c = memcmp(x->s, y->s, n);
+  return c ? c : (x->len < y->len ? -1 : x->len > y->len);
+}
+
 /* lp_pairs_have_duplicate: 1 if a key (entries 0, 2, 4...) of a pair
- * listpack repeats. Small ones compare pairwise (no allocation), big ones
- * go through a set. */
+ * listpack repeats: the keys are sorted and neighbours compared. */
 static int lp_pairs_have_duplicate(unsigned char *lp, unsigned long pairs) {
-  unsigned char abuf[LP_INTBUF_SIZE], bbuf[LP_INTBUF_SIZE];
-  if (pairs <= 128) {
-    for (unsigned char *p = lp_first(lp); p; p = lp_next(lp, lp_next(lp, p))) {
-      uint32_t alen;
-      const unsigned char *a = lp_field_at(p, &alen, abuf);
-      for (unsigned char *q = lp_next(lp, lp_next(lp, p)); q;
-           q = lp_next(lp, lp_next(lp, q))) {
-        uint32_t blen;
-        const unsigned char *b = lp_field_at(q, &blen, bbuf);
-        if (alen == blen && memcmp(a, b, alen) == 0) {
-          return 1;
-        }
-      }
-    }
+  if (pairs < 2) {
     return 0;
   }
-  dict *seen = dict_create(&set_dict_type);
-  int dup = 0;
-  for (unsigned char *p = lp_first(lp); p && !dup;
+  lp_key stack[64];
+  lp_key *keys = pairs <= 64 ? stack : zmalloc(sizeof(lp_key) * (size_t)pairs);
+  unsigned long n = 0;
+  for (unsigned char *p = lp_first(lp); p && n < pairs;
        p = lp_next(lp, lp_next(lp, p))) {
-    uint32_t len;
-    const unsigned char *f = lp_field_at(p, &len, abuf);
-    sds key = sds_new_len(f, len);
-    if (dict_add(seen, key, NULL) != DICT_OK) {
-      sds_free(key);
-      dup = 1;
+    lp_key *k = &keys[n++];
+    k->s = lp_get_value(p, &k->len, &k->v);
+    k->is_int = k->s == NULL;
+    if (!k->is_int && k->len > 0 && k->len <= 20 &&
+        string2ll((const char *)k->s, k->len, &k->v)) {
+      char buf[32];
+      int bl = ll2string(buf, sizeof(buf), k->v);
+      k->is_int = (uint32_t)bl == k->len && memcmp(buf, k->s, k->len) == 0;
     }
   }
-  dict_release(seen);
+  qsort(keys, n, sizeof(lp_key), lp_key_cmp);
+  int dup = 0;
+  for (unsigned long i = 1; i < n && !dup; i++) {
+    dup = lp_key_cmp(&keys[i - 1], &keys[i]) == 0;
+  }
+  if (keys != stack) {
+    zfree(keys);
+  }
   return dup;
 }
 
@@ -1213,8 +1260,17 @@ robj *rdb_load_object(rio *r, int type, int *empty, char *err, size_t err_len) {
             dict_expand(o->ptr, (unsigned long)len);
           }
         }
-        int added = set_type_add(o, e, sds_len(e));
-        sds_free(e);
+        int added;
+        if (o->encoding == OBJ_ENCODING_HT) {
+          /* The loaded sds becomes the member: no copy. */
+          added = dict_add(o->ptr, e, NULL) == DICT_OK;
+          if (!added) {
+            sds_free(e);
+          }
+        } else {
+          added = set_type_add(o, e, sds_len(e));
+          sds_free(e);
+        }
         if (!added) {
           decr_ref_count(o);
           load_fail(l, "duplicate set members detected");
@@ -1294,9 +1350,19 @@ robj *rdb_load_object(rio *r, int type, int *empty, char *err, size_t err_len) {
           decr_ref_count(o);
           return NULL;
         }
-        int added = !hash_type_set(o, f, sds_len(f), v, sds_len(v));
-        sds_free(f);
-        sds_free(v);
+        int added;
+        if (o->encoding == OBJ_ENCODING_HT) {
+          /* The loaded field and value go into the table as they are. */
+          added = dict_add(o->ptr, f, v) == DICT_OK;
+          if (!added) {
+            sds_free(f);
+            sds_free(v);
+          }
+        } else {
+          added = !hash_type_set(o, f, sds_len(f), v, sds_len(v));
+          sds_free(f);
+          sds_free(v);
+        }
         if (!added) {
           decr_ref_count(o);
           load_fail(l, "duplicate hash fields detected");
