@@ -119,7 +119,8 @@ typedef struct client {
   long long paused_until; /* unused when not paused */
   size_t buf_peak;        /* CLIENT LIST rbp: peak bufpos, reset every 5 s */
   long long buf_peak_last_reset_time; /* ms */
-  void *repl; /* replica state while c is a replica (server/repl) */
+  void *repl;     /* replica state while c is a replica (server/repl) */
+  long long woff; /* replication offset after c's last write (WAIT) */
 } client;
 
 /* Client lifecycle (networking.c) */

@@ -293,6 +293,9 @@ void call(client *c, int flags) {
   server.in_nested_call--;
   if (server.in_nested_call == 0) {
     propagate_pending_commands();
+    if (server.dirty > dirty) {
+      c->woff = server.master_repl_offset; /* what WAIT waits for */
+    }
   }
 
   if (server.stat_total_error_replies > prev_err_count) {

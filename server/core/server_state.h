@@ -194,6 +194,7 @@ struct redis_server {
   int repl_timeout;             /* repl-timeout, seconds */
   int repl_ping_replica_period; /* repl-ping-replica-period, seconds */
   long long repl_backlog_size;  /* repl-backlog-size */
+  long long master_repl_offset; /* the stream's offset (server/repl keeps it) */
   /* Replication, replica side */
   int replica_mode; /* 1 while replicaof a master (server/repl) */
   char *masterauth, *masteruser;
@@ -202,8 +203,8 @@ struct redis_server {
   int repl_link_up;                      /* the link with the master is up */
   int repl_min_slaves_to_write;          /* min-replicas-to-write */
   int repl_min_slaves_max_lag;           /* min-replicas-max-lag, seconds */
-  int rdb_del_sync_files; /* rdb-del-sync-files */
-  int shutdown_timeout;   /* shutdown-timeout, seconds */
+  int rdb_del_sync_files;                /* rdb-del-sync-files */
+  int shutdown_timeout;                  /* shutdown-timeout, seconds */
   volatile sig_atomic_t shutdown_signal; /* SIGTERM/SIGINT received */
   int appendonly;
   char *appendfilename;

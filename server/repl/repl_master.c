@@ -86,6 +86,7 @@ static void backlog_create(void) {
 
 static void backlog_append(const char *p, size_t len) {
   rs.offset += (long long)len;
+  server.master_repl_offset = rs.offset;
   if (rs.backlog == NULL) {
     return;
   }
@@ -675,11 +676,7 @@ static void psync_command(client *c) {
   }
 }
 
-int repl_enough_good_replicas(void) {
-  if (server.repl_min_slaves_to_write <= 0 ||
-      server.repl_min_slaves_max_lag <= 0 || server.replica_mode) {
-    return 1;
-  }
+static int good_replicas(void) {
   int good = 0;
   time_t now = time(NULL);
   if (rs.replicas) {
@@ -692,7 +689,15 @@ int repl_enough_good_replicas(void) {
               now - r->ack_time <= server.repl_min_slaves_max_lag;
     }
   }
-  return good >= server.repl_min_slaves_to_write;
+  return good;
+}
+
+int repl_enough_good_replicas(void) {
+  if (server.repl_min_slaves_to_write <= 0 ||
+      server.repl_min_slaves_max_lag <= 0 || server.replica_mode) {
+    return 1;
+  }
+  return good_replicas() >= server.repl_min_slaves_to_write;
 }
 
 /* ------------------------------------------------------------------ */
@@ -776,7 +781,8 @@ static void wait_command(client *c) {
     add_reply_error(c, "timeout is negative");
     return;
   }
-  long long offset = rs.offset;
+  /* Only this client's own writes count, as Redis (c->woff). */
+  long long offset = c->woff;
   int acked = replicas_acked(offset);
   if (acked >= numreplicas || (c->flags & CLIENT_MULTI) ||
       blocking_is_denied(c)) {
@@ -923,6 +929,11 @@ sds repl_info(sds info) {
   } else {
     info = sds_cat_printf(info, "role:master\r\nconnected_slaves:%d\r\n", n);
   }
+  if (server.repl_min_slaves_to_write > 0 &&
+      server.repl_min_slaves_max_lag > 0) {
+    info =
+        sds_cat_printf(info, "min_slaves_good_slaves:%d\r\n", good_replicas());
+  }
   if (n) {
     int i = 0;
     list_iter li;
@@ -963,6 +974,7 @@ sds repl_info(sds info) {
 void repl_master_set_id(const char *replid, long long offset) {
   snprintf(rs.replid, sizeof(rs.replid), "%s", replid);
   rs.offset = offset;
+  server.master_repl_offset = offset;
   /* The backlog restarts at this offset: older bytes belong to another
    * history. */
   rs.histlen = 0;
