@@ -15,6 +15,8 @@ import time
 import pytest
 
 pytestmark = [
+    pytest.mark.plain_only(
+        "DEBUG DIGEST does not depend on how clients connect: run once (plain)"),
     pytest.mark.server_args("--enable-debug-command", "yes"),
     pytest.mark.redis_server_args("--enable-debug-command", "yes"),
 ]

@@ -38,6 +38,9 @@ import persist_util as pu
 from harness import RespError
 from test_persist_rdb import _mount_tmpfs, _umount, call, raw_reply
 
+pytestmark = pytest.mark.plain_only(
+    "the AOF does not depend on how clients connect: run once (plain); the TLS suite covers replication over TLS")
+
 AOF_DIR = "appendonlydir"
 AOF_ON = ["--appendonly", "yes"]
 REDIS_CHECK_AOF = "/usr/bin/redis-check-aof"

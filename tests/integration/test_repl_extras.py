@@ -34,10 +34,15 @@ import contextlib
 import signal
 import time
 
+import pytest
+
 import harness
 import persist_util as pu
 import test_repl_master as trm
 import test_repl_replica as trr
+
+pytestmark = pytest.mark.plain_only(
+    "WAIT, NOREPLICAS, disk sync and shutdown waits do not depend on how clients connect: run once (plain)")
 
 MASTER_ARGS = trm.MASTER_ARGS  # repl-diskless-sync-delay 0, DEBUG enabled
 NOREPLICAS = b"-NOREPLICAS Not enough good replicas to write.\r\n"

@@ -39,10 +39,15 @@ import signal
 import socket
 import time
 
+import pytest
+
 import harness
 import persist_util as pu
 import test_repl_master as trm
 from harness import RespError
+
+pytestmark = pytest.mark.plain_only(
+    "Redoubt's replica link to its master is plain TCP for now (tls-replication is not there yet): run once (plain)")
 
 SYNC_TIMEOUT_S = 30.0
 MASTER_ARGS = ["--repl-diskless-sync-delay", "0", "--enable-debug-command", "yes"]
