@@ -439,6 +439,35 @@ void repl_before_sleep(void) {
 }
 
 /* Starts a transfer to every replica waiting for one. */
+/* start_waiting_replicas: every replica waiting for a transfer gets
+ * +FULLRESYNC (and, diskless, the $EOF: header) and is now in it. Returns
+ * how many. */
+static int start_waiting_replicas(long long offset, int diskless) {
+  int n = 0;
+  list_iter li;
+  list_node *ln;
+  list_rewind(rs.replicas, &li);
+  while ((ln = list_next(&li)) != NULL) {
+    replica *r = list_node_value(ln);
+    if (r->state != REPLICA_WAIT_BGSAVE_START) {
+      continue;
+    }
+    char line[128];
+    int len = snprintf(line, sizeof(line), "+FULLRESYNC %s %lld\r\n", rs.replid,
+                       offset);
+    add_reply_proto(r->c, line, (size_t)len);
+    if (diskless) {
+      len = snprintf(line, sizeof(line), "$EOF:%s\r\n", rs.eofmark);
+      add_reply_proto(r->c, line, (size_t)len);
+    }
+    r->state = REPLICA_WAIT_BGSAVE_END;
+    r->in_transfer = 1;
+    r->pending = sds_empty();
+    n++;
+  }
+  return n;
+}
+
 static int disk_child(void *arg) {
   (void)arg;
   char err[512] = "";
@@ -472,22 +501,7 @@ static int transfer_start(void) {
     }
     rs.child_done = 0;
     rs.seldb = -1;
-    int n = 0;
-    list_rewind(rs.replicas, &wi);
-    while ((wn = list_next(&wi)) != NULL) {
-      replica *r = list_node_value(wn);
-      if (r->state != REPLICA_WAIT_BGSAVE_START) {
-        continue;
-      }
-      char line[128];
-      int len = snprintf(line, sizeof(line), "+FULLRESYNC %s %lld\r\n",
-                         rs.replid, rs.offset);
-      add_reply_proto(r->c, line, (size_t)len);
-      r->state = REPLICA_WAIT_BGSAVE_END;
-      r->in_transfer = 1;
-      r->pending = sds_empty();
-      n++;
-    }
+    int n = start_waiting_replicas(rs.offset, 0);
     server_log(LL_NOTICE,
                "Starting BGSAVE for SYNC with target: disk (%d "
                "replica%s)",
@@ -522,26 +536,7 @@ static int transfer_start(void) {
                     NULL);
   /* After the RDB the stream starts with a SELECT, whatever db it is. */
   rs.seldb = -1;
-  list_iter li;
-  list_node *ln;
-  list_rewind(rs.replicas, &li);
-  int n = 0;
-  while ((ln = list_next(&li)) != NULL) {
-    replica *r = list_node_value(ln);
-    if (r->state != REPLICA_WAIT_BGSAVE_START) {
-      continue;
-    }
-    char line[128];
-    int len = snprintf(line, sizeof(line), "+FULLRESYNC %s %lld\r\n", rs.replid,
-                       job.rsi.repl_offset);
-    add_reply_proto(r->c, line, (size_t)len);
-    len = snprintf(line, sizeof(line), "$EOF:%s\r\n", rs.eofmark);
-    add_reply_proto(r->c, line, (size_t)len);
-    r->state = REPLICA_WAIT_BGSAVE_END;
-    r->in_transfer = 1;
-    r->pending = sds_empty();
-    n++;
-  }
+  int n = start_waiting_replicas(job.rsi.repl_offset, 1);
   server_log(LL_NOTICE,
              "Starting BGSAVE for SYNC with target: replicas "
              "sockets (%d replica%s)",
