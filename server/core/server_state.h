@@ -205,6 +205,9 @@ struct redis_server {
   int repl_min_slaves_max_lag;           /* min-replicas-max-lag, seconds */
   int rdb_del_sync_files;                /* rdb-del-sync-files */
   int shutdown_timeout;                  /* shutdown-timeout, seconds */
+  char *slave_announce_ip;               /* replica-announce-ip */
+  int slave_announce_port;               /* replica-announce-port */
+  int slave_priority;                    /* replica-priority */
   volatile sig_atomic_t shutdown_signal; /* SIGTERM/SIGINT received */
   int appendonly;
   char *appendfilename;

@@ -303,7 +303,16 @@ static int hs_send(int argc, const char **argv, int next) {
 static void hs_send_port(void) {
   char port[16];
   snprintf(port, sizeof(port), "%d",
-           server.port ? server.port : server.tls_port);
+           server.slave_announce_port ? server.slave_announce_port
+           : server.port              ? server.port
+                                      : server.tls_port);
+  if (server.slave_announce_ip) {
+    /* One command with both, as Redis 7.0 may send them. */
+    const char *lp[] = {"REPLCONF", "listening-port", port, "ip-address",
+                        server.slave_announce_ip};
+    hs_send(5, lp, HS_PORT);
+    return;
+  }
   const char *lp[] = {"REPLCONF", "listening-port", port};
   hs_send(3, lp, HS_PORT);
 }
@@ -827,12 +836,13 @@ sds repl_replica_info(sds info) {
       "slave_read_repl_offset:%lld\r\n"
       "slave_repl_offset:%lld\r\n"
       "%s"
-      "slave_priority:100\r\n"
+      "slave_priority:%d\r\n"
       "slave_read_only:%d\r\n"
       "replica_announced:1\r\n",
       rr.host, rr.port, server.repl_link_up ? "up" : "down",
       server.repl_link_up ? (long long)(time(NULL) - rr.last_io) : -1LL,
-      rr.state == LINK_TRANSFER, off, off, down, server.repl_slave_ro);
+      rr.state == LINK_TRANSFER, off, off, down, server.slave_priority,
+      server.repl_slave_ro);
 }
 
 void repl_replica_init(void) {
