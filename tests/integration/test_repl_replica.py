@@ -780,3 +780,20 @@ def test_chain_redis_to_redoubt_to_redis(server_factory, redis_server_factory):
     sub_info = repl_info(sub)
     assert sub_info["master_link_status"] == "up" and \
         sub_info["master_port"] == str(middle.port), sub_info
+
+
+def test_replica_announce_ip_port_and_priority(server_factory, redis_server_factory):
+    """replica-announce-ip / replica-announce-port reach the master (its INFO and ROLE list the
+    replica under them, as for a Redis replica announcing the same), replica-priority shows in
+    the replica's INFO."""
+    master = start_master(redis_server_factory)
+    ours = start_redoubt_replica(server_factory, master, "--replica-announce-ip", "127.0.0.5",
+                                 "--replica-announce-port", "7777", "--replica-priority", "42")
+    ref = start_redis_replica(redis_server_factory, master, "--replica-announce-ip", "127.0.0.6",
+                              "--replica-announce-port", "7778", "--replica-priority", "43")
+    minfo = repl_info(master)
+    slaves = [v for k, v in minfo.items() if k.startswith("slave")]
+    assert any(s.startswith("ip=127.0.0.5,port=7777,") for s in slaves), minfo
+    assert any(s.startswith("ip=127.0.0.6,port=7778,") for s in slaves), minfo
+    assert repl_info(ours)["slave_priority"] == "42"
+    assert repl_info(ref)["slave_priority"] == "43"
