@@ -24,6 +24,7 @@
 #include "server/base/zmalloc.h"
 #include "server/config/config.h"
 #include "server/core/networking.h"
+#include "server/persist/aof.h"
 #include "server/persist/persist.h"
 #include "server/persist/rdb.h"
 #include "server/repl/repl.h"
@@ -505,6 +506,14 @@ static void transfer_done(void) {
     link_reset(NULL);
     return;
   }
+  /* The AOF describes the dataset being replaced: stop it, and start it
+   * again (a rewrite from the loaded data) afterwards, as Redis does. */
+  int aof_was_on = server.appendonly;
+  const char *aof_err = NULL;
+  if (aof_was_on) {
+    server.appendonly = 0;
+    aof_apply_appendonly(&aof_err);
+  }
   server_log(LL_NOTICE, "MASTER <-> REPLICA sync: Flushing old data");
   empty_data(-1, 0, NULL);
   server_log(LL_NOTICE, "MASTER <-> REPLICA sync: Loading DB in memory");
@@ -513,6 +522,14 @@ static void transfer_done(void) {
   int rc =
       rdb_load_file(server.rdb_filename, RDBFLAGS_NONE, NULL, err, sizeof(err));
   server.loading = 0;
+  if (aof_was_on) {
+    server.appendonly = 1;
+    if (!aof_apply_appendonly(&aof_err)) {
+      server_log(LL_WARNING,
+                 "Failed enabling the AOF after successful master "
+                 "synchronization! Trying it again in one second.");
+    }
+  }
   if (rc != C_OK) {
     server_log(LL_WARNING,
                "Failed trying to load the MASTER synchronization "
