@@ -797,3 +797,26 @@ def test_replica_announce_ip_port_and_priority(server_factory, redis_server_fact
     assert any(s.startswith("ip=127.0.0.6,port=7778,") for s in slaves), minfo
     assert repl_info(ours)["slave_priority"] == "42"
     assert repl_info(ref)["slave_priority"] == "43"
+
+
+def test_replica_with_aof_survives_kill_9_after_full_sync(server_factory, redis_server_factory):
+    """A replica with appendonly yes: the full sync replaces its dataset, so its AOF restarts
+    from a rewrite of the loaded data (as Redis). kill -9 after the sync and a write, then a start
+    without replicaof: the AOF gives back exactly the master's dataset."""
+    import test_persist_aof as tpa
+    master = start_master(redis_server_factory)
+    pu.fill_mixed_dataset(master)
+    rep = start_redoubt_replica(server_factory, master, "--appendonly", "yes")
+    Caller(master)("SET", "after-sync", "1")
+    wait_dataset_equal(master, rep, context="before the kill")
+    time.sleep(1.2)  # appendfsync everysec
+    expected = pu.dump_dataset(master)
+    tpa.kill9(rep)
+    # The master goes away so that nothing can resync the replica: what it serves after the
+    # restart comes from its own AOF.
+    master.stop()
+    rep.start(keep_port=True)
+    call(rep, "REPLICAOF", "NO", "ONE")
+    got = pu.dump_dataset(rep)
+    pu.assert_same_dataset(got, expected, rep.name, "redis master",
+                           context="restart from the AOF after kill -9")
