@@ -40,6 +40,7 @@ typedef struct replica {
   int listening_port;
   char announced_ip[64];
   int capa_eof, capa_psync2;
+  int old_sync; /* SYNC (pre-PSYNC): no +FULLRESYNC line */
   long long ack_offset;
   time_t ack_time;
   time_t wait_since;
@@ -453,9 +454,12 @@ static int start_waiting_replicas(long long offset, int diskless) {
       continue;
     }
     char line[128];
-    int len = snprintf(line, sizeof(line), "+FULLRESYNC %s %lld\r\n", rs.replid,
-                       offset);
-    add_reply_proto(r->c, line, (size_t)len);
+    int len;
+    if (!r->old_sync) {
+      len = snprintf(line, sizeof(line), "+FULLRESYNC %s %lld\r\n", rs.replid,
+                     offset);
+      add_reply_proto(r->c, line, (size_t)len);
+    }
     if (diskless) {
       len = snprintf(line, sizeof(line), "$EOF:%s\r\n", rs.eofmark);
       add_reply_proto(r->c, line, (size_t)len);
@@ -841,6 +845,32 @@ void repl_shutdown_wait(int flags) {
   unpause_clients();
 }
 
+/* SYNC: the pre-2.8 full synchronization (and redis-cli --rdb): the RDB,
+ * then the stream, without a +FULLRESYNC line. */
+static void sync_command(client *c) {
+  if (c->flags & CLIENT_SLAVE) {
+    return;
+  }
+  if (c->flags & CLIENT_MULTI) {
+    add_reply_error(c, "Command not allowed inside a transaction");
+    return;
+  }
+  replica *r = replica_of(c);
+  r->old_sync = 1;
+  server.stat_sync_full++;
+  if (rs.backlog == NULL) {
+    backlog_create();
+  }
+  make_replica(c, r);
+  r->state = REPLICA_WAIT_BGSAVE_START;
+  r->wait_since = time(NULL);
+  server_log(LL_NOTICE, "Replica %s asks for synchronization (SYNC)",
+             client_peer_id(c));
+  if (server.repl_diskless_sync_delay == 0) {
+    transfer_start();
+  }
+}
+
 static void role_command(client *c) {
   if (server.replica_mode) {
     repl_replica_role(c);
@@ -1072,6 +1102,15 @@ redis_command repl_commands[] = {
      .arity = 3,
      .flags = CMD_NOSCRIPT,
      .acl_categories = ACL_CATEGORY_SLOW | ACL_CATEGORY_CONNECTION},
+    {.declared_name = "sync",
+     .summary = "Internal command used for replication",
+     .since = "1.0.0",
+     .group = "server",
+     .proc = sync_command,
+     .arity = 1,
+     .flags = CMD_NO_ASYNC_LOADING | CMD_ADMIN | CMD_NOSCRIPT | CMD_NO_MULTI,
+     .acl_categories =
+         ACL_CATEGORY_ADMIN | ACL_CATEGORY_SLOW | ACL_CATEGORY_DANGEROUS},
     {.declared_name = "role",
      .summary = "Return the role of the instance in the context of "
                 "replication",

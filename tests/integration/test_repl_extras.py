@@ -503,3 +503,25 @@ def test_replica_restart_resumes_with_partial_resync(server_factory, redis_serve
     trr.assert_same_as_master(master, replica, "after the restart and partial resync")
     assert trr.digest(replica) == trr.digest(master)
     assert secs < 2.0, f"SHUTDOWN SAVE on the replica took {secs:.2f} s\n{replica.log_tail(10)}"
+
+
+def test_redis_cli_rdb_backup_via_sync(server_factory, tmp_path):
+    """`redis-cli --rdb FILE` (REPLCONF rdb-only, then SYNC) takes a backup of a Redoubt server:
+    the file passes Debian's redis-check-rdb and holds the dataset; SYNC counts as a full sync."""
+    srv = server_factory(["--repl-diskless-sync-delay", "0"])
+    pu.fill_mixed_dataset(srv)
+    expected = pu.dump_dataset(srv)
+    out = tmp_path / "backup.rdb"
+    text, rc = srv.cli("--rdb", str(out), timeout=60)
+    assert rc == 0 and "Transfer finished with success" in text, text
+    rc2, report = pu.run_check_rdb([pu.REDIS_CHECK_RDB, str(out)])
+    assert rc2 == 0, report
+    loaded = server_factory(["--dir", str(tmp_path), "--dbfilename", "backup.rdb"])
+    pu.assert_same_dataset(pu.dump_dataset(loaded), expected, loaded.name, srv.name,
+                           context="restored from redis-cli --rdb")
+    assert harness_info(srv)["sync_full"] == "1"
+
+
+def harness_info(srv) -> dict:
+    text = srv.client(decode_responses=True).info("stats")
+    return {k: str(v) for k, v in text.items()}
