@@ -25,6 +25,8 @@ void repl_replica_init(void);
 void repl_replica_cron(void);
 /* repl_replica_getack: REPLCONF GETACK from the master: ACK now. */
 void repl_replica_send_ack(void);
+/* repl_replica_offset: the master offset applied so far. */
+long long repl_replica_offset(void);
 sds repl_replica_info(sds info);
 /* repl_replica_role: ROLE's reply on a replica. */
 void repl_replica_role(client *c);

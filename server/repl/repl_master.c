@@ -992,7 +992,11 @@ sds repl_info(sds info) {
       "repl_backlog_size:%lld\r\n"
       "repl_backlog_first_byte_offset:%lld\r\n"
       "repl_backlog_histlen:%zu\r\n",
-      rs.replid, rs.offset, rs.backlog != NULL, server.repl_backlog_size,
+      rs.replid,
+      /* On a replica, where it is in its master's stream (what monitoring
+       * compares with the master's own offset), as Redis shows it. */
+      server.replica_mode ? repl_replica_offset() : rs.offset,
+      rs.backlog != NULL, server.repl_backlog_size,
       rs.backlog ? backlog_first_offset() : 0LL, rs.histlen);
 }
 

@@ -87,6 +87,8 @@ static long long master_processed_offset(void) {
          (long long)(c->net_input_bytes - rr.master_bytes_base) - unprocessed;
 }
 
+long long repl_replica_offset(void) { return master_processed_offset(); }
+
 void repl_replica_send_ack(void) {
   if (rr.master == NULL || rr.master->conn == NULL) {
     return;
