@@ -543,6 +543,13 @@ static void client_trim_querybuf(client *c) {
   c->qb_pos = 0;
 }
 
+static void (*master_read_hook)(client *c, const char *buf, size_t len);
+
+void client_set_master_read_hook(void (*fn)(client *c, const char *buf,
+                                            size_t len)) {
+  master_read_hook = fn;
+}
+
 int process_input_buffer(client *c) {
   resp_parser p;
   resp_limits lim;
@@ -691,6 +698,10 @@ static void read_query_from_client(connection *conn) {
     return;
   }
   sds_incr_len(c->querybuf, nread);
+  if ((c->flags & CLIENT_MASTER) && master_read_hook) {
+    master_read_hook(c, c->querybuf + sds_len(c->querybuf) - nread,
+                     (size_t)nread);
+  }
   qblen = sds_len(c->querybuf);
   if (c->querybuf_peak < qblen) {
     c->querybuf_peak = qblen;

@@ -42,6 +42,12 @@ void client_set_auth_ops(const client_auth_ops *ops);
 int client_auth_required(client *c);
 const char *client_user_name(client *c);
 
+/* client_set_master_read_hook: |fn| sees every byte read from the master
+ * link (CLIENT_MASTER), as read: a replica relays its master's stream
+ * verbatim to its own replicas (server/repl). */
+void client_set_master_read_hook(void (*fn)(client *c, const char *buf,
+                                            size_t len));
+
 /* client_register_hooks adds a hook set (kept by pointer; at most
  * NETWORKING_MAX_HOOKS sets). */
 #define NETWORKING_MAX_HOOKS 8

@@ -10,6 +10,20 @@
  * ONE). */
 void repl_master_set_id(const char *replid, long long offset);
 void repl_master_new_id(void);
+/* repl_master_feed_raw: bytes of the master's stream, relayed verbatim to
+ * this replica's own replicas and backlog (offsets stay the master's). */
+void repl_master_feed_raw(const char *p, size_t len);
+/* repl_master_shift_id: REPLICAOF NO ONE: the old ID becomes the second
+ * one, valid up to the current offset (PSYNC2), and a new ID starts. */
+void repl_master_shift_id(void);
+/* repl_master_adopt_id: as shift, to the given new ID (a master's +CONTINUE
+ * with a new ID). repl_master_id: the current ID. */
+void repl_master_adopt_id(const char *replid);
+const char *repl_master_id(void);
+/* repl_replica_proxy_flush relays the master bytes applied so far. */
+void repl_replica_proxy_flush(void);
+/* repl_replica_stream_db: the db the master's stream has selected. */
+int repl_replica_stream_db(void);
 /* repl_master_drop_replicas disconnects this server's own replicas (it
  * starts following another history). */
 void repl_master_drop_replicas(void);

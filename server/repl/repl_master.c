@@ -53,7 +53,9 @@ static void waiters_check(void);
 
 static struct {
   char replid[CONFIG_RUN_ID_SIZE + 1];
-  long long offset; /* master_repl_offset */
+  char replid2[CONFIG_RUN_ID_SIZE + 1]; /* the previous history (PSYNC2) */
+  long long second_offset;              /* replid2 is valid up to it, -1 */
+  long long offset;                     /* master_repl_offset */
   /* The backlog: a ring of the last repl-backlog-size bytes. */
   char *backlog;
   size_t backlog_size, backlog_idx, histlen;
@@ -71,7 +73,11 @@ static struct {
    * framed from this fd, pumped before sleeping. */
   int disk_mode;
   int disk_fd;
-} rs = {.seldb = -1, .pipe_fd = -1, .disk_fd = -1};
+} rs = {.seldb = -1,
+        .pipe_fd = -1,
+        .disk_fd = -1,
+        .second_offset = -1,
+        .replid2 = "0000000000000000000000000000000000000000"};
 
 /* ------------------------------------------------------------------ */
 /* Backlog                                                              */
@@ -201,6 +207,9 @@ static void feed_replicas(const char *p, size_t len) {
 
 /* The propagation target: the command as the AOF gets it. */
 static void repl_feed(int dbid, robj **argv, int argc) {
+  if (server.replica_mode) {
+    return; /* a replica relays its master's bytes instead */
+  }
   if (rs.backlog == NULL &&
       (rs.replicas == NULL || list_length(rs.replicas) == 0)) {
     return;
@@ -386,6 +395,7 @@ static void pipe_read_handler(ae_loop *loop, int fd, void *data, int mask) {
 }
 
 void repl_before_sleep(void) {
+  repl_replica_proxy_flush();
   if (getack_pending) {
     /* WAIT: ask every replica where it is (part of the stream, as Redis). */
     getack_pending = 0;
@@ -519,7 +529,9 @@ static int transfer_start(void) {
     return C_ERR;
   }
   job.fd = p[1];
-  job.rsi.repl_stream_db = rs.seldb == -1 ? 0 : rs.seldb;
+  job.rsi.repl_stream_db = server.replica_mode ? repl_replica_stream_db()
+                           : rs.seldb == -1    ? 0
+                                               : rs.seldb;
   job.rsi.repl_id = rs.replid;
   job.rsi.repl_offset = rs.offset;
   get_random_hex_chars(rs.eofmark, RDB_EOF_MARK_SIZE);
@@ -637,10 +649,13 @@ static void psync_command(client *c) {
   if (get_long_long_from_object(c->argv[2], &want) != C_OK) {
     want = -1;
   }
-  /* Partial resync: our replication ID, and every byte from |want| on
-   * still in the backlog. */
-  if (rs.backlog && !strcasecmp(replid, rs.replid) &&
-      want >= backlog_first_offset() && want <= rs.offset + 1) {
+  /* Partial resync: our replication ID (or the previous one up to where
+   * it ended, PSYNC2), and every byte from |want| on still in the
+   * backlog. */
+  int known = !strcasecmp(replid, rs.replid) ||
+              (!strcasecmp(replid, rs.replid2) && want <= rs.second_offset);
+  if (rs.backlog && known && want >= backlog_first_offset() &&
+      want <= rs.offset + 1) {
     make_replica(c, r);
     char line[96];
     int len = r->capa_psync2
@@ -912,8 +927,10 @@ void repl_cron(void) {
   if (rs.replicas == NULL || list_length(rs.replicas) == 0) {
     return;
   }
-  /* Keep links alive: PING in the stream, a newline before a transfer. */
-  if (now - rs.last_ping >= server.repl_ping_replica_period) {
+  /* Keep links alive: PING in the stream (a replica relays its master's
+   * PINGs instead), a newline before a transfer. */
+  if (!server.replica_mode &&
+      now - rs.last_ping >= server.repl_ping_replica_period) {
     rs.last_ping = now;
     robj *ping = shared.ping;
     sds buf = persist_cat_command(sds_empty(), &ping, 1);
@@ -985,17 +1002,17 @@ sds repl_info(sds info) {
       info,
       "master_failover_state:no-failover\r\n"
       "master_replid:%s\r\n"
-      "master_replid2:0000000000000000000000000000000000000000\r\n"
+      "master_replid2:%s\r\n"
       "master_repl_offset:%lld\r\n"
-      "second_repl_offset:-1\r\n"
+      "second_repl_offset:%lld\r\n"
       "repl_backlog_active:%d\r\n"
       "repl_backlog_size:%lld\r\n"
       "repl_backlog_first_byte_offset:%lld\r\n"
       "repl_backlog_histlen:%zu\r\n",
-      rs.replid,
+      rs.replid, rs.replid2,
       /* On a replica, where it is in its master's stream (what monitoring
        * compares with the master's own offset), as Redis shows it. */
-      server.replica_mode ? repl_replica_offset() : rs.offset,
+      server.replica_mode ? repl_replica_offset() : rs.offset, rs.second_offset,
       rs.backlog != NULL, server.repl_backlog_size,
       rs.backlog ? backlog_first_offset() : 0LL, rs.histlen);
 }
@@ -1009,6 +1026,27 @@ void repl_master_set_id(const char *replid, long long offset) {
   rs.histlen = 0;
   rs.backlog_idx = 0;
   rs.seldb = -1;
+}
+
+void repl_master_feed_raw(const char *p, size_t len) { feed_replicas(p, len); }
+
+const char *repl_master_id(void) { return rs.replid; }
+
+void repl_master_adopt_id(const char *replid) {
+  memcpy(rs.replid2, rs.replid, sizeof(rs.replid2));
+  rs.second_offset = rs.offset + 1;
+  snprintf(rs.replid, sizeof(rs.replid), "%s", replid);
+}
+
+void repl_master_shift_id(void) {
+  memcpy(rs.replid2, rs.replid, sizeof(rs.replid2));
+  rs.second_offset = rs.offset + 1;
+  repl_master_new_id();
+  rs.seldb = -1; /* our own stream starts with a SELECT */
+  server_log(LL_NOTICE,
+             "Setting secondary replication ID to %s, valid up to offset: "
+             "%lld. New replication ID is %s",
+             rs.replid2, rs.second_offset, rs.replid);
 }
 
 void repl_master_new_id(void) {

@@ -61,7 +61,9 @@ static struct {
   long long master_offset; /* offset of the stream at the RDB */
   /* the link */
   client *master;
-  long long master_base; /* master offset when the client was created */
+  sds proxy;                /* master bytes read, not yet relayed */
+  long long proxied_offset; /* master offset relayed so far */
+  long long master_base;    /* master offset when the client was created */
   unsigned long long master_bytes_base;
   /* a cached history for PSYNC after a drop */
   int have_cache;
@@ -88,6 +90,34 @@ static long long master_processed_offset(void) {
 }
 
 long long repl_replica_offset(void) { return master_processed_offset(); }
+
+int repl_replica_stream_db(void) {
+  return rr.master && rr.master->db ? rr.master->db->id : rr.cache_db;
+}
+
+/* Every byte read from the master (networking's read hook). */
+static void master_read(client *c, const char *buf, size_t len) {
+  if (c == rr.master) {
+    rr.proxy = sds_cat_len(rr.proxy ? rr.proxy : sds_empty(), buf, len);
+  }
+}
+
+void repl_replica_proxy_flush(void) {
+  if (rr.master == NULL || rr.proxy == NULL) {
+    return;
+  }
+  long long applied = master_processed_offset();
+  long long n = applied - rr.proxied_offset;
+  if (n <= 0) {
+    return;
+  }
+  if ((size_t)n > sds_len(rr.proxy)) {
+    n = (long long)sds_len(rr.proxy); /* cannot happen: bytes come first */
+  }
+  repl_master_feed_raw(rr.proxy, (size_t)n);
+  sds_range(rr.proxy, (ssize_t)n, -1);
+  rr.proxied_offset += n;
+}
 
 void repl_replica_send_ack(void) {
   if (rr.master == NULL || rr.master->conn == NULL) {
@@ -135,6 +165,7 @@ static void link_reset(const char *why) {
   link_close_fd();
   if (rr.master) {
     client *m = rr.master;
+    repl_replica_proxy_flush();
     rr.cache_offset = master_processed_offset();
     rr.cache_db = m->db ? m->db->id : 0;
     rr.have_cache = 1;
@@ -151,6 +182,11 @@ static void link_reset(const char *why) {
 
 static void master_client_freed(client *c) {
   if (c == rr.master) {
+    repl_replica_proxy_flush(); /* what was applied still goes on */
+    if (rr.proxy) {
+      sds_free(rr.proxy);
+      rr.proxy = NULL;
+    }
     rr.cache_offset = master_processed_offset();
     rr.cache_db = c->db ? c->db->id : 0;
     rr.have_cache = 1;
@@ -272,6 +308,10 @@ static void create_master_client(void) {
   c->authenticated = 1;
   rr.master = c;
   rr.master_bytes_base = c->net_input_bytes;
+  if (rr.proxy) {
+    sds_clear(rr.proxy);
+  }
+  rr.proxied_offset = rr.master_base;
   rr.state = LINK_CONNECTED;
   rr.last_io = time(NULL);
   server.repl_link_up = 1;
@@ -409,7 +449,16 @@ static void hs_reply(const char *reply) {
       long long offset;
       int kind = repl_parse_psync_reply(reply, replid, &offset);
       if (kind == REPL_PSYNC_CONTINUE) {
-        if (replid[0]) {
+        /* This server's own history (for its replicas) is the master's:
+         * the same ID and offset, or it starts again from here. */
+        if (strcmp(repl_master_id(), rr.cache_replid) != 0 ||
+            server.master_repl_offset != rr.cache_offset) {
+          repl_master_set_id(rr.cache_replid, rr.cache_offset);
+        }
+        if (replid[0] && strcmp(replid, rr.cache_replid) != 0) {
+          /* The master changed its ID (it was promoted): the old one
+           * stays valid up to here (PSYNC2). */
+          repl_master_adopt_id(replid);
           memcpy(rr.cache_replid, replid, sizeof(rr.cache_replid));
         }
         server_log(LL_NOTICE,
@@ -776,8 +825,8 @@ static void replicaof_command(client *c) {
       link_reset(NULL);
       rr.have_cache = 0;
       server.replica_mode = 0;
-      repl_master_new_id();
       config_set_replicaof_state(NULL, 0);
+      repl_master_shift_id();
       server_log(LL_NOTICE, "MASTER MODE enabled (user request from '%s')",
                  client_peer_id(c));
     }
@@ -866,6 +915,7 @@ sds repl_replica_info(sds info) {
 
 void repl_replica_init(void) {
   client_register_hooks(&replica_client_hooks);
+  client_set_master_read_hook(master_read);
   int port;
   const char *host = config_replicaof(&port);
   if (host) {

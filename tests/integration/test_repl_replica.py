@@ -820,3 +820,38 @@ def test_replica_with_aof_survives_kill_9_after_full_sync(server_factory, redis_
     got = pu.dump_dataset(rep)
     pu.assert_same_dataset(got, expected, rep.name, "redis master",
                            context="restart from the AOF after kill -9")
+
+
+def test_chain_offsets_and_promotion_keep_partial_resyncs(server_factory, redis_server_factory):
+    """PSYNC2 through a Redoubt replica: it relays its master's stream verbatim, so a Redis
+    sub-replica's offsets equal the top master's; a dropped sub-link resumes with a partial
+    resync; after REPLICAOF NO ONE on Redoubt (a promotion) the old ID becomes master_replid2 and
+    the sub-replica goes on without a full resync."""
+    master = start_master(redis_server_factory)
+    pu.fill_mixed_dataset(master)
+    middle = start_redoubt_replica(server_factory, master, "--repl-diskless-sync-delay", "0")
+    sub = trm.start_replica(redis_server_factory, middle)
+    trm.wait_link_up(sub, middle)
+    Caller(master).pipeline([("SELECT", "3"), ("SET", "in-db3", "1"), ("SELECT", "0"),
+                             ("SET", "top", "1")])
+    pu.wait_until(lambda: repl_info(sub)["slave_repl_offset"] ==
+                  repl_info(master)["master_repl_offset"], 10, 0.1,
+                  what="the sub-replica's offset to equal the top master's")
+    assert repl_info(middle)["master_repl_offset"] == repl_info(master)["master_repl_offset"]
+    old_id = repl_info(master)["master_replid"]
+    assert repl_info(middle)["master_replid"] == old_id
+
+    assert call(middle, "CLIENT", "KILL", "TYPE", "replica") == 1
+    Caller(master)("SET", "while-sub-down", "1")
+    pu.wait_until(lambda: sub.log_text().count("Successful partial resynchronization") >= 1,
+                  10, 0.1, what="the sub-replica to resume with a partial resync")
+
+    assert call(middle, "REPLICAOF", "NO", "ONE") == b"OK"
+    info = repl_info(middle)
+    assert info["role"] == "master" and info["master_replid2"] == old_id, info
+    assert int(info["second_repl_offset"]) > 0, info
+    assert call(middle, "SET", "after-promotion", "1") == b"OK"
+    pu.wait_until(lambda: call(sub, "GET", "after-promotion") == b"1", 10, 0.1,
+                  what="the sub-replica to follow the promoted Redoubt")
+    assert sub.log_text().count("Full resync from master") == 1, sub.log_tail()
+    wait_dataset_equal(middle, sub, context="sub-replica after the promotion")
