@@ -495,8 +495,11 @@ static void rewrite_client_output_buffer_limit(
     int force = l->hard_limit_bytes != d->hard_limit_bytes ||
                 l->soft_limit_bytes != d->soft_limit_bytes ||
                 l->soft_limit_seconds != d->soft_limit_seconds;
+    /* Redis 7.0 writes the replica class as "replica" (CONFIG GET still
+     * says "slave"). */
     sds line =
-        sds_cat_printf(sds_empty(), "%s %s ", e->name, obuf_class_name(j));
+        sds_cat_printf(sds_empty(), "%s %s ", e->name,
+                       j == CLIENT_TYPE_SLAVE ? "replica" : obuf_class_name(j));
     line = config_format_memory(line, l->hard_limit_bytes);
     line = sds_cat(line, " ");
     line = config_format_memory(line, l->soft_limit_bytes);

@@ -359,3 +359,20 @@ def test_enable_debug_command_local_allows_loopback_clients(server_factory):
     srv = server_factory("--enable-debug-command", "local")
     c = srv.client()
     assert c.execute_command("DEBUG", "SET-ACTIVE-EXPIRE", "1") == b"OK"
+
+
+def test_rewrite_writes_the_replica_obuf_class_as_replica(server_factory, redis_server_factory):
+    """CONFIG REWRITE writes the replica class of client-output-buffer-limit as "replica", as
+    Redis 7.0 does (CONFIG GET still says "slave"), and the file starts a server again."""
+    lines = {}
+    for name, factory in (("ours", server_factory), ("redis", redis_server_factory)):
+        srv = factory(conf="")
+        c = srv.client()
+        c.execute_command("CONFIG", "SET", "client-output-buffer-limit",
+                          "replica 512mb 128mb 30")
+        assert c.execute_command("CONFIG", "REWRITE") in (b"OK", "OK", True)
+        conf = srv.dir / f"{srv.name}.conf"
+        lines[name] = [ln for ln in conf.read_text().splitlines()
+                       if ln.startswith("client-output-buffer-limit")]
+    assert lines["ours"] == lines["redis"], lines
+    assert any(" replica " in ln for ln in lines["ours"]), lines
