@@ -880,8 +880,16 @@ size_t tls_sandbox_info_section(char *buf, size_t len) {
   if (len > 0) {
     buf[0] = '\0';
   }
+  /* The signals a handshaker dies of in practice are always listed, zeros
+   * included, so that dashboards see a stable schema (issue 18 item 6);
+   * any other signal appears once it happened. */
+  static const int always[] = {SIGSYS, SIGKILL, SIGSEGV, SIGABRT, SIGBUS};
   for (int sig = 1; sig <= 64; sig++) {
-    if (sandbox_stat.by_signal[sig] > 0) {
+    int listed = 0;
+    for (size_t k = 0; k < sizeof(always) / sizeof(always[0]); k++) {
+      listed |= always[k] == sig;
+    }
+    if (listed || sandbox_stat.by_signal[sig] > 0) {
       tls_appendf(by_cause, sizeof(by_cause), &cause_len, "SIG%s=%lld,",
                   sandbox_signal_name(sig), sandbox_stat.by_signal[sig]);
       signals += sandbox_stat.by_signal[sig];

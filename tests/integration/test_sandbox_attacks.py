@@ -690,6 +690,12 @@ def test_info_sandbox_and_seccomp_off(server_factory):
         assert field in info, info
     assert info["sandbox_seccomp"] == "yes"
     assert int(info["sandbox_handshakers_alive"]) >= 1
+    # A stable schema for dashboards: the usual causes are listed with zeros (issue 18 item 6).
+    # (redis-py already parses "k=v,k=v" INFO values into a dict.)
+    causes = info["sandbox_deaths_by_cause"]
+    for cause in ("SIGSYS", "SIGKILL", "SIGSEGV", "SIGABRT", "SIGBUS", "exit",
+                  "protocol_violation", "timeout"):
+        assert causes.get(cause) == 0, causes
     off = server_factory(["--tls-auth-clients", "yes", "--sandbox-seccomp", "no"], mode="tls")
     assert info_sandbox(off)["sandbox_seccomp"] == "no"
     pid = wait_handshakers_any(off)
