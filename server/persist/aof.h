@@ -38,6 +38,13 @@ void aof_manifest_free(aof_manifest *m);
  * then history, then incremental files; names quoted when needed). */
 sds aof_manifest_format(const aof_manifest *m);
 const aof_file *aof_manifest_base(const aof_manifest *m);
+/* Building and inspecting manifests (aof.c's rewrites and start-up). */
+aof_manifest *aof_manifest_new(void);
+void aof_manifest_add(aof_manifest *m, const char *name, long long seq,
+                      char type);
+aof_manifest *aof_manifest_dup(const aof_manifest *m);
+int aof_manifest_incr_count(const aof_manifest *m);
+const aof_file *aof_manifest_last_incr(const aof_manifest *m);
 
 /* The propagation target (server_state.h). */
 void aof_feed(int dbid, robj **argv, int argc);
