@@ -5,10 +5,12 @@
  *
  *   type          conn_id  fields
  *   ------------  -------  -----------------------------------------------
- *   CONFIG        0        10 x string (cert_file, key_file, key_file_pass,
+ *   CONFIG        0        13 x string (cert_file, key_file, key_file_pass,
  *                          ca_cert_file, ca_cert_dir, dh_params_file,
- *                          protocols, ciphers, ciphersuites, sandbox_user;
- *                          each <= IPC_MAX_CONFIG_STRING),
+ *                          protocols, ciphers, ciphersuites, sandbox_user,
+ *                          client_cert_file, client_key_file,
+ *                          client_key_file_pass; each
+ *                          <= IPC_MAX_CONFIG_STRING),
  *                          u8 auth_clients (0..IPC_MAX_AUTH_CLIENTS),
  *                          u8 prefer_server_ciphers (0|1),
  *                          u8 session_caching (0|1), u8 seccomp (0|1),
@@ -19,6 +21,7 @@
  *   RECORD        != 0     bytes record (IPC_MIN_RECORD..IPC_MAX_RECORD)
  *   ABORT         != 0     nothing
  *   TEST_SYSCALL  0        string name (1..IPC_MAX_REASON)
+ *   SIGN          != 0     u16 sigalg, bytes input (1..IPC_MAX_SIGN_INPUT)
  *   READY         0        string subject, string issuer (each
  *                          <= IPC_MAX_REASON), u64 not_after (two's
  *                          complement int64, unix time)
@@ -29,6 +32,7 @@
  *                          u8 resumed (0|1)
  *   FAIL          != 0     string reason (<= IPC_MAX_REASON),
  *                          bytes flight (<= IPC_MAX_FLIGHT)
+ *   SIGNED        != 0     bytes signature (1..IPC_MAX_SIGNATURE)
  *
  * "bytes" and "string" are a u32 length and that many bytes. Strings never
  * contain NUL bytes (so the C string the receiver sees is exactly what was
@@ -240,6 +244,9 @@ static const ipc_config_string_field ipc_config_strings[] = {
     {offsetof(ipc_config, ciphers), IPC_MAX_CONFIG_STRING},
     {offsetof(ipc_config, ciphersuites), IPC_MAX_CONFIG_STRING},
     {offsetof(ipc_config, sandbox_user), IPC_MAX_CONFIG_STRING},
+    {offsetof(ipc_config, client_cert_file), IPC_MAX_PATH},
+    {offsetof(ipc_config, client_key_file), IPC_MAX_PATH},
+    {offsetof(ipc_config, client_key_file_pass), IPC_MAX_CONFIG_STRING},
 };
 #define IPC_CONFIG_STRING_COUNT \
   (sizeof(ipc_config_strings) / sizeof(ipc_config_strings[0]))
@@ -305,6 +312,32 @@ size_t ipc_build_abort(uint8_t *buf, size_t cap, uint64_t conn_id) {
     return 0;
   }
   ipc_writer_put_header(&w, IPC_REQ_ABORT, conn_id);
+  return ipc_writer_finish(&w);
+}
+
+size_t ipc_build_sign(uint8_t *buf, size_t cap, uint64_t conn_id,
+                      uint16_t sigalg, const uint8_t *input, size_t len) {
+  ipc_writer w;
+  ipc_writer_init(&w, buf, cap);
+  if (conn_id == 0) {
+    return 0;
+  }
+  ipc_writer_put_header(&w, IPC_REQ_SIGN, conn_id);
+  uint8_t alg[2] = {(uint8_t)(sigalg >> 8), (uint8_t)sigalg};
+  ipc_writer_put(&w, alg, sizeof(alg));
+  ipc_writer_put_bytes(&w, input, len, 1, IPC_MAX_SIGN_INPUT);
+  return ipc_writer_finish(&w);
+}
+
+size_t ipc_build_signed(uint8_t *buf, size_t cap, uint64_t conn_id,
+                        const uint8_t *signature, size_t len) {
+  ipc_writer w;
+  ipc_writer_init(&w, buf, cap);
+  if (conn_id == 0) {
+    return 0;
+  }
+  ipc_writer_put_header(&w, IPC_ANS_SIGNED, conn_id);
+  ipc_writer_put_bytes(&w, signature, len, 1, IPC_MAX_SIGNATURE);
   return ipc_writer_finish(&w);
 }
 
@@ -389,7 +422,7 @@ static int ipc_parse_config(ipc_reader *r, ipc_message *out) {
                                &lens[i])) {
       return 0;
     }
-    total += lens[i] + 1; /* bounded: 10 x (4096 + 1) */
+    total += lens[i] + 1; /* bounded: 13 x (4096 + 1) */
   }
   ipc_config *c = &out->config;
   uint32_t cache_size, cache_timeout;
@@ -502,6 +535,15 @@ int ipc_parse_request(const uint8_t *buf, size_t len, ipc_message *out) {
       ok = ipc_conn_id_ok(out, 0) &&
            ipc_reader_get_fixed_string(&r, 1, IPC_MAX_REASON, out->reason);
       break;
+    case IPC_REQ_SIGN: {
+      uint8_t hi = 0, lo = 0;
+      ok = ipc_conn_id_ok(out, 1) && ipc_reader_get_u8(&r, &hi) &&
+           ipc_reader_get_u8(&r, &lo) &&
+           ipc_reader_get_bytes(&r, 1, IPC_MAX_SIGN_INPUT, &out->data,
+                                &out->data_len);
+      out->sigalg = (uint16_t)((hi << 8) | lo);
+      break;
+    }
     default:
       ok = 0; /* unknown, or an answer type */
       break;
@@ -549,6 +591,11 @@ int ipc_parse_answer(const uint8_t *buf, size_t len, ipc_message *out) {
       ok = ipc_conn_id_ok(out, 1) &&
            ipc_reader_get_fixed_string(&r, 0, IPC_MAX_REASON, out->reason) &&
            ipc_reader_get_bytes(&r, 0, IPC_MAX_FLIGHT, &out->data,
+                                &out->data_len);
+      break;
+    case IPC_ANS_SIGNED:
+      ok = ipc_conn_id_ok(out, 1) &&
+           ipc_reader_get_bytes(&r, 1, IPC_MAX_SIGNATURE, &out->data,
                                 &out->data_len);
       break;
     default:

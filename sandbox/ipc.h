@@ -33,11 +33,15 @@
 
 /* Requests: main -> handshaker */
 typedef enum {
-  IPC_REQ_CONFIG = 1,      /* conn_id 0: the handshaker's configuration */
-  IPC_REQ_TICKET_KEYS = 2, /* conn_id 0: session ticket keys */
-  IPC_REQ_RECORD = 3,      /* one complete TLS record from the client */
-  IPC_REQ_ABORT = 4,       /* main dropped conn_id: forget it */
-  IPC_REQ_TEST_SYSCALL = 5 /* test builds only: run a forbidden syscall */
+  IPC_REQ_CONFIG = 1,       /* conn_id 0: the handshaker's configuration */
+  IPC_REQ_TICKET_KEYS = 2,  /* conn_id 0: session ticket keys */
+  IPC_REQ_RECORD = 3,       /* one complete TLS record from the client */
+  IPC_REQ_ABORT = 4,        /* main dropped conn_id: forget it */
+  IPC_REQ_TEST_SYSCALL = 5, /* test builds only: run a forbidden syscall */
+  /* sign |data| (a TLS 1.2/1.3 signature input) with the client key for
+   * main's outgoing TLS connection |conn_id| (tls-replication): main runs
+   * that handshake itself and never holds the key */
+  IPC_REQ_SIGN = 6
 } ipc_request_type;
 
 /* Answers: handshaker -> main */
@@ -46,13 +50,22 @@ typedef enum {
   IPC_ANS_CONFIG_FAIL = 65, /* conn_id 0: could not load material */
   IPC_ANS_NEED_INPUT = 66,  /* write the flight, send the next record */
   IPC_ANS_DONE = 67,        /* write the flight, apply the handback */
-  IPC_ANS_FAIL = 68         /* write the flight (alert), close */
+  IPC_ANS_FAIL = 68,        /* write the flight (alert), close */
+  IPC_ANS_SIGNED = 69       /* the signature for a SIGN request */
 } ipc_answer_type;
+
+/* SIGN: the largest input (a TLS 1.3 CertificateVerify input is 64 + 34 +
+ * 64 bytes; TLS 1.2 signs 64 bytes of randoms plus the ServerKeyExchange
+ * parameters) and signature (RSA 8192 is 1 KB). */
+#define IPC_MAX_SIGN_INPUT 4096
+#define IPC_MAX_SIGNATURE 1024
 
 /* The handshaker's configuration: paths and policy, never key bytes. */
 typedef struct ipc_config {
   const char *cert_file, *key_file, *key_file_pass, *ca_cert_file, *ca_cert_dir,
       *dh_params_file, *protocols, *ciphers, *ciphersuites, *sandbox_user;
+  /* the client certificate and key (tls-client-*; empty: the server's) */
+  const char *client_cert_file, *client_key_file, *client_key_file_pass;
   uint8_t auth_clients; /* 0..IPC_MAX_AUTH_CLIENTS (TLS_CLIENT_AUTH_*) */
   uint8_t prefer_server_ciphers, session_caching, seccomp;
   uint32_t session_cache_size, session_cache_timeout;
@@ -64,7 +77,9 @@ typedef struct ipc_config {
 typedef struct ipc_message {
   uint8_t type;
   uint64_t conn_id;
-  const uint8_t *data; /* RECORD: record; NEED_INPUT/DONE/FAIL: flight */
+  /* RECORD: record; NEED_INPUT/DONE/FAIL: flight; SIGN: the input;
+   * SIGNED: the signature */
+  const uint8_t *data;
   size_t data_len;
   const uint8_t *handback; /* DONE */
   size_t handback_len;
@@ -74,6 +89,7 @@ typedef struct ipc_message {
   char cert_issuer[IPC_MAX_REASON + 1];
   int64_t cert_not_after;
   uint8_t resumed;   /* DONE: 1 if the handshake resumed a session */
+  uint16_t sigalg;   /* SIGN: the TLS SignatureScheme */
   ipc_config config; /* CONFIG */
   uint8_t ticket_keys[IPC_MAX_TICKET_KEYS][IPC_TICKET_KEY_LEN];
   size_t ticket_key_count;
@@ -99,6 +115,10 @@ size_t ipc_build_ticket_keys(uint8_t *buf, size_t cap,
 size_t ipc_build_record(uint8_t *buf, size_t cap, uint64_t conn_id,
                         const uint8_t *record, size_t len);
 size_t ipc_build_abort(uint8_t *buf, size_t cap, uint64_t conn_id);
+size_t ipc_build_sign(uint8_t *buf, size_t cap, uint64_t conn_id,
+                      uint16_t sigalg, const uint8_t *input, size_t len);
+size_t ipc_build_signed(uint8_t *buf, size_t cap, uint64_t conn_id,
+                        const uint8_t *signature, size_t len);
 size_t ipc_build_test_syscall(uint8_t *buf, size_t cap, const char *name);
 size_t ipc_build_ready(uint8_t *buf, size_t cap, const char *subject,
                        const char *issuer, int64_t not_after);

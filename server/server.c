@@ -550,6 +550,7 @@ _Static_assert(TLS_LOG_DEBUG == LL_DEBUG && TLS_LOG_VERBOSE == LL_VERBOSE &&
 
 static void server_tls_read_tunables(tls_tunables *out) {
   out->port = server.tls_port;
+  out->client = server.tls_replication || server.tls_cluster;
   out->handshake_workers = server.tls_handshake_workers;
   out->handshake_timeout_ms = server.tls_handshake_timeout;
   out->max_handshakes_in_flight = server.tls_max_handshakes_in_flight;
@@ -667,7 +668,7 @@ int server_main(int argc, char **argv) {
 
   /* Handshakers start before listeners are bound and before any data is
    * loaded (DESIGN.md: a respawn must never see the dataset). */
-  if (server.tls_port) {
+  if (server.tls_port || server.tls_replication) {
     char err[TLS_ERR_LEN] = "";
     if (!tls_start(server.el, &server_tls_options, server_tls_host(), err,
                    sizeof(err))) {

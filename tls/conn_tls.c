@@ -285,7 +285,9 @@ static void tls_handshake_fail(tls_conn *conn, const char *reason, int quiet) {
 /* tls_check_peer re-checks the client-certificate policy after the
  * handshake: a configuration slip must refuse, never accept silently. */
 static int tls_check_peer(tls_conn *conn, char *err, size_t err_len) {
-  int auth = conn->gen->settings.auth_clients;
+  /* An outgoing connection verified the server (SSL_VERIFY_PEER) */
+  int auth =
+      conn->is_client ? TLS_CLIENT_AUTH_YES : conn->gen->settings.auth_clients;
   X509 *peer = SSL_get_peer_certificate(conn->ssl);
   long verify = SSL_get_verify_result(conn->ssl);
   int ok = 1;
@@ -295,6 +297,11 @@ static int tls_check_peer(tls_conn *conn, char *err, size_t err_len) {
   } else if (auth != TLS_CLIENT_AUTH_NO && peer != NULL &&
              verify != X509_V_OK) {
     snprintf(err, err_len, "client certificate not verified: %s",
+             X509_verify_cert_error_string(verify));
+    ok = 0;
+  }
+  if (conn->is_client && verify != X509_V_OK && peer != NULL) {
+    snprintf(err, err_len, "server certificate not verified: %s",
              X509_verify_cert_error_string(verify));
     ok = 0;
   }
@@ -310,8 +317,9 @@ static int tls_check_peer(tls_conn *conn, char *err, size_t err_len) {
 static void tls_handshake_complete(tls_conn *conn) {
   char why[IPC_MAX_REASON];
   if (!tls_check_peer(conn, why, sizeof(why))) {
-    tls_security_log("tls_client_refused", "peer=%s reason=\"%s\"", conn->peer,
-                     why);
+    tls_security_log(
+        conn->is_client ? "tls_server_refused" : "tls_client_refused",
+        "peer=%s reason=\"%s\"", conn->peer, why);
     tls_handshake_fail(conn, why, 0);
     return;
   }
@@ -368,8 +376,9 @@ static void tls_handshake_ssl_failed(tls_conn *conn, int code, long verify,
              verify != X509_V_OK ? X509_verify_cert_error_string(verify) : "");
   }
   if (verify != X509_V_OK || strstr(why, "CERTIFICATE") != NULL) {
-    tls_security_log("tls_client_refused", "peer=%s reason=\"%s\"", conn->peer,
-                     why);
+    tls_security_log(
+        conn->is_client ? "tls_server_refused" : "tls_client_refused",
+        "peer=%s reason=\"%s\"", conn->peer, why);
   }
   tls_handshake_fail(conn, why, code == SSL_ERROR_SYSCALL && errors[0] == '\0');
 }
@@ -434,6 +443,21 @@ int tls_conn_apply_handback(tls_conn *conn, char *err, size_t err_len) {
     snprintf(err, err_len, "SSL_apply_handback failed: %s", errors);
   }
   return ok;
+}
+
+void tls_conn_watch(tls_conn *conn, int want_read, int want_write) {
+  tls_set_events(conn, want_read, want_write);
+}
+
+void tls_conn_handshake_done(tls_conn *conn) { tls_handshake_complete(conn); }
+
+void tls_conn_handshake_failed(tls_conn *conn, int code, long verify,
+                               const char *errors) {
+  tls_handshake_ssl_failed(conn, code, verify, errors);
+}
+
+void tls_conn_fail(tls_conn *conn, const char *reason) {
+  tls_handshake_fail(conn, reason, 0);
 }
 
 static void tls_handshake_start_finish(tls_conn *conn) {
@@ -567,6 +591,9 @@ static void tls_handshake_event(tls_conn *conn, int mask) {
       if (!conn->finishing) { /* else the completion thread has it */
         tls_handshake_continue(conn);
       }
+      break;
+    case TLS_HANDSHAKE_CLIENT:
+      tls_client_step(conn);
       break;
     default:
       /* Waiting for a handshaker: nothing is watched. */
@@ -725,42 +752,58 @@ static void tls_accept_one(ae_loop *loop, int fd,
     close(fd);
     return;
   }
-  tls_conn_alloc *alloc = calloc(1, sizeof(*alloc));
-  uint8_t *rec = malloc(TLS_RECORD_HEADER + TLS_MAX_RECORD_BODY);
-  if (alloc == NULL || rec == NULL) {
-    free(alloc);
-    free(rec);
+  char peer[64];
+  if (sa->ss_family == AF_INET6) {
+    snprintf(peer, sizeof(peer), "[%s]:%d", ip, port);
+  } else {
+    snprintf(peer, sizeof(peer), "%s:%d", ip, port);
+  }
+  tls_conn *conn = tls_conn_new(loop, fd, ip, peer, TLS_HANDSHAKE_READ_RECORD);
+  if (conn == NULL) {
     close(fd);
     return;
   }
-  tls_conn *conn = &alloc->conn;
-  conn->c.type = &conn_type_tls;
-  conn->c.loop = loop;
-  conn->c.fd = fd;
-  conn->c.state = CONN_STATE_ACCEPTING;
-  conn->id = tc.next_id++;
-  conn->rec = rec;
-  conn->rec_need = TLS_RECORD_HEADER;
-  conn->started_ms = tls_now_ms();
-  conn->handshake_state = TLS_HANDSHAKE_READ_RECORD;
-  snprintf(alloc->extra.ip, sizeof(alloc->extra.ip), "%s", ip);
-  if (sa->ss_family == AF_INET6) {
-    snprintf(conn->peer, sizeof(conn->peer), "[%s]:%d", ip, port);
-  } else {
-    snprintf(conn->peer, sizeof(conn->peer), "%s:%d", ip, port);
-  }
   int one = 1;
   setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-  inflight_add(conn);
   if (ae_add_file_event(loop, fd, AE_READABLE, tls_event, conn) != 0) {
     tls_log(TLS_LOG_WARNING, "TLS: cannot watch fd %d: %s", fd,
             strerror(errno));
     tls_release_handshake(conn);
     close(fd);
-    free(alloc);
+    free(conn);
     return;
   }
   ae_set_deferred(loop, fd, 1);
+}
+
+tls_conn *tls_conn_new(ae_loop *loop, int fd, const char *ip, const char *peer,
+                       tls_handshake_state state) {
+  tls_conn_alloc *alloc = calloc(1, sizeof(*alloc));
+  uint8_t *rec = NULL;
+  if (alloc != NULL && state == TLS_HANDSHAKE_READ_RECORD) {
+    rec = malloc(TLS_RECORD_HEADER + TLS_MAX_RECORD_BODY);
+    if (rec == NULL) {
+      free(alloc);
+      return NULL;
+    }
+  }
+  if (alloc == NULL) {
+    return NULL;
+  }
+  tls_conn *conn = &alloc->conn;
+  conn->c.type = &conn_type_tls;
+  conn->c.loop = loop;
+  conn->c.fd = fd;
+  conn->c.state = CONN_STATE_ACCEPTING; /* handshake in progress */
+  conn->id = tc.next_id++;
+  conn->rec = rec;
+  conn->rec_need = TLS_RECORD_HEADER;
+  conn->started_ms = tls_now_ms();
+  conn->handshake_state = state;
+  snprintf(alloc->extra.ip, sizeof(alloc->extra.ip), "%s", ip);
+  snprintf(conn->peer, sizeof(conn->peer), "%s", peer);
+  inflight_add(conn);
+  return conn;
 }
 
 void tls_accept_handler(ae_loop *loop, int fd, void *client_data, int mask) {
@@ -1020,6 +1063,10 @@ static void tls_really_close(tls_conn *conn) {
   if (conn->ssl != NULL) {
     SSL_free(conn->ssl);
     conn->ssl = NULL;
+  }
+  if (conn->signature != NULL) {
+    OPENSSL_cleanse(conn->signature, conn->signature_len);
+    free(conn->signature);
   }
   if (conn->c.fd >= 0) {
     close(conn->c.fd);

@@ -13,6 +13,11 @@
  *                      SSL_ERROR_HANDBACK. Answers NEED_INPUT / DONE / FAIL.
  *   ABORT{id}          main dropped the connection: forget it.
  *   TICKET_KEYS        replace the session-ticket keys.
+ *   SIGN{id, alg, in}  sign |in| with the client key (tls-client-key-file,
+ *                      else tls-key-file) for main's outgoing TLS
+ *                      connection |id| (tls-replication): main runs that
+ *                      client handshake with only the public certificate.
+ *                      Answers SIGNED or FAIL; keeps no state.
  *
  * It never touches a network socket. Only recvmsg/sendmsg on the IPC fd and
  * write(2) to stderr are used after sandboxing (the seccomp policy lives in
@@ -26,6 +31,7 @@
 #include <openssl/crypto.h>
 #include <openssl/dh.h>
 #include <openssl/err.h>
+#include <openssl/evp.h>
 #include <openssl/pem.h>
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
@@ -66,6 +72,7 @@ static struct {
   int fd;
   SSL_CTX *handoff_ctx;   /* no key: parses the ClientHello */
   SSL_CTX *handshake_ctx; /* certificate + key */
+  EVP_PKEY *client_key;   /* SIGN requests: the client key (or the server's) */
   handshaker_conn *conns; /* dense array, swap-removed */
   size_t conn_count;
   uint8_t in[IPC_MAX_MESSAGE + 1];
@@ -288,6 +295,55 @@ fail:
   return NULL;
 }
 
+/* handshaker_load_client_key returns the key SIGN requests use: the one of
+ * tls-client-key-file (checked against tls-client-cert-file), or, as Redis
+ * falls back, the server's own key. NULL with |err|. */
+static EVP_PKEY *handshaker_load_client_key(const tls_settings *s, char *err,
+                                            size_t err_len) {
+  char why[256];
+  if (s->client_key_file == NULL) {
+    EVP_PKEY *key = SSL_CTX_get0_privatekey(handshaker.handshake_ctx);
+    if (key == NULL) {
+      snprintf(err, err_len, "no private key for client connections");
+      return NULL;
+    }
+    EVP_PKEY_up_ref(key);
+    return key;
+  }
+  BIO *bio = BIO_new_file(s->client_key_file, "r");
+  EVP_PKEY *key = NULL;
+  if (bio != NULL) {
+    key = PEM_read_bio_PrivateKey(bio, NULL, handshaker_password_cb,
+                                  s->client_key_file_pass);
+    BIO_free(bio);
+  }
+  if (key == NULL) {
+    tls_collect_errors(why, sizeof(why));
+    tls_format(err, err_len, "Failed to load private key: %.120s: %s",
+               s->client_key_file, why);
+    return NULL;
+  }
+  if (s->client_cert_file != NULL) {
+    X509 *cert = NULL;
+    bio = BIO_new_file(s->client_cert_file, "r");
+    if (bio != NULL) {
+      cert = PEM_read_bio_X509(bio, NULL, NULL, NULL);
+      BIO_free(bio);
+    }
+    int match = cert != NULL && X509_check_private_key(cert, key);
+    X509_free(cert);
+    if (!match) {
+      tls_collect_errors(why, sizeof(why));
+      tls_format(err, err_len,
+                 "Client private key does not match the certificate %.120s: %s",
+                 s->client_cert_file, why);
+      EVP_PKEY_free(key);
+      return NULL;
+    }
+  }
+  return key;
+}
+
 /* handshaker_configure handles the first message. Returns 1 when READY was
  * sent. */
 static int handshaker_configure(size_t len) {
@@ -318,6 +374,13 @@ static int handshaker_configure(size_t len) {
   if (handshaker.handoff_ctx == NULL || handshaker.handshake_ctx == NULL) {
     tls_settings_free(&settings);
     handshaker_send_config_fail(err[0] ? err : "failed to build TLS contexts");
+    return 0;
+  }
+  handshaker.client_key =
+      handshaker_load_client_key(&settings, err, sizeof(err));
+  if (handshaker.client_key == NULL) {
+    tls_settings_free(&settings);
+    handshaker_send_config_fail(err[0] ? err : "cannot load the client key");
     return 0;
   }
   char subject[IPC_MAX_REASON + 1], issuer[IPC_MAX_REASON + 1];
@@ -622,6 +685,51 @@ static void handshaker_on_record(const ipc_message *msg) {
   handshaker_step(c);
 }
 
+/* handshaker_on_sign answers a SIGN request: the signature algorithm must
+ * suit the client key (BoringSSL's client only asks for one that does; a
+ * mismatch is refused, not coerced). */
+static void handshaker_on_sign(const ipc_message *msg) {
+  uint8_t sig[IPC_MAX_SIGNATURE];
+  size_t sig_len = sizeof(sig);
+  const char *why = NULL;
+  EVP_PKEY *key = handshaker.client_key;
+  const EVP_MD *md = SSL_get_signature_algorithm_digest(msg->sigalg);
+  int key_type = SSL_get_signature_algorithm_key_type(msg->sigalg);
+  EVP_MD_CTX ctx;
+  EVP_MD_CTX_init(&ctx);
+  EVP_PKEY_CTX *pctx = NULL;
+  if (key == NULL || key_type == EVP_PKEY_NONE ||
+      key_type != EVP_PKEY_id(key)) {
+    why = "signature algorithm does not suit the client key";
+  } else if (EVP_PKEY_size(key) <= 0 ||
+             (size_t)EVP_PKEY_size(key) > sizeof(sig)) {
+    why = "client key too large";
+  } else if (!EVP_DigestSignInit(&ctx, &pctx, md, NULL, key) ||
+             (SSL_is_signature_algorithm_rsa_pss(msg->sigalg) &&
+              (!EVP_PKEY_CTX_set_rsa_padding(pctx, RSA_PKCS1_PSS_PADDING) ||
+               !EVP_PKEY_CTX_set_rsa_pss_saltlen(pctx, -1))) ||
+             !EVP_DigestSign(&ctx, sig, &sig_len, msg->data, msg->data_len)) {
+    why = "signing failed";
+  }
+  EVP_MD_CTX_cleanup(&ctx);
+  size_t n;
+  if (why != NULL) {
+    char reason[IPC_MAX_REASON + 1];
+    char errors[IPC_MAX_REASON - 64];
+    tls_collect_errors(errors, sizeof(errors));
+    tls_format(reason, sizeof(reason), "%s%s%s", why, errors[0] ? ": " : "",
+               errors);
+    n = ipc_build_fail(handshaker.out, sizeof(handshaker.out), msg->conn_id,
+                       reason, NULL, 0);
+  } else {
+    n = ipc_build_signed(handshaker.out, sizeof(handshaker.out), msg->conn_id,
+                         sig, sig_len);
+  }
+  if (n > 0) {
+    handshaker_send(handshaker.out, n);
+  }
+}
+
 #ifdef REDOUBT_TEST_HOOKS
 /* Test builds only: main asked this handshaker to break the protocol so the
  * tests can check that main drops it. Kinds: wrong-conn-id, truncated,
@@ -704,6 +812,9 @@ int tls_handshaker_main(int argc, char **argv) {
         }
 #endif
         handshaker_on_record(&msg);
+        break;
+      case IPC_REQ_SIGN:
+        handshaker_on_sign(&msg);
         break;
       case IPC_REQ_ABORT: {
         handshaker_conn *c = handshaker_find(msg.conn_id);

@@ -51,6 +51,10 @@ struct tls_generation {
   uint64_t id;
   tls_settings settings;
   SSL_CTX *main_ctx; /* no key: CA + verify mode + ticket keys */
+  /* outgoing connections (client.c, built at first use): the client
+   * certificate (public part only), the CA, SSL_VERIFY_PEER; signatures
+   * through SSL_PRIVATE_KEY_METHOD to a handshaker */
+  SSL_CTX *client_ctx;
   int refs;
   int active; /* 1 while new connections may use it */
   /* Certificate summary from the first READY. */
@@ -139,7 +143,10 @@ typedef enum {
    * |finishing|) */
   TLS_HANDSHAKE_FINISH,
   /* handshake done: record processing in main */
-  TLS_HANDSHAKE_CONNECTED
+  TLS_HANDSHAKE_CONNECTED,
+  /* an outgoing connection (client.c): main's SSL runs the client
+   * handshake; signatures with the client key come from a handshaker */
+  TLS_HANDSHAKE_CLIENT
 } tls_handshake_state;
 
 /* Bounds on what one handshake may send before the handshake completes. */
@@ -198,7 +205,17 @@ struct tls_conn {
   long fin_verify;
   char fin_errors[IPC_MAX_REASON];
   tls_conn *fin_next;
+  /* client.c: an outgoing connection and its one signature in flight */
+  int is_client;
+  int sign_state; /* TLS_SIGN_* */
+  uint8_t *signature;
+  size_t signature_len;
 };
+
+#define TLS_SIGN_NONE 0
+#define TLS_SIGN_PENDING 1
+#define TLS_SIGN_READY 2
+#define TLS_SIGN_FAILED 3
 
 /* tls_write_pending writes buf[*off, len) to non-blocking |fd|, advancing
  * *off. Returns 1 when all is written, 0 when the socket is full, -1 on
@@ -234,6 +251,38 @@ int tls_finisher_submit(tls_conn *conn, long long deadline_us);
 /* tls_finisher_apply_nice gives the thread main's nice plus
  * tls-handshaker-nice (after start and after CONFIG SET). */
 void tls_finisher_apply_nice(void);
+
+/* tls_conn_new makes a connection on |fd| (which it then owns) in the
+ * in-flight list, its handshake started at |state|; |peer| is "ip:port".
+ * NULL when out of memory (fd untouched). */
+tls_conn *tls_conn_new(ae_loop *loop, int fd, const char *ip, const char *peer,
+                       tls_handshake_state state);
+/* tls_conn_watch: the events a handshake in progress waits for. */
+void tls_conn_watch(tls_conn *conn, int want_read, int want_write);
+/* tls_conn_handshake_done: main's SSL completed the handshake (the peer is
+ * checked, then the connection is handed over). */
+void tls_conn_handshake_done(tls_conn *conn);
+/* tls_conn_handshake_failed: main's SSL failed the handshake with |code|
+ * (SSL_get_error), |verify| and BoringSSL's |errors|. */
+void tls_conn_handshake_failed(tls_conn *conn, int code, long verify,
+                               const char *errors);
+/* tls_conn_fail: ends a handshake with |reason|. */
+void tls_conn_fail(tls_conn *conn, const char *reason);
+
+/* ---- client.c: outgoing connections (tls-replication) ---------------- */
+
+/* tls_client_step drives an outgoing handshake (readable, writable or a
+ * signature arrived). */
+void tls_client_step(tls_conn *conn);
+/* tls_client_on_signed: a handshaker's SIGNED or FAIL for |conn|. */
+void tls_client_on_answer(tls_conn *conn, const ipc_message *answer);
+/* tls_client_ctx_free: a generation's client context (pool.c). */
+void tls_client_ctx_free(tls_generation *gen);
+
+/* tls_pool_submit_sign asks a handshaker of |conn|'s generation to sign.
+ * Returns 1 if sent, 0 if none could take it. */
+int tls_pool_submit_sign(tls_conn *conn, uint16_t sigalg, const uint8_t *in,
+                         size_t len);
 
 /* Answers routed from the pool; |answer| has been checked to belong to
  * |conn| and to match its outstanding request. */

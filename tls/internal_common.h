@@ -34,6 +34,8 @@ int tls_shim_apply_handback(SSL *ssl, const uint8_t *data, size_t len);
 typedef struct tls_settings {
   char *cert_file, *key_file, *key_file_pass, *ca_cert_file, *ca_cert_dir,
       *dh_params_file, *protocols, *ciphers, *ciphersuites, *sandbox_user;
+  /* the client side (tls-replication): NULL falls back to cert/key */
+  char *client_cert_file, *client_key_file, *client_key_file_pass;
   int auth_clients; /* TLS_CLIENT_AUTH_* */
   int prefer_server_ciphers, session_caching, seccomp;
   int session_cache_size, session_cache_timeout;

@@ -48,6 +48,9 @@ void tls_settings_from_options(tls_settings *out, const tls_options *opts,
   out->ciphers = tls_strdup_or_null(opts->ciphers);
   out->ciphersuites = tls_strdup_or_null(opts->ciphersuites);
   out->sandbox_user = tls_strdup_or_null(sandbox_user);
+  out->client_cert_file = tls_strdup_or_null(opts->client_cert_file);
+  out->client_key_file = tls_strdup_or_null(opts->client_key_file);
+  out->client_key_file_pass = tls_strdup_or_null(opts->client_key_file_pass);
   out->auth_clients = opts->auth_clients;
   out->prefer_server_ciphers = opts->prefer_server_ciphers;
   out->session_caching = opts->session_caching;
@@ -68,6 +71,9 @@ void tls_settings_from_ipc(tls_settings *out, const ipc_config *config) {
   out->ciphers = tls_strdup_or_null(config->ciphers);
   out->ciphersuites = tls_strdup_or_null(config->ciphersuites);
   out->sandbox_user = tls_strdup_or_null(config->sandbox_user);
+  out->client_cert_file = tls_strdup_or_null(config->client_cert_file);
+  out->client_key_file = tls_strdup_or_null(config->client_key_file);
+  out->client_key_file_pass = tls_strdup_or_null(config->client_key_file_pass);
   out->auth_clients = config->auth_clients;
   out->prefer_server_ciphers = config->prefer_server_ciphers;
   out->session_caching = config->session_caching;
@@ -88,6 +94,9 @@ void tls_settings_to_ipc(const tls_settings *settings, ipc_config *out) {
   out->ciphers = settings->ciphers;
   out->ciphersuites = settings->ciphersuites;
   out->sandbox_user = settings->sandbox_user;
+  out->client_cert_file = settings->client_cert_file;
+  out->client_key_file = settings->client_key_file;
+  out->client_key_file_pass = settings->client_key_file_pass;
   out->auth_clients = (uint8_t)settings->auth_clients;
   out->prefer_server_ciphers = (uint8_t)(settings->prefer_server_ciphers != 0);
   out->session_caching = (uint8_t)(settings->session_caching != 0);
@@ -104,11 +113,17 @@ void tls_settings_free(tls_settings *settings) {
   if (settings->key_file_pass != NULL) {
     OPENSSL_cleanse(settings->key_file_pass, strlen(settings->key_file_pass));
   }
-  char **fields[] = {&settings->cert_file,     &settings->key_file,
-                     &settings->key_file_pass, &settings->ca_cert_file,
-                     &settings->ca_cert_dir,   &settings->dh_params_file,
-                     &settings->protocols,     &settings->ciphers,
-                     &settings->ciphersuites,  &settings->sandbox_user};
+  if (settings->client_key_file_pass != NULL) {
+    OPENSSL_cleanse(settings->client_key_file_pass,
+                    strlen(settings->client_key_file_pass));
+  }
+  char **fields[] = {&settings->cert_file,           &settings->key_file,
+                     &settings->key_file_pass,       &settings->ca_cert_file,
+                     &settings->ca_cert_dir,         &settings->dh_params_file,
+                     &settings->protocols,           &settings->ciphers,
+                     &settings->ciphersuites,        &settings->sandbox_user,
+                     &settings->client_cert_file,    &settings->client_key_file,
+                     &settings->client_key_file_pass};
   for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++) {
     free(*fields[i]);
     *fields[i] = NULL;
@@ -133,6 +148,9 @@ int tls_settings_equal(const tls_settings *a, const tls_settings *b) {
          tls_str_equal(a->ciphers, b->ciphers) &&
          tls_str_equal(a->ciphersuites, b->ciphersuites) &&
          tls_str_equal(a->sandbox_user, b->sandbox_user) &&
+         tls_str_equal(a->client_cert_file, b->client_cert_file) &&
+         tls_str_equal(a->client_key_file, b->client_key_file) &&
+         tls_str_equal(a->client_key_file_pass, b->client_key_file_pass) &&
          a->auth_clients == b->auth_clients &&
          a->prefer_server_ciphers == b->prefer_server_ciphers &&
          a->session_caching == b->session_caching && a->seccomp == b->seccomp &&

@@ -150,6 +150,7 @@ void tls_generation_release(tls_generation *gen) {
     return;
   }
   SSL_CTX_free(gen->main_ctx);
+  tls_client_ctx_free(gen);
   tls_settings_free(&gen->settings);
   free(gen);
 }
@@ -555,11 +556,21 @@ static int pool_dispatch(tls_handshaker *h, const ipc_message *msg) {
     return 0;
   }
   conn->awaiting = 0;
-  if (msg->type == IPC_ANS_DONE || msg->type == IPC_ANS_FAIL) {
+  if ((msg->type == IPC_ANS_SIGNED) != (conn->sign_state == TLS_SIGN_PENDING) &&
+      msg->type != IPC_ANS_FAIL) {
+    pool_kill(h, "answered with the wrong kind (protocol violation)", 1);
+    return 0;
+  }
+  if (msg->type == IPC_ANS_DONE || msg->type == IPC_ANS_FAIL ||
+      msg->type == IPC_ANS_SIGNED) {
     /* The handshaker forgot it: no ABORT needed any more. */
     pool_detach(conn);
   }
-  tls_conn_on_answer(conn, msg);
+  if (conn->is_client) {
+    tls_client_on_answer(conn, msg);
+  } else {
+    tls_conn_on_answer(conn, msg);
+  }
   return 1;
 }
 
@@ -760,6 +771,44 @@ int tls_pool_submit(tls_conn *conn) {
   }
   size_t n = ipc_build_record(pool.buf, sizeof(pool.buf), conn->id, conn->rec,
                               conn->rec_got);
+  if (n == 0 || !pool_send(conn->handshaker, pool.buf, n)) {
+    return 0;
+  }
+  conn->awaiting = 1;
+  conn->awaiting_since_ms = pool_now_ms();
+  return 1;
+}
+
+/* pool_pick_for returns the least-loaded live handshaker of |gen| (its key
+ * goes with the certificate |gen|'s client context presents). */
+static tls_handshaker *pool_pick_for(tls_generation *gen) {
+  tls_handshaker *best = NULL;
+  for (int i = 0; i < TLS_POOL_MAX_HANDSHAKERS; i++) {
+    tls_handshaker *h = pool.all[i];
+    if (h != NULL && h->gen == gen &&
+        (h->state == HANDSHAKER_READY || h->state == HANDSHAKER_RETIRING) &&
+        !h->broken && (best == NULL || h->assigned < best->assigned)) {
+      best = h;
+    }
+  }
+  return best;
+}
+
+int tls_pool_submit_sign(tls_conn *conn, uint16_t sigalg, const uint8_t *in,
+                         size_t len) {
+  if (conn->handshaker == NULL) {
+    tls_handshaker *h = pool_pick_for(conn->gen);
+    if (h == NULL) {
+      return 0;
+    }
+    conn->handshaker = h;
+    h->assigned++;
+    tls_conn **bucket = pool_bucket(conn->id);
+    conn->hash_next = *bucket;
+    *bucket = conn;
+  }
+  size_t n =
+      ipc_build_sign(pool.buf, sizeof(pool.buf), conn->id, sigalg, in, len);
   if (n == 0 || !pool_send(conn->handshaker, pool.buf, n)) {
     return 0;
   }

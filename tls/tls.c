@@ -290,7 +290,7 @@ int tls_reconfigure(ae_loop *loop, const tls_options *options,
     tls_tunables tun;
     tls_install_host(host);
     tls_read_tunables(&tun);
-    if (tun.port == 0) {
+    if (tun.port == 0 && !tun.client) {
       return tls_validate_options(options, 0, err, err_len);
     }
     return tls_start(loop, options, host, err, err_len);

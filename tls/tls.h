@@ -37,6 +37,9 @@
  * so that CONFIG SET takes effect without a call into tls/. */
 typedef struct tls_tunables {
   int port;                     /* tls-port (0: no TLS listener) */
+  int client;                   /* tls-replication or tls-cluster: TLS runs
+                                 * for outgoing connections even without a
+                                 * tls-port */
   int handshake_workers;        /* tls-handshake-workers */
   int handshake_timeout_ms;     /* tls-handshake-timeout */
   int max_handshakes_in_flight; /* tls-max-handshakes-in-flight */
@@ -102,6 +105,23 @@ int tls_reconfigure(ae_loop *loop, const tls_options *options,
  * listener must be deferred (ae_set_deferred): new handshakes are second-
  * pass work. */
 void tls_accept_handler(ae_loop *loop, int fd, void *client_data, int mask);
+
+/* tls_client_connect starts a TLS client handshake on |fd|, a connected
+ * non-blocking TCP socket (tls-replication: a replica towards its master),
+ * and returns the connection, which owns |fd| from then on. The server's
+ * certificate is verified against tls-ca-cert-file/-dir; the client
+ * presents tls-client-cert-file (else tls-cert-file), and the signature
+ * with its key is made by a handshaker: main never holds the key. |done|
+ * runs once, from the event loop (never before this returns), when the
+ * connection is CONN_STATE_CONNECTED or failed (CONN_STATE_ERROR; the
+ * reason is in tls_client_last_error); it may close the connection.
+ * Returns NULL with |err| if TLS is not running or the client context
+ * cannot be built (|fd| is then still the caller's). */
+connection *tls_client_connect(ae_loop *loop, int fd, const char *peer,
+                               conn_handler done, char *err, size_t err_len);
+/* tls_client_last_error: why the last outgoing handshake failed ("" if
+ * unknown). */
+const char *tls_client_last_error(void);
 
 /* tls_cron runs from the server's cron: handshake timeouts, respawn backoff,
  * session-ticket key rotation. A no-op before tls_start. */

@@ -866,7 +866,7 @@ const config_entry config_table[] = {
     BOOL_CONFIG("replica-ignore-disk-write-errors", NULL, UNIMPL, &cfg.b[32], 0,
                 NULL),
     BOOL_CONFIG("tls-cluster", NULL, UNIMPL, &server.tls_cluster, 0, apply_tls),
-    BOOL_CONFIG("tls-replication", NULL, UNIMPL, &server.tls_replication, 0,
+    BOOL_CONFIG("tls-replication", NULL, 0, &server.tls_replication, 0,
                 apply_tls),
     BOOL_CONFIG("tls-prefer-server-ciphers", NULL, 0,
                 &server_tls_options.prefer_server_ciphers, 0, apply_tls),

@@ -7,8 +7,12 @@
  * second, read-only and stale-data rules, REPLICAOF NO ONE. Protocol facts
  * follow Redis 7.0's replication.c; the code is ours.
  *
- * Not yet: TLS towards the master (tls-replication: the client key must
- * stay in the sandbox), diskless load, chained offsets (PSYNC2). */
+ * With tls-replication the link is a TLS connection (tls_client_connect):
+ * main runs the client handshake, a sandboxed handshaker makes the one
+ * signature with the client key. Every read and write of the link goes
+ * through the connection vtable, TCP or TLS alike.
+ *
+ * Not yet: diskless load. */
 #include <errno.h>
 #include <fcntl.h>
 #include <netdb.h>
@@ -29,6 +33,7 @@
 #include "server/persist/rdb.h"
 #include "server/repl/repl.h"
 #include "server/repl/repl_internal.h"
+#include "tls/tls.h"
 
 #define RDB_EOF_MARK_SIZE 40
 #define HANDSHAKE_TIMEOUT_MS 5000
@@ -44,7 +49,8 @@ static struct {
   char *host;
   int port;
   int state;
-  int fd;
+  int fd;           /* while the TCP connect is in progress */
+  connection *conn; /* the link, once connected (TCP or TLS) */
   time_t last_io;
   time_t connect_start;
   /* transfer */
@@ -153,6 +159,10 @@ static void link_close_fd(void) {
     ae_delete_file_event(server.el, rr.fd, AE_READABLE | AE_WRITABLE);
     close(rr.fd);
     rr.fd = -1;
+  }
+  if (rr.conn != NULL) {
+    conn_close(rr.conn);
+    rr.conn = NULL;
   }
 }
 
@@ -265,11 +275,12 @@ int repl_parse_bulk_header(const char *line, size_t len, char *mark,
 /* ------------------------------------------------------------------ */
 /* Handshake (short synchronous exchanges, each bounded by a timeout)   */
 /* ------------------------------------------------------------------ */
-static int write_all_timeout(int fd, const char *p, size_t len) {
+static int write_all_timeout(connection *conn, const char *p, size_t len) {
   while (len > 0) {
-    ssize_t n = write(fd, p, len);
+    ssize_t n = conn_write(conn, p, len);
     if (n < 0 && (errno == EAGAIN || errno == EINTR)) {
-      struct pollfd pfd = {fd, POLLOUT, 0};
+      /* TLS may need to read to write (a key update): either will do. */
+      struct pollfd pfd = {conn->fd, POLLOUT | POLLIN, 0};
       if (poll(&pfd, 1, HANDSHAKE_TIMEOUT_MS) <= 0) {
         return 0;
       }
@@ -284,26 +295,27 @@ static int write_all_timeout(int fd, const char *p, size_t len) {
   return 1;
 }
 
-static int send_command(int fd, int argc, const char **argv) {
+static int send_command(connection *conn, int argc, const char **argv) {
   sds s = sds_cat_printf(sds_empty(), "*%d\r\n", argc);
   for (int j = 0; j < argc; j++) {
     s = sds_cat_printf(s, "$%zu\r\n%s\r\n", strlen(argv[j]), argv[j]);
   }
-  int ok = write_all_timeout(fd, s, sds_len(s));
+  int ok = write_all_timeout(conn, s, sds_len(s));
   sds_free(s);
   return ok;
 }
 
-static void transfer_read_handler(ae_loop *loop, int fd, void *data, int mask);
+static void transfer_read_handler(connection *conn);
 
 static void create_master_client(void) {
-  connection *conn = conn_create_accepted_tcp(server.el, rr.fd);
+  connection *conn = rr.conn;
+  conn_set_read_handler(conn, NULL);
   client *c = create_client(conn);
   if (c == NULL) {
     link_reset("cannot create the master client");
     return;
   }
-  rr.fd = -1; /* the connection owns it now */
+  rr.conn = NULL; /* the client owns it now */
   c->flags |= CLIENT_MASTER;
   c->authenticated = 1;
   rr.master = c;
@@ -334,7 +346,7 @@ static char hs_line[512];
 static size_t hs_len;
 
 static int hs_send(int argc, const char **argv, int next) {
-  if (!send_command(rr.fd, argc, argv)) {
+  if (!send_command(rr.conn, argc, argv)) {
     link_reset("error writing to the MASTER during the handshake");
     return 0;
   }
@@ -397,8 +409,7 @@ static void hs_full_resync(const char *replid, long long offset) {
   memset(rr.lastbytes, 0, sizeof(rr.lastbytes));
   rr.state = LINK_TRANSFER;
   rr.last_io = time(NULL);
-  ae_delete_file_event(server.el, rr.fd, AE_READABLE);
-  ae_add_file_event(server.el, rr.fd, AE_READABLE, transfer_read_handler, NULL);
+  conn_set_read_handler(rr.conn, transfer_read_handler);
 }
 
 /* One complete reply line of the handshake. */
@@ -464,7 +475,6 @@ static void hs_reply(const char *reply) {
         server_log(LL_NOTICE,
                    "Successful partial resynchronization with master.");
         rr.master_base = rr.cache_offset;
-        ae_delete_file_event(server.el, rr.fd, AE_READABLE | AE_WRITABLE);
         create_master_client();
         /* The stream goes on in the db it had selected (Redis keeps its
          * cached master client, and so its db). */
@@ -487,13 +497,10 @@ static void hs_reply(const char *reply) {
   }
 }
 
-static void hs_read_handler(ae_loop *loop, int fd, void *data, int mask) {
-  (void)loop;
-  (void)data;
-  (void)mask;
+static void hs_read_handler(connection *conn) {
   for (;;) {
     char ch;
-    ssize_t n = read(fd, &ch, 1);
+    ssize_t n = conn_read(conn, &ch, 1);
     if (n < 0 && (errno == EAGAIN || errno == EINTR)) {
       return;
     }
@@ -532,7 +539,7 @@ static void handshake(void) {
   if (!hs_send(1, ping, HS_PING)) {
     return;
   }
-  ae_add_file_event(server.el, rr.fd, AE_READABLE, hs_read_handler, NULL);
+  conn_set_read_handler(rr.conn, hs_read_handler);
 }
 
 /* ------------------------------------------------------------------ */
@@ -604,21 +611,17 @@ static void transfer_done(void) {
   repl_master_set_id(rr.master_replid, rr.master_offset);
   snprintf(rr.cache_replid, sizeof(rr.cache_replid), "%s", rr.master_replid);
   rr.master_base = rr.master_offset;
-  ae_delete_file_event(server.el, rr.fd, AE_READABLE);
   server_log(LL_NOTICE, "MASTER <-> REPLICA sync: Finished with success");
   create_master_client();
 }
 
-static void transfer_read_handler(ae_loop *loop, int fd, void *data, int mask) {
-  (void)loop;
-  (void)data;
-  (void)mask;
+static void transfer_read_handler(connection *conn) {
   char buf[64 * 1024];
   if (!rr.header_done) {
     /* Newlines (keepalives) then "$EOF:<mark>\r\n" or "$<len>\r\n". */
     char ch;
     ssize_t n;
-    while ((n = read(fd, &ch, 1)) == 1) {
+    while ((n = conn_read(conn, &ch, 1)) == 1) {
       rr.last_io = time(NULL);
       if (ch != '\n') {
         rr.header = sds_cat_len(rr.header, &ch, 1);
@@ -669,7 +672,7 @@ static void transfer_read_handler(ae_loop *loop, int fd, void *data, int mask) {
     want = (size_t)(rr.size - rr.read);
   }
   if (want > 0) {
-    ssize_t n = read(fd, buf, want);
+    ssize_t n = conn_read(conn, buf, want);
     if (n < 0 && (errno == EAGAIN || errno == EINTR)) {
       return;
     }
@@ -706,6 +709,22 @@ static void transfer_read_handler(ae_loop *loop, int fd, void *data, int mask) {
 /* ------------------------------------------------------------------ */
 /* Connecting                                                           */
 /* ------------------------------------------------------------------ */
+/* tls_link_ready: the TLS handshake with the master ended. */
+static void tls_link_ready(connection *conn) {
+  if (conn != rr.conn) {
+    return;
+  }
+  if (conn->state != CONN_STATE_CONNECTED) {
+    const char *why = tls_client_last_error();
+    server_log(LL_WARNING, "TLS handshake with the MASTER failed: %s",
+               why[0] ? why : "see the security log");
+    link_reset(NULL);
+    return;
+  }
+  server_log(LL_NOTICE, "TLS connection with the MASTER established.");
+  handshake();
+}
+
 static void connect_handler(ae_loop *loop, int fd, void *data, int mask) {
   (void)loop;
   (void)data;
@@ -723,7 +742,28 @@ static void connect_handler(ae_loop *loop, int fd, void *data, int mask) {
   }
   ae_delete_file_event(server.el, fd, AE_WRITABLE);
   server_log(LL_NOTICE, "Non blocking connect for SYNC fired the event.");
-  handshake();
+  rr.fd = -1; /* the connection owns it from here */
+  if (!server.tls_replication) {
+    rr.conn = conn_create_accepted_tcp(server.el, fd);
+    if (rr.conn == NULL) {
+      close(fd);
+      link_reset("out of memory");
+      return;
+    }
+    rr.conn->state = CONN_STATE_CONNECTED;
+    handshake();
+    return;
+  }
+  char peer[300], why[TLS_ERR_LEN];
+  snprintf(peer, sizeof(peer), strchr(rr.host, ':') ? "[%s]:%d" : "%s:%d",
+           rr.host, rr.port);
+  rr.conn =
+      tls_client_connect(server.el, fd, peer, tls_link_ready, why, sizeof(why));
+  if (rr.conn == NULL) {
+    close(fd);
+    server_log(LL_WARNING, "Unable to start TLS with the MASTER: %s", why);
+    link_reset(NULL);
+  }
 }
 
 static void link_connect(void) {

@@ -84,6 +84,11 @@ int main(int argc, char **argv) {
             ipc_build_record(gen_buf, sizeof(gen_buf), 0xfffffffffffull, blob,
                              IPC_MAX_RECORD));
   gen_write(dir, req, "abort", ipc_build_abort(gen_buf, sizeof(gen_buf), 77));
+  gen_write(dir, req, "sign_rsa_pss",
+            ipc_build_sign(gen_buf, sizeof(gen_buf), 12, 0x0804, blob, 130));
+  gen_write(dir, req, "sign_max",
+            ipc_build_sign(gen_buf, sizeof(gen_buf), 13, 0x0403, blob,
+                           IPC_MAX_SIGN_INPUT));
   gen_write(dir, req, "test_syscall_openat",
             ipc_build_test_syscall(gen_buf, sizeof(gen_buf), "openat"));
 
@@ -109,6 +114,8 @@ int main(int argc, char **argv) {
   gen_write(dir, ans, "fail_alert",
             ipc_build_fail(gen_buf, sizeof(gen_buf), 6, "no shared cipher",
                            alert, sizeof(alert)));
+  gen_write(dir, ans, "signed",
+            ipc_build_signed(gen_buf, sizeof(gen_buf), 12, blob, 256));
   gen_write(dir, ans, "fail_empty",
             ipc_build_fail(gen_buf, sizeof(gen_buf), 7, "", NULL, 0));
   return 0;

@@ -23,10 +23,11 @@ the same master set up the same way.
   INFO / ROLE          field names and ROLE shape as a Redis replica's
   chain                Redis master -> Redoubt -> Redis sub-replica
 
-The replication link is plain TCP in both modes (Redoubt does not connect to a master over TLS
-yet): in TLS mode the Redis master gets a plain `--port` as well as its TLS port and `replicaof`
-points at the plain one; the tests still talk to every server over TLS. Redis replicas of
-Redoubt (the chain's sub-replica) use TLS in TLS mode, as in test_repl_master.py.
+The suite runs once, in plain mode: what it checks does not depend on how the link is carried.
+The link over TLS (tls-replication, with a Redis and a Redoubt master, partial and full resyncs,
+key custody, certificate reload) is test_repl_tls.py's. The helpers keep a TLS-mode path (the
+Redis master gets a plain `--port` next to its TLS port) for running this file by hand in TLS
+mode.
 
 Like the other replication suites this one passes with REDOUBT_SERVER=/usr/bin/redis-server
 (which checks the tests themselves).
@@ -47,7 +48,7 @@ import test_repl_master as trm
 from harness import RespError
 
 pytestmark = pytest.mark.plain_only(
-    "Redoubt's replica link to its master is plain TCP for now (tls-replication is not there yet): run once (plain)")
+    "the link's transport does not matter here; over TLS: test_repl_tls.py. Run once (plain)")
 
 SYNC_TIMEOUT_S = 30.0
 MASTER_ARGS = ["--repl-diskless-sync-delay", "0", "--enable-debug-command", "yes"]

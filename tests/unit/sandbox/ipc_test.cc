@@ -87,6 +87,9 @@ ipc_config SampleConfig() {
   c.ciphers = "ECDHE-ECDSA-AES128-GCM-SHA256";
   c.ciphersuites = "TLS_AES_128_GCM_SHA256";
   c.sandbox_user = "nobody";
+  c.client_cert_file = "/etc/redoubt/client.crt";
+  c.client_key_file = "/etc/redoubt/client.key";
+  c.client_key_file_pass = nullptr;
   c.auth_clients = 2;
   c.prefer_server_ciphers = 1;
   c.session_caching = 1;
@@ -117,6 +120,9 @@ TEST(IpcTest, ConfigRoundTrip) {
   EXPECT_EQ(Str(m.config.ciphers), c.ciphers);
   EXPECT_EQ(Str(m.config.ciphersuites), c.ciphersuites);
   EXPECT_EQ(Str(m.config.sandbox_user), c.sandbox_user);
+  EXPECT_EQ(Str(m.config.client_cert_file), c.client_cert_file);
+  EXPECT_EQ(Str(m.config.client_key_file), c.client_key_file);
+  EXPECT_EQ(m.config.client_key_file_pass, nullptr);
   EXPECT_EQ(m.config.auth_clients, 2);
   EXPECT_EQ(m.config.prefer_server_ciphers, 1);
   EXPECT_EQ(m.config.session_caching, 1);
@@ -305,6 +311,56 @@ TEST(IpcTest, AbortRoundTrip) {
   EXPECT_EQ(m.conn_id, 42u);
   ExpectStrict(d.Get(), true);
   EXPECT_EQ(ipc_build_abort(d.buf.data(), d.buf.size(), 0), 0u);
+}
+
+TEST(IpcTest, SignRoundTrip) {
+  Datagram d;
+  Bytes input = Pattern(130, 3);
+  d.len = ipc_build_sign(d.buf.data(), d.buf.size(), 9, 0x0804, input.data(),
+                         input.size());
+  ASSERT_EQ(d.len, 9u + 2u + 4u + input.size());
+  ipc_message m;
+  Bytes wire = d.Get();
+  ASSERT_TRUE(ParseRequest(wire, &m));
+  EXPECT_EQ(m.type, IPC_REQ_SIGN);
+  EXPECT_EQ(m.conn_id, 9u);
+  EXPECT_EQ(m.sigalg, 0x0804);
+  ASSERT_EQ(m.data_len, input.size());
+  EXPECT_EQ(0, std::memcmp(m.data, input.data(), input.size()));
+  ExpectStrict(d.Get(), true);
+  // A request is not an answer; empty, oversized and connection-less inputs
+  // are refused by the builder.
+  EXPECT_FALSE(ParseAnswer(wire, &m));
+  Bytes big = Pattern(IPC_MAX_SIGN_INPUT + 1, 1);
+  EXPECT_EQ(ipc_build_sign(d.buf.data(), d.buf.size(), 9, 0x0804, big.data(),
+                           big.size()),
+            0u);
+  EXPECT_EQ(
+      ipc_build_sign(d.buf.data(), d.buf.size(), 9, 0x0804, input.data(), 0),
+      0u);
+  EXPECT_EQ(ipc_build_sign(d.buf.data(), d.buf.size(), 0, 0x0804, input.data(),
+                           input.size()),
+            0u);
+}
+
+TEST(IpcTest, SignedRoundTrip) {
+  Datagram d;
+  Bytes sig = Pattern(256, 5);
+  d.len =
+      ipc_build_signed(d.buf.data(), d.buf.size(), 9, sig.data(), sig.size());
+  ASSERT_GT(d.len, 0u);
+  ipc_message m;
+  Bytes wire = d.Get();
+  ASSERT_TRUE(ParseAnswer(wire, &m));
+  EXPECT_EQ(m.type, IPC_ANS_SIGNED);
+  ASSERT_EQ(m.data_len, sig.size());
+  EXPECT_EQ(0, std::memcmp(m.data, sig.data(), sig.size()));
+  ExpectStrict(d.Get(), false);
+  EXPECT_FALSE(ParseRequest(wire, &m));
+  Bytes big = Pattern(IPC_MAX_SIGNATURE + 1, 1);
+  EXPECT_EQ(
+      ipc_build_signed(d.buf.data(), d.buf.size(), 9, big.data(), big.size()),
+      0u);
 }
 
 TEST(IpcTest, TestSyscallRoundTrip) {
