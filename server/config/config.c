@@ -951,7 +951,7 @@ const config_entry config_table[] = {
                 supervised_enum, CONFIG_SUPERVISED_NONE, NULL),
     ENUM_CONFIG("syslog-facility", NULL, IMM | UNIMPL, &cfg.i[0],
                 syslog_facility_enum, LOG_LOCAL0, NULL),
-    ENUM_CONFIG("repl-diskless-load", NULL, UNIMPL, &cfg.i[1],
+    ENUM_CONFIG("repl-diskless-load", NULL, 0, &server.repl_diskless_load,
                 repl_diskless_load_enum, 0, NULL),
     ENUM_CONFIG("loglevel", NULL, 0, &server_log_settings.verbosity,
                 loglevel_enum, LL_NOTICE, NULL),

@@ -261,6 +261,65 @@ long long empty_data(int dbnum, int async, void(callback)(dict *)) {
   return removed;
 }
 
+struct db_stash {
+  int count;
+  dict **dicts;
+  dict **expires;
+};
+
+db_stash *db_stash_keyspaces(void) {
+  /* WATCHers see every key change, whichever dataset ends up in place. */
+  signal_flushed_db(-1, 0);
+  db_stash *s = zmalloc(sizeof(*s));
+  s->count = server.dbnum;
+  s->dicts = zmalloc(sizeof(dict *) * (size_t)server.dbnum);
+  s->expires = zmalloc(sizeof(dict *) * (size_t)server.dbnum);
+  for (int j = 0; j < server.dbnum; j++) {
+    redis_db *db = &server.db[j];
+    s->dicts[j] = db->dict;
+    s->expires[j] = db->expires;
+    db->dict = dict_create(s->dicts[j]->type);
+    db->expires = dict_create(s->expires[j]->type);
+    db->avg_ttl = 0;
+    db->expires_cursor = 0;
+  }
+  return s;
+}
+
+static void db_stash_free_dicts(dict **dicts, dict **expires, int count) {
+  for (int j = 0; j < count; j++) {
+    dict_release(expires[j]); /* it borrows the keys the dict frees */
+    dict_release(dicts[j]);
+  }
+}
+
+static void db_stash_free(db_stash *s) {
+  zfree(s->dicts);
+  zfree(s->expires);
+  zfree(s);
+}
+
+void db_stash_restore(db_stash *s) {
+  signal_flushed_db(-1, 0);
+  for (int j = 0; j < s->count; j++) {
+    redis_db *db = &server.db[j];
+    dict *d = db->dict, *e = db->expires;
+    db->dict = s->dicts[j];
+    db->expires = s->expires[j];
+    s->dicts[j] = d;
+    s->expires[j] = e;
+    db->avg_ttl = 0;
+    db->expires_cursor = 0;
+  }
+  db_stash_free_dicts(s->dicts, s->expires, s->count);
+  db_stash_free(s);
+}
+
+void db_stash_discard(db_stash *s) {
+  db_stash_free_dicts(s->dicts, s->expires, s->count);
+  db_stash_free(s);
+}
+
 long long db_total_server_key_count(void) {
   long long total = 0;
   for (int j = 0; j < server.dbnum; j++) {

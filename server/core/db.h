@@ -65,6 +65,14 @@ int db_async_delete(redis_db *db, robj *key);
 robj *db_unshare_string_value(redis_db *db, robj *key, robj *o);
 long long empty_data(int dbnum, int async, void(callback)(dict *));
 long long db_total_server_key_count(void);
+/* A dataset set aside (repl-diskless-load swapdb): db_stash_keyspaces moves
+ * every db's keys and expires into a stash and leaves empty ones in place;
+ * db_stash_restore puts them back (freeing what is in place), and
+ * db_stash_discard frees them. WATCHers are told at both changes. */
+typedef struct db_stash db_stash;
+db_stash *db_stash_keyspaces(void);
+void db_stash_restore(db_stash *s);
+void db_stash_discard(db_stash *s);
 int select_db(struct client *c, int id); /* C_OK / C_ERR */
 robj *db_random_key(redis_db *db);
 

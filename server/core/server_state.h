@@ -190,6 +190,10 @@ struct redis_server {
   off_t aof_rewrite_min_size;        /* auto-aof-rewrite-min-size */
   /* Replication, master side (server/repl) */
   int repl_diskless_sync;       /* repl-diskless-sync */
+  int repl_diskless_load;       /* repl-diskless-load (REPL_DISKLESS_LOAD_*) */
+#define REPL_DISKLESS_LOAD_DISABLED 0
+#define REPL_DISKLESS_LOAD_WHEN_DB_EMPTY 1
+#define REPL_DISKLESS_LOAD_SWAPDB 2
   int repl_diskless_sync_delay; /* repl-diskless-sync-delay, seconds */
   int repl_timeout;             /* repl-timeout, seconds */
   int repl_ping_replica_period; /* repl-ping-replica-period, seconds */

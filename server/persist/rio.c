@@ -42,6 +42,22 @@ void rio_init_file_reader(rio *r, int fd) {
   r->buf = zmalloc(r->buf_cap);
 }
 
+void rio_init_fn_reader(rio *r,
+                        ssize_t (*read_fn)(void *ctx, void *buf, size_t len),
+                        void *ctx, size_t limit) {
+  rio_init(r, RIO_FILE);
+  r->read_fn = read_fn;
+  r->read_ctx = ctx;
+  r->read_left = limit;
+  r->in_len = limit; /* declared lengths are checked against it */
+  r->buf_cap = RIO_FILE_BUF;
+  r->buf = zmalloc(r->buf_cap);
+}
+
+size_t rio_buffered(const rio *r) {
+  return r->kind == RIO_FILE && !r->writing ? r->buf_len - r->buf_pos : 0;
+}
+
 void rio_init_buffer_writer(rio *r) {
   rio_init(r, RIO_BUFFER);
   r->writing = 1;
@@ -165,7 +181,19 @@ uint64_t rio_cksum(rio *r) {
 /* Fills the read buffer; 0 at EOF or on error. */
 static int rio_fill(rio *r) {
   for (;;) {
-    ssize_t n = read(r->fd, r->buf, r->buf_cap);
+    ssize_t n;
+    if (r->read_fn != NULL) {
+      size_t want = r->buf_cap < r->read_left ? r->buf_cap : r->read_left;
+      if (want == 0) {
+        return rio_fail(r, 0);
+      }
+      n = r->read_fn(r->read_ctx, r->buf, want);
+      if (n > 0) {
+        r->read_left -= (size_t)n;
+      }
+    } else {
+      n = read(r->fd, r->buf, r->buf_cap);
+    }
     if (n < 0 && errno == EINTR) {
       continue;
     }

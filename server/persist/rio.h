@@ -8,6 +8,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "server/ds/sds.h"
 
@@ -31,6 +32,10 @@ typedef struct rio {
   int writing;
   size_t autosync_bytes; /* 0: never fsync while writing */
   size_t since_sync;
+  /* RIO_FILE through a function (rio_init_fn_reader) */
+  ssize_t (*read_fn)(void *ctx, void *buf, size_t len);
+  void *read_ctx;
+  size_t read_left; /* bytes the function may still be asked for */
   /* RIO_BUFFER */
   sds out; /* write target */
   const unsigned char *in;
@@ -41,6 +46,16 @@ typedef struct rio {
  * it after rio_release). */
 void rio_init_file_writer(rio *r, int fd, size_t autosync_bytes);
 void rio_init_file_reader(rio *r, int fd);
+/* rio_init_fn_reader reads through |read_fn| (read(2)'s convention: bytes
+ * read, 0 at the end, -1 with errno), buffered, never asking for more than
+ * |limit| bytes in all (SIZE_MAX: no limit): a replica loading the RDB
+ * straight from its master's connection. */
+void rio_init_fn_reader(rio *r,
+                        ssize_t (*read_fn)(void *ctx, void *buf, size_t len),
+                        void *ctx, size_t limit);
+/* rio_buffered: bytes a reader took from its source but has not handed out
+ * (what came after the end of an RDB). */
+size_t rio_buffered(const rio *r);
 /* rio_init_buffer_writer appends to a new sds (rio_take_buffer). */
 void rio_init_buffer_writer(rio *r);
 /* rio_init_buffer_reader reads |len| bytes at |p| (not copied). */

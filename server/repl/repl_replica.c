@@ -12,7 +12,10 @@
  * signature with the client key. Every read and write of the link goes
  * through the connection vtable, TCP or TLS alike.
  *
- * Not yet: diskless load. */
+ * repl-diskless-load on-empty-db / swapdb: the RDB is parsed straight from
+ * the link (blocking reads bounded by repl-timeout, clients answered
+ * -LOADING meanwhile); swapdb keeps the old dataset aside and puts it back
+ * if the transfer fails. */
 #include <errno.h>
 #include <fcntl.h>
 #include <netdb.h>
@@ -62,6 +65,7 @@ static struct {
   long long size; /* $<len> transfers */
   long long read;
   int header_done;
+  int loading_from_link; /* diskless load in progress: cron keeps off */
   sds header;
   char master_replid[CONFIG_RUN_ID_SIZE + 1];
   long long master_offset; /* offset of the stream at the RDB */
@@ -615,6 +619,147 @@ static void transfer_done(void) {
   create_master_client();
 }
 
+/* ------------------------------------------------------------------ */
+/* Diskless load (repl-diskless-load)                                   */
+/* ------------------------------------------------------------------ */
+static int use_diskless_load(void) {
+  return server.repl_diskless_load == REPL_DISKLESS_LOAD_SWAPDB ||
+         (server.repl_diskless_load == REPL_DISKLESS_LOAD_WHEN_DB_EMPTY &&
+          db_total_server_key_count() == 0);
+}
+
+/* link_read: the loader's reads from the master, blocking up to
+ * repl-timeout for each (read(2)'s convention). */
+static ssize_t link_read(void *ctx, void *buf, size_t len) {
+  connection *conn = ctx;
+  for (;;) {
+    ssize_t n = conn_read(conn, buf, len);
+    if (n > 0) {
+      rr.last_io = time(NULL);
+      rr.read += n;
+      return n;
+    }
+    if (n == 0) {
+      return 0;
+    }
+    if (errno == EINTR) {
+      continue;
+    }
+    if (errno != EAGAIN) {
+      return -1;
+    }
+    struct pollfd pfd = {conn->fd, POLLIN, 0};
+    int r = poll(&pfd, 1, server.repl_timeout * 1000);
+    if (r == 0) {
+      errno = ETIMEDOUT;
+      return -1;
+    }
+    if (r < 0 && errno != EINTR) {
+      return -1;
+    }
+  }
+}
+
+static void diskless_load(connection *conn) {
+  int swap = server.repl_diskless_load == REPL_DISKLESS_LOAD_SWAPDB;
+  /* No temporary file for this transfer. */
+  if (rr.tmp_fd != -1) {
+    close(rr.tmp_fd);
+    rr.tmp_fd = -1;
+    unlink(rr.tmpfile);
+  }
+  int aof_was_on = server.appendonly;
+  const char *aof_err = NULL;
+  if (aof_was_on) {
+    server.appendonly = 0;
+    aof_apply_appendonly(&aof_err);
+  }
+  db_stash *stash = NULL;
+  if (swap) {
+    stash = db_stash_keyspaces();
+  } else {
+    server_log(LL_NOTICE, "MASTER <-> REPLICA sync: Flushing old data");
+    empty_data(-1, 0, NULL);
+  }
+  conn_set_read_handler(conn, NULL);
+  server_log(LL_NOTICE, "MASTER <-> REPLICA sync: Loading DB in memory");
+  rio r;
+  rio_init_fn_reader(&r, link_read, conn,
+                     rr.usemark ? SIZE_MAX : (size_t)rr.size);
+  char err[512] = "";
+  rr.loading_from_link = 1;
+  server.loading = 1;
+  rdb_set_loading_progress(process_events_while_blocked);
+  int ok = rdb_load_rio(&r, RDBFLAGS_NONE, "the MASTER's stream", NULL, err,
+                        sizeof(err)) == C_OK;
+  rdb_set_loading_progress(NULL);
+  server.loading = 0;
+  rr.loading_from_link = 0;
+  if (!ok) {
+    server_log(LL_WARNING,
+               "Failed trying to load the MASTER synchronization DB "
+               "from socket: %s",
+               err);
+  } else if (rr.usemark) {
+    char mark[RDB_EOF_MARK_SIZE];
+    if (!rio_read(&r, mark, sizeof(mark)) ||
+        memcmp(mark, rr.eofmark, sizeof(mark)) != 0) {
+      server_log(LL_WARNING, "Replication stream EOF marker is broken");
+      ok = 0;
+    }
+  }
+  if (ok && rio_buffered(&r) > 0) {
+    /* A master streams after an EOF-marked RDB only once this replica's
+     * first ACK arrived: anything here is not the stream. */
+    server_log(LL_WARNING,
+               "Unexpected %zu bytes after the RDB from the MASTER: "
+               "resynchronizing",
+               rio_buffered(&r));
+    ok = 0;
+  }
+  rio_release(&r);
+  if (!ok) {
+    if (swap) {
+      db_stash_restore(stash);
+      server_log(LL_NOTICE,
+                 "MASTER <-> REPLICA sync: Discarding temporary DB in "
+                 "background");
+    } else {
+      empty_data(-1, 0, NULL);
+    }
+    if (aof_was_on) {
+      server.appendonly = 1;
+      aof_apply_appendonly(&aof_err);
+    }
+    link_reset(NULL);
+    return;
+  }
+  if (swap) {
+    server_log(LL_NOTICE,
+               "MASTER <-> REPLICA sync: Swapping active DB with loaded DB");
+    db_stash_discard(stash);
+    server_log(LL_NOTICE,
+               "MASTER <-> REPLICA sync: Discarding old DB in background");
+  }
+  server.dirty++;
+  if (aof_was_on) {
+    server.appendonly = 1;
+    if (!aof_apply_appendonly(&aof_err)) {
+      server_log(LL_WARNING,
+                 "Failed enabling the AOF after successful master "
+                 "synchronization! Trying it again in one second.");
+    }
+  }
+  sds_free(rr.header);
+  rr.header = NULL;
+  repl_master_drop_replicas();
+  repl_master_set_id(rr.master_replid, rr.master_offset);
+  snprintf(rr.cache_replid, sizeof(rr.cache_replid), "%s", rr.master_replid);
+  rr.master_base = rr.master_offset;
+  server_log(LL_NOTICE, "MASTER <-> REPLICA sync: Finished with success");
+  create_master_client();
+}
+
 static void transfer_read_handler(connection *conn) {
   char buf[64 * 1024];
   if (!rr.header_done) {
@@ -654,10 +799,22 @@ static void transfer_read_handler(connection *conn) {
         return;
       }
       rr.header_done = 1;
-      server_log(LL_NOTICE,
-                 "MASTER <-> REPLICA sync: receiving %s from "
-                 "master to disk",
-                 rr.usemark ? "streamed RDB" : "the RDB");
+      int diskless = use_diskless_load();
+      if (rr.usemark) {
+        server_log(LL_NOTICE,
+                   "MASTER <-> REPLICA sync: receiving streamed RDB from "
+                   "master with EOF %s",
+                   diskless ? "to parser" : "to disk");
+      } else {
+        server_log(LL_NOTICE,
+                   "MASTER <-> REPLICA sync: receiving %lld bytes from "
+                   "master %s",
+                   rr.size, diskless ? "to parser" : "to disk");
+      }
+      if (diskless) {
+        diskless_load(conn);
+        return;
+      }
       break;
     }
     if (!rr.header_done) {
@@ -818,6 +975,9 @@ void repl_replica_cron(void) {
       }
       break;
     case LINK_TRANSFER:
+      if (rr.loading_from_link) {
+        break; /* the loader's reads time out by themselves */
+      }
       if (now - rr.last_io > server.repl_timeout) {
         link_reset(
             "Timeout receiving bulk data from MASTER... If the "
