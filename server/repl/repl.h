@@ -25,6 +25,11 @@ int repl_parse_psync_reply(const char *line, char *replid, long long *offset);
  * "$<len>" (2, *size set); 0 if it is neither. */
 int repl_parse_bulk_header(const char *line, size_t len, char *mark,
                            long long *size);
+/* repl_track_eof_mark keeps in |last| (40 bytes) the last 40 bytes of a
+ * transfer read in chunks: after a chunk |buf| of |n| bytes, an $EOF:
+ * transfer is complete when |last| equals its mark (and at least 40 bytes
+ * came). */
+void repl_track_eof_mark(char *last, const char *buf, size_t n);
 
 /* repl_init: a replication ID, the propagation target, client hooks. */
 void repl_init(void);

@@ -263,6 +263,15 @@ int repl_parse_psync_reply(const char *line, char *replid, long long *offset) {
   return REPL_PSYNC_FULL;
 }
 
+void repl_track_eof_mark(char *last, const char *buf, size_t n) {
+  if (n >= RDB_EOF_MARK_SIZE) {
+    memcpy(last, buf + n - RDB_EOF_MARK_SIZE, RDB_EOF_MARK_SIZE);
+  } else {
+    memmove(last, last + n, RDB_EOF_MARK_SIZE - n);
+    memcpy(last + RDB_EOF_MARK_SIZE - n, buf, n);
+  }
+}
+
 int repl_parse_bulk_header(const char *line, size_t len, char *mark,
                            long long *size) {
   if (len == 5 + RDB_EOF_MARK_SIZE && !memcmp(line, "$EOF:", 5)) {
@@ -844,14 +853,7 @@ static void transfer_read_handler(connection *conn) {
     }
     rr.read += n;
     if (rr.usemark) {
-      /* Keep the last 40 bytes seen to spot the mark. */
-      if (n >= RDB_EOF_MARK_SIZE) {
-        memcpy(rr.lastbytes, buf + n - RDB_EOF_MARK_SIZE, RDB_EOF_MARK_SIZE);
-      } else {
-        memmove(rr.lastbytes, rr.lastbytes + n,
-                (size_t)(RDB_EOF_MARK_SIZE - n));
-        memcpy(rr.lastbytes + RDB_EOF_MARK_SIZE - n, buf, (size_t)n);
-      }
+      repl_track_eof_mark(rr.lastbytes, buf, (size_t)n);
     }
   }
   int done = rr.usemark
