@@ -645,9 +645,9 @@ int process_input_buffer(client *c) {
   c->multibulklen = (int)p.multibulklen;
   c->bulklen = (long)p.bulklen;
   resp_parser_free(&p);
-  if (!(c->flags & CLIENT_MASTER)) {
-    client_trim_querybuf(c);
-  }
+  /* The master's link too: its offset counts the unprocessed bytes
+   * (length - qb_pos), which trimming leaves as they are. */
+  client_trim_querybuf(c);
   return C_OK;
 }
 
