@@ -525,3 +525,29 @@ def test_redis_cli_rdb_backup_via_sync(server_factory, tmp_path):
 def harness_info(srv) -> dict:
     text = srv.client(decode_responses=True).info("stats")
     return {k: str(v) for k, v in text.items()}
+
+
+def master_link_qbuf(replica) -> int:
+    with replica.raw() as c:
+        text = c.call("CLIENT", "LIST", "TYPE", "master").decode()
+    fields = dict(kv.split("=", 1) for kv in text.split() if "=" in kv)
+    return int(fields["qbuf"])
+
+
+def test_replica_does_not_keep_the_masters_stream_in_memory(server_factory,
+                                                            redis_server_factory):
+    """After 4 MB of stream, the master link's query buffer holds what is not processed yet (as
+    on a Redis replica, nothing once idle), not everything ever received."""
+    master = start_redoubt_master(server_factory)
+    for kind, factory in (("redoubt", server_factory), ("redis", redis_server_factory)):
+        rep = factory(trr.replica_args(master), mode=master.mode)
+        trm.wait_link_up(rep, master)
+    reps = server_factory.started[1:] + redis_server_factory.started
+    with master.raw() as c:
+        value = "v" * 1000
+        c.send(b"".join(harness.encode_command("SET", f"k{i}", value) for i in range(4000)))
+        for _ in range(4000):
+            assert c.recv_reply() == b"OK"
+    trm.wait_in_sync(master, reps)
+    for rep in reps:
+        assert master_link_qbuf(rep) < 64 * 1024, f"{rep.name}: {master_link_qbuf(rep)}"
