@@ -189,8 +189,8 @@ struct redis_server {
   int aof_rewrite_perc;              /* auto-aof-rewrite-percentage */
   off_t aof_rewrite_min_size;        /* auto-aof-rewrite-min-size */
   /* Replication, master side (server/repl) */
-  int repl_diskless_sync;       /* repl-diskless-sync */
-  int repl_diskless_load;       /* repl-diskless-load (REPL_DISKLESS_LOAD_*) */
+  int repl_diskless_sync; /* repl-diskless-sync */
+  int repl_diskless_load; /* repl-diskless-load (REPL_DISKLESS_LOAD_*) */
 #define REPL_DISKLESS_LOAD_DISABLED 0
 #define REPL_DISKLESS_LOAD_WHEN_DB_EMPTY 1
 #define REPL_DISKLESS_LOAD_SWAPDB 2
@@ -198,6 +198,7 @@ struct redis_server {
   int repl_timeout;             /* repl-timeout, seconds */
   int repl_ping_replica_period; /* repl-ping-replica-period, seconds */
   long long repl_backlog_size;  /* repl-backlog-size */
+  time_t repl_backlog_ttl;      /* repl-backlog-ttl, seconds; 0: never freed */
   long long master_repl_offset; /* the stream's offset (server/repl keeps it) */
   /* Replication, replica side */
   int replica_mode; /* 1 while replicaof a master (server/repl) */

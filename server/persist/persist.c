@@ -312,6 +312,27 @@ pid_t persist_fork_repl_child(persist_repl_child_fn *fn, void *arg, int keep_fd,
 
 int persist_child_active(void) { return ps.child_pid != -1; }
 
+int persist_reap_child_now(long long wait_us) {
+  long long waited = 0;
+  while (ps.child_pid != -1) {
+    int status;
+    pid_t pid = waitpid(ps.child_pid, &status, WNOHANG);
+    if (pid == ps.child_pid) {
+      reap_child(status);
+      return 1;
+    }
+    if (pid == -1 && errno != EINTR) {
+      return 0; /* persist_cron deals with it */
+    }
+    if (waited >= wait_us) {
+      return 0;
+    }
+    usleep(100);
+    waited += 100;
+  }
+  return 0;
+}
+
 void persist_cron(void) {
   if (ps.child_pid != -1) {
     int status;

@@ -66,4 +66,9 @@ sds persist_cat_command(sds buf, robj **argv, int argc);
  * redis-check-rdb name). Returns the process exit status. */
 int persist_check_rdb_main(int argc, char **argv);
 
+/* persist_reap_child_now: the child is about to exit (it closed its end of
+ * the transfer pipe): reap it now, waiting up to |wait_us| microseconds,
+ * instead of at the next cron run (up to 1/hz later). 1 if reaped. */
+int persist_reap_child_now(long long wait_us);
+
 #endif

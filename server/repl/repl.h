@@ -3,7 +3,8 @@
  * partial resync from the backlog (+CONTINUE) or a full one (+FULLRESYNC
  * and an RDB streamed diskless, "$EOF:<mark>" framed, from a fork child
  * through a pipe: the child never touches a connection, TLS or not), then
- * the command stream. REPLCONF, ROLE, INFO replication. */
+ * the command stream. REPLCONF, ROLE, INFO replication, FAILOVER
+ * (repl_failover.c). */
 #ifndef REDOUBT_REPL_REPL_H
 #define REDOUBT_REPL_REPL_H
 

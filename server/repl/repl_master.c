@@ -91,6 +91,48 @@ static void backlog_create(void) {
   rs.histlen = 0;
 }
 
+/* When the repl-backlog-ttl clock started: the last cron run that saw a
+ * replica attached, this server a replica, or no backlog (0: not yet). */
+static time_t backlog_idle_since;
+
+/* backlog_free: repl-backlog-ttl ran out with no replica attached. As
+ * Redis, a new replication ID and none kept as the second: without a
+ * backlog the offset stops following the writes, so no replica may
+ * continue either history (it gets a full resync). */
+static void backlog_free(void) {
+  zfree(rs.backlog);
+  rs.backlog = NULL;
+  rs.backlog_size = 0;
+  rs.backlog_idx = 0;
+  rs.histlen = 0;
+  repl_master_new_id();
+  memset(rs.replid2, '0', CONFIG_RUN_ID_SIZE);
+  rs.replid2[CONFIG_RUN_ID_SIZE] = '\0';
+  rs.second_offset = -1;
+}
+
+/* backlog_ttl_cron frees the backlog of a master that has had no replica
+ * for more than repl-backlog-ttl seconds (0: never). A replica keeps its
+ * backlog whatever the TTL: it may be promoted and its siblings then
+ * continue from it. */
+static void backlog_ttl_cron(time_t now) {
+  if (rs.backlog == NULL || server.replica_mode ||
+      (rs.replicas != NULL && list_length(rs.replicas) > 0) ||
+      backlog_idle_since == 0) {
+    backlog_idle_since = now;
+    return;
+  }
+  if (server.repl_backlog_ttl == 0 ||
+      now - backlog_idle_since <= server.repl_backlog_ttl) {
+    return;
+  }
+  backlog_free();
+  server_log(LL_NOTICE,
+             "Replication backlog freed after %d seconds without connected "
+             "replicas.",
+             (int)server.repl_backlog_ttl);
+}
+
 static void backlog_append(const char *p, size_t len) {
   rs.offset += (long long)len;
   server.master_repl_offset = rs.offset;
@@ -376,6 +418,11 @@ static void pipe_read_handler(ae_loop *loop, int fd, void *data, int mask) {
     pipe_close();
     if (rs.child_done) {
       transfer_finish();
+    } else {
+      /* The child wrote the whole RDB and is exiting: its status decides
+       * the end mark now, not at the next cron run (transfer_child_done
+       * finishes the transfer). */
+      persist_reap_child_now(20000);
     }
     return;
   }
@@ -639,6 +686,20 @@ static void psync_command(client *c) {
   if (c->flags & CLIENT_SLAVE) {
     return; /* a second PSYNC on a replica link is ignored, as Redis */
   }
+  /* PSYNC <replid> <offset> FAILOVER: our master hands over to us (its
+   * FAILOVER); promoted, we answer its PSYNC as any other. */
+  if (c->argc > 3 && !strcasecmp(c->argv[3]->ptr, "failover")) {
+    if (repl_failover_take_over(c) != C_OK) {
+      return;
+    }
+    if (rs.backlog == NULL) {
+      backlog_create(); /* empty, from our offset: it can continue */
+    }
+  }
+  if (repl_failover_active()) {
+    add_reply_error(c, "-NOMASTERLINK Can't SYNC while failing over");
+    return;
+  }
   if (c->flags & CLIENT_MULTI) {
     add_reply_error(c, "Command not allowed inside a transaction");
     return;
@@ -866,6 +927,10 @@ static void sync_command(client *c) {
   if (c->flags & CLIENT_SLAVE) {
     return;
   }
+  if (repl_failover_active()) {
+    add_reply_error(c, "-NOMASTERLINK Can't SYNC while failing over");
+    return;
+  }
   if (c->flags & CLIENT_MULTI) {
     add_reply_error(c, "Command not allowed inside a transaction");
     return;
@@ -884,6 +949,21 @@ static void sync_command(client *c) {
   if (server.repl_diskless_sync_delay == 0) {
     transfer_start();
   }
+}
+
+int repl_master_replica_view(int i, replica_view *out) {
+  list_node *ln = rs.replicas ? list_index(rs.replicas, i) : NULL;
+  if (ln == NULL) {
+    return 0;
+  }
+  replica *r = list_node_value(ln);
+  snprintf(out->ip, sizeof(out->ip), "%s",
+           r->announced_ip[0] ? r->announced_ip : client_peer_ip(r->c));
+  out->port = r->listening_port;
+  out->ack_offset = r->ack_offset;
+  out->online =
+      r->state == REPLICA_ONLINE || r->state == REPLICA_WAIT_FIRST_ACK;
+  return 1;
 }
 
 static void role_command(client *c) {
@@ -922,15 +1002,18 @@ static void role_command(client *c) {
 /* Cron, INFO, init                                                     */
 /* ------------------------------------------------------------------ */
 void repl_cron(void) {
+  repl_failover_cron();
   repl_replica_cron();
   time_t now = time(NULL);
+  backlog_ttl_cron(now);
   if (rs.replicas == NULL || list_length(rs.replicas) == 0) {
     return;
   }
   /* Keep links alive: PING in the stream (a replica relays its master's
    * PINGs instead), a newline before a transfer. */
   if (!server.replica_mode &&
-      now - rs.last_ping >= server.repl_ping_replica_period) {
+      now - rs.last_ping >= server.repl_ping_replica_period &&
+      !repl_failover_holds_pings()) {
     rs.last_ping = now;
     robj *ping = shared.ping;
     sds buf = persist_cat_command(sds_empty(), &ping, 1);
@@ -958,7 +1041,10 @@ void repl_cron(void) {
       free_client_async(r->c);
     }
   }
-  if (oldest_wait && now - oldest_wait >= server.repl_diskless_sync_delay) {
+  /* The delay gathers replicas for one diskless transfer; a disk-based one
+   * starts at once, as Redis. */
+  if (oldest_wait && (!server.repl_diskless_sync ||
+                      now - oldest_wait >= server.repl_diskless_sync_delay)) {
     transfer_start();
   }
 }
@@ -1000,7 +1086,7 @@ sds repl_info(sds info) {
   }
   return sds_cat_printf(
       info,
-      "master_failover_state:no-failover\r\n"
+      "master_failover_state:%s\r\n"
       "master_replid:%s\r\n"
       "master_replid2:%s\r\n"
       "master_repl_offset:%lld\r\n"
@@ -1009,7 +1095,7 @@ sds repl_info(sds info) {
       "repl_backlog_size:%lld\r\n"
       "repl_backlog_first_byte_offset:%lld\r\n"
       "repl_backlog_histlen:%zu\r\n",
-      rs.replid, rs.replid2,
+      repl_failover_state_name(), rs.replid, rs.replid2,
       /* On a replica, where it is in its master's stream (what monitoring
        * compares with the master's own offset), as Redis shows it. */
       server.replica_mode ? repl_replica_offset() : rs.offset, rs.second_offset,
@@ -1022,10 +1108,14 @@ void repl_master_set_id(const char *replid, long long offset) {
   rs.offset = offset;
   server.master_repl_offset = offset;
   /* The backlog restarts at this offset: older bytes belong to another
-   * history. */
+   * history. A replica has one from its first sync on, as Redis: promoted,
+   * it lets the other replicas continue. */
   rs.histlen = 0;
   rs.backlog_idx = 0;
   rs.seldb = -1;
+  if (rs.backlog == NULL) {
+    backlog_create();
+  }
 }
 
 void repl_master_feed_raw(const char *p, size_t len) { feed_replicas(p, len); }
@@ -1092,8 +1182,11 @@ static int repl_save_info(rdb_save_info *rsi) {
 }
 
 /* The history an RDB carried at start-up: a replica resumes it with its
- * master; a master keeps its ID and offset so that its replicas can
- * continue (an empty backlog at that offset, as Redis). */
+ * master. A master continues at that offset under a new ID, the loaded
+ * one becoming the second ID, valid up to the offset (as Redis 7.0): its
+ * replicas continue from an empty backlog there, but a replica further
+ * along the old history (the RDB is older than what it got) holds writes
+ * this master lost, and must not continue once the offset passes it. */
 static void repl_loaded_history(const char *replid, long long offset, int db) {
   if (server.replica_mode) {
     repl_replica_set_cache(replid, offset, db);
@@ -1103,6 +1196,9 @@ static void repl_loaded_history(const char *replid, long long offset, int db) {
   if (rs.backlog == NULL) {
     backlog_create();
   }
+  memcpy(rs.replid2, rs.replid, sizeof(rs.replid2));
+  rs.second_offset = offset + 1;
+  repl_master_new_id();
 }
 
 void repl_init(void) {
@@ -1151,6 +1247,16 @@ redis_command repl_commands[] = {
      .proc = sync_command,
      .arity = 1,
      .flags = CMD_NO_ASYNC_LOADING | CMD_ADMIN | CMD_NOSCRIPT | CMD_NO_MULTI,
+     .acl_categories =
+         ACL_CATEGORY_ADMIN | ACL_CATEGORY_SLOW | ACL_CATEGORY_DANGEROUS},
+    {.declared_name = "failover",
+     .summary = "Start a coordinated failover between this server and one "
+                "of its replicas.",
+     .since = "6.2.0",
+     .group = "server",
+     .proc = repl_failover_command,
+     .arity = -1,
+     .flags = CMD_ADMIN | CMD_NOSCRIPT | CMD_STALE,
      .acl_categories =
          ACL_CATEGORY_ADMIN | ACL_CATEGORY_SLOW | ACL_CATEGORY_DANGEROUS},
     {.declared_name = "role",

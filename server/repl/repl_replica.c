@@ -387,7 +387,7 @@ static void hs_send_port(void) {
 
 static void hs_send_psync(void) {
   char off[32];
-  const char *psync[] = {"PSYNC", "?", "-1"};
+  const char *psync[] = {"PSYNC", "?", "-1", "FAILOVER"};
   if (rr.have_cache) {
     snprintf(off, sizeof(off), "%lld", rr.cache_offset + 1);
     psync[1] = rr.cache_replid;
@@ -395,7 +395,14 @@ static void hs_send_psync(void) {
     server_log(LL_NOTICE, "Trying a partial resynchronization (request %s:%s).",
                rr.cache_replid, off);
   }
-  hs_send(3, psync, HS_PSYNC);
+  /* A master handing over (FAILOVER) asks its target to take over. */
+  int failover = repl_failover_psync_begin(rr.have_cache);
+  if (failover < 0) {
+    return; /* the failover was aborted: a master again, no link */
+  }
+  if (!hs_send(failover ? 4 : 3, psync, HS_PSYNC) && failover) {
+    repl_failover_write_error();
+  }
 }
 
 static void hs_full_resync(const char *replid, long long offset) {
@@ -472,6 +479,14 @@ static void hs_reply(const char *reply) {
       char replid[CONFIG_RUN_ID_SIZE + 1];
       long long offset;
       int kind = repl_parse_psync_reply(reply, replid, &offset);
+      /* A FAILOVER's PSYNC: the target's answer ends it either way. */
+      if (repl_failover_psync_outcome(kind != REPL_PSYNC_ERROR)) {
+        if (kind == REPL_PSYNC_ERROR) {
+          server_log(LL_WARNING, "Unexpected reply to PSYNC from master: %s",
+                     reply);
+        }
+        return; /* aborted: a master again, the link is gone */
+      }
       if (kind == REPL_PSYNC_CONTINUE) {
         /* This server's own history (for its replicas) is the master's:
          * the same ID and offset, or it starts again from here. */
@@ -1020,15 +1035,13 @@ static void become_replica_of(const char *host, int port) {
 
 static void replicaof_command(client *c) {
   const char *host = c->argv[1]->ptr;
+  if (repl_failover_active()) {
+    add_reply_error(c, "REPLICAOF not allowed while failing over.");
+    return;
+  }
   if (!strcasecmp(host, "no") && !strcasecmp(c->argv[2]->ptr, "one")) {
     if (rr.host) {
-      zfree(rr.host);
-      rr.host = NULL;
-      link_reset(NULL);
-      rr.have_cache = 0;
-      server.replica_mode = 0;
-      config_set_replicaof_state(NULL, 0);
-      repl_master_shift_id();
+      repl_replica_failover_role(NULL, 0);
       server_log(LL_NOTICE, "MASTER MODE enabled (user request from '%s')",
                  client_peer_id(c));
     }
@@ -1052,6 +1065,26 @@ static void replicaof_command(client *c) {
   server_log(LL_NOTICE, "REPLICAOF %s:%d enabled (user request from '%s')",
              host, (int)port, client_peer_id(c));
   add_reply(c, shared.ok);
+}
+
+void repl_replica_failover_role(const char *host, int port) {
+  if (host == NULL) {
+    if (rr.host) {
+      zfree(rr.host);
+      rr.host = NULL;
+      link_reset(NULL);
+      rr.have_cache = 0;
+      server.replica_mode = 0;
+      config_set_replicaof_state(NULL, 0);
+      repl_master_shift_id();
+    }
+    return;
+  }
+  become_replica_of(host, port);
+  snprintf(rr.cache_replid, sizeof(rr.cache_replid), "%s", repl_master_id());
+  rr.cache_offset = server.master_repl_offset;
+  rr.cache_db = 0;
+  rr.have_cache = 1;
 }
 
 int repl_replica_save_info(char *replid, long long *offset, int *db) {
