@@ -31,10 +31,10 @@ void server_register_modules(void) {
 
 void server_populate_command_table(void) {
   redis_command *const tables[] = {
-      string_commands, keyspace_commands,    server_commands, config_commands,
-      client_commands, slowlog_commands,     debug_commands,  command_commands,
-      zset_commands,   hash_commands,        set_commands,    list_commands,
-      pubsub_commands, multi_commands,       acl_commands,    persist_commands,
-      repl_commands,   repl_replica_commands};
+      string_commands, keyspace_commands,     server_commands, config_commands,
+      client_commands, slowlog_commands,      debug_commands,  command_commands,
+      zset_commands,   hash_commands,         set_commands,    list_commands,
+      pubsub_commands, multi_commands,        acl_commands,    persist_commands,
+      repl_commands,   repl_replica_commands, geo_commands,    sort_commands};
   populate_command_table(tables, sizeof(tables) / sizeof(tables[0]));
 }

@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <execinfo.h>
 #include <fcntl.h>
+#include <locale.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <sys/socket.h>
@@ -601,6 +602,7 @@ int server_main(int argc, char **argv) {
   dict_set_hash_function_seed(hashseed);
   srandom((unsigned int)(time(NULL) ^ getpid()));
   tzset();
+  setlocale(LC_COLLATE, ""); /* SORT ... ALPHA collates as Redis does */
 
   memset(&server, 0, sizeof(server));
   server.executable = absolute_executable_path(argv[0]);

@@ -94,6 +94,12 @@ int acl_username_valid(const char *name, size_t len);
 int acl_check_password(acl_user *u, const char *pass, size_t len);
 int acl_check_command(acl_user *u, redis_command *cmd, robj **argv, int argc,
                       int *errpos);
+/* acl_user_reads_all_keys: 1 when the root rules or a selector of |u| (NULL:
+ * no user, everything allowed) both allow this command and may read any
+ * key, as SORT's BY and GET patterns need (Redis 7.0's
+ * ACLUserCheckCmdWithUnrestrictedKeyAccess with CMD_KEY_ACCESS). */
+int acl_user_reads_all_keys(acl_user *u, redis_command *cmd, robj **argv,
+                            int argc);
 void acl_kill_clients_of_user(acl_user *u);
 void acl_kill_pubsub_clients_if_needed(acl_user *u);
 void acl_update_default_user_password(const char *requirepass);

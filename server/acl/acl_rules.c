@@ -1311,3 +1311,44 @@ static int acl_check_selector(acl_user *u, redis_command *cmd, robj **argv,
   }
   return ACL_OK;
 }
+
+/* acl_selector_reads_all_keys: the selector may read every key (allkeys,
+ * or a read pattern that is exactly "*"). */
+static int acl_selector_reads_all_keys(acl_user *s) {
+  if (s->flags & ACL_USER_ALLKEYS) {
+    return 1;
+  }
+  list_iter li;
+  list_node *ln;
+  list_rewind(s->patterns, &li);
+  while ((ln = list_next(&li))) {
+    acl_key_pattern *kp = list_node_value(ln);
+    if ((kp->perms & ACL_PERM_READ) && !strcmp(kp->pattern, "*")) {
+      return 1;
+    }
+  }
+  return 0;
+}
+
+int acl_user_reads_all_keys(acl_user *u, redis_command *cmd, robj **argv,
+                            int argc) {
+  if (u == NULL || u->all_perms) {
+    return 1;
+  }
+  int pos;
+  if (acl_check_selector(u, cmd, argv, argc, &pos) == ACL_OK &&
+      acl_selector_reads_all_keys(u)) {
+    return 1;
+  }
+  list_iter li;
+  list_node *ln;
+  list_rewind(u->selectors, &li);
+  while ((ln = list_next(&li))) {
+    acl_user *s = list_node_value(ln);
+    if (acl_check_selector(s, cmd, argv, argc, &pos) == ACL_OK &&
+        acl_selector_reads_all_keys(s)) {
+      return 1;
+    }
+  }
+  return 0;
+}

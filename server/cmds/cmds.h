@@ -14,6 +14,7 @@ extern redis_command client_commands[]; /* client_cmds.c: CLIENT HELLO AUTH
 extern redis_command multi_commands[];  /* multi.c */
 extern redis_command pubsub_commands[]; /* pubsub.c */
 extern redis_command debug_commands[];  /* debug.c: DEBUG */
+extern redis_command sort_commands[];   /* sort.c: SORT SORT_RO */
 
 /* debug_set_extension: a module above (persistence) handles more DEBUG
  * subcommands (RELOAD, DIGEST, DIGEST-VALUE): |proc| returns 1 if it

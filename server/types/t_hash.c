@@ -172,11 +172,9 @@ int hash_type_delete(robj *o, const char *field, size_t field_len) {
   return deleted;
 }
 
-/* hash_type_get: the value of field as bytes (ibuf for listpack integers).
- * Returns 1 if found. */
-static int hash_type_get(robj *o, const char *field, size_t field_len,
-                         const char **value, size_t *value_len,
-                         unsigned char ibuf[LP_INTBUF_SIZE]) {
+int hash_type_get(robj *o, const char *field, size_t field_len,
+                  const char **value, size_t *value_len,
+                  unsigned char ibuf[LP_INTBUF_SIZE]) {
   if (o->encoding == OBJ_ENCODING_LISTPACK) {
     unsigned char *vp = hash_listpack_find_value(o->ptr, field, field_len);
     if (vp == NULL) {

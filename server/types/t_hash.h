@@ -7,6 +7,7 @@
 #define REDOUBT_T_HASH_H
 
 #include "server/core/server.h"
+#include "server/ds/listpack.h"
 
 /* hash_create_object returns an empty listpack-encoded hash. */
 robj *hash_create_object(void);
@@ -18,6 +19,12 @@ int hash_type_set(robj *o, const char *field, size_t field_len,
                   const char *value, size_t value_len);
 /* hash_type_delete returns 1 if the field was removed. */
 int hash_type_delete(robj *o, const char *field, size_t field_len);
+/* hash_type_get: the value of |field| as bytes in *value / *value_len
+ * (pointing into the hash, or into |ibuf| for a listpack integer; valid
+ * until the hash changes). Returns 1 if found, 0 if not. */
+int hash_type_get(robj *o, const char *field, size_t field_len,
+                  const char **value, size_t *value_len,
+                  unsigned char ibuf[LP_INTBUF_SIZE]);
 /* hash_type_convert_to_ht converts a listpack hash (no-op for HT). */
 void hash_type_convert_to_ht(robj *o);
 

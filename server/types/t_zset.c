@@ -342,7 +342,7 @@ cleanup:
   }
 }
 
-static void zadd_command(client *c) { zadd_generic_command(c, 0); }
+void zadd_command(client *c) { zadd_generic_command(c, 0); }
 
 static void zincrby_command(client *c) {
   zadd_generic_command(c, ZADD_IN_INCR);

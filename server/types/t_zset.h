@@ -82,6 +82,10 @@ void zset_generic_pop(client *c, robj **keyv, int keyc, int where, int emitkey,
 int zset_parse_mpop_args(client *c, int numkeys_idx, long *numkeys, int *where,
                          long *count);
 
+/* zadd_command is ZADD itself (GEOADD runs it after rewriting its
+ * arguments into ZADD's); the caller compacts opened sets afterwards. */
+void zadd_command(client *c);
+
 /* Commands of t_zset_block.c */
 void bzpopmin_command(client *c);
 void bzpopmax_command(client *c);

@@ -2,7 +2,8 @@
  * sorted sets, hashes and blocking commands. The public interface for the
  * layers above: command tables and the registration functions that
  * server/modules.c calls. The per-type headers (t_*.h, blocked.h) are for
- * commands built on a type (e.g. SORT, persistence). */
+ * commands built on a type (e.g. SORT, persistence). Geo commands work on
+ * sorted sets (t_geo.c, geohash.h). */
 #ifndef REDOUBT_TYPES_TYPES_H
 #define REDOUBT_TYPES_TYPES_H
 
@@ -11,6 +12,7 @@
 /* Command tables, each terminated by {0}. */
 extern redis_command string_commands[]; /* t_string.c */
 extern redis_command list_commands[];   /* t_list.c */
+extern redis_command geo_commands[];    /* t_geo.c */
 extern redis_command set_commands[];    /* t_set.c */
 extern redis_command zset_commands[];   /* t_zset.c */
 extern redis_command hash_commands[];   /* t_hash.c */
