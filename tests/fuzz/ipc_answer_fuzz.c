@@ -30,6 +30,9 @@ static size_t fuzz_rebuild(const ipc_message *m) {
     case IPC_ANS_FAIL:
       return ipc_build_fail(fuzz_buf, sizeof(fuzz_buf), m->conn_id, m->reason,
                             m->data, m->data_len);
+    case IPC_ANS_SIGNED:
+      return ipc_build_signed(fuzz_buf, sizeof(fuzz_buf), m->conn_id, m->data,
+                              m->data_len);
     default:
       abort(); /* the parser accepted a non-answer type */
   }

@@ -35,6 +35,9 @@ static size_t fuzz_rebuild(const ipc_message *m) {
       return ipc_build_abort(fuzz_buf, sizeof(fuzz_buf), m->conn_id);
     case IPC_REQ_TEST_SYSCALL:
       return ipc_build_test_syscall(fuzz_buf, sizeof(fuzz_buf), m->reason);
+    case IPC_REQ_SIGN:
+      return ipc_build_sign(fuzz_buf, sizeof(fuzz_buf), m->conn_id, m->sigalg,
+                            m->data, m->data_len);
     default:
       abort(); /* the parser accepted a non-request type */
   }
@@ -58,7 +61,10 @@ static void fuzz_compare(const ipc_message *a, const ipc_message *b) {
       !fuzz_same_string(x->ciphers, y->ciphers) ||
       !fuzz_same_string(x->ciphersuites, y->ciphersuites) ||
       !fuzz_same_string(x->sandbox_user, y->sandbox_user) ||
-      x->auth_clients != y->auth_clients ||
+      !fuzz_same_string(x->client_cert_file, y->client_cert_file) ||
+      !fuzz_same_string(x->client_key_file, y->client_key_file) ||
+      !fuzz_same_string(x->client_key_file_pass, y->client_key_file_pass) ||
+      a->sigalg != b->sigalg || x->auth_clients != y->auth_clients ||
       x->prefer_server_ciphers != y->prefer_server_ciphers ||
       x->session_caching != y->session_caching || x->seccomp != y->seccomp ||
       x->session_cache_size != y->session_cache_size ||
