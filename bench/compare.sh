@@ -16,7 +16,9 @@
 # per second (redis-benchmark without keep-alive, -k 0) for the ECDSA P-256
 # and RSA-2048 server certificates. --workers N starts Redoubt with N handshaker processes
 # (tls-handshake-workers; Redis has no equivalent). --types measures the data-type commands
-# too: LPUSH LPOP SADD HSET ZADD LRANGE_100 (redis-benchmark's own tests).
+# too: LPUSH LPOP SADD HSET ZADD LRANGE_100 (redis-benchmark's own tests) and the command lines
+# of custom_cmd below (GEOADD, GEOSEARCH, SETBIT, BITCOUNT, PFADD, PFCOUNT, XADD, XREADGROUP),
+# whose data custom_setup loads into both servers first.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -37,7 +39,7 @@ while [ $# -gt 0 ]; do
     --pipelines) pipelines="$2"; shift ;;
     --handshakes) handshakes=1 ;;
     --workers) workers="$2"; shift ;;
-    --types) tests="set,get,lpush,lpop,sadd,hset,zadd,lrange_100" ;;
+    --types) tests="set,get,lpush,lpop,sadd,hset,zadd,lrange_100,geoadd,geosearch,setbit,bitcount,pfadd,pfcount,xadd,xreadgroup" ;;
     --large) large=1 ;;
     *) echo "unknown option $1" >&2; exit 2 ;;
   esac
@@ -95,12 +97,49 @@ tree_ns() {
   done | awk '{s += $1} END {printf "%.0f\n", s}'
 }
 
+# Tests that are not redis-benchmark built-ins: NAME -> the command line sent (each
+# __rand_int__ is a new random number below 100000 per request).
+declare -A custom_cmd=(
+  [geoadd]="GEOADD bench:geo:add 13.361389 38.115556 m:__rand_int__"
+  [geosearch]="GEOSEARCH bench:geo FROMLONLAT 13.4 38.1 BYRADIUS 5 km ASC COUNT 10 WITHDIST"
+  # __rand_int__ is zero-padded (000000012345), which no bit offset may be: vary the key
+  [setbit]="SETBIT bench:bits:__rand_int__ 1000 1"
+  [bitcount]="BITCOUNT bench:bits"
+  [pfadd]="PFADD bench:hll:add e:__rand_int__"
+  [pfcount]="PFCOUNT bench:hll"
+  [xadd]="XADD bench:stream:add * f __rand_int__"
+  [xreadgroup]="XREADGROUP GROUP g c COUNT 1 STREAMS bench:stream >"
+)
+# custom_setup PORT TEST: the data a custom test reads, the same in both servers.
+custom_setup() {
+  case "$2" in
+    geosearch) # 10000 points over 2 x 2 degrees around the query point: ~20 within 5 km
+      awk 'BEGIN {srand(42); for (i = 0; i < 10000; i++)
+        printf "GEOADD bench:geo %.6f %.6f p%d\n", 12.4 + 2 * rand(), 37.1 + 2 * rand(), i}' |
+        cli "$1" >/dev/null ;;
+    bitcount) # a 125 KB bitmap (one bit per user of a million), 1 bit in 8 set
+      awk 'BEGIN {for (i = 0; i < 1000000; i += 8) printf "SETBIT bench:bits %d 1\n", i}' |
+        cli "$1" --pipe >/dev/null ;;
+    pfcount) # a dense HLL of 100000 elements (its cached cardinality answers)
+      awk 'BEGIN {for (i = 0; i < 100000; i++) printf "PFADD bench:hll e%d\n", i}' |
+        cli "$1" --pipe >/dev/null ;;
+    xreadgroup) # an entry for each read of every run (4 runs of --requests per server)
+      awk -v n=$((4 * requests + 1000)) 'BEGIN {for (i = 0; i < n; i++)
+        printf "XADD bench:stream * f %d\n", i}' | cli "$1" --pipe >/dev/null
+      echo "XGROUP CREATE bench:stream g 0" | cli "$1" >/dev/null ;;
+  esac
+}
+
 # bench PORT PID PIPELINE TEST [DATASIZE [REQUESTS]] -> "rps cpu_us_per_request"
 bench() {
   local n=${6:-$requests} before after rps
+  local what=(-t "$4")
+  if [ -n "${custom_cmd[$4]:-}" ]; then
+    read -r -a what <<<"-r 100000 ${custom_cmd[$4]}"
+  fi
   before=$(tree_ns "$2")
-  rps=$(redis-benchmark -h 127.0.0.1 -p "$1" $(tls_flags) -c "$clients" -n "$n" -P "$3" -t "$4" \
-    -d "${5:-3}" -q 2>/dev/null |
+  rps=$(redis-benchmark -h 127.0.0.1 -p "$1" $(tls_flags) -c "$clients" -n "$n" -P "$3" \
+    -d "${5:-3}" -q "${what[@]}" 2>/dev/null |
     tr '\r' '\n' | awk -F': ' '/requests per second/ {split($2,a," "); v=a[1]} END {print v+0}')
   after=$(tree_ns "$2")
   awk -v r="$rps" -v d=$((after - before)) -v n="$n" 'BEGIN {printf "%s %.3f\n", r, d / 1e3 / n}'
@@ -122,6 +161,9 @@ row() { # label P "redis rps cpu" "redoubt rps cpu" [unit]
       (x[1] > 0 ? sprintf("%.2f", y[1] / x[1]) : "n/a"), x[2], y[2],
       (x[2] > 0 ? sprintf("%.2f", y[2] / x[2]) : "n/a")}'
 }
+for t in ${tests//,/ }; do
+  custom_setup "$rport" "$t"; custom_setup "$oport" "$t"
+done
 for p in $pipelines; do
   for t in ${tests//,/ }; do
     # Alternate order so neither server always runs first.

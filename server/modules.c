@@ -14,6 +14,7 @@
 #include "server/core/server.h"
 #include "server/persist/persist.h"
 #include "server/repl/repl.h"
+#include "server/scripting/scripting.h"
 #include "server/types/types.h"
 
 void server_register_modules(void) {
@@ -21,20 +22,29 @@ void server_register_modules(void) {
   set_type_register();
   zset_type_register();
   hash_type_register();
+  stream_type_register();
   blocking_register();
   multi_register();
   pubsub_register();
   acl_register();
+  static const scripting_host scripting = {
+      .enough_good_replicas = repl_enough_good_replicas,
+  };
+  scripting_register(&scripting);
   debug_set_extension(persist_debug_command);
   server_assert(object_types_registered());
 }
 
 void server_populate_command_table(void) {
   redis_command *const tables[] = {
-      string_commands, keyspace_commands,     server_commands, config_commands,
-      client_commands, slowlog_commands,      debug_commands,  command_commands,
-      zset_commands,   hash_commands,         set_commands,    list_commands,
-      pubsub_commands, multi_commands,        acl_commands,    persist_commands,
-      repl_commands,   repl_replica_commands, geo_commands,    sort_commands};
+      string_commands,  keyspace_commands, server_commands,
+      config_commands,  client_commands,   slowlog_commands,
+      debug_commands,   command_commands,  zset_commands,
+      hash_commands,    set_commands,      list_commands,
+      pubsub_commands,  multi_commands,    acl_commands,
+      persist_commands, repl_commands,     repl_replica_commands,
+      geo_commands,     sort_commands,     stream_commands,
+      eval_commands,    function_commands, bitops_commands,
+      hll_commands};
   populate_command_table(tables, sizeof(tables) / sizeof(tables[0]));
 }

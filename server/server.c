@@ -22,6 +22,7 @@
 #include "server/persist/aof.h"
 #include "server/persist/persist.h"
 #include "server/repl/repl.h"
+#include "server/scripting/scripting.h"
 #include "server/types/blocked.h"
 #include "tls/tls.h"
 
@@ -161,28 +162,33 @@ static int server_process_command(client *c) {
         "DEBUG", "enable-debug-command");
     return C_OK;
   }
-  if (server.maxmemory && !(c->flags & CLIENT_MASTER)) {
+  /* A script command's flags are its script's (shebang, function flags). */
+  uint64_t cmd_flags = scripting_command_flags(c);
+  if (server.maxmemory && !(c->flags & CLIENT_MASTER) && !server.script_busy) {
     int out_of_memory = perform_evictions() == EVICT_FAIL;
-    int reject_cmd_on_oom = (c->cmd->flags & CMD_DENYOOM) != 0;
+    int reject_cmd_on_oom = (cmd_flags & CMD_DENYOOM) != 0;
     if (out_of_memory && reject_cmd_on_oom) {
       reject_command(c, shared.oomerr);
       return C_OK;
     }
+    /* allow-oom scripts check it again for each command they run. */
+    if (scripting_is_script_command(c->cmd)) {
+      scripting_set_oom_state(out_of_memory);
+    }
   }
-  if ((c->cmd->flags & CMD_WRITE) && !from_master &&
-      !repl_enough_good_replicas()) {
+  if ((cmd_flags & CMD_WRITE) && !from_master && !repl_enough_good_replicas()) {
     reject_command(c, shared.noreplicaserr);
     return C_OK;
   }
   /* A read-only replica refuses writes from its clients; with the link
    * down and replica-serve-stale-data no, only CMD_STALE commands run. */
   if (server.replica_mode && !from_master) {
-    if (server.repl_slave_ro && (c->cmd->flags & CMD_WRITE)) {
+    if (server.repl_slave_ro && (cmd_flags & CMD_WRITE)) {
       reject_command(c, shared.roslaveerr);
       return C_OK;
     }
     if (!server.repl_link_up && !server.repl_serve_stale_data &&
-        !(c->cmd->flags & CMD_STALE)) {
+        !(cmd_flags & CMD_STALE)) {
       reject_command(c, shared.masterdownerr);
       return C_OK;
     }
@@ -193,11 +199,21 @@ static int server_process_command(client *c) {
     reject_command(c, shared.loadingerr);
     return C_OK;
   }
+  /* While a script runs past busy-reply-threshold only the commands that
+   * can stop it (SCRIPT KILL, FUNCTION KILL, SHUTDOWN NOSAVE) and a few
+   * harmless ones run; MULTI/EXEC commands too, so that a pipelined
+   * transaction is not half refused. */
+  if (server.script_busy && !(c->cmd->flags & CMD_ALLOW_BUSY)) {
+    reject_command(c, server.script_busy == SCRIPT_BUSY_EVAL
+                          ? shared.slowevalerr
+                          : shared.slowscripterr);
+    return C_OK;
+  }
   /* A failed background save stops writes (stop-writes-on-bgsave-error),
    * and PING, as Redis 7.0 does, so that monitoring notices. */
   robj *deny = persist_deny_write_error();
   if (deny && !from_master &&
-      ((c->cmd->flags & CMD_WRITE) || !strcasecmp(c->cmd->fullname, "ping"))) {
+      ((cmd_flags & CMD_WRITE) || !strcasecmp(c->cmd->fullname, "ping"))) {
     reject_command(c, deny);
     return C_OK;
   }
@@ -276,6 +292,12 @@ static long long server_cron(ae_loop *loop, long long id, void *data) {
   (void)loop;
   (void)id;
   (void)data;
+  if (server.script_busy) {
+    /* Called while a busy script processes events: nothing may change the
+     * dataset or the clock the script sees (expiry, saves, evictions). */
+    tls_cron();
+    return 1000 / server.hz;
+  }
   update_cached_time();
   server.lruclock = lru_clock();
   run_with_period(100) { track_instantaneous_metrics(); }
@@ -323,6 +345,12 @@ static void between_passes(ae_loop *loop) {
 static void before_sleep(ae_loop *loop) {
   if (conn_process_pending()) {
     ae_set_dont_wait(loop, 1);
+  }
+  if (server.script_busy) {
+    /* Inside a busy script: replies and closes only. */
+    handle_clients_with_pending_writes();
+    free_clients_in_async_free_queue();
+    return;
   }
   if (server.active_expire_enabled && !server.loading && !server.replica_mode) {
     active_expire_cycle(ACTIVE_EXPIRE_CYCLE_FAST);
@@ -483,6 +511,7 @@ static void init_server(void) {
   server.stat_starttime = time(NULL);
   persist_init();
   repl_init();
+  scripting_init();
   server.inst_metric_last_sample_time = mstime();
   server.lruclock = lru_clock();
   update_cached_time();
@@ -527,6 +556,7 @@ static const server_procs server_procs_table = {
     .prepare_for_shutdown = server_prepare_for_shutdown,
     .info_persistence = persist_info,
     .info_replication = repl_info,
+    .info_scripting_memory = scripting_info_memory,
 };
 
 /* server_init_for_tests: an in-process server without listeners, signals or

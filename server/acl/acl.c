@@ -94,7 +94,12 @@ void acl_log_add(client *c, int reason, int context, int argpos,
   }
   e->username = sds_new(username ? username : acl_client_username(c));
   e->ctime = mstime();
-  e->cinfo = cat_client_info_string(sds_empty(), c);
+  /* A script's command is logged with the client that ran the script. */
+  client *info_client = c;
+  if ((c->flags & CLIENT_SCRIPT) && server.current_client != NULL) {
+    info_client = server.current_client;
+  }
+  e->cinfo = cat_client_info_string(sds_empty(), info_client);
 
   list *log = acl_log_list();
   list_iter li;
@@ -156,8 +161,9 @@ static void acl_log_command(client *c) {
     add_reply_bulk_cstring(c, "reason");
     add_reply_bulk_cstring(c, reasons[e->reason]);
     add_reply_bulk_cstring(c, "context");
-    add_reply_bulk_cstring(
-        c, e->context == ACL_LOG_CTX_MULTI ? "multi" : "toplevel");
+    add_reply_bulk_cstring(c, e->context == ACL_LOG_CTX_MULTI ? "multi"
+                              : e->context == ACL_LOG_CTX_LUA ? "lua"
+                                                              : "toplevel");
     add_reply_bulk_cstring(c, "object");
     add_reply_bulk_cbuffer(c, e->object, sds_len(e->object));
     add_reply_bulk_cstring(c, "username");

@@ -34,6 +34,7 @@
 
 /* log contexts */
 #define ACL_LOG_CTX_TOPLEVEL 0
+#define ACL_LOG_CTX_LUA 1 /* a command a script ran (server/scripting) */
 #define ACL_LOG_CTX_MULTI 2
 
 /* Bounds on outside input (rules come from clients and files). */

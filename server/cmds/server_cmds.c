@@ -119,6 +119,14 @@ static void shutdown_command(client *c) {
     add_reply_error(c, "No shutdown in progress.");
     return;
   }
+  /* A busy script can only be left by SHUTDOWN NOSAVE (its effects so far
+   * must not be saved). */
+  if (!(flags & SHUTDOWN_NOSAVE) && server.script_busy) {
+    add_reply_error_object(c, server.script_busy == SCRIPT_BUSY_EVAL
+                                  ? shared.slowevalerr
+                                  : shared.slowscripterr);
+    return;
+  }
   /* While loading, saving would overwrite a good RDB with a partial
    * dataset: Redis forces NOSAVE. */
   if (server.loading || server.sentinel_mode) {
@@ -461,21 +469,7 @@ static sds info_memory(sds info) {
                         server.initial_memory_usage, dataset,
                         net_used ? (float)dataset * 100 / (float)net_used : 0,
                         used, used, rss, total_mem, htotal);
-  /* No scripting engine: its memory fields are all zero. */
-  info = sds_cat(info,
-                 "used_memory_lua:0\r\n"
-                 "used_memory_vm_eval:0\r\n"
-                 "used_memory_lua_human:0B\r\n"
-                 "used_memory_scripts_eval:0\r\n"
-                 "number_of_cached_scripts:0\r\n"
-                 "number_of_functions:0\r\n"
-                 "number_of_libraries:0\r\n"
-                 "used_memory_vm_functions:0\r\n"
-                 "used_memory_vm_total:0\r\n"
-                 "used_memory_vm_total_human:0B\r\n"
-                 "used_memory_functions:0\r\n"
-                 "used_memory_scripts:0\r\n"
-                 "used_memory_scripts_human:0B\r\n");
+  info = info_scripting_memory_fields(info); /* server/scripting */
   info = sds_cat_printf(info,
                         "maxmemory:%llu\r\n"
                         "maxmemory_human:%s\r\n"

@@ -159,5 +159,10 @@ void unpause_clients(void);
 int are_clients_paused(void);
 int check_clients_pause_timeout(void);
 void process_events_while_blocked(void);
+/* protect_client: while |c| runs a long command that processes events (a
+ * busy script), it is neither read from nor written to, and freeing it is
+ * deferred; unprotect_client undoes it and schedules its pending replies. */
+void protect_client(client *c);
+void unprotect_client(client *c);
 
 #endif

@@ -136,7 +136,15 @@ int is_container_command(redis_command *cmd);
 #define CMD_CALL_SLOWLOG (1 << 0)
 #define CMD_CALL_STATS (1 << 1)
 #define CMD_CALL_FULL (CMD_CALL_SLOWLOG | CMD_CALL_STATS)
+/* A script's redis.set_repl: the command's effects skip the AOF / the
+ * replicas (server_state.h's PROPAGATE_* target kinds). */
+#define CMD_CALL_NO_PROPAGATE_AOF (1 << 2)
+#define CMD_CALL_NO_PROPAGATE_REPL (1 << 3)
 void call(client *c, int flags);
+/* call_error_attributed: the last error reply was already counted against
+ * a command (a script's refused command, counted as rejected), so the
+ * command running now (EVAL) does not fail for it. */
+void call_error_attributed(void);
 /* process_command: checks (auth, arity, OOM, pause, MULTI queueing) then
  * call(). Returns C_OK if the client is still valid. */
 int process_command(client *c);

@@ -138,7 +138,8 @@ void db_add(redis_db *db, robj *key, robj *val) {
   dict_entry *de = dict_add_raw(db->dict, copy, NULL);
   server_assert(de != NULL);
   dict_set_val(db->dict, de, val);
-  if (val->type == OBJ_LIST || val->type == OBJ_ZSET) {
+  if (val->type == OBJ_LIST || val->type == OBJ_ZSET ||
+      val->type == OBJ_STREAM) {
     keyspace_signal_key_ready(db, key, val->type);
   }
   if (server.notify_keyspace_events & NOTIFY_NEW) {
@@ -164,6 +165,10 @@ void db_overwrite(redis_db *db, robj *key, robj *val) {
   if (server.maxmemory_policy & MAXMEMORY_FLAG_LFU) {
     /* The key keeps its access frequency across SET. */
     val->lru = old->lru;
+  }
+  if (old->type == OBJ_STREAM) {
+    /* XREADGROUP clients blocked on the old stream are unblocked. */
+    keyspace_signal_key_ready(db, key, OBJ_STREAM);
   }
   dict_set_val(db->dict, de, val);
   decr_ref_count(old);
@@ -207,6 +212,10 @@ static int db_generic_delete(redis_db *db, robj *key, int async) {
   /* The expires entry borrows the key's sds: drop it first. */
   if (dict_size(db->expires) > 0) {
     dict_delete(db->expires, key->ptr);
+  }
+  if (((robj *)dict_get_val(de))->type == OBJ_STREAM) {
+    /* XREADGROUP clients blocked on it are unblocked. */
+    keyspace_signal_key_ready(db, key, OBJ_STREAM);
   }
   dict_free_unlinked_entry(db->dict, de);
   return 1;

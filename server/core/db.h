@@ -161,7 +161,7 @@ typedef struct object_type_ops {
 } object_type_ops;
 
 /* object_register_type makes |ops| (kept by pointer) the operations of
- * |type| (OBJ_LIST..OBJ_HASH). Registering a type twice panics. */
+ * |type| (OBJ_LIST..OBJ_HASH, OBJ_STREAM). Registering a type twice panics. */
 void object_register_type(int type, const object_type_ops *ops);
 /* object_type_ops_of returns the registered operations of |type|; panics
  * if none is registered (a value of that type cannot exist then). */
@@ -175,7 +175,8 @@ int object_types_registered(void);
  * WATCH (key_modified, db_replaced), pub/sub (publish, for keyspace
  * notifications). */
 typedef struct keyspace_hooks {
-  /* key_ready: a list or sorted set now exists under |key| (db_add, SWAPDB):
+  /* key_ready: a list, sorted set or stream now exists under |key| (db_add,
+   * SWAPDB), a stream got entries (XADD), or a stream went away:
    * clients blocked on it may be served. */
   void (*key_ready)(redis_db *db, robj *key, int type);
   /* key_modified: |key| changed (signal_modified_key). */

@@ -48,6 +48,7 @@ static struct {
   const client_module_hooks *hooks[NETWORKING_MAX_HOOKS];
   int hook_count;
   list *postponed; /* clients whose command waits for CLIENT PAUSE to end */
+  client *master_waiting; /* the master, held while a script is busy */
 } net;
 
 static void read_query_from_client(connection *conn);
@@ -302,6 +303,9 @@ void free_client(client *c) {
   if (c->flags & CLIENT_PROTECTED) {
     free_client_async(c);
     return;
+  }
+  if (net.master_waiting == c) {
+    net.master_waiting = NULL;
   }
   if (c->flags & CLIENT_CLOSE_ASAP) {
     list_node *ln = list_search_key(server.clients_to_close, c);
@@ -572,6 +576,12 @@ int process_input_buffer(client *c) {
       /* Between commands: the same stops as Redis's processInputBuffer. */
       if (c->flags & (CLIENT_BLOCKED | CLIENT_PENDING_COMMAND |
                       CLIENT_CLOSE_AFTER_REPLY | CLIENT_CLOSE_ASAP)) {
+        break;
+      }
+      /* While a script is busy the master's stream waits (Redis replies
+       * -BUSY to others but must not lose a replicated command). */
+      if (server.script_busy && (c->flags & CLIENT_MASTER)) {
+        net.master_waiting = c;
         break;
       }
       if (c->qb_pos >= sds_len(c->querybuf)) {
@@ -893,6 +903,12 @@ static void send_reply_to_client(connection *conn) {
 
 int handle_clients_with_pending_writes(void) {
   process_postponed_clients();
+  /* The master's stream held while a script was busy goes on. */
+  if (net.master_waiting != NULL && !server.script_busy) {
+    client *m = net.master_waiting;
+    net.master_waiting = NULL;
+    (void)process_input_buffer(m);
+  }
   if (server.clients_pending_write == NULL) {
     return 0;
   }
@@ -1389,6 +1405,28 @@ void rewrite_client_command_argument(client *c, int i, robj *val) {
 /* ------------------------------------------------------------------ */
 /* Blocking operations (loading, long scripts)                          */
 /* ------------------------------------------------------------------ */
+void protect_client(client *c) {
+  c->flags |= CLIENT_PROTECTED;
+  if (c->conn != NULL) {
+    conn_set_read_handler(c->conn, NULL);
+    conn_set_write_handler(c->conn, NULL);
+  }
+}
+
+void unprotect_client(client *c) {
+  if (!(c->flags & CLIENT_PROTECTED)) {
+    return;
+  }
+  c->flags &= ~CLIENT_PROTECTED;
+  if (c->conn != NULL) {
+    conn_set_read_handler(c->conn, read_query_from_client);
+    if (client_has_pending_replies(c) && !(c->flags & CLIENT_PENDING_WRITE)) {
+      c->flags |= CLIENT_PENDING_WRITE;
+      list_link_node_tail(server.clients_pending_write, c->pending_write_node);
+    }
+  }
+}
+
 void process_events_while_blocked(void) {
   if (server.el == NULL) {
     return;

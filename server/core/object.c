@@ -273,8 +273,8 @@ const object_type_ops *object_type_ops_of(int type) {
 }
 
 int object_types_registered(void) {
-  for (int t = OBJ_LIST; t <= OBJ_HASH; t++) {
-    if (object_types[t] == NULL) {
+  for (int t = OBJ_LIST; t <= OBJ_STREAM; t++) {
+    if (t != 5 /* OBJ_MODULE */ && object_types[t] == NULL) {
       return 0;
     }
   }
@@ -438,6 +438,8 @@ const char *str_encoding(int encoding) {
       return "quicklist";
     case OBJ_ENCODING_LISTPACK:
       return "listpack";
+    case OBJ_ENCODING_STREAM:
+      return "stream";
     default:
       return "unknown";
   }
@@ -458,6 +460,8 @@ const char *type_name(robj *o) {
       return "zset";
     case OBJ_HASH:
       return "hash";
+    case OBJ_STREAM:
+      return "stream";
     default:
       return "unknown";
   }

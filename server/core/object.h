@@ -13,6 +13,7 @@
 #define OBJ_SET 2
 #define OBJ_ZSET 3
 #define OBJ_HASH 4
+#define OBJ_STREAM 6 /* 5 is Redis's OBJ_MODULE */
 
 /* Encodings, numbered as Redis does (OBJECT ENCODING prints the names). */
 #define OBJ_ENCODING_RAW 0
@@ -22,6 +23,7 @@
 #define OBJ_ENCODING_SKIPLIST 7
 #define OBJ_ENCODING_EMBSTR 8
 #define OBJ_ENCODING_QUICKLIST 9
+#define OBJ_ENCODING_STREAM 10
 #define OBJ_ENCODING_LISTPACK 11
 
 #define LRU_BITS 24

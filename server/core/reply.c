@@ -274,6 +274,31 @@ void add_reply_error_format(client *c, const char *fmt, ...) {
   sds_free(s);
 }
 
+void add_reply_error_sds_ex(client *c, sds err, int flags) {
+  err = sds_trim(err, "\r\n");
+  for (size_t j = 0; j < sds_len(err); j++) {
+    if (err[j] == '\r' || err[j] == '\n') {
+      err[j] = ' ';
+    }
+  }
+  if (!(flags & ERR_REPLY_FLAG_NO_STATS_UPDATE)) {
+    add_reply_error_length(c, err, sds_len(err));
+  } else {
+    if (prepare_client_to_write(c) == C_OK) {
+      if (sds_len(err) == 0 || err[0] != '-') {
+        reply_append(c, "-ERR ", 5);
+      }
+      reply_append(c, err, sds_len(err));
+      reply_append(c, "\r\n", 2);
+    }
+    /* Not counted again, but the command still failed (Redis 7.0). */
+    if (c->realcmd != NULL) {
+      c->realcmd->failed_calls++;
+    }
+  }
+  sds_free(err);
+}
+
 void add_reply_error_arity(client *c) {
   add_reply_error_format(c, "wrong number of arguments for '%s' command",
                          c->cmd && c->cmd->fullname ? c->cmd->fullname : "");
@@ -371,8 +396,10 @@ void add_reply_verbatim(client *c, const char *s, size_t len, const char *ext) {
   reply_append(c, buf, n);
   char tag[4] = {'t', 'x', 't', ':'};
   if (ext != NULL) {
-    for (int i = 0; i < 3 && ext[i] != '\0'; i++) {
-      tag[i] = ext[i];
+    /* A format shorter than 3 characters is padded with spaces (Redis). */
+    const char *e = ext;
+    for (int i = 0; i < 3; i++) {
+      tag[i] = *e != '\0' ? *e++ : ' ';
     }
   }
   reply_append(c, tag, 4);
@@ -632,6 +659,14 @@ void set_deferred_attribute_len(client *c, void *node, long length) {
 
 void set_deferred_reply_status(client *c, void *node, const char *s) {
   sds r = sds_cat_printf(sds_empty(), "+%s\r\n", s);
+  set_deferred_reply(c, node, r, sds_len(r));
+  sds_free(r);
+}
+
+void set_deferred_reply_bulk(client *c, void *node, const char *s, size_t len) {
+  sds r = sds_cat_printf(sds_empty(), "$%zu\r\n", len);
+  r = sds_cat_len(r, s, len);
+  r = sds_cat_len(r, "\r\n", 2);
   set_deferred_reply(c, node, r, sds_len(r));
   sds_free(r);
 }

@@ -35,6 +35,12 @@ void add_reply_error_sds(client *c, sds err); /* takes ownership */
 void add_reply_error_format(client *c, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 void add_reply_error_object(client *c, robj *err);
+/* add_reply_error_sds_ex replies |err| (taken) with trailing newlines
+ * trimmed and inner ones made spaces; with ERR_REPLY_FLAG_NO_STATS_UPDATE
+ * the error is not counted again in the error stats (a script's error that
+ * was counted when its command failed) but c's command still fails. */
+#define ERR_REPLY_FLAG_NO_STATS_UPDATE (1 << 0)
+void add_reply_error_sds_ex(client *c, sds err, int flags);
 void add_reply_error_arity(client *c); /* wrong number of arguments */
 void add_reply_error_expire_time(client *c);
 void add_reply_verbatim(client *c, const char *s, size_t len, const char *ext);
@@ -49,6 +55,7 @@ void set_deferred_set_len(client *c, void *node, long length);
 void set_deferred_push_len(client *c, void *node, long length);
 void set_deferred_attribute_len(client *c, void *node, long length);
 void set_deferred_reply_status(client *c, void *node, const char *s);
+void set_deferred_reply_bulk(client *c, void *node, const char *s, size_t len);
 /* Count of error replies (INFO errorstats / total_error_replies). */
 void after_error_reply(client *c, const char *s, size_t len);
 

@@ -188,23 +188,30 @@ void multi_flag_transaction(client *c) {
 typedef struct pending_op {
   int dbid;
   int argc;
+  int kinds; /* PROPAGATE_* */
   robj **argv;
 } pending_op;
 
 static struct {
   propagate_target_proc targets[PROPAGATE_MAX_TARGETS];
+  int target_kinds[PROPAGATE_MAX_TARGETS];
   int ntargets;
   pending_op *ops;
   int count, cap;
 } prop;
 
-void propagate_add_target(propagate_target_proc proc) {
+void propagate_add_target(propagate_target_proc proc, int kind) {
   server_assert(prop.ntargets < PROPAGATE_MAX_TARGETS);
+  prop.target_kinds[prop.ntargets] = kind;
   prop.targets[prop.ntargets++] = proc;
 }
 
 void also_propagate(int dbid, robj **argv, int argc) {
-  if (prop.ntargets == 0 || server.loading) {
+  also_propagate_to(dbid, argv, argc, PROPAGATE_ALL);
+}
+
+void also_propagate_to(int dbid, robj **argv, int argc, int kinds) {
+  if (prop.ntargets == 0 || server.loading || kinds == PROPAGATE_NONE) {
     return;
   }
   if (prop.count == prop.cap) {
@@ -214,6 +221,7 @@ void also_propagate(int dbid, robj **argv, int argc) {
   pending_op *op = &prop.ops[prop.count++];
   op->dbid = dbid;
   op->argc = argc;
+  op->kinds = kinds;
   op->argv = zmalloc(sizeof(robj *) * (size_t)argc);
   for (int j = 0; j < argc; j++) {
     op->argv[j] = argv[j];
@@ -224,9 +232,11 @@ void also_propagate(int dbid, robj **argv, int argc) {
   }
 }
 
-static void propagate_now(int dbid, robj **argv, int argc) {
+static void propagate_now(int dbid, robj **argv, int argc, int kinds) {
   for (int t = 0; t < prop.ntargets; t++) {
-    prop.targets[t](dbid, argv, argc);
+    if (prop.target_kinds[t] & kinds) {
+      prop.targets[t](dbid, argv, argc);
+    }
   }
 }
 
@@ -237,11 +247,11 @@ void propagate_pending_commands(void) {
   int wrap = prop.count > 1;
   if (wrap) {
     robj *multi = shared.multi;
-    propagate_now(prop.ops[0].dbid, &multi, 1);
+    propagate_now(prop.ops[0].dbid, &multi, 1, PROPAGATE_ALL);
   }
   for (int i = 0; i < prop.count; i++) {
     pending_op *op = &prop.ops[i];
-    propagate_now(op->dbid, op->argv, op->argc);
+    propagate_now(op->dbid, op->argv, op->argc, op->kinds);
     for (int j = 0; j < op->argc; j++) {
       decr_ref_count(op->argv[j]);
     }
@@ -249,14 +259,22 @@ void propagate_pending_commands(void) {
   }
   if (wrap) {
     robj *exec = shared.exec;
-    propagate_now(prop.ops[0].dbid, &exec, 1);
+    propagate_now(prop.ops[0].dbid, &exec, 1, PROPAGATE_ALL);
   }
   prop.count = 0;
 }
 
+/* Error replies already counted as the failure of a command: a command
+ * that runs others (EVAL, EXEC) fails only for errors of its own, as in
+ * Redis 7.0 (incrCommandStatsOnError). */
+static long long errors_attributed;
+
+void call_error_attributed(void) { errors_attributed++; }
+
 void call(client *c, int flags) {
   redis_command *real_cmd = c->cmd;
   long long prev_err_count = server.stat_total_error_replies;
+  long long prev_attributed = errors_attributed;
   long long dirty = server.dirty;
   uint64_t client_old_flags = c->flags;
 
@@ -286,9 +304,16 @@ void call(client *c, int flags) {
   if (!(client_old_flags & CLIENT_PREVENT_AOF_PROP)) {
     c->flags &= ~CLIENT_PREVENT_AOF_PROP;
   }
+  int kinds = PROPAGATE_ALL;
+  if (flags & CMD_CALL_NO_PROPAGATE_AOF) {
+    kinds &= ~PROPAGATE_AOF;
+  }
+  if (flags & CMD_CALL_NO_PROPAGATE_REPL) {
+    kinds &= ~PROPAGATE_REPL;
+  }
   if (server.dirty > dirty && !(c->cmd->flags & CMD_NO_PROPAGATE) &&
       !prevented) {
-    also_propagate(c->db->id, c->argv, c->argc);
+    also_propagate_to(c->db->id, c->argv, c->argc, kinds);
   }
   server.in_nested_call--;
   if (server.in_nested_call == 0) {
@@ -298,9 +323,11 @@ void call(client *c, int flags) {
     }
   }
 
-  if (server.stat_total_error_replies > prev_err_count) {
+  long long new_errors = server.stat_total_error_replies - prev_err_count;
+  if (new_errors > errors_attributed - prev_attributed) {
     real_cmd->failed_calls++;
   }
+  errors_attributed = prev_attributed + new_errors;
   if ((flags & CMD_CALL_SLOWLOG) && !(c->cmd->flags & CMD_SKIP_SLOWLOG) &&
       !(c->flags & CLIENT_BLOCKED)) {
     robj **argv = c->original_argv ? c->original_argv : c->argv;
@@ -351,11 +378,36 @@ sds info_persistence_fields(sds info) {
   return procs.info_persistence(info);
 }
 
+sds info_scripting_memory_fields(sds info) {
+  if (procs.info_scripting_memory == NULL) {
+    server_panic("no INFO scripting procedure registered");
+  }
+  return procs.info_scripting_memory(info);
+}
+
 sds info_replication_fields(sds info) {
   if (procs.info_replication == NULL) {
     server_panic("no INFO replication procedure registered");
   }
   return procs.info_replication(info);
+}
+
+/* Redis's bytesToHuman: B below 1 KiB, then K M G T P with two decimals. */
+void bytes_to_human(char *s, size_t size, unsigned long long n) {
+  static const char units[] = "KMGTP";
+  if (n < 1024) {
+    snprintf(s, size, "%lluB", n);
+    return;
+  }
+  double d = (double)n / 1024;
+  for (int j = 0; units[j]; j++) {
+    if (d < 1024) {
+      snprintf(s, size, "%.2f%c", d, units[j]);
+      return;
+    }
+    d /= 1024;
+  }
+  snprintf(s, size, "%lluB", n);
 }
 
 long long get_instantaneous_metric(long long *samples) {

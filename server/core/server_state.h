@@ -170,6 +170,9 @@ struct redis_server {
       set_max_listpack_value;
   size_t zset_max_listpack_entries, zset_max_listpack_value;
   int list_max_listpack_size, list_compress_depth;
+  size_t hll_sparse_max_bytes;       /* hll-sparse-max-bytes (hyperloglog.c) */
+  size_t stream_node_max_bytes;      /* stream-node-max-bytes */
+  long long stream_node_max_entries; /* stream-node-max-entries */
   /* Persistence (server/persist) */
   char *rdb_filename;
   int rdb_compression;            /* rdbcompression */
@@ -230,7 +233,16 @@ struct redis_server {
   /* Memory accounting */
   size_t initial_memory_usage;
   int loading;
+  /* Scripting (server/scripting) */
+  long long busy_reply_threshold; /* busy-reply-threshold (lua-time-limit) */
+  /* script_busy: SCRIPT_BUSY_EVAL or SCRIPT_BUSY_FUNCTION while a script runs
+   * past busy-reply-threshold: other clients get -BUSY, except for the
+   * commands flagged CMD_ALLOW_BUSY (SCRIPT KILL, SHUTDOWN NOSAVE...). */
+  int script_busy;
 };
+#define SCRIPT_BUSY_NONE 0
+#define SCRIPT_BUSY_EVAL 1     /* EVAL/EVALSHA: -BUSY names SCRIPT KILL */
+#define SCRIPT_BUSY_FUNCTION 2 /* FCALL: -BUSY names FUNCTION KILL */
 
 extern struct redis_server server;
 
@@ -251,8 +263,15 @@ void multi_flag_transaction(client *c);
 /* A target receives each command (argv as executed, after the command's
  * own rewrites such as EXPIRE -> PEXPIREAT) with the db it ran in. */
 typedef void (*propagate_target_proc)(int dbid, robj **argv, int argc);
-/* propagate_add_target registers a target (at most 4). */
-void propagate_add_target(propagate_target_proc proc);
+/* Target kinds: the AOF and the replicas (a script's redis.set_repl sends
+ * its commands to one kind only). */
+#define PROPAGATE_NONE 0
+#define PROPAGATE_AOF 1
+#define PROPAGATE_REPL 2
+#define PROPAGATE_ALL (PROPAGATE_AOF | PROPAGATE_REPL)
+/* propagate_add_target registers a target of |kind| (PROPAGATE_AOF or
+ * PROPAGATE_REPL; at most 4 targets). */
+void propagate_add_target(propagate_target_proc proc, int kind);
 /* also_propagate queues a command (references are taken). call() queues
  * every command that changed the dataset; code that writes outside a
  * command (expiry, serving a blocked client) queues its equivalent. The
@@ -261,6 +280,9 @@ void propagate_add_target(propagate_target_proc proc);
  * outside any call it is handed over at once. Nothing is queued while
  * server.loading is set. */
 void also_propagate(int dbid, robj **argv, int argc);
+/* also_propagate_to: also_propagate to the targets of |kinds| only
+ * (PROPAGATE_* bits). The MULTI/EXEC around a queue goes to every target. */
+void also_propagate_to(int dbid, robj **argv, int argc, int kinds);
 /* propagate_pending_commands hands the queue over now. */
 void propagate_pending_commands(void);
 
@@ -278,11 +300,15 @@ typedef struct server_procs {
   sds (*info_persistence)(sds info);
   /* info_replication appends INFO's replication fields. */
   sds (*info_replication)(sds info);
+  /* info_scripting_memory appends INFO memory's Lua and functions fields
+   * (used_memory_lua ... used_memory_scripts_human). */
+  sds (*info_scripting_memory)(sds info);
 } server_procs;
 void server_set_procs(const server_procs *procs);
 int prepare_for_shutdown(int flags);
 sds info_persistence_fields(sds info);
 sds info_replication_fields(sds info);
+sds info_scripting_memory_fields(sds info);
 #define SHUTDOWN_NOFLAGS 0
 #define SHUTDOWN_SAVE 1
 #define SHUTDOWN_NOSAVE 2

@@ -482,7 +482,11 @@ static unsigned char *lp_write_entry(unsigned char *lp, lp_new_entry *e,
   size_t tail_off = dst_off + replaced;
   size_t tail_len = old_bytes - tail_off;
   if (new_bytes > old_bytes) {
-    lp = zrealloc(lp, new_bytes);
+    /* Grow only past the allocation (as Redis): a listpack created with
+     * room to spare (stream nodes) fills it without a realloc each time. */
+    if (new_bytes > zmalloc_size(lp)) {
+      lp = zrealloc(lp, new_bytes);
+    }
     memmove(lp + dst_off + entry_len, lp + tail_off, tail_len);
   } else {
     memmove(lp + dst_off + entry_len, lp + tail_off, tail_len);

@@ -36,9 +36,12 @@ int persist_check_rdb_main(int argc, char **argv) {
          info.redis_ver[0] ? ", written by version " : "", info.redis_ver);
   printf("[info] %lld keys read\n", info.keys_loaded);
   printf("[info] %lld expires\n", info.keys_with_expiry);
-  static const char *names[] = {"string", "list", "set", "zset", "hash"};
-  for (int t = 0; t <= OBJ_HASH; t++) {
-    printf("[info] %s keys: %lld\n", names[t], info.keys_by_type[t]);
+  static const char *names[] = {"string", "list", "set",   "zset",
+                                "hash",   NULL,   "stream"};
+  for (int t = 0; t <= OBJ_STREAM; t++) {
+    if (names[t] != NULL) {
+      printf("[info] %s keys: %lld\n", names[t], info.keys_by_type[t]);
+    }
   }
   if (info.keys_empty) {
     printf("[info] %lld empty keys skipped\n", info.keys_empty);

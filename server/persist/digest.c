@@ -11,7 +11,8 @@
  * mixes each element head to tail, a set xors each member, a sorted set
  * and a hash xor one digest per element (mix member then score printed
  * with "%.17g"; mix field then value). A key with a TTL then xors the
- * constant "!!expire!!" (the time itself is not part of it). The dataset
+ * constant "!!expire!!" (the time itself is not part of it). A stream mixes
+ * each entry's ID ("<ms>.<seq>"), then its fields and values. The dataset
  * digest xors every key's digest, and before each non-empty db mixes the
  * db number (32-bit big-endian); no key at all gives twenty zero bytes.
  * Integers (INT strings, intset members, listpack integers) are hashed as
@@ -31,6 +32,7 @@
 #include "server/ds/zskiplist.h"
 #include "server/types/t_hash.h"
 #include "server/types/t_set.h"
+#include "server/types/t_stream.h"
 #include "server/types/t_zset.h"
 
 static void digest_xor(unsigned char digest[SHA1_DIGEST_LEN], const void *data,
@@ -111,6 +113,30 @@ static void digest_zset(unsigned char digest[SHA1_DIGEST_LEN], robj *o) {
   }
 }
 
+/* digest_stream mixes each entry's ID as "<ms>.<seq>", then its fields and
+ * values in order (consumer groups are not part of the digest, as in
+ * Redis). */
+static void digest_stream(unsigned char digest[SHA1_DIGEST_LEN], robj *o) {
+  stream_iter si;
+  stream_id id;
+  int64_t numfields;
+  stream_iter_start(&si, o->ptr, NULL, NULL, 0);
+  while (stream_iter_get_id(&si, &id, &numfields)) {
+    char buf[48];
+    int n = snprintf(buf, sizeof(buf), "%llu.%llu", (unsigned long long)id.ms,
+                     (unsigned long long)id.seq);
+    digest_mix(digest, buf, (size_t)n);
+    while (numfields--) {
+      unsigned char *field, *value;
+      int64_t field_len, value_len;
+      stream_iter_get_field(&si, &field, &value, &field_len, &value_len);
+      digest_mix(digest, field, (size_t)field_len);
+      digest_mix(digest, value, (size_t)value_len);
+    }
+  }
+  stream_iter_stop(&si);
+}
+
 /* digest_mix_value mixes the type and value of |o| (under |key| in |db|)
  * into |digest|, then the expire marker if the key has a TTL. */
 static void digest_mix_value(unsigned char digest[SHA1_DIGEST_LEN],
@@ -136,6 +162,9 @@ static void digest_mix_value(unsigned char digest[SHA1_DIGEST_LEN],
       break;
     case OBJ_HASH:
       hash_type_foreach(o, digest_hash_pair, digest);
+      break;
+    case OBJ_STREAM:
+      digest_stream(digest, o);
       break;
     default:
       server_panic("DEBUG DIGEST: unknown object type %d", o->type);

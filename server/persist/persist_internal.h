@@ -6,6 +6,7 @@
 #include <sys/types.h>
 
 #include "server/core/server.h"
+#include "server/persist/rio.h"
 
 /* One fork child at a time, as Redis: a BGSAVE or an AOF rewrite. */
 #define CHILD_NONE 0
@@ -54,5 +55,12 @@ sds aof_info(sds info);
 /* aof_rewrite_scheduled: set when BGREWRITEAOF waits for a BGSAVE. */
 void aof_schedule_rewrite(void);
 int aof_rewrite_is_scheduled(void);
+
+/* persist_cat_bulk appends |o| as a RESP bulk string (aof.c). */
+sds persist_cat_bulk(sds buf, robj *o);
+/* aof_rewrite_rio writes the dataset as commands: SELECT, one command per
+ * key (split every AOF_REWRITE_ITEMS_PER_CMD items), PEXPIREAT
+ * (aof_rewrite.c). Returns 1, or 0 on a write error. */
+int aof_rewrite_rio(rio *r);
 
 #endif

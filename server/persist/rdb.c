@@ -207,6 +207,8 @@ int rdb_save_object_type(rio *r, robj *o) {
       return save_byte(r, o->encoding == OBJ_ENCODING_LISTPACK
                               ? RDB_TYPE_HASH_LISTPACK
                               : RDB_TYPE_HASH);
+    case OBJ_STREAM:
+      return save_byte(r, RDB_TYPE_STREAM_LISTPACKS_2); /* as Redis 7.0 */
     default:
       server_panic("rdb: unknown object type %d", o->type);
   }
@@ -291,11 +293,20 @@ int rdb_save_object(rio *r, robj *o) {
       hash_type_foreach(o, save_hash_pair, &ctx);
       return ctx.ok;
     }
+    case OBJ_STREAM:
+      return rdb_save_stream(r, o);
     default:
       server_panic("rdb: unknown object type %d", o->type);
   }
   return 0;
 }
+
+/* For the other value writers (rdb_internal.h). */
+int rdb_write_len(rio *r, uint64_t len) { return save_len(r, len); }
+int rdb_write_raw_string(rio *r, const void *p, size_t len) {
+  return save_raw_string(r, p, len);
+}
+int rdb_write_le64(rio *r, uint64_t v) { return save_le64(r, v); }
 
 /* One key with its expiry and LRU/LFU data, as rdbSaveKeyValuePair. */
 static int save_key_value(rio *r, sds key, robj *val, long long expire) {
@@ -318,6 +329,50 @@ static int save_key_value(rio *r, sds key, robj *val, long long expire) {
          save_raw_string(r, key, sds_len(key)) && rdb_save_object(r, val);
 }
 
+/* ------------------------------------------------------------------ */
+/* Function libraries                                                   */
+/* ------------------------------------------------------------------ */
+static const rdb_functions_ops *functions_ops;
+
+void rdb_set_functions_ops(const rdb_functions_ops *ops) {
+  functions_ops = ops;
+}
+
+const rdb_functions_ops *rdb_functions(void) { return functions_ops; }
+
+int rdb_save_function(rio *r, const char *code, size_t len) {
+  return save_byte(r, RDB_OPCODE_FUNCTION2) && save_raw_string(r, code, len);
+}
+
+static int save_function_cb(void *ctx, const char *code, size_t len) {
+  return rdb_save_function(ctx, code, len);
+}
+
+int rdb_save_functions(rio *r) {
+  if (functions_ops == NULL) {
+    return 1;
+  }
+  return functions_ops->for_each(save_function_cb, r);
+}
+
+/* A library as the command that loads it (FUNCTION LOAD <code>). */
+static int save_function_command(void *ctx, const char *code, size_t len) {
+  sds s = sds_new("*3\r\n$8\r\nFUNCTION\r\n$4\r\nLOAD\r\n");
+  s = sds_cat_printf(s, "$%zu\r\n", len);
+  s = sds_cat_len(s, code, len);
+  s = sds_cat_len(s, "\r\n", 2);
+  int ok = rio_write(ctx, s, sds_len(s));
+  sds_free(s);
+  return ok;
+}
+
+int rdb_save_functions_as_commands(rio *r) {
+  if (functions_ops == NULL) {
+    return 1;
+  }
+  return functions_ops->for_each(save_function_command, r);
+}
+
 int rdb_save_rio(rio *r, int rdbflags) {
   return rdb_save_rio_info(r, rdbflags, NULL);
 }
@@ -337,6 +392,10 @@ int rdb_save_rio_info(rio *r, int rdbflags, const rdb_save_info *rsi) {
                !save_aux(r, "repl-id", rsi->repl_id, strlen(rsi->repl_id)) ||
                !save_aux_ll(r, "repl-offset", rsi->repl_offset))) ||
       !save_aux_ll(r, "aof-base", (rdbflags & RDBFLAGS_AOF_PREAMBLE) != 0)) {
+    return 0;
+  }
+  /* The libraries come before the data, as Redis writes them. */
+  if (!rdb_save_functions(r)) {
     return 0;
   }
   for (int j = 0; j < server.dbnum; j++) {
@@ -477,23 +536,27 @@ int rdb_save_file(const char *path, char *err, size_t err_len) {
 /* ------------------------------------------------------------------ */
 /* DUMP payloads                                                        */
 /* ------------------------------------------------------------------ */
+sds rdb_dump_footer(sds payload) {
+  unsigned char footer[8];
+  footer[0] = RDB_VERSION & 0xFF;
+  footer[1] = (RDB_VERSION >> 8) & 0xFF;
+  payload = sds_cat_len(payload, footer, 2);
+  uint64_t crc = crc64(0, payload, sds_len(payload));
+  for (int i = 0; i < 8; i++) {
+    footer[i] = (unsigned char)(crc >> (8 * i));
+  }
+  return sds_cat_len(payload, footer, 8);
+}
+
 sds create_dump_payload(robj *o) {
   rio r;
   rio_init_buffer_writer(&r);
   zset_compact_opened();
   rdb_save_object_type(&r, o);
   rdb_save_object(&r, o);
-  unsigned char footer[10];
-  footer[0] = RDB_VERSION & 0xFF;
-  footer[1] = (RDB_VERSION >> 8) & 0xFF;
-  rio_write(&r, footer, 2);
   sds payload = rio_take_buffer(&r);
   rio_release(&r);
-  uint64_t crc = crc64(0, payload, sds_len(payload));
-  for (int i = 0; i < 8; i++) {
-    footer[i] = (unsigned char)(crc >> (8 * i));
-  }
-  return sds_cat_len(payload, footer, 8);
+  return rdb_dump_footer(payload);
 }
 
 int verify_dump_payload(const unsigned char *p, size_t len) {

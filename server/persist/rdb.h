@@ -31,6 +31,7 @@
 #define RDB_TYPE_ZSET_LISTPACK 17
 #define RDB_TYPE_LIST_QUICKLIST_2 18
 #define RDB_TYPE_STREAM_LISTPACKS_2 19
+#define RDB_TYPE_STREAM_LISTPACKS_3 21 /* Redis 7.2 (read only) */
 
 /* Opcodes. */
 #define RDB_OPCODE_FUNCTION2 245
@@ -57,7 +58,7 @@ typedef struct rdb_load_info {
   long long keys_loaded;
   long long keys_expired; /* skipped because already expired */
   long long keys_empty;   /* skipped because empty (as Redis 7.0 does) */
-  long long keys_by_type[OBJ_HASH + 1];
+  long long keys_by_type[OBJ_STREAM + 1];
   long long keys_with_expiry;
   char redis_ver[32]; /* aux redis-ver, "" if absent */
   long long ctime;    /* aux ctime, -1 if absent */
@@ -108,6 +109,43 @@ int rdb_load_file(const char *path, int rdbflags, rdb_load_info *info,
  * NULL stops it. */
 void rdb_set_loading_progress(void (*fn)(void));
 void rdb_loading_progress_tick(size_t offset);
+
+/* ---- function libraries (RDB_OPCODE_FUNCTION2) ----------------------- */
+
+/* rdb_functions_ops: the owner of the function libraries (server/scripting)
+ * tells persistence how to save and load them. Until it registers, a file
+ * holding functions is refused. */
+typedef struct rdb_functions_ops {
+  /* for_each calls |fn| with the code of every library ("#!lua name=...");
+   * it stops and returns 0 as soon as |fn| returns 0, else returns 1. */
+  int (*for_each)(int (*fn)(void *ctx, const char *code, size_t len),
+                  void *ctx);
+  /* load creates a library from |code| (a library of the same name is
+   * replaced when |replace|). 1, or 0 with |err| set. */
+  int (*load)(const char *code, size_t len, int replace, char *err,
+              size_t err_len);
+  /* clear deletes every library: a load replacing the dataset (start-up,
+   * DEBUG RELOAD, a replica's full sync) starts from none, as Redis. */
+  void (*clear)(void);
+} rdb_functions_ops;
+void rdb_set_functions_ops(const rdb_functions_ops *ops);
+/* rdb_save_function writes one library: RDB_OPCODE_FUNCTION2 then |code|
+ * as an RDB string. 1 on success. */
+int rdb_save_function(rio *r, const char *code, size_t len);
+/* rdb_save_functions writes every library. 1 on success. */
+int rdb_save_functions(rio *r);
+/* rdb_save_functions_as_commands writes every library as the FUNCTION LOAD
+ * command that creates it (an AOF base file in command form, as Redis
+ * writes it before the data). 1 on success. */
+int rdb_save_functions_as_commands(rio *r);
+/* rdb_load_function_code reads a library's code after its opcode |type|
+ * (RDB_OPCODE_FUNCTION2, or the RDB_OPCODE_FUNCTION of Redis 7.0's release
+ * candidates, converted to the "#!engine name=lib\n" form). Returns the
+ * code, or NULL with |err| set. */
+sds rdb_load_function_code(rio *r, int type, char *err, size_t err_len);
+/* rdb_dump_footer appends the DUMP payload footer to |payload|: the RDB
+ * version (2 bytes) and the CRC64 of everything (8 bytes), little-endian. */
+sds rdb_dump_footer(sds payload);
 
 /* ---- single values (DUMP / RESTORE, AOF preamble, replication) -------- */
 

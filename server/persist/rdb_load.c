@@ -35,11 +35,7 @@ static const char *read_failure(const rio *r) {
 /* ------------------------------------------------------------------ */
 /* Low-level reading                                                    */
 /* ------------------------------------------------------------------ */
-typedef struct loader {
-  rio *r;
-  char *err;
-  size_t err_len;
-} loader;
+typedef rdb_loader loader; /* rdb_internal.h */
 
 static void load_fail(loader *l, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
@@ -331,8 +327,8 @@ static int load_le(loader *l, int bytes, uint64_t *out) {
 /* ------------------------------------------------------------------ */
 int rdb_is_object_type(int t) {
   return (t >= RDB_TYPE_STRING && t <= RDB_TYPE_ZSET_2) ||
-         (t >= RDB_TYPE_HASH_ZIPMAP && t <= RDB_TYPE_LIST_QUICKLIST) ||
-         (t >= RDB_TYPE_HASH_LISTPACK && t <= RDB_TYPE_LIST_QUICKLIST_2);
+         (t >= RDB_TYPE_HASH_ZIPMAP && t <= RDB_TYPE_STREAM_LISTPACKS_2) ||
+         t == RDB_TYPE_STREAM_LISTPACKS_3;
 }
 
 /* Converters from legacy element callbacks into our types. */
@@ -1071,11 +1067,8 @@ robj *rdb_load_object(rio *r, int type, int *empty, char *err, size_t err_len) {
     }
     case RDB_TYPE_STREAM_LISTPACKS:
     case RDB_TYPE_STREAM_LISTPACKS_2:
-      load_fail(l,
-                "stream values (RDB type %d) are not supported by this "
-                "version of Redoubt",
-                type);
-      return NULL;
+    case RDB_TYPE_STREAM_LISTPACKS_3:
+      return rdb_load_stream(l, type); /* rdb_stream.c */
     case RDB_TYPE_MODULE:
     case RDB_TYPE_MODULE_2:
       load_fail(l,
@@ -1087,6 +1080,62 @@ robj *rdb_load_object(rio *r, int type, int *empty, char *err, size_t err_len) {
       load_fail(l, "unknown RDB value type %d", type);
       return NULL;
   }
+}
+
+/* For the other value readers (rdb_internal.h). */
+int rdb_loader_len(rdb_loader *l, uint64_t *out_len) {
+  return load_len(l, out_len);
+}
+int rdb_loader_bytes(rdb_loader *l, void *p, size_t n) {
+  return load_bytes(l, p, n);
+}
+int rdb_loader_le64(rdb_loader *l, uint64_t *out_v) {
+  return load_le(l, 8, out_v);
+}
+sds rdb_loader_string(rdb_loader *l) { return load_string(l); }
+unsigned char *rdb_loader_blob(rdb_loader *l, size_t *out_len) {
+  return load_blob(l, out_len);
+}
+void rdb_loader_fail(rdb_loader *l, const char *msg) {
+  load_fail(l, "%s", msg);
+}
+
+/* ------------------------------------------------------------------ */
+/* Function libraries                                                   */
+/* ------------------------------------------------------------------ */
+sds rdb_load_function_code(rio *r, int type, char *err, size_t err_len) {
+  /* Redis's own messages (FUNCTION RESTORE replies them): no offsets. */
+  loader quiet = {r, NULL, 0};
+  if (type == RDB_OPCODE_FUNCTION2) {
+    sds code = load_string(&quiet);
+    if (code == NULL) {
+      rdb_set_err(err, err_len, "Failed loading library payload");
+    }
+    return code;
+  }
+  /* Redis 7.0's release candidates: name, engine, an optional description
+   * and the body, which became "#!<engine> name=<name>\n<body>". */
+  sds name = NULL, engine = NULL, desc = NULL, body = NULL, code = NULL;
+  uint64_t has_desc;
+  if ((name = load_string(&quiet)) == NULL) {
+    rdb_set_err(err, err_len, "Failed loading library name");
+  } else if ((engine = load_string(&quiet)) == NULL) {
+    rdb_set_err(err, err_len, "Failed loading engine name");
+  } else if (!load_len(&quiet, &has_desc)) {
+    rdb_set_err(err, err_len, "Failed loading library description indicator");
+  } else if (has_desc && (desc = load_string(&quiet)) == NULL) {
+    rdb_set_err(err, err_len, "Failed loading library description");
+  } else if ((body = load_string(&quiet)) == NULL) {
+    rdb_set_err(err, err_len, "Failed loading library blob");
+  } else {
+    code = sds_cat_printf(sds_empty(), "#!%s name=%s\n", engine, name);
+    code = sds_cat_sds(code, body);
+  }
+  sds_free(name);
+  sds_free(engine);
+  sds_free(desc);
+  sds_free(body);
+  return code;
 }
 
 /* ------------------------------------------------------------------ */
@@ -1146,6 +1195,11 @@ int rdb_load_rio(rio *r, int rdbflags, const char *name, rdb_load_info *info,
   if (version < 1 || version > RDB_VERSION) {
     load_fail(l, "can't handle RDB format version %d", version);
     goto fail;
+  }
+  /* A load that replaces the dataset replaces the libraries too. */
+  if (!(rdbflags & (RDBFLAGS_CHECK_ONLY | RDBFLAGS_ALLOW_DUP)) &&
+      rdb_functions() != NULL) {
+    rdb_functions()->clear();
   }
   int dbid = 0;
   redis_db *db = server.db ? &server.db[0] : NULL;
@@ -1257,10 +1311,30 @@ int rdb_load_rio(rio *r, int rdbflags, const char *name, rdb_load_info *info,
       goto fail;
     }
     if (type == RDB_OPCODE_FUNCTION || type == RDB_OPCODE_FUNCTION2) {
-      load_fail(l,
-                "the file holds Redis functions (FUNCTION opcode), which "
-                "this version of Redoubt cannot load yet");
-      goto fail;
+      char ferr[256] = "";
+      sds code = rdb_load_function_code(r, type, ferr, sizeof(ferr));
+      if (code == NULL) {
+        load_fail(l, "Failed loading library, %s", ferr);
+        goto fail;
+      }
+      const rdb_functions_ops *fops = rdb_functions();
+      int ok = 1;
+      if (rdbflags & RDBFLAGS_CHECK_ONLY) {
+        /* --check-rdb reads the record only. */
+      } else if (fops == NULL) {
+        snprintf(ferr, sizeof(ferr), "no scripting engine to load it");
+        ok = 0;
+      } else {
+        ok = fops->load(code, sds_len(code),
+                        (rdbflags & RDBFLAGS_ALLOW_DUP) != 0, ferr,
+                        sizeof(ferr));
+      }
+      sds_free(code);
+      if (!ok) {
+        load_fail(l, "Failed loading library, %s", ferr);
+        goto fail;
+      }
+      continue;
     }
     if (!rdb_is_object_type(type) &&
         !(type == RDB_TYPE_STREAM_LISTPACKS ||

@@ -1206,7 +1206,7 @@ void repl_init(void) {
   persist_set_loaded_repl_hook(repl_loaded_history);
   get_random_hex_chars(rs.replid, CONFIG_RUN_ID_SIZE);
   rs.replid[CONFIG_RUN_ID_SIZE] = '\0';
-  propagate_add_target(repl_feed);
+  propagate_add_target(repl_feed, PROPAGATE_REPL);
   client_register_hooks(&repl_client_hooks);
   repl_replica_init();
 }

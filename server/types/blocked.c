@@ -36,6 +36,7 @@ typedef struct blocking_state {
   uint64_t generation; /* identifies this blocking in the heap */
   int key_type;
   block_serve_proc serve;
+  block_gone_proc gone; /* or NULL */
   void *privdata;
   block_free_proc free_privdata;
   block_timeout_proc on_timeout; /* block_for_event, else NULL */
@@ -377,6 +378,7 @@ void block_for_keys(client *c, robj **keys, int numkeys, long long deadline_ms,
   bs->generation = blocking.next_generation++;
   bs->key_type = key_type;
   bs->serve = serve;
+  bs->gone = NULL;
   bs->privdata = privdata;
   bs->free_privdata = free_privdata;
   bs->on_timeout = NULL;
@@ -433,6 +435,7 @@ static void blocking_unblock(client *c, int reprocess) {
   bs->privdata = NULL;
   bs->free_privdata = NULL;
   bs->serve = NULL;
+  bs->gone = NULL;
   if (bs->deadline > 0) {
     blocking.heap_stale++;
     if (blocking.heap_stale >= BLOCKING_HEAP_COMPACT_MIN &&
@@ -464,6 +467,10 @@ void block_for_event(client *c, long long deadline_ms,
                      block_free_proc free_privdata) {
   block_for_keys(c, NULL, 0, deadline_ms, -1, NULL, privdata, free_privdata);
   ((blocking_state *)c->bstate)->on_timeout = on_timeout;
+}
+
+void blocking_set_gone_proc(client *c, block_gone_proc gone) {
+  ((blocking_state *)c->bstate)->gone = gone;
 }
 
 void blocking_unblock_answered(client *c) {
@@ -524,8 +531,9 @@ static void signal_key_as_ready(redis_db *db, robj *key, int type) {
   list_add_node_tail(blocking.ready, rk);
 }
 
-/* serve_ready_key serves the clients blocked on one key, in arrival order,
- * while the key exists. */
+/* serve_ready_key serves the clients blocked on one key, in arrival order:
+ * with the value when it has their type, through their gone callback
+ * otherwise. */
 static void serve_ready_key(redis_db *db, robj *key) {
   dict_entry *de = dict_find(db->blocking_keys, key);
   if (de == NULL) {
@@ -542,13 +550,12 @@ static void serve_ready_key(redis_db *db, robj *key) {
     blocking_state *bs = receiver->bstate;
     robj *o = lookup_key_read_with_flags(
         db, key, LOOKUP_NOTOUCH | LOOKUP_NONOTIFY | LOOKUP_NOSTATS);
-    if (o == NULL) {
-      return;
-    }
-    if (o->type == bs->key_type && bs->serve != NULL) {
+    int fits = o != NULL && (int)o->type == bs->key_type;
+    if ((fits && bs->serve != NULL) || (!fits && bs->gone != NULL)) {
       client *old = server.current_client;
       server.current_client = receiver;
-      int served = bs->serve(receiver, db, key, o, bs->privdata);
+      int served = fits ? bs->serve(receiver, db, key, o, bs->privdata)
+                        : bs->gone(receiver, db, key, bs->privdata);
       server.current_client = old;
       if (served) {
         blocking_unblock(receiver, 1);

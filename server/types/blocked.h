@@ -35,6 +35,12 @@ typedef int (*block_serve_proc)(client *c, redis_db *db, robj *key, robj *o,
                                 void *privdata);
 /* block_free_proc releases privdata (may be NULL). */
 typedef void (*block_free_proc)(void *privdata);
+/* block_gone_proc answers client c, blocked on |key| of db, when a ready
+ * |key| no longer exists or holds another type than the one c waits for
+ * (XREADGROUP replies -UNBLOCKED then). Returns 1 when c was answered (it
+ * is then unblocked), 0 to keep it blocked. */
+typedef int (*block_gone_proc)(client *c, redis_db *db, robj *key,
+                               void *privdata);
 
 /* blocking_get_timeout_or_reply parses a timeout in seconds (a float) from
  * |object| into an absolute unix time in ms in *out_deadline_ms (0 = wait
@@ -56,6 +62,11 @@ int blocking_is_denied(client *c);
 void block_for_keys(client *c, robj **keys, int numkeys, long long deadline_ms,
                     int key_type, block_serve_proc serve, void *privdata,
                     block_free_proc free_privdata);
+
+/* blocking_set_gone_proc: after block_for_keys, makes |gone| answer c
+ * when a key it waits on is signalled ready but is gone (see
+ * block_gone_proc). Without one such a client keeps waiting. */
+void blocking_set_gone_proc(client *c, block_gone_proc gone);
 
 /* blocking_propagate records the non-blocking equivalent of what a
  * blocking command just did to |db| (LPOP key, LMOVE src dst LEFT RIGHT,

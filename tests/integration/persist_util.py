@@ -2,7 +2,7 @@
 (tests/fixtures/rdb/make_redis70_rdb.py).
 
   mixed_dataset_commands() / fill_mixed_dataset(srv)   every type and encoding Redis 7.0 has
-                           (no streams, modules: Redoubt has neither), keys in all 16 dbs
+                           (streams: test_streams_persist.py; no modules), keys in all 16 dbs
   dump_dataset(srv)        {db: {key: Entry(type, value, expire_at_ms)}} read through RESP only
   dump_encodings(srv)      {db: {key: OBJECT ENCODING}}
   compare_dumps(a, b)      list of readable differences ([] when equal); assert_same_dataset raises
