@@ -716,7 +716,24 @@ CASES = (cases(LUA_TO_RESP, "lua-to-resp", resp=(2, 3))
          + cases(BIT, "bit") + cases(STRUCT, "struct"))
 
 
-@pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
+# Commands Redoubt does not have yet, so redis.pcall answers "Unknown Redis command called from
+# script" where Redis names the real refusal: MODULE, LATENCY and CLIENT TRACKING are issue 16
+# (items 6 to 8), READONLY, CLUSTER and ASKING come with Redis Cluster (issue 19). Strict: a case
+# that starts passing must lose its mark.
+NOT_YET = {
+    "refused/pcall-module-list": "MODULE is not implemented yet (issue 16 item 8)",
+    "refused/pcall-latency-latest": "LATENCY is not implemented yet (issue 16 item 6)",
+    "refused/pcall-client-tracking": "CLIENT TRACKING is not implemented yet (issue 16 item 7)",
+    "refused/pcall-readonly": "READONLY comes with cluster support (issue 19)",
+    "refused/pcall-cluster-info": "CLUSTER comes with cluster support (issue 19)",
+    "refused/pcall-asking": "ASKING comes with cluster support (issue 19)",
+}
+CASE_PARAMS = [pytest.param(c, id=c.id, marks=pytest.mark.xfail(strict=True, reason=NOT_YET[c.id]))
+               if c.id in NOT_YET and harness.server_binary().name != "redis-server"
+               else pytest.param(c, id=c.id) for c in CASES]
+
+
+@pytest.mark.parametrize("case", CASE_PARAMS)
 def test_script_matches_redis(pair, case):
     run_case(pair, case)
 
