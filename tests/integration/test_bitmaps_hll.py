@@ -1348,3 +1348,8 @@ def acl_replies(srv, user_rules):
 def test_acl_permissions_match_redis(server, redis_server, rules):
     skip_unless_implemented(server)
     assert acl_replies(server, rules) == acl_replies(redis_server, rules)
+
+
+# The transport does not matter to what this file checks: one run, in the plain pass (keeps
+# ./runtest under its 30-minute budget).
+pytestmark = pytest.mark.plain_only("transport-independent: run once (plain)")

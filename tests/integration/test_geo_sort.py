@@ -1216,3 +1216,8 @@ def test_command_getkeys_matches_redis(server, redis_server, args):
     finally:
         conn.close()
         ref.close()
+
+
+# The transport does not matter to what this file checks: one run, in the plain pass (keeps
+# ./runtest under its 30-minute budget).
+pytestmark = pytest.mark.plain_only("transport-independent: run once (plain)")

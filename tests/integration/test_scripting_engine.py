@@ -18,6 +18,8 @@ from __future__ import annotations
 
 import time
 
+import pytest
+
 import harness
 import persist_util as pu
 from harness import RespError
@@ -353,3 +355,8 @@ def test_full_sync_replaces_the_replicas_libraries(server_factory, redis_server_
                    b"callback=function() return 'later' end}") == b"later"
     wait_synced(master, replica)
     assert c.call("FCALL_RO", "laterf", "0") == b"later"
+
+
+# The transport does not matter to what this file checks: one run, in the plain pass (keeps
+# ./runtest under its 30-minute budget).
+pytestmark = pytest.mark.plain_only("transport-independent: run once (plain)")

@@ -1236,3 +1236,8 @@ def test_command_getkeys_matches_redis(server, redis_server):
             finally:
                 conn.close()
         assert replies[0] == replies[1], case
+
+
+# The transport does not matter to what this file checks: one run, in the plain pass (keeps
+# ./runtest under its 30-minute budget).
+pytestmark = pytest.mark.plain_only("transport-independent: run once (plain)")

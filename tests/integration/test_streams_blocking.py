@@ -301,3 +301,8 @@ def test_concurrent_consumers_deliver_every_entry_once(server):
     assert len(seen) == len(set(seen)) == 3 * total_per_producer
     assert admin.xpending("cc", "g")["pending"] == 0
     assert admin.xlen("cc") == 3 * total_per_producer
+
+
+# The transport does not matter to what this file checks: one run, in the plain pass (keeps
+# ./runtest under its 30-minute budget).
+pytestmark = pytest.mark.plain_only("transport-independent: run once (plain)")
