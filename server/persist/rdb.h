@@ -127,8 +127,16 @@ typedef struct rdb_functions_ops {
   /* clear deletes every library: a load replacing the dataset (start-up,
    * DEBUG RELOAD, a replica's full sync) starts from none, as Redis. */
   void (*clear)(void);
+  /* stash sets every library aside and leaves none in place (a replica's
+   * swapdb load); restore puts them back, dropping what is in place (the
+   * load failed); discard frees them (it succeeded). */
+  void *(*stash)(void);
+  void (*restore)(void *stash);
+  void (*discard)(void *stash);
 } rdb_functions_ops;
 void rdb_set_functions_ops(const rdb_functions_ops *ops);
+/* rdb_functions: the registered operations, or NULL. */
+const rdb_functions_ops *rdb_functions(void);
 /* rdb_save_function writes one library: RDB_OPCODE_FUNCTION2 then |code|
  * as an RDB string. 1 on success. */
 int rdb_save_function(rio *r, const char *code, size_t len);

@@ -65,7 +65,4 @@ int rdb_save_stream(rio *r, robj *o);
 robj *rdb_load_stream(rdb_loader *l, int type);
 int aof_rewrite_stream(rio *r, robj *key, robj *o);
 
-/* rdb_functions: the registered function library operations, or NULL. */
-const rdb_functions_ops *rdb_functions(void);
-
 #endif

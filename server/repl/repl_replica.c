@@ -698,9 +698,14 @@ static void diskless_load(connection *conn) {
     server.appendonly = 0;
     aof_apply_appendonly(&aof_err);
   }
+  const rdb_functions_ops *fops = rdb_functions();
   db_stash *stash = NULL;
+  void *libraries = NULL;
   if (swap) {
     stash = db_stash_keyspaces();
+    if (fops != NULL) {
+      libraries = fops->stash();
+    }
   } else {
     server_log(LL_NOTICE, "MASTER <-> REPLICA sync: Flushing old data");
     empty_data(-1, 0, NULL);
@@ -745,11 +750,18 @@ static void diskless_load(connection *conn) {
   if (!ok) {
     if (swap) {
       db_stash_restore(stash);
+      if (fops != NULL) {
+        fops->restore(libraries);
+      }
       server_log(LL_NOTICE,
                  "MASTER <-> REPLICA sync: Discarding temporary DB in "
                  "background");
     } else {
+      /* Redis empties the libraries with the data here too. */
       empty_data(-1, 0, NULL);
+      if (fops != NULL) {
+        fops->clear();
+      }
     }
     if (aof_was_on) {
       server.appendonly = 1;
@@ -762,6 +774,9 @@ static void diskless_load(connection *conn) {
     server_log(LL_NOTICE,
                "MASTER <-> REPLICA sync: Swapping active DB with loaded DB");
     db_stash_discard(stash);
+    if (fops != NULL) {
+      fops->discard(libraries);
+    }
     server_log(LL_NOTICE,
                "MASTER <-> REPLICA sync: Discarding old DB in background");
   }

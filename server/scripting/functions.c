@@ -408,6 +408,19 @@ int functions_load_code(const char *code, size_t len, int replace, char *err,
 
 void functions_clear(void) { lib_ctx_clear(fn.curr); }
 
+void *functions_stash(void) {
+  lib_ctx *old = fn.curr;
+  fn.curr = lib_ctx_create();
+  return old;
+}
+
+void functions_restore(void *stash) {
+  lib_ctx_free(fn.curr);
+  fn.curr = stash;
+}
+
+void functions_discard(void *stash) { lib_ctx_free(stash); }
+
 uint64_t function_command_flags(client *c, uint64_t cmd_flags) {
   if (c->argc < 2 || !sds_encoded_object(c->argv[1])) {
     return cmd_flags;

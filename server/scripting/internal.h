@@ -171,6 +171,9 @@ int functions_for_each_code(int (*cb)(void *ctx, const char *code, size_t len),
 int functions_load_code(const char *code, size_t len, int replace, char *err,
                         size_t err_len);
 void functions_clear(void);
+void *functions_stash(void);
+void functions_restore(void *stash);
+void functions_discard(void *stash);
 /* functions_verify_name: C_OK for [A-Za-z0-9_]+ */
 int functions_verify_name(const char *name, size_t len);
 

@@ -8,6 +8,9 @@ static const rdb_functions_ops functions_rdb_ops = {
     .for_each = functions_for_each_code,
     .load = functions_load_code,
     .clear = functions_clear,
+    .stash = functions_stash,
+    .restore = functions_restore,
+    .discard = functions_discard,
 };
 
 void scripting_register(const scripting_host *host) {

@@ -87,8 +87,20 @@ def slow_master(redis_server_factory):
     key), so a transfer can be cut in the middle."""
     master = redis_server_factory(MASTER_ARGS + ["--repl-diskless-sync", "yes",
                                                  "--rdb-key-save-delay", "2000"], mode="plain")
+    with master.raw() as c:
+        assert c.call("FUNCTION", "LOAD", MASTER_LIB) == b"masterlib"
     pu.populate_strings(master, 3000)
     return master
+
+
+MASTER_LIB = "#!lua name=masterlib\nredis.register_function('mf', function() return 1 end)"
+OWN_LIB = ("#!lua name=ownlib\nredis.register_function{function_name='of', "
+           "callback=function() return 2 end, flags={'no-writes'}}")
+
+
+def library_names(srv) -> list:
+    with srv.raw() as c:
+        return sorted(lib[1] for lib in c.call("FUNCTION", "LIST"))
 
 
 def cut_transfer(master, rep) -> None:
@@ -109,12 +121,15 @@ def own_dataset(srv) -> None:
         for i in range(100):
             c.call("SET", f"own:{i}", i)
         c.call("LPUSH", "own:list", "a", "b")
+        assert c.call("FUNCTION", "LOAD", OWN_LIB) == b"ownlib"
 
 
 @pytest.mark.parametrize("kind", ["redis", "redoubt"])
 def test_swapdb_keeps_the_old_dataset_when_the_transfer_is_cut(server_factory,
                                                                redis_server_factory, kind):
-    """The same scenario on a Redis replica and on Redoubt: both keep what they had."""
+    """The same scenario on a Redis replica and on Redoubt: both keep what they had, the function
+    libraries too (the master's library came first in its RDB, so it was loaded when the
+    transfer was cut)."""
     master = slow_master(redis_server_factory)
     factory = redis_server_factory if kind == "redis" else server_factory
     rep = factory(["--repl-diskless-load", "swapdb", "--enable-debug-command", "yes"],
@@ -125,7 +140,9 @@ def test_swapdb_keeps_the_old_dataset_when_the_transfer_is_cut(server_factory,
     assert rep.wait_for_log("Discarding temporary DB", timeout=30), rep.log_tail()
     with rep.raw() as c:
         assert c.call("DBSIZE") == 101
+        assert c.call("FCALL_RO", "of", "0") == 2
     assert digest(rep) == before
+    assert library_names(rep) == [b"ownlib"]
     rep.check_not_crashed()
 
 
@@ -140,4 +157,5 @@ def test_on_empty_db_cut_transfer_leaves_it_empty(server_factory, redis_server_f
                             timeout=30), rep.log_tail()
     with rep.raw() as c:
         assert c.call("DBSIZE") == 0
+    assert library_names(rep) == []
     rep.check_not_crashed()
