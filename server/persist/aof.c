@@ -210,6 +210,17 @@ static int fsync_pending(void) {
 /* ------------------------------------------------------------------ */
 /* Feeding and writing                                                  */
 /* ------------------------------------------------------------------ */
+/* cat_header appends "<prefix><n>\r\n" (an array or bulk header) without
+ * printf: every propagated command goes through here. */
+static sds cat_header(sds buf, char prefix, long long n) {
+  char tmp[32];
+  tmp[0] = prefix;
+  int len = 1 + ll2string(tmp + 1, sizeof(tmp) - 3, n);
+  tmp[len++] = '\r';
+  tmp[len++] = '\n';
+  return sds_cat_len(buf, tmp, (size_t)len);
+}
+
 sds persist_cat_bulk(sds buf, robj *o) {
   char tmp[32];
   const char *p;
@@ -221,13 +232,13 @@ sds persist_cat_bulk(sds buf, robj *o) {
     len = (size_t)ll2string(tmp, sizeof(tmp), (long)o->ptr);
     p = tmp;
   }
-  buf = sds_cat_printf(buf, "$%zu\r\n", len);
+  buf = cat_header(buf, '$', (long long)len);
   buf = sds_cat_len(buf, p, len);
   return sds_cat_len(buf, "\r\n", 2);
 }
 
 sds persist_cat_command(sds buf, robj **argv, int argc) {
-  buf = sds_cat_printf(buf, "*%d\r\n", argc);
+  buf = cat_header(buf, '*', argc);
   for (int j = 0; j < argc; j++) {
     buf = persist_cat_bulk(buf, argv[j]);
   }

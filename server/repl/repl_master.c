@@ -256,16 +256,31 @@ static void repl_feed(int dbid, robj **argv, int argc) {
       (rs.replicas == NULL || list_length(rs.replicas) == 0)) {
     return;
   }
-  sds buf = sds_empty();
+  /* One buffer for every command, kept while small: propagation is on the
+   * path of every write. */
+  static sds buf;
+  if (buf == NULL) {
+    buf = sds_empty();
+  }
+  sds_clear(buf);
   if (dbid >= 0 && dbid != rs.seldb) {
     char num[24];
     int n = ll2string(num, sizeof(num), dbid);
-    buf = sds_cat_printf(buf, "*2\r\n$6\r\nSELECT\r\n$%d\r\n%s\r\n", n, num);
+    char len[8];
+    int l = ll2string(len, sizeof(len), n);
+    buf = sds_cat_len(buf, "*2\r\n$6\r\nSELECT\r\n$", 17);
+    buf = sds_cat_len(buf, len, (size_t)l);
+    buf = sds_cat_len(buf, "\r\n", 2);
+    buf = sds_cat_len(buf, num, (size_t)n);
+    buf = sds_cat_len(buf, "\r\n", 2);
     rs.seldb = dbid;
   }
   buf = persist_cat_command(buf, argv, argc);
   feed_replicas(buf, sds_len(buf));
-  sds_free(buf);
+  if (sds_alloc(buf) > 64 * 1024) {
+    sds_free(buf);
+    buf = NULL;
+  }
 }
 
 /* ------------------------------------------------------------------ */

@@ -1,6 +1,7 @@
 /* eval.c: EVAL, EVALSHA, EVAL_RO, EVALSHA_RO and SCRIPT: the script cache
  * (sha1 -> body and flags; the compiled function lives in the Lua
  * registry as f_<sha>) and the Lua state scripts share. */
+#include <ctype.h>
 #include <lauxlib.h>
 #include <string.h>
 
@@ -19,20 +20,22 @@ static void eval_script_destructor(void *val) {
 }
 
 /* Keys are sds, lookups plain C strings: hashed and compared by strlen.
- * SCRIPT EXISTS is case-insensitive. */
-static uint64_t str_case_hash(const void *key) {
-  return dict_gen_case_hash_function(key, strlen(key));
+ * The keys are lower-case hex, and so is every lookup (funcname_of, SCRIPT
+ * EXISTS lower the user's sha first): EVALSHA and SCRIPT EXISTS are
+ * case-insensitive as in Redis, for the price of a case-sensitive hash. */
+static uint64_t str_hash(const void *key) {
+  return dict_gen_hash_function(key, strlen(key));
 }
 
-static int str_key_case_compare(const void *a, const void *b) {
-  return strcasecmp(a, b) == 0;
+static int str_key_compare(const void *a, const void *b) {
+  return strcmp(a, b) == 0;
 }
 
 /* sha (sds) -> eval_script */
-static dict_type scripts_dict_type = {str_case_hash,
+static dict_type scripts_dict_type = {str_hash,
                                       NULL,
                                       NULL,
-                                      str_key_case_compare,
+                                      str_key_compare,
                                       dict_sds_destructor,
                                       eval_script_destructor,
                                       NULL};
@@ -218,6 +221,14 @@ static const char *create_function(client *c, robj *body) {
 static int is_evalsha(const redis_command *cmd);
 static int is_ro(const redis_command *cmd);
 
+/* lower_sha writes the 40 characters at |sha| in lower case, and a NUL. */
+static void lower_sha(char out[41], const char *sha) {
+  for (int j = 0; j < 40; j++) {
+    out[j] = (char)tolower((unsigned char)sha[j]);
+  }
+  out[40] = '\0';
+}
+
 static void funcname_of(client *c, int evalsha, char out[43]) {
   out[0] = 'f';
   out[1] = '_';
@@ -229,12 +240,7 @@ static void funcname_of(client *c, int evalsha, char out[43]) {
       script_sha1hex(out + 2, s, sds_len(s));
     }
   } else {
-    const char *sha = c->argv[1]->ptr;
-    for (int j = 0; j < 40; j++) {
-      char ch = sha[j];
-      out[j + 2] = (ch >= 'A' && ch <= 'Z') ? (char)(ch + ('a' - 'A')) : ch;
-    }
-    out[42] = '\0';
+    lower_sha(out + 2, c->argv[1]->ptr);
   }
 }
 
@@ -381,8 +387,13 @@ static void script_command(client *c) {
   } else if (c->argc >= 2 && arg_is(c->argv[1], "exists")) {
     add_reply_array_len(c, c->argc - 2);
     for (int j = 2; j < c->argc; j++) {
-      add_reply(c, dict_find(ev.scripts, c->argv[j]->ptr) ? shared.cone
-                                                          : shared.czero);
+      char sha[41];
+      int found = 0;
+      if (sds_encoded_object(c->argv[j]) && sds_len(c->argv[j]->ptr) == 40) {
+        lower_sha(sha, c->argv[j]->ptr);
+        found = dict_find(ev.scripts, sha) != NULL;
+      }
+      add_reply(c, found ? shared.cone : shared.czero);
     }
   } else if (c->argc == 3 && arg_is(c->argv[1], "load")) {
     const char *sha = create_function(c, c->argv[2]);

@@ -73,9 +73,6 @@ extern const scripting_host *script_host;
 long long script_monotonic_us(void);
 
 /* ---- the Lua engine (script_lua.c) ---------------------------------- */
-/* Registry key of the run context (a light userdata while a script runs). */
-#define SCRIPT_REG_RUN "__redoubt_run__"
-
 /* script_lua_new_state opens a sandboxed state: the libraries scripts may
  * use (base without files, table, string, math, cjson, bit, cmsgpack,
  * struct), the redis table (the EVAL flavour adds breakpoint, debug and

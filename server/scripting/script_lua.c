@@ -36,20 +36,45 @@
 /* ------------------------------------------------------------------ */
 /* Registry helpers                                                     */
 /* ------------------------------------------------------------------ */
+/* The run each Lua state is executing, kept in C rather than in the
+ * registry: redis.call asks for it on every call. Only one script runs at
+ * a time; a few slots cover every state that can hold one (EVAL's, the
+ * functions', a library being loaded). */
+#define RUN_SLOTS 4
+static struct {
+  lua_State *L;
+  script_run *run;
+} runs[RUN_SLOTS];
+
 static script_run *run_of(lua_State *L) {
-  lua_getfield(L, LUA_REGISTRYINDEX, SCRIPT_REG_RUN);
-  script_run *run = lua_touserdata(L, -1);
-  lua_pop(L, 1);
-  return run;
+  for (int j = 0; j < RUN_SLOTS; j++) {
+    if (runs[j].L == L) {
+      return runs[j].run;
+    }
+  }
+  return NULL;
 }
 
 static void set_run(lua_State *L, script_run *run) {
-  if (run != NULL) {
-    lua_pushlightuserdata(L, run);
-  } else {
-    lua_pushnil(L);
+  int free_slot = -1;
+  for (int j = 0; j < RUN_SLOTS; j++) {
+    if (runs[j].L == L) {
+      runs[j].run = run;
+      if (run == NULL) {
+        runs[j].L = NULL;
+      }
+      return;
+    }
+    if (runs[j].L == NULL && free_slot == -1) {
+      free_slot = j;
+    }
   }
-  lua_setfield(L, LUA_REGISTRYINDEX, SCRIPT_REG_RUN);
+  if (run == NULL) {
+    return;
+  }
+  server_assert(free_slot != -1);
+  runs[free_slot].L = L;
+  runs[free_slot].run = run;
 }
 
 /* abs_index: |idx| made independent of later pushes (pseudo-indices such
