@@ -10,6 +10,7 @@
 #include "server/app.h"
 #include "server/cmds/cmds.h"
 #include "server/config/config.h"
+#include "server/core/latency.h"
 #include "server/core/networking.h"
 #include "server/core/server.h"
 #include "server/persist/persist.h"
@@ -31,7 +32,8 @@ void server_register_modules(void) {
       .enough_good_replicas = repl_enough_good_replicas,
   };
   scripting_register(&scripting);
-  debug_set_extension(persist_debug_command);
+  debug_add_extension(persist_debug_command);
+  debug_add_extension(repl_debug_command);
   server_assert(object_types_registered());
 }
 
@@ -45,6 +47,7 @@ void server_populate_command_table(void) {
       persist_commands, repl_commands,     repl_replica_commands,
       geo_commands,     sort_commands,     stream_commands,
       eval_commands,    function_commands, bitops_commands,
-      hll_commands};
+      hll_commands,     memory_commands,   lolwut_commands,
+      module_commands,  latency_commands};
   populate_command_table(tables, sizeof(tables) / sizeof(tables[0]));
 }

@@ -151,7 +151,12 @@ static int server_process_command(client *c) {
   if (!from_master && acl_check_client_or_reply(c) != C_OK) {
     return C_OK;
   }
+  /* Protected: DEBUG, behind enable-debug-command. MODULE LOAD, LOADEX and
+   * UNLOAD carry the flag too (COMMAND INFO shows Redis's), but they never
+   * load anything: they reply why whatever enable-module-command says. */
   if ((c->cmd->flags & CMD_PROTECTED) &&
+      !(c->cmd->parent != NULL &&
+        !strcasecmp(c->cmd->parent->declared_name, "module")) &&
       !config_protected_action_allowed(config_enable_debug_command(), c)) {
     c->cmd->rejected_calls++;
     add_reply_error_format(

@@ -118,3 +118,86 @@ size_t zmalloc_get_rss(void) {
   }
   return (size_t)rss_pages * (size_t)sysconf(_SC_PAGESIZE);
 }
+
+/* ------------------------------------------------------------------ */
+/* jemalloc statistics                                                  */
+/* ------------------------------------------------------------------ */
+
+/* Weak: NULL unless jemalloc (linked by the release build, or preloaded)
+ * exports them. Debian's libjemalloc.so.2 exports them unprefixed. */
+extern int mallctl(const char *name, void *oldp, size_t *oldlenp, void *newp,
+                   size_t newlen) __attribute__((weak));
+extern void malloc_stats_print(void (*write_cb)(void *, const char *),
+                               void *opaque, const char *opts)
+    __attribute__((weak));
+
+/* MALLCTL_ARENAS_ALL from jemalloc.h: "arena.<this>.purge" purges every
+ * arena. */
+#define ZMALLOC_JEMALLOC_ARENAS_ALL 4096
+
+const char *zmalloc_allocator_name(void) {
+  static char name[64];
+  if (name[0] != '\0') {
+    return name;
+  }
+  const char *version = NULL;
+  size_t len = sizeof(version);
+  if (mallctl != NULL && mallctl("version", &version, &len, NULL, 0) == 0 &&
+      version != NULL) {
+    /* "5.3.0-0-g54eaed1d8b56..." as Redis prints it: "jemalloc-5.3.0". */
+    snprintf(name, sizeof(name), "jemalloc-%.*s", (int)strcspn(version, "-"),
+             version);
+  } else {
+    snprintf(name, sizeof(name), "libc");
+  }
+  return name;
+}
+
+int zmalloc_get_allocator_info(size_t *out_allocated, size_t *out_active,
+                               size_t *out_resident) {
+  *out_allocated = *out_active = *out_resident = 0;
+  if (mallctl == NULL) {
+    return 0;
+  }
+  /* jemalloc caches its statistics; writing "epoch" refreshes them. */
+  uint64_t epoch = 1;
+  size_t len = sizeof(epoch);
+  if (mallctl("epoch", &epoch, &len, &epoch, len) != 0) {
+    return 0;
+  }
+  size_t allocated = 0, active = 0, resident = 0;
+  len = sizeof(size_t);
+  if (mallctl("stats.allocated", &allocated, &len, NULL, 0) != 0) {
+    return 0;
+  }
+  len = sizeof(size_t);
+  if (mallctl("stats.active", &active, &len, NULL, 0) != 0) {
+    return 0;
+  }
+  len = sizeof(size_t);
+  if (mallctl("stats.resident", &resident, &len, NULL, 0) != 0) {
+    return 0;
+  }
+  *out_allocated = allocated;
+  *out_active = active;
+  *out_resident = resident;
+  return 1;
+}
+
+int zmalloc_purge(void) {
+  if (mallctl == NULL) {
+    return 0;
+  }
+  char name[32];
+  snprintf(name, sizeof(name), "arena.%d.purge", ZMALLOC_JEMALLOC_ARENAS_ALL);
+  return mallctl(name, NULL, NULL, NULL, 0) == 0 ? 0 : -1;
+}
+
+int zmalloc_stats_print(void (*write_cb)(void *opaque, const char *text),
+                        void *opaque) {
+  if (malloc_stats_print == NULL || mallctl == NULL) {
+    return 0;
+  }
+  malloc_stats_print(write_cb, opaque, NULL);
+  return 1;
+}

@@ -30,4 +30,28 @@ size_t zmalloc_used_memory(void);
  * (from /proc/self/statm), 0 if unknown. Slow: call it from cron only. */
 size_t zmalloc_get_rss(void);
 
+/* Allocator statistics. The release server links jemalloc (server/BUILD);
+ * its mallctl() and malloc_stats_print() are reached through weak symbols,
+ * so sanitizer and fuzz builds on glibc malloc link too and take the
+ * fallbacks described below. */
+
+/* zmalloc_allocator_name returns "jemalloc-<x.y.z>" when jemalloc provides
+ * malloc, else "libc" (INFO mem_allocator). The string is static. */
+const char *zmalloc_allocator_name(void);
+/* zmalloc_get_allocator_info refreshes jemalloc's statistics ("epoch") and
+ * sets *out_allocated, *out_active and *out_resident to its stats.allocated,
+ * stats.active and stats.resident. Returns 1 on success; 0 with all three
+ * set to 0 when the allocator gives no statistics (glibc). */
+int zmalloc_get_allocator_info(size_t *out_allocated, size_t *out_active,
+                               size_t *out_resident);
+/* zmalloc_purge returns the allocator's unused dirty pages to the system
+ * (jemalloc's arena.<all>.purge). Returns 0 on success or when there is
+ * nothing to ask (glibc), -1 if jemalloc refused. */
+int zmalloc_purge(void);
+/* zmalloc_stats_print calls |write_cb|(|opaque|, text) with jemalloc's
+ * malloc_stats_print() report, in pieces. Returns 1, or 0 without calling
+ * |write_cb| when the allocator has no such report (glibc). */
+int zmalloc_stats_print(void (*write_cb)(void *opaque, const char *text),
+                        void *opaque);
+
 #endif

@@ -14,6 +14,7 @@
 #include "server/cmds/pubsub.h"
 #include "server/core/networking.h"
 #include "server/core/server.h"
+#include "server/core/tracking.h"
 #include "server/types/blocked.h"
 
 /* CLIENT_NAME_MAX bounds CLIENT SETNAME / HELLO SETNAME (Redis has no
@@ -269,6 +270,9 @@ static void reset_command(client *c) {
       list_del_node(server.monitors, ln);
     }
     c->flags &= ~(CLIENT_MONITOR | CLIENT_SLAVE);
+  }
+  if (c->flags & CLIENT_TRACKING) {
+    tracking_disable(c);
   }
   multi_discard_and_unwatch(c);
   pubsub_unsubscribe_all(c, 0);
@@ -552,26 +556,186 @@ static void client_unblock_command(client *c) {
   }
 }
 
-/* Client-side caching is not implemented: the read-only tracking queries
- * answer "not tracking", as Redis does for a client that never enabled
- * it. */
-static void client_getredir_command(client *c) { add_reply_long_long(c, -1); }
-
-static void client_trackinginfo_command(client *c) {
-  add_reply_map_len(c, 3);
-  add_reply_bulk_cstring(c, "flags");
-  add_reply_set_len(c, 1);
-  add_reply_bulk_cstring(c, "off");
-  add_reply_bulk_cstring(c, "redirect");
-  add_reply_long_long(c, -1);
-  add_reply_bulk_cstring(c, "prefixes");
-  add_reply_array_len(c, 0);
+/* ------------------------------------------------------------------ */
+/* Client-side caching (server/core/tracking.h)                         */
+/* ------------------------------------------------------------------ */
+/* CLIENT TRACKING (ON|OFF) [REDIRECT id] [PREFIX p]... [BCAST] [OPTIN]
+ * [OPTOUT] [NOLOOP]: the options are parsed first, then checked against
+ * each other and the client's current mode, in Redis's order and texts. */
+static void client_tracking_command(client *c) {
+  long long redir = 0;
+  uint64_t options = 0;
+  robj **prefixes = NULL;
+  size_t count = 0;
+  for (int j = 3; j < c->argc; j++) {
+    int moreargs = c->argc - 1 - j;
+    if (arg_is(c->argv[j], "redirect") && moreargs) {
+      j++;
+      if (redir != 0) {
+        add_reply_error(c,
+                        "A client can only redirect to a single other "
+                        "client");
+        goto done;
+      }
+      if (get_long_long_from_object_or_reply(c, c->argv[j], &redir, NULL) !=
+          C_OK) {
+        goto done;
+      }
+      /* It must exist now, even if it may go away later. */
+      if (lookup_client_by_id((uint64_t)redir) == NULL) {
+        add_reply_error(c,
+                        "The client ID you want redirect to does not "
+                        "exist");
+        goto done;
+      }
+    } else if (arg_is(c->argv[j], "bcast")) {
+      options |= CLIENT_TRACKING_BCAST;
+    } else if (arg_is(c->argv[j], "optin")) {
+      options |= CLIENT_TRACKING_OPTIN;
+    } else if (arg_is(c->argv[j], "optout")) {
+      options |= CLIENT_TRACKING_OPTOUT;
+    } else if (arg_is(c->argv[j], "noloop")) {
+      options |= CLIENT_TRACKING_NOLOOP;
+    } else if (arg_is(c->argv[j], "prefix") && moreargs) {
+      j++;
+      if (prefixes == NULL) {
+        /* At most one per two arguments: argc bounds the array. */
+        prefixes = zmalloc(sizeof(robj *) * (size_t)c->argc);
+      }
+      prefixes[count++] = c->argv[j];
+    } else {
+      add_reply(c, shared.syntaxerr);
+      goto done;
+    }
+  }
+  if (arg_is(c->argv[2], "on")) {
+    if (!(options & CLIENT_TRACKING_BCAST) && count) {
+      add_reply_error(c, "PREFIX option requires BCAST mode to be enabled");
+      goto done;
+    }
+    if ((c->flags & CLIENT_TRACKING) &&
+        !!(c->flags & CLIENT_TRACKING_BCAST) !=
+            !!(options & CLIENT_TRACKING_BCAST)) {
+      add_reply_error(c,
+                      "You can't switch BCAST mode on/off before disabling "
+                      "tracking for this client, and then re-enabling it "
+                      "with a different mode.");
+      goto done;
+    }
+    if ((options & CLIENT_TRACKING_BCAST) &&
+        (options & (CLIENT_TRACKING_OPTIN | CLIENT_TRACKING_OPTOUT))) {
+      add_reply_error(c, "OPTIN and OPTOUT are not compatible with BCAST");
+      goto done;
+    }
+    if ((options & CLIENT_TRACKING_OPTIN) &&
+        (options & CLIENT_TRACKING_OPTOUT)) {
+      add_reply_error(c, "You can't specify both OPTIN mode and OPTOUT mode");
+      goto done;
+    }
+    if (((options & CLIENT_TRACKING_OPTIN) &&
+         (c->flags & CLIENT_TRACKING_OPTOUT)) ||
+        ((options & CLIENT_TRACKING_OPTOUT) &&
+         (c->flags & CLIENT_TRACKING_OPTIN))) {
+      add_reply_error(c,
+                      "You can't switch OPTIN/OPTOUT mode before disabling "
+                      "tracking for this client, and then re-enabling it "
+                      "with a different mode.");
+      goto done;
+    }
+    if ((options & CLIENT_TRACKING_BCAST) &&
+        !tracking_check_prefixes_or_reply(c, prefixes, count)) {
+      goto done;
+    }
+    tracking_enable(c, (uint64_t)redir, options, prefixes, count);
+  } else if (arg_is(c->argv[2], "off")) {
+    tracking_disable(c);
+  } else {
+    add_reply(c, shared.syntaxerr);
+    goto done;
+  }
+  add_reply(c, shared.ok);
+done:
+  zfree(prefixes);
 }
 
+/* CLIENT CACHING YES|NO: whether the next command's keys are tracked
+ * (OPTIN / OPTOUT); tracking_client_reset forgets it after that command. */
 static void client_caching_command(client *c) {
-  add_reply_error(c,
-                  "CLIENT CACHING can be called only when the client is in "
-                  "tracking mode with OPTIN or OPTOUT mode enabled");
+  if (!(c->flags & CLIENT_TRACKING)) {
+    add_reply_error(c,
+                    "CLIENT CACHING can be called only when the client is in "
+                    "tracking mode with OPTIN or OPTOUT mode enabled");
+    return;
+  }
+  if (arg_is(c->argv[2], "yes")) {
+    if (!(c->flags & CLIENT_TRACKING_OPTIN)) {
+      add_reply_error(c,
+                      "CLIENT CACHING YES is only valid when tracking is "
+                      "enabled in OPTIN mode.");
+      return;
+    }
+  } else if (arg_is(c->argv[2], "no")) {
+    if (!(c->flags & CLIENT_TRACKING_OPTOUT)) {
+      add_reply_error(c,
+                      "CLIENT CACHING NO is only valid when tracking is "
+                      "enabled in OPTOUT mode.");
+      return;
+    }
+  } else {
+    add_reply(c, shared.syntaxerr);
+    return;
+  }
+  c->flags |= CLIENT_TRACKING_CACHING;
+  add_reply(c, shared.ok);
+}
+
+static void client_getredir_command(client *c) {
+  add_reply_long_long(
+      c, (c->flags & CLIENT_TRACKING) ? (long long)c->tracking_redirect : -1);
+}
+
+static void client_trackinginfo_command(client *c) {
+  const char *flags[8];
+  int n = 0;
+  uint64_t f = c->flags;
+  flags[n++] = (f & CLIENT_TRACKING) ? "on" : "off";
+  if (f & CLIENT_TRACKING_BCAST) {
+    flags[n++] = "bcast";
+  }
+  if (f & CLIENT_TRACKING_OPTIN) {
+    flags[n++] = "optin";
+    if (f & CLIENT_TRACKING_CACHING) {
+      flags[n++] = "caching-yes";
+    }
+  }
+  if (f & CLIENT_TRACKING_OPTOUT) {
+    flags[n++] = "optout";
+    if (f & CLIENT_TRACKING_CACHING) {
+      flags[n++] = "caching-no";
+    }
+  }
+  if (f & CLIENT_TRACKING_NOLOOP) {
+    flags[n++] = "noloop";
+  }
+  if (f & CLIENT_TRACKING_BROKEN_REDIR) {
+    flags[n++] = "broken_redirect";
+  }
+  add_reply_map_len(c, 3);
+  add_reply_bulk_cstring(c, "flags");
+  add_reply_set_len(c, n);
+  for (int i = 0; i < n; i++) {
+    add_reply_bulk_cstring(c, flags[i]);
+  }
+  add_reply_bulk_cstring(c, "redirect");
+  add_reply_long_long(
+      c, (f & CLIENT_TRACKING) ? (long long)c->tracking_redirect : -1);
+  add_reply_bulk_cstring(c, "prefixes");
+  size_t count;
+  const sds *prefixes = tracking_client_prefixes(c, &count);
+  add_reply_array_len(c, (long)count);
+  for (size_t i = 0; i < count; i++) {
+    add_reply_bulk_cbuffer(c, prefixes[i], sds_len(prefixes[i]));
+  }
 }
 
 static void client_help_command(client *c) {
@@ -669,6 +833,10 @@ static redis_command client_subcommands[] = {
                "3.2.0", client_reply_command, 3, CMD_NOSCRIPT, 0),
     CLIENT_SUB("setname", "Set the current connection name", "2.6.9",
                client_setname_command, 3, CMD_NOSCRIPT, 0),
+    CLIENT_SUB("tracking",
+               "Enable or disable server assisted client side caching "
+               "support",
+               "6.0.0", client_tracking_command, -3, CMD_NOSCRIPT, 0),
     CLIENT_SUB("trackinginfo",
                "Return information about server assisted client side "
                "caching for the current connection",

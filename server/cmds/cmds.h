@@ -15,12 +15,20 @@ extern redis_command multi_commands[];  /* multi.c */
 extern redis_command pubsub_commands[]; /* pubsub.c */
 extern redis_command debug_commands[];  /* debug.c: DEBUG */
 extern redis_command sort_commands[];   /* sort.c: SORT SORT_RO */
+extern redis_command memory_commands[]; /* memory_cmds.c: MEMORY */
+extern redis_command lolwut_commands[]; /* lolwut.c: LOLWUT */
 
-/* debug_set_extension: a module above (persistence) handles more DEBUG
- * subcommands (RELOAD, DIGEST, DIGEST-VALUE): |proc| returns 1 if it
- * replied, 0 if the subcommand is not its own. */
+/* debug_add_extension: a module above handles more DEBUG subcommands
+ * (persistence: RELOAD, DIGEST, DIGEST-VALUE, SET-SKIP-CHECKSUM-VALIDATION;
+ * replication: CHANGE-REPL-ID): |proc| returns 1 if it replied, 0 if the
+ * subcommand is not its own. At most DEBUG_MAX_EXTENSIONS. */
+#define DEBUG_MAX_EXTENSIONS 4
 typedef int debug_extension_proc(client *c);
-void debug_set_extension(debug_extension_proc *proc);
+void debug_add_extension(debug_extension_proc *proc);
+
+/* MODULE (module_cmds.c): LIST and HELP as Redis with no module loaded;
+ * LOAD, LOADEX and UNLOAD refused (see README). */
+extern redis_command module_commands[];
 
 /* multi_register registers WATCH's keyspace hooks. */
 void multi_register(void);

@@ -560,26 +560,28 @@ static int get_flush_async_or_reply(client *c, int *async) {
   return C_OK;
 }
 
-static void flushdb_command(client *c) {
+/* flush_generic empties |dbnum| (-1: all). The dirty count grows by the
+ * keys removed only (INFO rdb_changes_since_last_save, as Redis 7.0), and
+ * the command reaches the AOF and replicas even when nothing was removed
+ * (Redis's forceCommandPropagation): call() propagates it otherwise. */
+static void flush_generic(client *c, int dbnum) {
   int async;
   if (get_flush_async_or_reply(c, &async) != C_OK) {
     return;
   }
-  server.dirty += empty_data(c->db->id, async, NULL);
+  long long removed = empty_data(dbnum, async, NULL);
+  server.dirty += removed;
+  if (removed == 0) {
+    also_propagate(c->db->id, c->argv, c->argc);
+  }
   add_reply(c, shared.ok);
 }
 
-static void flushall_command(client *c) {
-  int async;
-  if (get_flush_async_or_reply(c, &async) != C_OK) {
-    return;
-  }
-  server.dirty += empty_data(-1, async, NULL);
-  /* Redis also rewrites the RDB here when save points are configured;
-   * that belongs to the persistence module. */
-  server.dirty++;
-  add_reply(c, shared.ok);
-}
+static void flushdb_command(client *c) { flush_generic(c, c->db->id); }
+
+/* Redis also rewrites the RDB here when save points are configured; that
+ * belongs to the persistence module. */
+static void flushall_command(client *c) { flush_generic(c, -1); }
 
 static void select_command(client *c) {
   int id;

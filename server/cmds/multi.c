@@ -26,10 +26,15 @@ struct multi_state {
   size_t argv_bytes;
 };
 
-/* One WATCHed key of a client: the db and a reference to the key. */
+/* One WATCHed key of a client: the db and a reference to the key. The
+ * same struct sits in the client's list and in db->watched_keys' list for
+ * the key. |expired|: the key existed but had logically expired when WATCH
+ * ran (Redis 7.0): its later deletion is then no change for this client. */
 typedef struct watched_key {
   robj *key;
   redis_db *db;
+  client *c;
+  int expired;
 } watched_key;
 
 static void multi_on_free(client *c);
@@ -86,6 +91,16 @@ static robj *key_copy(robj *key) {
   return get_decoded_object(key);
 }
 
+/* key_is_expired: |key| is in |db| but logically expired (Redis's
+ * keyIsExpired); nothing is deleted. */
+static int key_is_expired(redis_db *db, robj *key) {
+  return dict_find(db->dict, key->ptr) != NULL &&
+         lookup_key_read_with_flags(db, key,
+                                    LOOKUP_NOTOUCH | LOOKUP_NONOTIFY |
+                                        LOOKUP_NOSTATS | LOOKUP_NOEXPIRE) ==
+             NULL;
+}
+
 static void watch_key(client *c, robj *key) {
   if (c->watched_keys == NULL) {
     c->watched_keys = list_create();
@@ -106,10 +121,12 @@ static void watch_key(client *c, robj *key) {
     incr_ref_count(k);
     dict_add(c->db->watched_keys, k, clients);
   }
-  list_add_node_tail(clients, c);
   watched_key *wk = zmalloc(sizeof(*wk));
   wk->key = k;
   wk->db = c->db;
+  wk->c = c;
+  wk->expired = key_is_expired(c->db, k);
+  list_add_node_tail(clients, wk);
   list_add_node_tail(c->watched_keys, wk);
 }
 
@@ -123,7 +140,7 @@ static void unwatch_all_keys(client *c) {
     watched_key *wk = list_node_value(ln);
     list *clients = dict_fetch_value(wk->db->watched_keys, wk->key);
     if (clients) {
-      list_node *cn = list_search_key(clients, c);
+      list_node *cn = list_search_key(clients, wk);
       if (cn) {
         list_del_node(clients, cn);
       }
@@ -153,8 +170,17 @@ static void touch_watched_key(redis_db *db, robj *key) {
   list_node *ln;
   list_rewind(clients, &li);
   while ((ln = list_next(&li)) != NULL) {
-    client *c = list_node_value(ln);
-    c->flags |= CLIENT_DIRTY_CAS;
+    watched_key *wk = list_node_value(ln);
+    if (wk->expired) {
+      /* Expired already at WATCH: its deletion changes nothing for this
+       * client (and a deleted key is no longer "expired"). Redis stops
+       * at such an entry while the key still exists; it is skipped. */
+      if (dict_find(db->dict, key->ptr) == NULL) {
+        wk->expired = 0;
+      }
+      continue;
+    }
+    wk->c->flags |= CLIENT_DIRTY_CAS;
   }
 }
 
@@ -180,15 +206,29 @@ static void touch_all_watched_keys_in_db(redis_db *emptied,
     list_node *ln;
     list_rewind((list *)dict_get_val(de), &li);
     while ((ln = list_next(&li)) != NULL) {
-      client *c = list_node_value(ln);
-      c->flags |= CLIENT_DIRTY_CAS;
+      watched_key *wk = list_node_value(ln);
+      /* Redis 7.0's rules for keys that had expired at WATCH time. */
+      if (wk->expired) {
+        if (!exists_in_new) {
+          wk->expired = 0; /* expired, now deleted: no logical change */
+          continue;
+        }
+        if (key_is_expired(replaced_with, key)) {
+          continue; /* expired, and replaced by an expired key */
+        }
+      } else if (!exists_in_emptied && key_is_expired(replaced_with, key)) {
+        wk->expired = 1; /* a missing key replaced by an expired one */
+        continue;
+      }
+      wk->c->flags |= CLIENT_DIRTY_CAS;
     }
   }
   dict_release_iterator(it);
 }
 
-/* A watched key that logically expired counts as modified (Redis 7.0
- * isWatchedKeyExpired at EXEC time). */
+/* A watched key that expired since WATCH counts as modified (Redis 7.0
+ * isWatchedKeyExpired at EXEC time); one already expired at WATCH time
+ * does not. Nothing is deleted here. */
 static int watched_keys_expired(client *c) {
   if (c->watched_keys == NULL) {
     return 0;
@@ -198,10 +238,7 @@ static int watched_keys_expired(client *c) {
   list_rewind(c->watched_keys, &li);
   while ((ln = list_next(&li)) != NULL) {
     watched_key *wk = list_node_value(ln);
-    if (dict_find(wk->db->dict, wk->key->ptr) != NULL &&
-        lookup_key_read_with_flags(
-            wk->db, wk->key,
-            LOOKUP_NOTOUCH | LOOKUP_NONOTIFY | LOOKUP_NOSTATS) == NULL) {
+    if (!wk->expired && key_is_expired(wk->db, wk->key)) {
       return 1;
     }
   }

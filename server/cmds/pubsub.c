@@ -103,8 +103,11 @@ static void update_pubsub_flag(client *c) {
   }
 }
 
+/* Subscription confirmations and messages reach the client even under
+ * CLIENT REPLY OFF/SKIP, in RESP2 and RESP3 (Redis 7.0). */
 static void reply_sub_event(client *c, const char *tag, const char *name,
                             size_t len, long count) {
+  uint64_t saved = reply_push_begin(c);
   add_reply_push_len(c, 3);
   add_reply_bulk_cstring(c, tag);
   if (name) {
@@ -113,6 +116,7 @@ static void reply_sub_event(client *c, const char *tag, const char *name,
     add_reply_null(c);
   }
   add_reply_long_long(c, count);
+  reply_push_end(c, saved);
 }
 
 /* Returns 1 if c newly subscribed. */
@@ -224,6 +228,7 @@ long pubsub_total_shard_channels(void) {
 /* ------------------------------------------------------------------ */
 static void deliver(client *c, const char *tag, robj *pattern, robj *channel,
                     robj *message) {
+  uint64_t saved = reply_push_begin(c);
   add_reply_push_len(c, pattern ? 4 : 3);
   add_reply_bulk_cstring(c, tag);
   if (pattern) {
@@ -231,6 +236,7 @@ static void deliver(client *c, const char *tag, robj *pattern, robj *channel,
   }
   add_reply_bulk(c, channel);
   add_reply_bulk(c, message);
+  reply_push_end(c, saved);
 }
 
 static robj *channel_sds_object(robj *o) {

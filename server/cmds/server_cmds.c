@@ -6,7 +6,6 @@
  * print the values an idle Redis with that feature unused would print, so
  * that tools parsing INFO keep working; they become real as the subsystems
  * land. */
-#include <dlfcn.h>
 #include <strings.h>
 #include <sys/resource.h>
 #include <sys/time.h>
@@ -14,9 +13,14 @@
 #include <unistd.h>
 
 #include "server/base/zmalloc.h"
+#include "server/cmds/memory_cmds.h"
 #include "server/cmds/pubsub.h"
 #include "server/cmds/server_cmds.h"
+#include "server/core/latency.h"
+#include "server/core/lazyfree.h"
 #include "server/core/server.h"
+#include "server/core/tracking.h"
+#include "server/types/blocked.h"
 
 /* INFO_EXTRA_SECTIONS_MAX bounds info_register_section. */
 #define INFO_EXTRA_SECTIONS_MAX 16
@@ -343,7 +347,9 @@ static sds info_clients(sds info) {
       if (!(c->flags & CLIENT_SLAVE) || (c->flags & CLIENT_MONITOR)) {
         connected++;
       }
-      if (c->flags & CLIENT_BLOCKED) {
+      /* Clients held by CLIENT PAUSE count as blocked too (Redis 7.0's
+       * BLOCKED_POSTPONE): tools wait on this figure. */
+      if (c->flags & (CLIENT_BLOCKED | CLIENT_PENDING_COMMAND)) {
         blocked++;
       }
       size_t in = c->querybuf ? sds_alloc(c->querybuf) : 0;
@@ -363,139 +369,84 @@ static sds info_clients(sds info) {
                         "client_recent_max_input_buffer:%zu\r\n"
                         "client_recent_max_output_buffer:%zu\r\n"
                         "blocked_clients:%lu\r\n"
-                        "tracking_clients:0\r\n"
-                        "clients_in_timeout_table:0\r\n",
-                        connected, server.maxclients, max_in, max_out, blocked);
+                        "tracking_clients:%lu\r\n"
+                        "clients_in_timeout_table:%lu\r\n",
+                        connected, server.maxclients, max_in, max_out, blocked,
+                        tracking_clients_count(),
+                        blocked_clients_with_timeout_count());
 }
 
-/* Approximate bytes that are not the dataset: what the server held at
- * start-up plus client buffers and the keyspace hash tables. */
-static size_t memory_overhead(size_t *out_clients) {
-  size_t overhead = server.initial_memory_usage;
-  size_t clients = 0;
-  if (server.clients) {
-    list_iter li;
-    list_node *ln;
-    list_rewind(server.clients, &li);
-    while ((ln = list_next(&li)) != NULL) {
-      client *c = list_node_value(ln);
-      clients += get_client_output_buffer_memory_usage(c);
-      clients += c->querybuf ? sds_alloc(c->querybuf) : 0;
-      clients += sizeof(client);
-    }
-  }
-  overhead += clients;
-  for (int j = 0; server.db && j < server.dbnum; j++) {
-    redis_db *db = &server.db[j];
-    overhead += dict_slots(db->dict) * sizeof(dict_entry *) +
-                dict_size(db->dict) * sizeof(dict_entry);
-    overhead += dict_slots(db->expires) * sizeof(dict_entry *) +
-                dict_size(db->expires) * sizeof(dict_entry);
-  }
-  *out_clients = clients;
-  return overhead;
-}
-
-/* mem_allocator_name: "jemalloc-5.3.0" as Redis prints it when jemalloc
- * provides malloc (linked, server/BUILD, or preloaded), else "libc". */
-static const char *mem_allocator_name(void) {
-  static char name[64];
-  if (name[0] != '\0') {
-    return name;
-  }
-  typedef int mallctl_fn(const char *, void *, size_t *, void *, size_t);
-  mallctl_fn *mallctl = (mallctl_fn *)dlsym(RTLD_DEFAULT, "mallctl");
-  const char *version = NULL;
-  size_t len = sizeof(version);
-  if (mallctl != NULL && mallctl("version", &version, &len, NULL, 0) == 0 &&
-      version != NULL) {
-    snprintf(name, sizeof(name), "jemalloc-%.*s", (int)strcspn(version, "-"),
-             version);
-  } else {
-    snprintf(name, sizeof(name), "libc");
-  }
-  return name;
-}
-
+/* info_memory: the fields and their order as Redis 7.0; the figures come
+ * from one memory_overhead sample (memory_cmds.c), as MEMORY STATS's. */
 static sds info_memory(sds info) {
   char hmem[64], hpeak[64], hrss[64], htotal[64], hmax[64];
-  size_t used = used_memory();
-  size_t rss = zmalloc_get_rss();
-  if ((long long)used > server.stat_peak_memory) {
-    server.stat_peak_memory = (long long)used;
-  }
-  size_t peak = (size_t)server.stat_peak_memory;
-  size_t clients_mem;
-  size_t overhead = memory_overhead(&clients_mem);
-  if (overhead > used) {
-    overhead = used;
-  }
-  size_t dataset = used - overhead;
-  size_t net_used = used > server.initial_memory_usage
-                        ? used - server.initial_memory_usage
-                        : 0;
+  memory_overhead *mh = memory_overhead_new();
   long pages = sysconf(_SC_PHYS_PAGES);
   long page_size = sysconf(_SC_PAGESIZE);
   unsigned long long total_mem =
       pages > 0 && page_size > 0
           ? (unsigned long long)pages * (unsigned long long)page_size
           : 0;
-  info_bytes_to_human(hmem, sizeof(hmem), used);
-  info_bytes_to_human(hpeak, sizeof(hpeak), peak);
-  info_bytes_to_human(hrss, sizeof(hrss), rss);
+  info_bytes_to_human(hmem, sizeof(hmem), mh->total_allocated);
+  info_bytes_to_human(hpeak, sizeof(hpeak), mh->peak_allocated);
+  info_bytes_to_human(hrss, sizeof(hrss), mh->process_rss);
   info_bytes_to_human(htotal, sizeof(htotal), total_mem);
   info_bytes_to_human(hmax, sizeof(hmax), server.maxmemory);
-  double frag = used ? (double)rss / (double)used : 0;
-  long long frag_bytes = (long long)rss - (long long)used;
-  info = sds_cat_printf(info,
-                        "used_memory:%zu\r\n"
-                        "used_memory_human:%s\r\n"
-                        "used_memory_rss:%zu\r\n"
-                        "used_memory_rss_human:%s\r\n"
-                        "used_memory_peak:%zu\r\n"
-                        "used_memory_peak_human:%s\r\n"
-                        "used_memory_peak_perc:%.2f%%\r\n"
-                        "used_memory_overhead:%zu\r\n"
-                        "used_memory_startup:%zu\r\n"
-                        "used_memory_dataset:%zu\r\n"
-                        "used_memory_dataset_perc:%.2f%%\r\n"
-                        "allocator_allocated:%zu\r\n"
-                        "allocator_active:%zu\r\n"
-                        "allocator_resident:%zu\r\n"
-                        "total_system_memory:%llu\r\n"
-                        "total_system_memory_human:%s\r\n",
-                        used, hmem, rss, hrss, peak, hpeak,
-                        peak ? (float)used * 100 / (float)peak : 0, overhead,
-                        server.initial_memory_usage, dataset,
-                        net_used ? (float)dataset * 100 / (float)net_used : 0,
-                        used, used, rss, total_mem, htotal);
+  info = sds_cat_printf(
+      info,
+      "used_memory:%zu\r\n"
+      "used_memory_human:%s\r\n"
+      "used_memory_rss:%zu\r\n"
+      "used_memory_rss_human:%s\r\n"
+      "used_memory_peak:%zu\r\n"
+      "used_memory_peak_human:%s\r\n"
+      "used_memory_peak_perc:%.2f%%\r\n"
+      "used_memory_overhead:%zu\r\n"
+      "used_memory_startup:%zu\r\n"
+      "used_memory_dataset:%zu\r\n"
+      "used_memory_dataset_perc:%.2f%%\r\n"
+      "allocator_allocated:%zu\r\n"
+      "allocator_active:%zu\r\n"
+      "allocator_resident:%zu\r\n"
+      "total_system_memory:%llu\r\n"
+      "total_system_memory_human:%s\r\n",
+      mh->total_allocated, hmem, mh->process_rss, hrss, mh->peak_allocated,
+      hpeak, mh->peak_perc, mh->overhead_total, mh->startup_allocated,
+      mh->dataset, mh->dataset_perc, mh->allocator_allocated,
+      mh->allocator_active, mh->allocator_resident, total_mem, htotal);
   info = info_scripting_memory_fields(info); /* server/scripting */
-  info = sds_cat_printf(info,
-                        "maxmemory:%llu\r\n"
-                        "maxmemory_human:%s\r\n"
-                        "maxmemory_policy:%s\r\n"
-                        "allocator_frag_ratio:1.00\r\n"
-                        "allocator_frag_bytes:0\r\n"
-                        "allocator_rss_ratio:1.00\r\n"
-                        "allocator_rss_bytes:0\r\n"
-                        "rss_overhead_ratio:1.00\r\n"
-                        "rss_overhead_bytes:0\r\n"
-                        "mem_fragmentation_ratio:%.2f\r\n"
-                        "mem_fragmentation_bytes:%lld\r\n"
-                        "mem_not_counted_for_evict:0\r\n"
-                        "mem_replication_backlog:0\r\n"
-                        "mem_total_replication_buffers:0\r\n"
-                        "mem_clients_slaves:0\r\n"
-                        "mem_clients_normal:%zu\r\n"
-                        "mem_cluster_links:0\r\n"
-                        "mem_aof_buffer:0\r\n"
-                        "mem_allocator:%s\r\n"
-                        "active_defrag_running:0\r\n"
-                        "lazyfree_pending_objects:0\r\n"
-                        "lazyfreed_objects:0\r\n",
-                        server.maxmemory, hmax,
-                        maxmemory_policy_name(server.maxmemory_policy), frag,
-                        frag_bytes, clients_mem, mem_allocator_name());
+  info = sds_cat_printf(
+      info,
+      "maxmemory:%llu\r\n"
+      "maxmemory_human:%s\r\n"
+      "maxmemory_policy:%s\r\n"
+      "allocator_frag_ratio:%.2f\r\n"
+      "allocator_frag_bytes:%zd\r\n"
+      "allocator_rss_ratio:%.2f\r\n"
+      "allocator_rss_bytes:%zd\r\n"
+      "rss_overhead_ratio:%.2f\r\n"
+      "rss_overhead_bytes:%zd\r\n"
+      "mem_fragmentation_ratio:%.2f\r\n"
+      "mem_fragmentation_bytes:%zd\r\n"
+      "mem_not_counted_for_evict:0\r\n"
+      "mem_replication_backlog:%zu\r\n"
+      "mem_total_replication_buffers:0\r\n"
+      "mem_clients_slaves:%zu\r\n"
+      "mem_clients_normal:%zu\r\n"
+      "mem_cluster_links:%zu\r\n"
+      "mem_aof_buffer:%zu\r\n"
+      "mem_allocator:%s\r\n"
+      "active_defrag_running:0\r\n"
+      "lazyfree_pending_objects:%zu\r\n"
+      "lazyfreed_objects:%zu\r\n",
+      server.maxmemory, hmax, maxmemory_policy_name(server.maxmemory_policy),
+      mh->allocator_frag, mh->allocator_frag_bytes, mh->allocator_rss,
+      mh->allocator_rss_bytes, mh->rss_extra, mh->rss_extra_bytes,
+      mh->total_frag, mh->total_frag_bytes, mh->repl_backlog,
+      mh->clients_slaves, mh->clients_normal, mh->cluster_links, mh->aof_buffer,
+      zmalloc_allocator_name(), lazyfree_pending_objects(),
+      lazyfree_freed_objects());
+  memory_overhead_free(mh);
   return info;
 }
 
@@ -542,9 +493,9 @@ static sds info_stats(sds info) {
       "active_defrag_key_misses:0\r\n"
       "total_active_defrag_time:0\r\n"
       "current_active_defrag_time:0\r\n"
-      "tracking_total_keys:0\r\n"
-      "tracking_total_items:0\r\n"
-      "tracking_total_prefixes:0\r\n"
+      "tracking_total_keys:%llu\r\n"
+      "tracking_total_items:%llu\r\n"
+      "tracking_total_prefixes:%llu\r\n"
       "unexpected_error_replies:%lld\r\n"
       "total_error_replies:%lld\r\n"
       "dump_payload_sanitizations:%lld\r\n"
@@ -567,10 +518,12 @@ static sds info_stats(sds info) {
       server.stat_evictedclients, server.stat_total_eviction_exceeded_time,
       server.stat_keyspace_hits, server.stat_keyspace_misses,
       pubsub_total_channels(), pubsub_total_patterns(),
-      pubsub_total_shard_channels(), server.stat_unexpected_error_replies,
-      server.stat_total_error_replies, server.stat_dump_payload_sanitizations,
-      server.stat_total_reads_processed, server.stat_total_writes_processed,
-      server.stat_io_reads_processed, server.stat_io_writes_processed);
+      pubsub_total_shard_channels(), tracking_total_keys(),
+      tracking_total_items(), tracking_total_prefixes(),
+      server.stat_unexpected_error_replies, server.stat_total_error_replies,
+      server.stat_dump_payload_sanitizations, server.stat_total_reads_processed,
+      server.stat_total_writes_processed, server.stat_io_reads_processed,
+      server.stat_io_writes_processed);
 }
 
 static sds info_replication(sds info) { return info_replication_fields(info); }
@@ -733,6 +686,10 @@ sds gen_redis_info_string(dict *section_dict, int all_sections,
   if (section_wanted(d, all, "errorstats")) {
     info = section_header(info, &sections, "Errorstats");
     info = info_error_stats(info);
+  }
+  if (section_wanted(d, all, "latencystats")) {
+    info = section_header(info, &sections, "Latencystats");
+    info = latency_info_latencystats(info);
   }
   if (section_wanted(d, all, "cluster")) {
     info = section_header(info, &sections, "Cluster");

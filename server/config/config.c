@@ -17,6 +17,7 @@
 #include "server/acl/acl.h"
 #include "server/base/zmalloc.h"
 #include "server/config/config_internal.h"
+#include "server/core/latency.h"
 #include "server/core/networking.h"
 #include "server/core/server.h"
 #include "tls/tls.h"
@@ -697,6 +698,7 @@ static int set_percentiles(sds *argv, int argc, const char **err) {
   }
   memcpy(cfg.percentiles, values, sizeof(double) * (size_t)argc);
   cfg.percentiles_count = argc;
+  latency_tracking_set_percentiles(values, argc); /* what INFO prints */
   return 1;
 }
 
@@ -1090,8 +1092,8 @@ const config_entry config_table[] = {
                &cfg.ll[1], 0, LLONG_MAX, 15000, NULL),
     NUM_CONFIG(CONFIG_TYPE_LONG_LONG, "slowlog-log-slower-than", NULL, 0,
                &server.slowlog_log_slower_than, -1, LLONG_MAX, 10000, NULL),
-    NUM_CONFIG(CONFIG_TYPE_LONG_LONG, "latency-monitor-threshold", NULL, UNIMPL,
-               &cfg.ll[2], 0, LLONG_MAX, 0, NULL),
+    NUM_CONFIG(CONFIG_TYPE_LONG_LONG, "latency-monitor-threshold", NULL, 0,
+               &latency_cfg.monitor_threshold_ms, 0, LLONG_MAX, 0, NULL),
     NUM_CONFIG(CONFIG_TYPE_LONG_LONG, "proto-max-bulk-len", NULL, MEM,
                &server.proto_max_bulk_len, 1024 * 1024, LONG_MAX,
                PROTO_DEFAULT_MAX_BULK_LEN, NULL),
@@ -1133,8 +1135,8 @@ const config_entry config_table[] = {
                0, LONG_MAX, 64, NULL),
     NUM_CONFIG(CONFIG_TYPE_SIZE_T, "hll-sparse-max-bytes", NULL, MEM,
                &server.hll_sparse_max_bytes, 0, LONG_MAX, 3000, NULL),
-    NUM_CONFIG(CONFIG_TYPE_SIZE_T, "tracking-table-max-keys", NULL, UNIMPL,
-               &cfg.st[3], 0, LONG_MAX, 1000000, NULL),
+    NUM_CONFIG(CONFIG_TYPE_SIZE_T, "tracking-table-max-keys", NULL, 0,
+               &server.tracking_table_max_keys, 0, LONG_MAX, 1000000, NULL),
     NUM_CONFIG(CONFIG_TYPE_SSIZE_T, "maxmemory-clients", NULL,
                MEM | CONFIG_FLAG_PERCENT | UNIMPL, &cfg.sst[0], -100, SSIZE_MAX,
                0, NULL),
@@ -1165,7 +1167,7 @@ const config_entry config_table[] = {
                    rewrite_bind, apply_bind),
     SPECIAL_CONFIG("replicaof", "slaveof", IMM | MULTI, "", set_replicaof,
                    get_replicaof, rewrite_replicaof, NULL),
-    SPECIAL_CONFIG("latency-tracking-info-percentiles", NULL, MULTI | UNIMPL,
+    SPECIAL_CONFIG("latency-tracking-info-percentiles", NULL, MULTI,
                    "50 99 99.9", set_percentiles, get_percentiles,
                    rewrite_percentiles, NULL),
 };

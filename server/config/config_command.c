@@ -6,6 +6,8 @@
 #include "server/base/zmalloc.h"
 #include "server/config/config.h"
 #include "server/config/config_internal.h"
+#include "server/core/latency.h"
+#include "server/core/lazyfree.h"
 #include "server/core/server.h"
 
 /* ------------------------------------------------------------------ */
@@ -228,6 +230,7 @@ static void reset_server_stats(void) {
   memset(server.inst_metric_samples, 0, sizeof(server.inst_metric_samples));
   memset(server.inst_net_in_samples, 0, sizeof(server.inst_net_in_samples));
   memset(server.inst_net_out_samples, 0, sizeof(server.inst_net_out_samples));
+  lazyfree_reset_stats(); /* lazyfreed_objects */
 }
 
 /* reset_command_stats zeroes per-command counters, subcommands included
@@ -253,6 +256,7 @@ static void reset_command_stats(dict *commands, int depth) {
 static void config_resetstat_command(client *c) {
   reset_server_stats();
   reset_command_stats(server.commands, 0);
+  latency_tracking_reset(); /* the per-command histograms, as Redis */
   if (server.errors) {
     dict_empty(server.errors, NULL);
   }

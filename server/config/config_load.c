@@ -210,7 +210,9 @@ static int load_directive(config_load_state *ls, sds *argv, int argc,
     return ls->no_side_effects ? 1 : acl_config_user_line(argv, argc, err);
   }
   if (!strcasecmp(argv[0], "loadmodule") && argc >= 2) {
-    *err = "modules are not supported by Redoubt";
+    *err =
+        "loadmodule is not supported: Redoubt does not load shared objects "
+        "into the process that holds the dataset (see README)";
     return 0;
   }
   if (!strcasecmp(argv[0], "sentinel")) {

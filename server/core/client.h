@@ -38,6 +38,13 @@
 #define CLIENT_PROTECTED (1ULL << 28)
 #define CLIENT_PENDING_COMMAND (1ULL << 30)
 #define CLIENT_TRACKING (1ULL << 31)
+/* Client-side caching (tracking.c), Redis's bits */
+#define CLIENT_TRACKING_BROKEN_REDIR (1ULL << 32) /* redirect client gone */
+#define CLIENT_TRACKING_BCAST (1ULL << 33)
+#define CLIENT_TRACKING_OPTIN (1ULL << 34)
+#define CLIENT_TRACKING_OPTOUT (1ULL << 35)
+#define CLIENT_TRACKING_CACHING (1ULL << 36) /* CLIENT CACHING given */
+#define CLIENT_TRACKING_NOLOOP (1ULL << 37)
 #define CLIENT_IN_TO_TABLE (1ULL << 38)
 #define CLIENT_NO_EVICT (1ULL << 43)
 #define CLIENT_CLOSE_AFTER_COMMAND (1ULL << 40)
@@ -121,6 +128,10 @@ typedef struct client {
   long long buf_peak_last_reset_time; /* ms */
   void *repl;     /* replica state while c is a replica (server/repl) */
   long long woff; /* replication offset after c's last write (WAIT) */
+  /* Client-side caching (tracking.c): the REDIRECT client id (0: none)
+   * and the BCAST prefixes (NULL: none). */
+  uint64_t tracking_redirect;
+  struct tracking_prefix_set *tracking_prefixes;
 } client;
 
 /* Client lifecycle (networking.c) */

@@ -114,6 +114,8 @@ sds cat_client_info_string(sds s, client *c) {
   if (c->flags & CLIENT_MULTI) *p++ = 'x';
   if (c->flags & (CLIENT_BLOCKED | CLIENT_PENDING_COMMAND)) *p++ = 'b';
   if (c->flags & CLIENT_TRACKING) *p++ = 't';
+  if (c->flags & CLIENT_TRACKING_BROKEN_REDIR) *p++ = 'R';
+  if (c->flags & CLIENT_TRACKING_BCAST) *p++ = 'B';
   if (c->flags & CLIENT_DIRTY_CAS) *p++ = 'd';
   if (c->flags & CLIENT_CLOSE_AFTER_REPLY) *p++ = 'c';
   if (c->flags & CLIENT_UNBLOCKED) *p++ = 'u';
@@ -177,7 +179,8 @@ sds cat_client_info_string(sds s, client *c) {
       (unsigned long long)c->bufpos, (unsigned long long)list_length(c->reply),
       (unsigned long long)obufmem, (unsigned long long)total_mem, events,
       c->lastcmd && c->lastcmd->fullname ? c->lastcmd->fullname : "NULL", user,
-      -1LL, c->resp);
+      (c->flags & CLIENT_TRACKING) ? (long long)c->tracking_redirect : -1LL,
+      c->resp);
   if (c->conn != NULL) {
     char info[512];
     info[0] = '\0';

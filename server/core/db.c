@@ -8,6 +8,8 @@
 #include <limits.h>
 
 #include "server/base/zmalloc.h"
+#include "server/core/latency.h"
+#include "server/core/lazyfree.h"
 #include "server/core/server.h"
 
 /* ------------------------------------------------------------------ */
@@ -171,7 +173,13 @@ void db_overwrite(redis_db *db, robj *key, robj *val) {
     keyspace_signal_key_ready(db, key, OBJ_STREAM);
   }
   dict_set_val(db->dict, de, val);
-  decr_ref_count(old);
+  /* An overwrite is an unlink and an add: lazyfree-lazy-server-del frees
+   * the old value as a server-side delete would (Redis). */
+  if (server.lazyfree_lazy_server_del) {
+    lazyfree_release_value(old);
+  } else {
+    decr_ref_count(old);
+  }
 }
 
 void set_key(client *c, redis_db *db, robj *key, robj *val, int flags) {
@@ -201,10 +209,9 @@ int db_exists(redis_db *db, robj *key) {
   return dict_find(db->dict, key->ptr) != NULL;
 }
 
-/* db_generic_delete: there is no lazy-free thread yet, so |async| frees
- * in place too; the flag is kept so callers state their intent. */
+/* db_generic_delete: with |async| a big value is freed by the lazy-free
+ * thread (lazyfree.h), otherwise here. */
 static int db_generic_delete(redis_db *db, robj *key, int async) {
-  (void)async;
   dict_entry *de = dict_unlink(db->dict, key->ptr);
   if (de == NULL) {
     return 0;
@@ -216,6 +223,10 @@ static int db_generic_delete(redis_db *db, robj *key, int async) {
   if (((robj *)dict_get_val(de))->type == OBJ_STREAM) {
     /* XREADGROUP clients blocked on it are unblocked. */
     keyspace_signal_key_ready(db, key, OBJ_STREAM);
+  }
+  if (async) {
+    lazyfree_release_value(dict_get_val(de));
+    dict_set_val(db->dict, de, NULL);
   }
   dict_free_unlinked_entry(db->dict, de);
   return 1;
@@ -248,7 +259,6 @@ robj *db_unshare_string_value(redis_db *db, robj *key, robj *o) {
 /* ------------------------------------------------------------------ */
 
 long long empty_data(int dbnum, int async, void(callback)(dict *)) {
-  (void)async; /* no lazy-free thread: FLUSHALL ASYNC frees in place */
   if (dbnum < -1 || dbnum >= server.dbnum) {
     errno = EINVAL;
     return -1;
@@ -261,9 +271,17 @@ long long empty_data(int dbnum, int async, void(callback)(dict *)) {
   for (int j = start; j <= end; j++) {
     redis_db *db = &server.db[j];
     removed += (long long)dict_size(db->dict);
-    /* expires first: it borrows the keys dict frees. */
-    dict_empty(db->expires, callback);
-    dict_empty(db->dict, callback);
+    if (async) {
+      /* Fresh dicts now, the old ones to the lazy-free thread. */
+      dict *keys = db->dict, *expires = db->expires;
+      db->dict = dict_create(keys->type);
+      db->expires = dict_create(expires->type);
+      lazyfree_release_keyspace(keys, expires);
+    } else {
+      /* expires first: it borrows the keys dict frees. */
+      dict_empty(db->expires, callback);
+      dict_empty(db->dict, callback);
+    }
     db->avg_ttl = 0;
     db->expires_cursor = 0;
   }
@@ -407,7 +425,9 @@ int check_already_expired(long long when) {
 }
 
 void delete_expired_key_and_propagate(redis_db *db, robj *keyobj) {
+  long long latency = latency_monitor_start();
   db_generic_delete(db, keyobj, server.lazyfree_lazy_expire);
+  latency_monitor_end("expire-del", latency);
   notify_keyspace_event(NOTIFY_EXPIRED, "expired", keyobj, db->id);
   signal_modified_key(NULL, db, keyobj);
   /* The AOF (and replicas) learn of the deletion as a DEL, or UNLINK with
@@ -577,7 +597,9 @@ void active_expire_cycle(int type) {
       }
     } while (sampled == 0 || expired * 100 / sampled > acceptable_stale);
   }
-  server.stat_expire_cycle_time_used += ustime() - start;
+  long long elapsed = ustime() - start;
+  server.stat_expire_cycle_time_used += elapsed;
+  latency_add_sample_if_needed("expire-cycle", elapsed / 1000);
   double current_perc =
       total_sampled ? (double)total_expired / (double)total_sampled : 0;
   server.stat_expired_stale_perc =

@@ -16,7 +16,7 @@ typedef struct redis_db {
   struct dict
       *blocking_keys; /* key -> list of blocked clients (data-types issue) */
   struct dict *ready_keys;
-  struct dict *watched_keys; /* key -> list of clients WATCHing it */
+  struct dict *watched_keys; /* key -> list of its WATCH entries (multi.c) */
   int id;
   long long avg_ttl;
   unsigned long expires_cursor; /* active expire cycle position */
@@ -158,6 +158,9 @@ typedef struct object_type_ops {
   /* compute_size estimates o's bytes from |samples| elements (0: all) for
    * MEMORY USAGE and OBJECT. */
   size_t (*compute_size)(robj *o, size_t samples);
+  /* free_effort (optional; NULL: 1) estimates the allocations freeing o
+   * releases, as Redis's lazyfreeGetFreeEffort (lazyfree.h). */
+  size_t (*free_effort)(robj *o);
 } object_type_ops;
 
 /* object_register_type makes |ops| (kept by pointer) the operations of

@@ -7,8 +7,11 @@
  * best keys seen so far, which persists across calls and sharpens the
  * approximation. */
 #include <math.h>
+#include <unistd.h>
 
 #include "server/base/zmalloc.h"
+#include "server/core/latency.h"
+#include "server/core/lazyfree.h"
 #include "server/core/server.h"
 
 #define EVPOOL_SIZE 16
@@ -236,6 +239,21 @@ static long long eviction_timer_proc(ae_loop *loop, long long id,
   return AE_NOMORE;
 }
 
+/* eviction_cannot_free: nothing (more) can be evicted. The lazy-free
+ * thread may still be freeing earlier deletions: wait for it a little,
+ * as Redis, before failing. */
+static int eviction_cannot_free(void) {
+  if (lazyfree_pending_objects() > 0) {
+    /* (at most 50 ms: tenacity 100 means "no limit") */
+    unsigned long wait_us = eviction_time_limit_us();
+    usleep((useconds_t)(wait_us < 50000 ? wait_us : 50000));
+    if (eviction_bytes_to_free() == 0) {
+      return EVICT_OK;
+    }
+  }
+  return EVICT_FAIL;
+}
+
 int perform_evictions(void) {
   if (server.loading || check_clients_pause_timeout()) {
     return EVICT_OK; /* the dataset must not change now */
@@ -245,36 +263,48 @@ int perform_evictions(void) {
     return EVICT_OK;
   }
   if (server.maxmemory_policy == MAXMEMORY_NO_EVICTION) {
-    return EVICT_FAIL;
+    return eviction_cannot_free();
   }
   unsigned long time_limit = eviction_time_limit_us();
   long long start = ustime();
   long long freed = 0;
   int keys_freed = 0;
+  long long cycle_latency = latency_monitor_start();
   while (freed < (long long)to_free) {
     int dbid = 0;
     sds bestkey = eviction_pick_key(&dbid);
     if (bestkey == NULL) {
-      return EVICT_FAIL; /* nothing left to evict */
+      latency_monitor_end("eviction-cycle", cycle_latency);
+      return eviction_cannot_free(); /* nothing left to evict */
     }
     redis_db *db = &server.db[dbid];
     robj *keyobj = create_string_object(bestkey, sds_len(bestkey));
     long long before = (long long)zmalloc_used_memory();
+    long long del_latency = latency_monitor_start();
     if (server.lazyfree_lazy_eviction) {
       db_async_delete(db, keyobj);
     } else {
       db_sync_delete(db, keyobj);
     }
+    latency_monitor_end("eviction-del", del_latency);
     freed += before - (long long)zmalloc_used_memory();
     server.stat_evictedkeys++;
     signal_modified_key(NULL, db, keyobj);
     notify_keyspace_event(NOTIFY_EVICTED, "evicted", keyobj, db->id);
     decr_ref_count(keyobj);
     keys_freed++;
+    /* With lazyfree-lazy-eviction the thread frees while we go on and
+     * |freed| sees little of it: check the real figure now and then, as
+     * Redis, rather than evicting everything. */
+    if (keys_freed % 16 == 0 && server.lazyfree_lazy_eviction &&
+        eviction_bytes_to_free() == 0) {
+      break;
+    }
     if (keys_freed % 16 == 0 &&
         (unsigned long)(ustime() - start) > time_limit) {
       /* Out of time: give the event loop a turn and continue from a
        * timer, so memory comes down even if no write command arrives. */
+      latency_monitor_end("eviction-cycle", cycle_latency);
       if (eviction_bytes_to_free() == 0) {
         return EVICT_OK;
       }
@@ -285,5 +315,6 @@ int perform_evictions(void) {
       return EVICT_RUNNING;
     }
   }
+  latency_monitor_end("eviction-cycle", cycle_latency);
   return eviction_timer_running ? EVICT_RUNNING : EVICT_OK;
 }

@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "server/base/zmalloc.h"
+#include "server/core/tracking.h"
 #include "server/proto/resp.h"
 
 /* Redis's CLIENTS_CRON_MIN_ITERATIONS: clients checked per cron call at
@@ -88,21 +89,8 @@ int networking_hook_count(void) { return net.hook_count; }
 
 const client_module_hooks *networking_hook(int i) { return net.hooks[i]; }
 
-static uint64_t client_id_hash(const void *key) {
-  uint64_t id = (uint64_t)(uintptr_t)key;
-  /* splitmix64 finalizer: ids are sequential, spread them. */
-  id ^= id >> 30;
-  id *= 0xbf58476d1ce4e5b9ULL;
-  id ^= id >> 27;
-  id *= 0x94d049bb133111ebULL;
-  id ^= id >> 31;
-  return id;
-}
-
-static int client_id_compare(const void *a, const void *b) { return a == b; }
-
 static dict_type client_index_dict_type = {
-    client_id_hash, NULL, NULL, client_id_compare, NULL, NULL, NULL};
+    dict_pointer_hash, NULL, NULL, dict_pointer_compare, NULL, NULL, NULL};
 
 static void networking_ensure_lists(void) {
   if (server.clients == NULL) {
@@ -250,6 +238,7 @@ void free_client_argv(client *c) {
 }
 
 void reset_client(client *c) {
+  tracking_client_reset(c); /* reads c->cmd: before it goes */
   free_client_argv(c);
   free_client_original_argv(c);
   c->reqtype = 0;
@@ -325,6 +314,7 @@ void free_client(client *c) {
       net.hooks[i]->on_free(c);
     }
   }
+  tracking_client_freed(c);
   sds_free(c->querybuf);
   c->querybuf = NULL;
   if (c->pubsub_channels) {
@@ -521,6 +511,13 @@ static int process_command_and_reset_client(client *c) {
   int dead = 0;
   client *old = server.current_client;
   server.current_client = c;
+  /* Client-side caching, before the command as Redis: invalidations held
+   * back for a client served while blocked follow that reply, and the
+   * tracking table is kept under tracking-table-max-keys. */
+  if (server.in_nested_call == 0) {
+    tracking_handle_pending_invalidations();
+  }
+  tracking_limit_used_slots();
   /* process_command may free c: check current_client before touching c. */
   if (process_command(c) == C_OK && server.current_client == c &&
       !(c->flags & CLIENT_BLOCKED)) {
@@ -903,6 +900,13 @@ static void send_reply_to_client(connection *conn) {
 
 int handle_clients_with_pending_writes(void) {
   process_postponed_clients();
+  /* Client-side caching: what is still held back, and the BCAST
+   * invalidations of this event loop round (not while a command, such as
+   * a busy script, is still running). */
+  if (server.in_nested_call == 0) {
+    tracking_handle_pending_invalidations();
+    tracking_broadcast_invalidation_messages();
+  }
   /* The master's stream held while a script was busy goes on. */
   if (net.master_waiting != NULL && !server.script_busy) {
     client *m = net.master_waiting;

@@ -3,6 +3,7 @@
  * pub/sub register: the keyspace calls them without naming those modules.
  * With no publish hook registered, notifications are not even built. */
 #include "server/core/server.h"
+#include "server/core/tracking.h"
 
 /* The registered keyspace hook sets (keyspace_register_hooks). */
 static struct {
@@ -192,24 +193,26 @@ void notify_keyspace_event(int type, const char *event, robj *key, int dbid) {
 }
 
 /* signal_modified_key runs after every keyspace change: WATCH marks the
- * watching transactions dirty here (and client-side caching would
- * invalidate here). */
+ * watching transactions dirty here, and client-side caching invalidates
+ * the key for the clients that may cache it. */
 void signal_modified_key(client *c, redis_db *db, robj *key) {
-  (void)c;
   for (int i = 0; i < keyspace.count; i++) {
     if (keyspace.sets[i]->key_modified != NULL) {
       keyspace.sets[i]->key_modified(db, key);
     }
   }
+  tracking_invalidate_key(c, key, 1);
 }
 
 /* signal_flushed_db runs before FLUSHDB/FLUSHALL empty |dbid| (-1: all):
- * WATCH marks transactions watching existing keys of those dbs dirty. */
+ * WATCH marks transactions watching existing keys of those dbs dirty;
+ * every tracking client gets a null invalidation (the tracking table is
+ * not per database). */
 void signal_flushed_db(int dbid, int async) {
-  (void)async;
   int start = dbid == -1 ? 0 : dbid;
   int end = dbid == -1 ? server.dbnum - 1 : dbid;
   for (int j = start; j <= end; j++) {
     keyspace_signal_db_replaced(&server.db[j], NULL);
   }
+  tracking_invalidate_keys_on_flush(async);
 }

@@ -45,6 +45,14 @@ int prepare_client_to_write(client *c) {
   return C_OK;
 }
 
+uint64_t reply_push_begin(client *c) {
+  uint64_t saved = c->flags & (CLIENT_REPLY_OFF | CLIENT_REPLY_SKIP);
+  c->flags &= ~saved;
+  return saved;
+}
+
+void reply_push_end(client *c, uint64_t saved) { c->flags |= saved; }
+
 static void add_reply_proto_to_list(client *c, const char *s, size_t len) {
   list_node *ln = list_last(c->reply);
   client_reply_block *tail = ln ? list_node_value(ln) : NULL;

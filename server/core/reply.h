@@ -58,6 +58,12 @@ void set_deferred_reply_status(client *c, void *node, const char *s);
 void set_deferred_reply_bulk(client *c, void *node, const char *s, size_t len);
 /* Count of error replies (INFO errorstats / total_error_replies). */
 void after_error_reply(client *c, const char *s, size_t len);
+/* reply_push_begin lifts CLIENT REPLY OFF/SKIP while an out-of-band message
+ * is written (pub/sub messages and (un)subscribe confirmations, in RESP2
+ * and RESP3: Redis 7.0's CLIENT_PUSHING). It returns the silencing flags to
+ * hand back to reply_push_end once the message is complete. */
+uint64_t reply_push_begin(client *c);
+void reply_push_end(client *c, uint64_t saved);
 
 /* Shared objects (server.c creates them at startup). */
 struct shared_objects {

@@ -7,7 +7,9 @@
 #include <sys/time.h>
 
 #include "server/base/zmalloc.h"
+#include "server/core/latency.h"
 #include "server/core/server.h"
+#include "server/core/tracking.h"
 
 struct redis_server server;
 struct shared_objects shared;
@@ -316,8 +318,12 @@ void call(client *c, int flags) {
     also_propagate_to(c->db->id, c->argv, c->argc, kinds);
   }
   server.in_nested_call--;
+  /* Client-side caching: remember the keys a read command served. */
+  tracking_command_executed(c);
   if (server.in_nested_call == 0) {
     propagate_pending_commands();
+    /* Invalidations held back for this client follow its reply. */
+    tracking_handle_pending_invalidations();
     if (server.dirty > dirty) {
       c->woff = server.master_repl_offset; /* what WAIT waits for */
     }
@@ -328,6 +334,12 @@ void call(client *c, int flags) {
     real_cmd->failed_calls++;
   }
   errors_attributed = prev_attributed + new_errors;
+  /* The latency the command caused the main thread (LATENCY LATEST). */
+  if (flags & CMD_CALL_SLOWLOG) {
+    latency_add_sample_if_needed(
+        (real_cmd->flags & CMD_FAST) ? "fast-command" : "command",
+        duration / 1000);
+  }
   if ((flags & CMD_CALL_SLOWLOG) && !(c->cmd->flags & CMD_SKIP_SLOWLOG) &&
       !(c->flags & CLIENT_BLOCKED)) {
     robj **argv = c->original_argv ? c->original_argv : c->argv;
@@ -337,6 +349,10 @@ void call(client *c, int flags) {
   if (flags & CMD_CALL_STATS) {
     real_cmd->microseconds += duration;
     real_cmd->calls++;
+    /* Redis records a blocked command once it is unblocked; not yet here. */
+    if (server.latency_tracking_enabled && !(c->flags & CLIENT_BLOCKED)) {
+      latency_tracking_record(real_cmd, duration);
+    }
   }
   /* MONITOR sees the command after it ran, with the argv as logged
    * (AUTH/HELLO passwords redacted in original_argv), like Redis; admin

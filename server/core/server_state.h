@@ -162,6 +162,7 @@ struct redis_server {
   int acl_pubsub_default;       /* 1 = allchannels for new users */
   int notify_keyspace_events;
   int latency_tracking_enabled;
+  size_t tracking_table_max_keys; /* tracking-table-max-keys (tracking.c) */
   char *dir_dummy; /* dir is applied with chdir(); CONFIG GET reads getcwd */
   int io_threads_num;
   /* Encodings thresholds (data-types issue reads them) */

@@ -185,6 +185,18 @@ uint64_t dict_sds_case_hash(const void *key) {
   return siphash12((const uint8_t *)key, sds_len((sds)key), 1);
 }
 
+uint64_t dict_pointer_hash(const void *key) {
+  uint64_t x = (uint64_t)(uintptr_t)key;
+  x ^= x >> 30;
+  x *= 0xbf58476d1ce4e5b9ULL;
+  x ^= x >> 27;
+  x *= 0x94d049bb133111ebULL;
+  x ^= x >> 31;
+  return x;
+}
+
+int dict_pointer_compare(const void *a, const void *b) { return a == b; }
+
 int dict_sds_key_compare(const void *a, const void *b) {
   size_t l1 = sds_len((sds)a), l2 = sds_len((sds)b);
   return l1 == l2 && memcmp(a, b, l1) == 0;

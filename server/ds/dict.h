@@ -129,4 +129,10 @@ int dict_sds_key_compare(const void *a, const void *b);
 int dict_sds_key_case_compare(const void *a, const void *b);
 void dict_sds_destructor(void *val);
 
+/* Keys that are pointers or integers cast to pointers (client ids, object
+ * addresses): a splitmix64 finalizer spreads sequential or aligned values
+ * over the table; keys are equal when the pointers are. */
+uint64_t dict_pointer_hash(const void *key);
+int dict_pointer_compare(const void *a, const void *b);
+
 #endif

@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "server/base/zmalloc.h"
+#include "server/core/latency.h"
 #include "server/ds/intset.h"
 #include "server/ds/listpack.h"
 #include "server/ds/quicklist.h"
@@ -102,7 +103,10 @@ static sds incr_name(long long seq) {
 
 static long long file_size(const char *path) {
   struct stat st;
-  return stat(path, &st) == 0 ? (long long)st.st_size : 0;
+  long long latency = latency_monitor_start();
+  int rc = stat(path, &st);
+  latency_monitor_end("aof-fstat", latency);
+  return rc == 0 ? (long long)st.st_size : 0;
 }
 
 static int fsync_dir(const char *dir) {
@@ -273,6 +277,7 @@ void aof_flush(int force_fsync) {
   }
   if (sds_len(aof.buf) > 0) {
     size_t done = 0;
+    long long write_latency = latency_monitor_start();
     while (done < sds_len(aof.buf)) {
       ssize_t n = write(aof.fd, aof.buf + done, sds_len(aof.buf) - done);
       if (n < 0 && errno == EINTR) {
@@ -307,6 +312,10 @@ void aof_flush(int force_fsync) {
       }
       done += (size_t)n;
     }
+    if (write_latency != 0) {
+      latency_note_aof_write(write_latency, fsync_pending(),
+                             persist_child_type() != CHILD_NONE);
+    }
     aof.current_size += (long long)done;
     sds_clear(aof.buf);
     if (!aof.write_ok) {
@@ -323,6 +332,7 @@ void aof_flush(int force_fsync) {
   long long now = mstime();
   if (server.aof_fsync == AOF_FSYNC_ALWAYS || force_fsync) {
     fsync_drain();
+    long long fsync_latency = latency_monitor_start();
     if (fdatasync(aof.fd) == -1) {
       server_log(LL_WARNING,
                  "Can't persist AOF for fsync error when the AOF fsync policy "
@@ -331,6 +341,9 @@ void aof_flush(int force_fsync) {
       if (server.aof_fsync == AOF_FSYNC_ALWAYS) {
         exit(1);
       }
+    }
+    if (server.aof_fsync == AOF_FSYNC_ALWAYS) {
+      latency_monitor_end("aof-fsync-always", fsync_latency);
     }
     aof.last_fsync_ms = now;
     aof.fsync_due = 0;
@@ -1092,6 +1105,7 @@ void aof_rewrite_done(int status, size_t cow) {
   long long seq = m->base_seq + 1;
   sds bname = base_name(seq);
   sds bpath = aof_path(bname);
+  long long rename_latency = latency_monitor_start();
   if (rename(tmp, bpath) == -1) {
     server_log(LL_WARNING,
                "Error trying to rename the temporary AOF base file "
@@ -1100,6 +1114,7 @@ void aof_rewrite_done(int status, size_t cow) {
     unlink(tmp);
     goto fail;
   }
+  latency_monitor_end("aof-rename", rename_latency);
   server_log(LL_NOTICE,
              "Successfully renamed the temporary AOF base file %s "
              "into %s",
@@ -1122,6 +1137,7 @@ void aof_rewrite_done(int status, size_t cow) {
     sds iname = incr_name(m->incr_seq + 1);
     sds ipath = aof_path(iname);
     sds tpath = aof_path(aof.temp_incr);
+    rename_latency = latency_monitor_start();
     if (rename(tpath, ipath) == -1) {
       server_log(LL_WARNING,
                  "Error renaming the temporary incr AOF file %s "
@@ -1133,6 +1149,7 @@ void aof_rewrite_done(int status, size_t cow) {
       unlink(bpath);
       goto fail;
     }
+    latency_monitor_end("aof-rename", rename_latency);
     aof_manifest_add(m, iname, m->incr_seq + 1, AOF_FILE_INCR);
     sds_free(iname);
     sds_free(ipath);

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "server/config/config.h"
+#include "server/core/latency.h"
 #include "server/persist/aof.h"
 #include "server/persist/persist_internal.h"
 #include "server/persist/rdb.h"
@@ -180,6 +181,7 @@ pid_t persist_fork_child(int type, persist_child_fn *fn, void *arg) {
   if (type != CHILD_REPL) {
     child_job.keep_fd = -1;
   }
+  long long fork_start = ustime();
   pid_t pid = fork();
   if (pid == 0) {
     close(p[0]);
@@ -191,6 +193,7 @@ pid_t persist_fork_child(int type, persist_child_fn *fn, void *arg) {
     server_log(LL_WARNING, "Can't fork: %s", strerror(errno));
     return -1;
   }
+  latency_note_fork(ustime() - fork_start);
   ps.child_pid = pid;
   ps.child_type = type;
   ps.child_pipe = p[0];
@@ -228,7 +231,9 @@ static int bgsave_start(void) {
 static void remove_temp_file(pid_t pid) {
   char tmp[64];
   snprintf(tmp, sizeof(tmp), "temp-%d.rdb", (int)pid);
+  long long latency = latency_monitor_start();
   unlink(tmp);
+  latency_monitor_end("rdb-unlink-temp-file", latency);
 }
 
 static void bgsave_done(int status, size_t cow) {
@@ -705,6 +710,11 @@ int persist_debug_reload(char *err, size_t err_len) {
 int persist_debug_command(client *c) {
   const char *sub = c->argv[1]->ptr;
   if (persist_debug_digest(c)) {
+    return 1;
+  }
+  if (c->argc == 3 && !strcasecmp(sub, "set-skip-checksum-validation")) {
+    rdb_set_skip_checksum_validation(atoi(c->argv[2]->ptr));
+    add_reply(c, shared.ok);
     return 1;
   }
   if (!strcasecmp(sub, "reload")) {

@@ -32,9 +32,9 @@ sds persist_info(sds info);
 /* persist_debug_reload: DEBUG RELOAD (save, empty, load). C_OK, or C_ERR
  * with |err| set. */
 int persist_debug_reload(char *err, size_t err_len);
-/* persist_debug_command handles DEBUG RELOAD [MERGE] [NOFLUSH] [NOSAVE];
- * returns 0 for other subcommands (the server registers it as the DEBUG
- * extension). */
+/* persist_debug_command handles DEBUG RELOAD [MERGE] [NOFLUSH] [NOSAVE],
+ * DIGEST, DIGEST-VALUE and SET-SKIP-CHECKSUM-VALIDATION <0|1>; returns 0
+ * for other subcommands (the server registers it as a DEBUG extension). */
 int persist_debug_command(client *c);
 /* persist_debug_digest handles DEBUG DIGEST and DEBUG DIGEST-VALUE key...
  * (digest.c); returns 0 for other subcommands. */

@@ -246,9 +246,11 @@ int rdb_save_object(rio *r, robj *o) {
       if (!save_len(r, ql->len)) {
         return 0;
       }
+      /* Per node its container (PLAIN or PACKED, as Redis 7.0 writes
+       * RDB_TYPE_LIST_QUICKLIST_2), then the element or the listpack. */
       for (quicklist_node *n = ql->head; n; n = n->next) {
-        if (!save_len(r, QUICKLIST_NODE_CONTAINER_PACKED) ||
-            !save_raw_string(r, n->lp, lp_bytes(n->lp))) {
+        if (!save_len(r, (uint64_t)n->container) ||
+            !save_raw_string(r, n->entry, quicklist_node_bytes(n))) {
           return 0;
         }
       }
@@ -559,6 +561,13 @@ sds create_dump_payload(robj *o) {
   return rdb_dump_footer(payload);
 }
 
+/* DEBUG SET-SKIP-CHECKSUM-VALIDATION: off unless a test turns it on. */
+static int rdb_skip_checksum;
+
+void rdb_set_skip_checksum_validation(int skip) { rdb_skip_checksum = skip; }
+
+int rdb_skip_checksum_validation(void) { return rdb_skip_checksum; }
+
 int verify_dump_payload(const unsigned char *p, size_t len) {
   if (len < 10) {
     return C_ERR;
@@ -567,6 +576,9 @@ int verify_dump_payload(const unsigned char *p, size_t len) {
   unsigned version = (unsigned)footer[0] | ((unsigned)footer[1] << 8);
   if (version > RDB_VERSION) {
     return C_ERR;
+  }
+  if (rdb_skip_checksum) {
+    return C_OK;
   }
   uint64_t crc = crc64(0, p, len - 8);
   uint64_t stored = 0;

@@ -172,7 +172,13 @@ int rdb_is_object_type(int type);
  * version as 2 bytes, CRC64 as 8 bytes, little-endian). */
 sds create_dump_payload(robj *o);
 /* verify_dump_payload: C_OK if the footer's version is <= ours and its
- * CRC64 matches (Redis's check). */
+ * CRC64 matches (Redis's check; the CRC is not checked while
+ * rdb_skip_checksum_validation() is on). */
 int verify_dump_payload(const unsigned char *p, size_t len);
+/* rdb_set_skip_checksum_validation (DEBUG SET-SKIP-CHECKSUM-VALIDATION):
+ * when |skip| is non-zero, DUMP payloads and RDB files load without their
+ * CRC64 being checked (--check-rdb still checks), as in Redis. */
+void rdb_set_skip_checksum_validation(int skip);
+int rdb_skip_checksum_validation(void);
 
 #endif

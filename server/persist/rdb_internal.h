@@ -20,9 +20,7 @@
 #define RDB_ENC_INT32 2
 #define RDB_ENC_LZF 3
 
-/* Quicklist 2 node containers. */
-#define QUICKLIST_NODE_CONTAINER_PLAIN 1
-#define QUICKLIST_NODE_CONTAINER_PACKED 2
+/* Quicklist 2 node containers: QUICKLIST_NODE_CONTAINER_* (quicklist.h). */
 
 /* LZF cannot expand more than this (a 3-byte back-reference yields 264
  * bytes): a declared length above it is a lie, refused before allocating. */

@@ -48,5 +48,9 @@ int repl_enough_good_replicas(void);
 void repl_shutdown_wait(int flags);
 /* repl_info appends INFO replication's fields. */
 sds repl_info(sds info);
+/* repl_debug_command handles DEBUG CHANGE-REPL-ID (a new replication ID,
+ * the second one cleared, as Redis); returns 0 for other subcommands (the
+ * server registers it as a DEBUG extension). */
+int repl_debug_command(client *c);
 
 #endif

@@ -860,15 +860,10 @@ static void wait_command(client *c) {
     return;
   }
   long numreplicas;
-  long long timeout;
+  long long deadline; /* absolute, 0: none */
   if (get_long_from_object_or_reply(c, c->argv[1], &numreplicas, NULL) !=
           C_OK ||
-      get_long_long_from_object_or_reply(c, c->argv[2], &timeout, NULL) !=
-          C_OK) {
-    return;
-  }
-  if (timeout < 0) {
-    add_reply_error(c, "timeout is negative");
+      blocking_get_timeout_ms_or_reply(c, c->argv[2], &deadline) != C_OK) {
     return;
   }
   /* Only this client's own writes count, as Redis (c->woff). */
@@ -887,8 +882,7 @@ static void wait_command(client *c) {
     waiters = list_create();
   }
   list_add_node_tail(waiters, w);
-  block_for_event(c, timeout ? mstime() + timeout : 0, wait_timeout_reply, w,
-                  waiter_free);
+  block_for_event(c, deadline, wait_timeout_reply, w, waiter_free);
   getack_pending = 1;
 }
 
@@ -1136,6 +1130,22 @@ void repl_master_set_id(const char *replid, long long offset) {
 void repl_master_feed_raw(const char *p, size_t len) { feed_replicas(p, len); }
 
 const char *repl_master_id(void) { return rs.replid; }
+
+int repl_debug_command(client *c) {
+  if (c->argc != 2 || strcasecmp(c->argv[1]->ptr, "change-repl-id") != 0) {
+    return 0;
+  }
+  /* As Redis: a new ID and no second one, so no replica continues either
+   * history (the next sync is a full one). */
+  server_log(LL_WARNING,
+             "Changing replication IDs after receiving DEBUG change-repl-id");
+  repl_master_new_id();
+  memset(rs.replid2, '0', CONFIG_RUN_ID_SIZE);
+  rs.replid2[CONFIG_RUN_ID_SIZE] = '\0';
+  rs.second_offset = -1;
+  add_reply(c, shared.ok);
+  return 1;
+}
 
 void repl_master_adopt_id(const char *replid) {
   memcpy(rs.replid2, rs.replid, sizeof(rs.replid2));

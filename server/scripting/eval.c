@@ -232,13 +232,11 @@ static void lower_sha(char out[41], const char *sha) {
 static void funcname_of(client *c, int evalsha, char out[43]) {
   out[0] = 'f';
   out[1] = '_';
-  if (!evalsha) {
-    if (ev.flags_body == c->argv[1]) {
-      memcpy(out + 2, ev.flags_sha, 41);
-    } else {
-      sds s = c->argv[1]->ptr;
-      script_sha1hex(out + 2, s, sds_len(s));
-    }
+  if (ev.flags_body == c->argv[1]) {
+    memcpy(out + 2, ev.flags_sha, 41);
+  } else if (!evalsha) {
+    sds s = c->argv[1]->ptr;
+    script_sha1hex(out + 2, s, sds_len(s));
   } else {
     lower_sha(out + 2, c->argv[1]->ptr);
   }
@@ -255,9 +253,7 @@ uint64_t eval_command_flags(client *c, uint64_t cmd_flags) {
   }
   char funcname[43];
   funcname_of(c, evalsha, funcname);
-  if (!evalsha) {
-    flags_cache_set(c->argv[1], funcname + 2);
-  }
+  flags_cache_set(c->argv[1], funcname + 2);
   uint64_t script_flags;
   eval_script *s = dict_fetch_value(ev.scripts, funcname + 2);
   if (s == NULL) {

@@ -65,6 +65,7 @@ static struct {
   long long deadline_timer; /* -1 when not armed */
   long long deadline_timer_when;
   unsigned long blocked_count;
+  unsigned long with_deadline_count; /* blocked with a deadline */
   uint64_t next_generation;
 } blocking;
 
@@ -327,6 +328,24 @@ static void queue_for_reprocessing(client *c, blocking_state *bs) {
 /* ------------------------------------------------------------------ */
 /* Blocking and unblocking                                              */
 /* ------------------------------------------------------------------ */
+/* blocking_deadline_or_reply turns a relative timeout in ms into the
+ * absolute deadline (0: none). */
+static int blocking_deadline_or_reply(client *c, long long tval,
+                                      long long *out_deadline_ms) {
+  if (tval < 0) {
+    add_reply_error(c, "timeout is negative");
+    return C_ERR;
+  }
+  if (tval > 0) {
+    long long now = mstime();
+    /* Past the end of time: wait forever rather than overflow (Redis's
+     * sum wraps to a deadline its timeout table never reaches). */
+    tval = tval > LLONG_MAX - now ? LLONG_MAX : tval + now;
+  }
+  *out_deadline_ms = tval;
+  return C_OK;
+}
+
 int blocking_get_timeout_or_reply(client *c, robj *object,
                                   long long *out_deadline_ms) {
   long double ftval;
@@ -335,8 +354,9 @@ int blocking_get_timeout_or_reply(client *c, robj *object,
       C_OK) {
     return C_ERR;
   }
-  /* seconds => ms, rounded up. Redis 7.0 converts without a range check,
-   * so a huge value (1e30, inf) becomes LLONG_MIN there: "negative". */
+  /* seconds => ms, rounded up: 0.0001 is 1 ms, not 0 ("forever"). Redis
+   * 7.0 converts without a range check, so a huge value (1e30, inf)
+   * becomes LLONG_MIN there: "negative". */
   ftval = ceill(ftval * 1000.0L);
   long long tval;
   if (ftval >= (long double)LLONG_MAX || ftval < (long double)LLONG_MIN) {
@@ -344,17 +364,18 @@ int blocking_get_timeout_or_reply(client *c, robj *object,
   } else {
     tval = (long long)ftval;
   }
-  if (tval < 0) {
-    add_reply_error(c, "timeout is negative");
+  return blocking_deadline_or_reply(c, tval, out_deadline_ms);
+}
+
+int blocking_get_timeout_ms_or_reply(client *c, robj *object,
+                                     long long *out_deadline_ms) {
+  long long tval;
+  if (get_long_long_from_object_or_reply(
+          c, object, &tval, "timeout is not an integer or out of range") !=
+      C_OK) {
     return C_ERR;
   }
-  if (tval > 0) {
-    long long now = mstime();
-    /* Past the end of time: wait forever rather than overflow. */
-    tval = tval > LLONG_MAX - now ? LLONG_MAX : tval + now;
-  }
-  *out_deadline_ms = tval;
-  return C_OK;
+  return blocking_deadline_or_reply(c, tval, out_deadline_ms);
 }
 
 int blocking_is_denied(client *c) {
@@ -402,6 +423,7 @@ void block_for_keys(client *c, robj **keys, int numkeys, long long deadline_ms,
   c->flags |= CLIENT_BLOCKED;
   blocking.blocked_count++;
   if (deadline_ms > 0) {
+    blocking.with_deadline_count++;
     deadline_add(c, bs);
   }
 }
@@ -437,6 +459,7 @@ static void blocking_unblock(client *c, int reprocess) {
   bs->serve = NULL;
   bs->gone = NULL;
   if (bs->deadline > 0) {
+    blocking.with_deadline_count--;
     blocking.heap_stale++;
     if (blocking.heap_stale >= BLOCKING_HEAP_COMPACT_MIN &&
         blocking.heap_stale * 2 > blocking.heap_len) {
@@ -510,6 +533,10 @@ static void blocking_on_free(client *c) {
 }
 
 unsigned long blocked_clients_count(void) { return blocking.blocked_count; }
+
+unsigned long blocked_clients_with_timeout_count(void) {
+  return blocking.with_deadline_count;
+}
 
 /* ------------------------------------------------------------------ */
 /* Ready keys                                                           */

@@ -44,11 +44,20 @@ typedef int (*block_gone_proc)(client *c, redis_db *db, robj *key,
 
 /* blocking_get_timeout_or_reply parses a timeout in seconds (a float) from
  * |object| into an absolute unix time in ms in *out_deadline_ms (0 = wait
- * forever). Replies Redis's error and returns C_ERR on bad input:
+ * forever). The seconds are rounded up to whole ms, so any timeout above 0
+ * (0.001, 0.0000001) is a deadline, never "forever"; "0" and a value that
+ * rounds to -0 (-0.0001) wait forever, as Redis 7.0. A deadline past the
+ * end of time waits forever too (Redis overflows into a deadline its timer
+ * never reaches). Replies Redis's error and returns C_ERR on bad input:
  * "timeout is not a float or out of range", "timeout is negative" (also
  * for values too large to convert, as Redis 7.0). */
 int blocking_get_timeout_or_reply(client *c, robj *object,
                                   long long *out_deadline_ms);
+/* blocking_get_timeout_ms_or_reply: the same for a timeout in whole
+ * milliseconds (XREAD/XREADGROUP BLOCK, WAIT): "timeout is not an integer
+ * or out of range", "timeout is negative". */
+int blocking_get_timeout_ms_or_reply(client *c, robj *object,
+                                     long long *out_deadline_ms);
 
 /* blocking_is_denied returns 1 when c must not block (it runs inside
  * MULTI/EXEC, a script, or is a fake client): the command then replies as
@@ -94,9 +103,13 @@ void blocking_unblock_answered(client *c);
  * and unblocks it. c must be blocked. */
 void unblock_client_with_timeout_reply(client *c);
 
-/* blocked_clients_count returns the number of clients blocked on keys now
- * (INFO clients blocked_clients counts CLIENT_BLOCKED flags, the same). */
+/* blocked_clients_count returns the number of clients blocked on keys or
+ * events (WAIT) now. INFO clients blocked_clients adds the clients held by
+ * CLIENT PAUSE, as Redis 7.0 counts them too. */
 unsigned long blocked_clients_count(void);
+/* blocked_clients_with_timeout_count returns how many of those have a
+ * deadline (INFO clients clients_in_timeout_table). */
+unsigned long blocked_clients_with_timeout_count(void);
 
 /* handle_clients_blocked_on_keys serves the clients blocked on the keys
  * signalled ready; process_command calls it after call(). */

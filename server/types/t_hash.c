@@ -856,11 +856,17 @@ redis_command hash_commands[] = {
              "2.8.0", hash_hscan_command, -3, CMD_READONLY, HASH_READ_SLOW),
     {0}};
 
+/* A hash-table hash costs one free per field, a listpack one (Redis). */
+static size_t hash_free_effort(robj *o) {
+  return o->encoding == OBJ_ENCODING_HT ? dict_size((dict *)o->ptr) : 1;
+}
+
 static const object_type_ops hash_type_ops = {
     .name = "hash",
     .free_value = free_hash_object,
     .dup = hash_type_dup,
     .compute_size = hash_compute_size,
+    .free_effort = hash_free_effort,
 };
 
 void hash_type_register(void) {

@@ -926,11 +926,17 @@ redis_command list_commands[] = {
     {0},
 };
 
+/* A list costs one free per quicklist node (Redis). */
+static size_t list_free_effort(robj *o) {
+  return ((const quicklist *)o->ptr)->len;
+}
+
 static const object_type_ops list_type_ops = {
     .name = "list",
     .free_value = free_list_object,
     .dup = list_type_dup,
     .compute_size = list_compute_size,
+    .free_effort = list_free_effort,
 };
 
 void list_type_register(void) {

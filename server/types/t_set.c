@@ -330,11 +330,13 @@ static void set_smove_command(client *c) {
   }
   signal_modified_key(c, c->db, c->argv[1]);
   server.dirty++;
+  /* dst changed only if ele was not there yet: otherwise WATCH on dst
+   * holds and no "sadd" is sent (Redis). */
   if (set_type_add(dst, ARG_PTR(ele), ARG_LEN(ele))) {
     server.dirty++;
+    signal_modified_key(c, c->db, c->argv[2]);
     notify_keyspace_event(NOTIFY_SET, "sadd", c->argv[2], c->db->id);
   }
-  signal_modified_key(c, c->db, c->argv[2]);
   add_reply(c, shared.cone);
 }
 
@@ -438,6 +440,9 @@ static void set_spop_with_count(client *c) {
 
   /* Case 1: everything goes. */
   if (count >= size) {
+    /* Redis answers this case with SUNION's code, whose read lookup
+     * counts a keyspace hit: INFO keyspace_hits agrees. */
+    (void)lookup_key_read(c->db, c->argv[1]);
     add_reply_set_len(c, (long)size);
     set_reply_members(c, o);
     db_delete(c->db, c->argv[1]);
@@ -677,13 +682,14 @@ static void set_store_result(client *c, robj *dstkey, robj *dstset,
 
 /* Look up the source sets; NULL entries for missing keys. Returns the
  * array (zfree it) or NULL after a WRONGTYPE reply. */
-static robj **set_lookup_sources(client *c, robj **keys, long n, int write,
+static robj **set_lookup_sources(client *c, robj **keys, long n,
                                  long *missing) {
   robj **sets = zmalloc(sizeof(robj *) * (size_t)n);
   *missing = 0;
   for (long j = 0; j < n; j++) {
-    robj *o = write ? lookup_key_write(c->db, keys[j])
-                    : lookup_key_read(c->db, keys[j]);
+    /* Sources are read even by the STORE forms, as Redis: keyspace hits,
+     * misses and "keymiss" events count them. */
+    robj *o = lookup_key_read(c->db, keys[j]);
     if (o == NULL) {
       sets[j] = NULL;
       (*missing)++;
@@ -702,7 +708,7 @@ static robj **set_lookup_sources(client *c, robj **keys, long n, int write,
 static void set_inter_generic(client *c, robj **keys, long n, robj *dstkey,
                               int cardinality_only, unsigned long limit) {
   long missing;
-  robj **sets = set_lookup_sources(c, keys, n, dstkey != NULL, &missing);
+  robj **sets = set_lookup_sources(c, keys, n, &missing);
   if (sets == NULL) {
     return;
   }
@@ -818,7 +824,7 @@ static void set_sintercard_command(client *c) {
 static void set_union_diff_generic(client *c, robj **keys, long n, robj *dstkey,
                                    int op) {
   long missing;
-  robj **sets = set_lookup_sources(c, keys, n, dstkey != NULL, &missing);
+  robj **sets = set_lookup_sources(c, keys, n, &missing);
   if (sets == NULL) {
     return;
   }
@@ -981,11 +987,17 @@ redis_command set_commands[] = {
             set_sscan_command, -3, CMD_READONLY, SET_READ_SLOW, 1, 1, 1),
     {0}};
 
+/* A hash-table set costs one free per member, an intset one (Redis). */
+static size_t set_free_effort(robj *o) {
+  return o->encoding == OBJ_ENCODING_HT ? dict_size((dict *)o->ptr) : 1;
+}
+
 static const object_type_ops set_type_ops = {
     .name = "set",
     .free_value = free_set_object,
     .dup = set_type_dup,
     .compute_size = set_compute_size,
+    .free_effort = set_free_effort,
 };
 
 void set_type_register(void) { object_register_type(OBJ_SET, &set_type_ops); }

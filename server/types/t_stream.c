@@ -6,6 +6,7 @@
 #include <strings.h>
 
 #include "server/base/zmalloc.h"
+#include "server/core/lazyfree.h"
 #include "server/types/t_stream.h"
 #include "server/types/types.h"
 
@@ -430,11 +431,30 @@ void xsetid_command(client *c) {
 /* ------------------------------------------------------------------ */
 static void free_stream_object(robj *o) { stream_free(o->ptr); }
 
+/* Redis's estimate: the nodes of the stream's radix tree, plus, for each
+ * consumer group, one free and one per entry of the first group's PEL. */
+static size_t stream_free_effort(robj *o) {
+  stream *s = o->ptr;
+  /* The tree has at least one node per key: past the threshold that lower
+   * bound decides, without counting the tree's nodes (O(keys) the first
+   * time). */
+  size_t keys = idtree_size(s->index);
+  size_t effort = keys > LAZYFREE_THRESHOLD && s->trie == NULL
+                      ? keys
+                      : (size_t)stream_index_node_count(s);
+  if (s->groups != NULL && s->groups->len > 0) {
+    const stream_cg *first = s->groups->entries[0].value;
+    effort += s->groups->len * (1 + idtree_size(first->pel));
+  }
+  return effort;
+}
+
 static const object_type_ops stream_type_ops = {
     .name = "stream",
     .free_value = free_stream_object,
     .dup = stream_dup,
     .compute_size = stream_compute_size,
+    .free_effort = stream_free_effort,
 };
 
 void stream_type_register(void) {

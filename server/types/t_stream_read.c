@@ -280,27 +280,6 @@ void stream_blocking_register(void) {
 /* XREAD / XREADGROUP                                                   */
 /* ------------------------------------------------------------------ */
 
-/* parse_block_timeout: BLOCK <milliseconds> into an absolute deadline
- * (0: forever), as Redis's getTimeoutFromObjectOrReply in milliseconds. */
-static int parse_block_timeout(client *c, robj *arg, long long *deadline) {
-  long long tval;
-  if (get_long_long_from_object_or_reply(
-          c, arg, &tval, "timeout is not an integer or out of range") != C_OK) {
-    return C_ERR;
-  }
-  if (tval < 0) {
-    add_reply_error(c, "timeout is negative");
-    return C_ERR;
-  }
-  if (tval > 0) {
-    long long now = mstime();
-    /* Redis overflows into a deadline in the past: it times out. */
-    tval = tval > LLONG_MAX - now ? 1 : tval + now;
-  }
-  *deadline = tval;
-  return C_OK;
-}
-
 typedef struct xread_args {
   long long deadline; /* -1: no BLOCK */
   long long count;
@@ -324,7 +303,8 @@ static int parse_xread_args(client *c, int xreadgroup, xread_args *a) {
         return C_ERR;
       }
       i++;
-      if (parse_block_timeout(c, c->argv[i], &a->deadline) != C_OK) {
+      if (blocking_get_timeout_ms_or_reply(c, c->argv[i], &a->deadline) !=
+          C_OK) {
         return C_ERR;
       }
     } else if (!strcasecmp(o, "COUNT") && moreargs) {

@@ -380,11 +380,19 @@ static size_t zset_compute_size(robj *o, size_t samples) {
   return asize;
 }
 
+/* A skiplist costs one free per member, a listpack one (Redis). */
+static size_t zset_free_effort(robj *o) {
+  return o->encoding == OBJ_ENCODING_SKIPLIST
+             ? ((const zset *)o->ptr)->zsl->length
+             : 1;
+}
+
 static const object_type_ops zset_type_ops = {
     .name = "zset",
     .free_value = free_zset_object,
     .dup = zset_type_dup,
     .compute_size = zset_compute_size,
+    .free_effort = zset_free_effort,
 };
 
 void zset_type_register(void) {

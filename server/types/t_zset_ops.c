@@ -180,8 +180,9 @@ static void zunion_inter_diff_generic(client *c, robj *dstkey,
   zsetop_src *src = zcalloc(sizeof(*src) * (size_t)setnum);
   int j = numkeys_index + 1;
   for (long i = 0; i < setnum; i++, j++) {
-    robj *obj = dstkey ? lookup_key_write(c->db, c->argv[j])
-                       : lookup_key_read(c->db, c->argv[j]);
+    /* Sources are read even by the STORE forms, as Redis: keyspace hits,
+     * misses and "keymiss" events count them. */
+    robj *obj = lookup_key_read(c->db, c->argv[j]);
     src[i].weight = 1.0;
     if (obj == NULL) {
       continue;

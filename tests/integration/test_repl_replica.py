@@ -376,6 +376,9 @@ def test_partial_resync_after_link_drop(server_factory, redis_server_factory):
         try:
             pu.wait_until(lambda: replica.log_text().count(PSYNC_OK) >= n, 15, 0.1,
                           what=f"{label}: Redoubt's log to say {PSYNC_OK!r}")
+            # The master writes its own line about the same moment: wait for it too.
+            pu.wait_until(lambda: len(PSYNC_ACCEPTED_RE.findall(master.log_text())) >= n, 5, 0.05,
+                          what=f"{label}: Redis's log to accept the partial resync")
         except AssertionError as e:
             raise AssertionError(f"{e}\n{trm.logs(master, replica)}") from None
         sent = [int(x) for x in PSYNC_ACCEPTED_RE.findall(master.log_text())]

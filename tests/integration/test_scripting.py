@@ -721,9 +721,6 @@ CASES = (cases(LUA_TO_RESP, "lua-to-resp", resp=(2, 3))
 # (items 6 to 8), READONLY, CLUSTER and ASKING come with Redis Cluster (issue 19). Strict: a case
 # that starts passing must lose its mark.
 NOT_YET = {
-    "refused/pcall-module-list": "MODULE is not implemented yet (issue 16 item 8)",
-    "refused/pcall-latency-latest": "LATENCY is not implemented yet (issue 16 item 6)",
-    "refused/pcall-client-tracking": "CLIENT TRACKING is not implemented yet (issue 16 item 7)",
     "refused/pcall-readonly": "READONLY comes with cluster support (issue 19)",
     "refused/pcall-cluster-info": "CLUSTER comes with cluster support (issue 19)",
     "refused/pcall-asking": "ASKING comes with cluster support (issue 19)",
