@@ -17,11 +17,13 @@
 #   intsets       20,000 sets of 10 integers (intset)
 #   lists         20,000 lists of 10 elements (quicklist/listpack)
 #   expires       200,000 string keys with a TTL (the expires dict)
+#   streams       2 streams of 200,000 entries of 2 fields (XADD *: listpack nodes in a tree) and
+#                 1,000 streams of 20 entries with a consumer group and 10 pending entries each
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 scale=1
-sets="strings ints hashes small-zsets big-zsets intsets lists expires"
+sets="strings ints hashes small-zsets big-zsets intsets lists expires streams"
 while [ $# -gt 0 ]; do
   case "$1" in
     --scale) scale="$2"; shift ;;
@@ -118,6 +120,16 @@ elif name == "lists":
 elif name == "expires":
     for i in range(200000 * scale):
         cmd("SET", "key:%d" % i, "v%015d" % i, "EX", "100000")
+elif name == "streams":
+    for s in range(2):
+        for i in range(200000 * scale):
+            cmd("XADD", "stream:%d" % s, "*", "sensor", "s-%d" % (i % 100), "value", str(i))
+    for s in range(1000 * scale):
+        key = "small:%d" % s
+        for i in range(20):
+            cmd("XADD", key, "%d-1" % (i + 1), "field", "value-%d" % i)
+        cmd("XGROUP", "CREATE", key, "g", "0")
+        cmd("XREADGROUP", "GROUP", "g", "c1", "COUNT", "10", "STREAMS", key, ">")
 else:
     sys.exit("unknown data set " + name)
 PY

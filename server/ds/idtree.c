@@ -20,17 +20,33 @@
 
 #include "server/base/zmalloc.h"
 
-/* 31 entries make a leaf 24 + 31 * 24 = 768 bytes and an inner node
- * 8 + 30 * 16 + 31 * 8 = 736 bytes: both in jemalloc's 768-byte class. */
-#define IDTREE_ORDER 31
+/* 30 entries make a full leaf 40 + 30 * 24 = 760 bytes and an inner node
+ * 8 + 29 * 16 + 30 * 8 = 712 bytes: both in jemalloc's 768-byte class. */
+#define IDTREE_ORDER 30
 #define IDTREE_MIN_FILL (IDTREE_ORDER / 4)
+/* A tree's first leaf starts with room for this many keys and doubles up
+ * to IDTREE_ORDER: most streams' consumer groups and PELs hold a few
+ * entries, and a full leaf for each would cost 768 bytes. Only a root leaf
+ * is ever smaller than full (a leaf splits only when full). */
+#define IDTREE_FIRST_CAP 2
 
 struct idtree_leaf {
   int count;
+  int cap; /* keys and values have room for cap entries */
   idtree_leaf *prev, *next;
-  idtree_key keys[IDTREE_ORDER];
-  void *values[IDTREE_ORDER];
+  idtree_key *keys; /* both arrays follow the header in one allocation */
+  void **values;
 };
+
+static size_t leaf_bytes(int cap) {
+  return sizeof(idtree_leaf) +
+         (size_t)cap * (sizeof(idtree_key) + sizeof(void *));
+}
+
+static void leaf_set_arrays(idtree_leaf *leaf) {
+  leaf->keys = (idtree_key *)(leaf + 1);
+  leaf->values = (void **)(leaf->keys + leaf->cap);
+}
 
 typedef struct idtree_inner {
   int count; /* children */
@@ -79,8 +95,10 @@ void idtree_release(idtree *t, void (*free_value)(void *value)) {
 size_t idtree_size(const idtree *t) { return t->size; }
 
 size_t idtree_memory(const idtree *t) {
-  return sizeof(*t) + t->leaves * sizeof(idtree_leaf) +
-         t->inners * sizeof(idtree_inner);
+  size_t leaves = t->height == 0 && t->root != NULL
+                      ? leaf_bytes(((idtree_leaf *)t->root)->cap)
+                      : t->leaves * leaf_bytes(IDTREE_ORDER);
+  return sizeof(*t) + leaves + t->inners * sizeof(idtree_inner);
 }
 
 /* ------------------------------------------------------------------ */
@@ -152,11 +170,33 @@ typedef struct split_result {
   void *right;
 } split_result;
 
-static idtree_leaf *leaf_new(idtree *t) {
-  idtree_leaf *leaf = zmalloc(sizeof(*leaf));
+static idtree_leaf *leaf_new_cap(idtree *t, int cap) {
+  idtree_leaf *leaf = zmalloc(leaf_bytes(cap));
   leaf->count = 0;
+  leaf->cap = cap;
+  leaf_set_arrays(leaf);
   leaf->prev = leaf->next = NULL;
   t->leaves++;
+  return leaf;
+}
+
+static idtree_leaf *leaf_new(idtree *t) {
+  return leaf_new_cap(t, IDTREE_ORDER);
+}
+
+/* leaf_grow doubles the room of the root leaf (the only one that can be
+ * smaller than full) and returns it at its new address. */
+static idtree_leaf *leaf_grow(idtree *t, idtree_leaf *leaf) {
+  int old_cap = leaf->cap;
+  int cap = old_cap * 2 < IDTREE_ORDER ? old_cap * 2 : IDTREE_ORDER;
+  leaf = zrealloc(leaf, leaf_bytes(cap));
+  leaf->cap = cap;
+  leaf_set_arrays(leaf);
+  /* The values sat right after old_cap keys: move them after cap. */
+  memmove(leaf->values, (void **)(leaf->keys + old_cap),
+          sizeof(void *) * (size_t)leaf->count);
+  t->root = leaf;
+  t->first = t->last = leaf;
   return leaf;
 }
 
@@ -188,6 +228,9 @@ static int leaf_insert(idtree *t, idtree_leaf *leaf, idtree_key key,
     return -1;
   }
   if (leaf->count < IDTREE_ORDER) {
+    if (leaf->count == leaf->cap) {
+      leaf = leaf_grow(t, leaf);
+    }
     leaf_insert_at(leaf, pos, key, value);
     return 0;
   }
@@ -282,7 +325,7 @@ static int insert_rec(idtree *t, void *node, int height, idtree_key key,
 
 int idtree_insert(idtree *t, idtree_key key, void *value) {
   if (t->root == NULL) {
-    idtree_leaf *leaf = leaf_new(t);
+    idtree_leaf *leaf = leaf_new_cap(t, IDTREE_FIRST_CAP);
     leaf_insert_at(leaf, 0, key, value);
     t->root = leaf;
     t->height = 0;

@@ -7,8 +7,8 @@
  *
  * Why a B+ tree rather than a radix tree (Redis's rax): lookups compare two
  * integers instead of walking 16 key bytes one node per branching byte,
- * leaves hold 31 keys and values contiguously (a seek touches
- * ~log31(n) nodes), and in-order iteration walks linked leaves. Appends at
+ * leaves hold 30 keys and values contiguously (a seek touches
+ * ~log30(n) nodes), and in-order iteration walks linked leaves. Appends at
  * the end of the map (the common case for stream IDs, which only grow)
  * split the rightmost node unevenly, so nodes filled by appends stay full
  * instead of half full.

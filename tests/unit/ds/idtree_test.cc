@@ -121,6 +121,30 @@ TEST(IdTree, AppendsFillNodes) {
   idtree_release(t, nullptr);
 }
 
+// A small tree (a consumer group's PEL of a few entries) has a small first
+// leaf that grows as keys arrive, in any order, until it splits.
+TEST(IdTree, SmallTreesStaySmallAndGrow) {
+  idtree *t = idtree_create();
+  std::map<Key, void *> m;
+  ASSERT_EQ(idtree_insert(t, K(7, 0), V(7)), 1);
+  m[Key(7, 0)] = V(7);
+  EXPECT_LT(idtree_memory(t), 200u);
+  for (uint64_t i = 0; i < 100; i++) {
+    uint64_t ms = (i * 37) % 101;  // not in order
+    if (m.count(Key(ms, 0))) continue;
+    ASSERT_EQ(idtree_insert(t, K(ms, 0), V(ms)), 1);
+    m[Key(ms, 0)] = V(ms);
+    CheckAgainstModel(t, m);
+    CheckSeeks(t, m, Key(ms, 0));
+  }
+  for (auto &kv : std::map<Key, void *>(m)) {
+    ASSERT_EQ(idtree_remove(t, K(kv.first.first, kv.first.second), nullptr), 1);
+    m.erase(kv.first);
+    CheckAgainstModel(t, m);
+  }
+  idtree_release(t, nullptr);
+}
+
 TEST(IdTree, RandomOperationsMatchModel) {
   std::mt19937_64 rng(42);
   for (int round = 0; round < 20; round++) {
