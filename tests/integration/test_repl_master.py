@@ -346,10 +346,12 @@ def test_partial_resync_after_link_drop(server_factory, redis_server_factory):
             if killer is replica:
                 # Pipelined: the replica drops its master link and sleeps at once (both replies
                 # come after the sleep).
+                # 2 s: the writes below must be made while it sleeps, also on a loaded machine
+                # (two test workers, ASan).
                 sleeper.send_command("CLIENT", "KILL", "TYPE", kind)
-                sleeper.send_command("DEBUG", "SLEEP", "1")
+                sleeper.send_command("DEBUG", "SLEEP", "2")
             else:
-                sleeper.send_command("DEBUG", "SLEEP", "1.5")
+                sleeper.send_command("DEBUG", "SLEEP", "2")
                 time.sleep(0.25)  # the replica is asleep before its link drops
                 k.send_command("CLIENT", "KILL", "TYPE", kind)
             pu.wait_until(lambda: master.log_text().count("Connection with replica") > lost_before,

@@ -358,10 +358,12 @@ def test_partial_resync_after_link_drop(server_factory, redis_server_factory):
         lost_before = master.log_text().count("Connection with replica")
         with replica.raw() as sleeper, master.raw() as k:
             if killer is replica:
+                # 2 s: the writes below must be made while it sleeps, also on a loaded machine
+                # (two test workers, ASan).
                 sleeper.send_command("CLIENT", "KILL", "TYPE", kind)
-                sleeper.send_command("DEBUG", "SLEEP", "1")
+                sleeper.send_command("DEBUG", "SLEEP", "2")
             else:
-                sleeper.send_command("DEBUG", "SLEEP", "1.5")
+                sleeper.send_command("DEBUG", "SLEEP", "2")
                 time.sleep(0.25)
                 k.send_command("CLIENT", "KILL", "TYPE", kind)
             try:
