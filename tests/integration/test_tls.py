@@ -16,9 +16,12 @@ What is proved here:
   - The handshaker is a separate child process, seccomp-filtered (Seccomp: 2), NoNewPrivs, not
     dumpable and (when the tests run as root) running as nobody; main has no descriptor on the
     key file.
-  - The server private key never appears in main's memory: /proc/<main>/mem is scanned for the
-    RSA primes / private exponent and the EC scalar, in both byte orders, and for the key file's
-    DER and PEM. The scanner is first shown to find the same key in a process that holds it.
+  - The server private key never appears in main's memory: /proc/<main>/mem is scanned for every
+    private component (RSA d, p, q, dp, dq, qinv; the EC scalar), whole and as 24-byte windows
+    every 24 bytes (any leaked run of 47 bytes is found), in both byte orders, and for the key
+    file's DER and every PEM body line: after traffic, then after three certificate reloads
+    (RSA <-> EC). The scanner is first shown to find the key in a process that holds it, and in
+    the server's own handshaker. (The replication client key: test_repl_tls.py.)
   - Killing a handshaker (SIGKILL, or SIGSYS as a seccomp kill would) loses no established
     session, and new handshakes succeed after the respawn.
   - Large ClientHellos (14.5 KB in one record; 16.6 KB over two records with mTLS) get through
@@ -196,32 +199,44 @@ def _hex_field(text: str, name: str) -> bytes:
     return raw.lstrip(b"\0")
 
 
+# Windows: a leak of part of a secret number is a leak too. Every WINDOW-byte slice at a multiple
+# of WINDOW_STEP is a needle, so any run of WINDOW + WINDOW_STEP - 1 (47) contiguous bytes of a
+# number, in either byte order, is found even if the whole number never is.
+WINDOW = 24
+WINDOW_STEP = 24
+
+
 def key_needles(key_path: Path) -> dict[str, bytes]:
     """Byte strings that betray the private key if found in memory: its DER, its PEM body
-    lines, and each secret number in big-endian and in little-endian (BIGNUM limbs on x86_64)
-    order."""
+    lines, and each private component (RSA d, p, q, dp, dq, qinv; the EC scalar) whole and in
+    sliding windows, in big-endian and in little-endian (BIGNUM limbs on x86_64) order."""
     text = subprocess.run([OPENSSL, "pkey", "-in", str(key_path), "-text", "-noout"],
                           check=True, capture_output=True, text=True).stdout
     secrets: dict[str, bytes] = {}
     if "privateExponent:" in text:
-        for name in ("privateExponent", "prime1", "prime2"):
+        for name in ("privateExponent", "prime1", "prime2", "exponent1", "exponent2",
+                     "coefficient"):
             secrets[name] = _hex_field(text, name)
     else:
         secrets["priv"] = _hex_field(text, "priv")
     needles: dict[str, bytes] = {}
     for name, value in secrets.items():
-        needles[f"{name} (big-endian)"] = value
-        needles[f"{name} (little-endian)"] = value[::-1]
+        for order, v in (("big-endian", value), ("little-endian", value[::-1])):
+            needles[f"{name} ({order})"] = v
+            for off in range(0, len(v) - WINDOW + 1, WINDOW_STEP):
+                needles[f"{name} ({order}) bytes {off}-{off + WINDOW}"] = v[off:off + WINDOW]
     der = subprocess.run([OPENSSL, "pkey", "-in", str(key_path), "-outform", "DER"],
                          check=True, capture_output=True).stdout
     needles["key DER"] = der
+    # Every PEM body line but the first (the PKCS#8 header and the public part come first; a
+    # line of the private part in memory means the file's text was read).
     pem_lines = [ln for ln in key_path.read_text().splitlines()
                  if ln and not ln.startswith("-----")]
-    # The middle of the PEM (the private part of PKCS#8 sits past the first lines).
-    needles["key PEM line"] = pem_lines[len(pem_lines) // 2].encode()
-    # Every needle must be long enough that a chance match is impossible (an EC scalar with
-    # leading zero bytes stripped is still >= 24 bytes but for astronomically rare keys).
-    assert all(len(v) >= 24 for v in needles.values()), {k: len(v) for k, v in needles.items()}
+    for i, ln in enumerate(pem_lines[1:-1], start=1):
+        needles[f"key PEM line {i}"] = ln.encode()
+    # Every needle must be long enough that a chance match is impossible.
+    assert all(len(v) >= WINDOW for v in needles.values()), \
+        {k: len(v) for k, v in needles.items() if len(v) < WINDOW}
     return needles
 
 
@@ -668,13 +683,27 @@ def test_private_key_never_in_main_memory(server_factory, key_name):
     leaked = scan_memory(srv.pid, needles)
     assert not leaked, f"private key material of {key_name} found in main: {leaked}"
 
-    # 3. Positive control inside the real server: the handshaker does hold it (root can read a
-    # non-dumpable process's memory; others cannot, which is the point of PR_SET_DUMPABLE 0).
+    # 3. After three certificate reloads (to the other key type and back: each loads key files
+    # anew), with traffic after each, neither key is in main.
+    other = TLS / ("server-ec.key" if key_name == "server" else "server.key")
+    both = dict(needles)
+    both.update({f"{other.stem}: {k}": v for k, v in key_needles(other).items()})
+    for k in (other, key, other):
+        assert r.execute_command("CONFIG", "SET", "tls-cert-file", str(k.with_suffix(".crt")),
+                                 "tls-key-file", str(k)) in (True, b"OK")
+        for version in (ssl.TLSVersion.TLSv1_2, ssl.TLSVersion.TLSv1_3):
+            assert tls_ping(srv, version=version)[0]
+    leaked = scan_memory(srv.pid, both)
+    assert not leaked, f"private key material found in main after reloads: {leaked}"
+
+    # 4. Positive control inside the real server: the handshaker of the current generation does
+    # hold the key loaded last (root can read a non-dumpable process's memory; others cannot,
+    # which is the point of PR_SET_DUMPABLE 0).
     if os.geteuid() == 0:
         hs = handshakers_of(srv)
         assert hs
-        in_hs = scan_memory(hs[0], needles)
-        assert any(k in in_hs for k in secret_names), \
+        in_hs = scan_memory(hs[0], key_needles(other))
+        assert any("endian" in k for k in in_hs), \
             f"key not found in handshaker {hs[0]} either: the scan proves nothing ({in_hs})"
 
 
