@@ -1,12 +1,21 @@
-/* internal.h: declarations shared between the files of sandbox/ only. */
+/* internal.h: declarations shared between the files of sandbox/ only
+ * (target //sandbox:internal, private to the package). */
 #ifndef REDOUBT_SANDBOX_INTERNAL_H
 #define REDOUBT_SANDBOX_INTERNAL_H
 
-#include <stddef.h>
-
-/* sandbox_seccomp_install loads the handshaker's seccomp filter
- * (seccomp_policy.c) with default action KILL_PROCESS. PR_SET_NO_NEW_PRIVS
- * must already be set. Returns 1, or 0 with a reason in |err|. */
-int sandbox_seccomp_install(char *err, size_t err_len);
+/* SANDBOX_SANITIZER_BUILD is defined in sanitizer builds (--config=asan,
+ * --config=tsan): their runtimes make system calls a release binary never
+ * does, reserve terabytes of shadow memory (no RLIMIT_AS) and read their
+ * options from the environment. Release builds never see it. */
+#if defined(__has_feature)
+#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer) || \
+    __has_feature(undefined_behavior_sanitizer)
+#define SANDBOX_SANITIZER_BUILD 1
+#endif
+#endif
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__) || \
+    defined(__SANITIZE_UNDEFINED__)
+#define SANDBOX_SANITIZER_BUILD 1
+#endif
 
 #endif

@@ -22,6 +22,10 @@
  *   ABORT         != 0     nothing
  *   TEST_SYSCALL  0        string name (1..IPC_MAX_REASON)
  *   SIGN          != 0     u16 sigalg, bytes input (1..IPC_MAX_SIGN_INPUT)
+ *   VERIFY        != 0     u8 purpose (IPC_VERIFY_PURPOSE_*), u8 count
+ *                          (1..IPC_MAX_CHAIN_CERTS), count x bytes cert
+ *                          (1..IPC_MAX_CERT_LEN; together
+ *                          <= IPC_MAX_CERT_CHAIN)
  *   READY         0        string subject, string issuer (each
  *                          <= IPC_MAX_REASON), u64 not_after (two's
  *                          complement int64, unix time)
@@ -33,10 +37,15 @@
  *   FAIL          != 0     string reason (<= IPC_MAX_REASON),
  *                          bytes flight (<= IPC_MAX_FLIGHT)
  *   SIGNED        != 0     bytes signature (1..IPC_MAX_SIGNATURE)
+ *   VERIFIED      != 0     u8 verdict (0|1), u32 verify_error (0 iff
+ *                          verdict is 1, else 1..IPC_MAX_VERIFY_ERROR),
+ *                          text reason, text subject, text sans (each
+ *                          <= IPC_MAX_REASON)
  *
  * "bytes" and "string" are a u32 length and that many bytes. Strings never
  * contain NUL bytes (so the C string the receiver sees is exactly what was
- * sent). A CONFIG string of length 0 means "not set": it is built from NULL
+ * sent); a "text" is a string without control bytes (0x00-0x1f, 0x7f),
+ * for what main shows in logs and CLIENT LIST. A CONFIG string of length 0 means "not set": it is built from NULL
  * or "" and parsed to NULL. A flight is the handshake bytes main writes to
  * the client (for FAIL: the alert).
  *
@@ -127,6 +136,16 @@ static int ipc_reader_get_string(ipc_reader *r, size_t min_len, size_t max_len,
   return 1;
 }
 
+/* ipc_text_ok: |n| bytes hold no control byte (so no NUL either). */
+static int ipc_text_ok(const uint8_t *p, size_t n) {
+  for (size_t i = 0; i < n; i++) {
+    if (p[i] < 0x20 || p[i] == 0x7f) {
+      return 0;
+    }
+  }
+  return 1;
+}
+
 /* ipc_reader_get_fixed_string reads a string into a caller array of
  * max_len + 1 bytes and NUL-terminates it. */
 static int ipc_reader_get_fixed_string(ipc_reader *r, size_t min_len,
@@ -134,6 +153,18 @@ static int ipc_reader_get_fixed_string(ipc_reader *r, size_t min_len,
   const uint8_t *p;
   size_t n;
   if (!ipc_reader_get_string(r, min_len, max_len, &p, &n)) {
+    return 0;
+  }
+  memcpy(out, p, n);
+  out[n] = '\0';
+  return 1;
+}
+
+/* ipc_reader_get_fixed_text is ipc_reader_get_fixed_string for a text. */
+static int ipc_reader_get_fixed_text(ipc_reader *r, size_t max_len, char *out) {
+  const uint8_t *p;
+  size_t n;
+  if (!ipc_reader_get_bytes(r, 0, max_len, &p, &n) || !ipc_text_ok(p, n)) {
     return 0;
   }
   memcpy(out, p, n);
@@ -213,6 +244,16 @@ static void ipc_writer_put_string(ipc_writer *w, const char *s, size_t min_len,
     n = strnlen(s, max_len + 1);
   }
   ipc_writer_put_bytes(w, (const uint8_t *)s, n, min_len, max_len);
+}
+
+/* ipc_writer_put_text writes a text (no control bytes); NULL as empty. */
+static void ipc_writer_put_text(ipc_writer *w, const char *s, size_t max_len) {
+  size_t n = s != NULL ? strnlen(s, max_len + 1) : 0;
+  if (n > max_len || !ipc_text_ok((const uint8_t *)s, n)) {
+    w->failed = 1;
+    return;
+  }
+  ipc_writer_put_bytes(w, (const uint8_t *)s, n, 0, max_len);
 }
 
 static size_t ipc_writer_finish(ipc_writer *w) {
@@ -338,6 +379,61 @@ size_t ipc_build_signed(uint8_t *buf, size_t cap, uint64_t conn_id,
   }
   ipc_writer_put_header(&w, IPC_ANS_SIGNED, conn_id);
   ipc_writer_put_bytes(&w, signature, len, 1, IPC_MAX_SIGNATURE);
+  return ipc_writer_finish(&w);
+}
+
+static int ipc_purpose_ok(uint8_t purpose) {
+  return purpose == IPC_VERIFY_PURPOSE_CLIENT ||
+         purpose == IPC_VERIFY_PURPOSE_SERVER;
+}
+
+size_t ipc_build_verify(uint8_t *buf, size_t cap, uint64_t conn_id,
+                        uint8_t purpose, const uint8_t *const *certs,
+                        const size_t *cert_lens, size_t count) {
+  ipc_writer w;
+  ipc_writer_init(&w, buf, cap);
+  if (conn_id == 0 || !ipc_purpose_ok(purpose) || count == 0 ||
+      count > IPC_MAX_CHAIN_CERTS || certs == NULL || cert_lens == NULL) {
+    return 0;
+  }
+  size_t total = 0;
+  for (size_t i = 0; i < count; i++) {
+    if (cert_lens[i] > IPC_MAX_CERT_CHAIN - total) {
+      return 0;
+    }
+    total += cert_lens[i];
+  }
+  ipc_writer_put_header(&w, IPC_REQ_VERIFY, conn_id);
+  ipc_writer_put_u8(&w, purpose);
+  ipc_writer_put_u8(&w, (uint8_t)count);
+  for (size_t i = 0; i < count; i++) {
+    ipc_writer_put_bytes(&w, certs[i], cert_lens[i], 1, IPC_MAX_CERT_LEN);
+  }
+  return ipc_writer_finish(&w);
+}
+
+static int ipc_verdict_ok(uint8_t verdict, uint32_t verify_error) {
+  return verdict == 1 ? verify_error == 0
+                      : verdict == 0 && verify_error >= 1 &&
+                            verify_error <= IPC_MAX_VERIFY_ERROR;
+}
+
+size_t ipc_build_verified(uint8_t *buf, size_t cap, uint64_t conn_id,
+                          int verdict, uint32_t verify_error,
+                          const char *reason, const char *subject,
+                          const char *sans) {
+  ipc_writer w;
+  ipc_writer_init(&w, buf, cap);
+  if (conn_id == 0 || verdict < 0 || verdict > 1 ||
+      !ipc_verdict_ok((uint8_t)verdict, verify_error)) {
+    return 0;
+  }
+  ipc_writer_put_header(&w, IPC_ANS_VERIFIED, conn_id);
+  ipc_writer_put_u8(&w, (uint8_t)verdict);
+  ipc_writer_put_u32(&w, verify_error);
+  ipc_writer_put_text(&w, reason, IPC_MAX_REASON);
+  ipc_writer_put_text(&w, subject, IPC_MAX_REASON);
+  ipc_writer_put_text(&w, sans, IPC_MAX_REASON);
   return ipc_writer_finish(&w);
 }
 
@@ -482,6 +578,28 @@ static int ipc_parse_ticket_keys(ipc_reader *r, ipc_message *out) {
   return 1;
 }
 
+/* ipc_parse_verify reads VERIFY's purpose and chain (pointers into the
+ * datagram); the total is bounded before anything is kept. */
+static int ipc_parse_verify(ipc_reader *r, ipc_message *out) {
+  uint8_t count;
+  size_t total = 0;
+  if (!ipc_reader_get_u8(r, &out->purpose) || !ipc_purpose_ok(out->purpose) ||
+      !ipc_reader_get_u8(r, &count) || count == 0 ||
+      count > IPC_MAX_CHAIN_CERTS) {
+    return 0;
+  }
+  for (size_t i = 0; i < count; i++) {
+    if (!ipc_reader_get_bytes(r, 1, IPC_MAX_CERT_LEN, &out->certs[i],
+                              &out->cert_lens[i]) ||
+        out->cert_lens[i] > IPC_MAX_CERT_CHAIN - total) {
+      return 0;
+    }
+    total += out->cert_lens[i];
+  }
+  out->cert_count = count;
+  return 1;
+}
+
 /* ipc_parse_header reads type and conn_id and enforces the conn_id rule:
  * 0 for process-wide messages, nonzero for per-connection ones. */
 static int ipc_parse_header(const uint8_t *buf, size_t len, ipc_reader *r,
@@ -544,6 +662,9 @@ int ipc_parse_request(const uint8_t *buf, size_t len, ipc_message *out) {
       out->sigalg = (uint16_t)((hi << 8) | lo);
       break;
     }
+    case IPC_REQ_VERIFY:
+      ok = ipc_conn_id_ok(out, 1) && ipc_parse_verify(&r, out);
+      break;
     default:
       ok = 0; /* unknown, or an answer type */
       break;
@@ -597,6 +718,14 @@ int ipc_parse_answer(const uint8_t *buf, size_t len, ipc_message *out) {
       ok = ipc_conn_id_ok(out, 1) &&
            ipc_reader_get_bytes(&r, 1, IPC_MAX_SIGNATURE, &out->data,
                                 &out->data_len);
+      break;
+    case IPC_ANS_VERIFIED:
+      ok = ipc_conn_id_ok(out, 1) && ipc_reader_get_u8(&r, &out->verdict) &&
+           ipc_reader_get_u32(&r, &out->verify_error) &&
+           ipc_verdict_ok(out->verdict, out->verify_error) &&
+           ipc_reader_get_fixed_text(&r, IPC_MAX_REASON, out->reason) &&
+           ipc_reader_get_fixed_text(&r, IPC_MAX_REASON, out->cert_subject) &&
+           ipc_reader_get_fixed_text(&r, IPC_MAX_REASON, out->cert_sans);
       break;
     default:
       ok = 0; /* unknown, or a request type */

@@ -41,7 +41,12 @@ typedef enum {
   /* sign |data| (a TLS 1.2/1.3 signature input) with the client key for
    * main's outgoing TLS connection |conn_id| (tls-replication): main runs
    * that handshake itself and never holds the key */
-  IPC_REQ_SIGN = 6
+  IPC_REQ_SIGN = 6,
+  /* verify a peer's certificate chain (DER, leaf first, as the peer sent
+   * it) for main's connection |conn_id|; sent only to a verifier (a
+   * handshaker process started in verify-only role: no private key, never
+   * a ClientHello), so main parses no X.509 */
+  IPC_REQ_VERIFY = 7
 } ipc_request_type;
 
 /* Answers: handshaker -> main */
@@ -51,7 +56,8 @@ typedef enum {
   IPC_ANS_NEED_INPUT = 66,  /* write the flight, send the next record */
   IPC_ANS_DONE = 67,        /* write the flight, apply the handback */
   IPC_ANS_FAIL = 68,        /* write the flight (alert), close */
-  IPC_ANS_SIGNED = 69       /* the signature for a SIGN request */
+  IPC_ANS_SIGNED = 69,      /* the signature for a SIGN request */
+  IPC_ANS_VERIFIED = 70     /* the verdict on a VERIFY request */
 } ipc_answer_type;
 
 /* SIGN: the largest input (a TLS 1.3 CertificateVerify input is 64 + 34 +
@@ -59,6 +65,18 @@ typedef enum {
  * parameters) and signature (RSA 8192 is 1 KB). */
 #define IPC_MAX_SIGN_INPUT 4096
 #define IPC_MAX_SIGNATURE 1024
+
+/* VERIFY: what the chain is checked for (the X.509 purpose). */
+#define IPC_VERIFY_PURPOSE_CLIENT 1 /* a client's certificate (mTLS) */
+#define IPC_VERIFY_PURPOSE_SERVER 2 /* a server's (an outgoing connection) */
+/* VERIFY: at most this many certificates, each 1..IPC_MAX_CERT_LEN bytes,
+ * together at most IPC_MAX_CERT_CHAIN (main caps what it reads from a peer
+ * below that: TLS_MAX_PEER_CERT_LIST in tls/). */
+#define IPC_MAX_CHAIN_CERTS 10
+#define IPC_MAX_CERT_LEN (16 * 1024)
+#define IPC_MAX_CERT_CHAIN (32 * 1024)
+/* VERIFIED: the X.509 error code of a refusal (X509_V_ERR_*, 1..this). */
+#define IPC_MAX_VERIFY_ERROR 1023
 
 /* The handshaker's configuration: paths and policy, never key bytes. */
 typedef struct ipc_config {
@@ -88,8 +106,20 @@ typedef struct ipc_message {
   char cert_subject[IPC_MAX_REASON + 1];
   char cert_issuer[IPC_MAX_REASON + 1];
   int64_t cert_not_after;
-  uint8_t resumed;   /* DONE: 1 if the handshake resumed a session */
-  uint16_t sigalg;   /* SIGN: the TLS SignatureScheme */
+  uint8_t resumed; /* DONE: 1 if the handshake resumed a session */
+  uint16_t sigalg; /* SIGN: the TLS SignatureScheme */
+  /* VERIFY: purpose and the chain (pointers into the parsed buffer) */
+  uint8_t purpose;
+  size_t cert_count;
+  const uint8_t *certs[IPC_MAX_CHAIN_CERTS];
+  size_t cert_lens[IPC_MAX_CHAIN_CERTS];
+  /* VERIFIED: verdict (1 accepted, 0 refused), the X.509 error of a
+   * refusal (0 iff accepted), the leaf's subject (cert_subject) and
+   * subjectAltNames (cert_sans), and a reason text (reason). These texts
+   * never hold control bytes (the parser refuses them). */
+  uint8_t verdict;
+  uint32_t verify_error;
+  char cert_sans[IPC_MAX_REASON + 1];
   ipc_config config; /* CONFIG */
   uint8_t ticket_keys[IPC_MAX_TICKET_KEYS][IPC_TICKET_KEY_LEN];
   size_t ticket_key_count;
@@ -119,6 +149,17 @@ size_t ipc_build_sign(uint8_t *buf, size_t cap, uint64_t conn_id,
                       uint16_t sigalg, const uint8_t *input, size_t len);
 size_t ipc_build_signed(uint8_t *buf, size_t cap, uint64_t conn_id,
                         const uint8_t *signature, size_t len);
+/* ipc_build_verify: |certs|/|cert_lens| hold |count| DER certificates,
+ * leaf first. */
+size_t ipc_build_verify(uint8_t *buf, size_t cap, uint64_t conn_id,
+                        uint8_t purpose, const uint8_t *const *certs,
+                        const size_t *cert_lens, size_t count);
+/* ipc_build_verified: |verdict| 1 with |verify_error| 0, or 0 with a
+ * nonzero |verify_error|; the texts must hold no control bytes. */
+size_t ipc_build_verified(uint8_t *buf, size_t cap, uint64_t conn_id,
+                          int verdict, uint32_t verify_error,
+                          const char *reason, const char *subject,
+                          const char *sans);
 size_t ipc_build_test_syscall(uint8_t *buf, size_t cap, const char *name);
 size_t ipc_build_ready(uint8_t *buf, size_t cap, const char *subject,
                        const char *issuer, int64_t not_after);

@@ -4,7 +4,9 @@
  * previous ones: the user is looked up while /etc is still reachable; fds are
  * closed before the filter (close is not in the allowlist) and before the
  * rlimits (a tiny RLIMIT_NOFILE would not close anything by itself); the
- * filter comes last because every earlier step needs system calls it forbids.
+ * capability bounding set is emptied while we still hold CAP_SETPCAP, i.e.
+ * before the uid drop; the filter comes last because every earlier step
+ * needs system calls it forbids.
  *
  * The chroot directory (when running as root): a fresh mkdtemp directory
  * under /tmp that is removed *while it is our working directory*, before we
@@ -19,7 +21,11 @@
  * unable to switch to |user| (the uid is not mapped, or setgroups is
  * denied). There root holds no capability over the host, so the drop is
  * best effort: a warning goes to stderr and the other steps still apply. In
- * the initial user namespace a failed drop is fatal. */
+ * the initial user namespace a failed drop is fatal.
+ *
+ * Not root: there is no capability to give up, and the bounding set cannot
+ * be emptied without CAP_SETPCAP; PR_SET_NO_NEW_PRIVS (and the filter's ban
+ * on execve) means no capability can be gained either. */
 #include "sandbox/sandbox.h"
 
 #include <dirent.h>
@@ -29,6 +35,7 @@
 #include <openssl/crypto.h>
 #include <openssl/rand.h>
 #include <pwd.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -41,6 +48,7 @@
 #include <unistd.h>
 
 #include "sandbox/internal.h"
+#include "sandbox/seccomp_policy.h"
 
 /* The account handshakers run as when main is root and none is configured. */
 #define SANDBOX_DEFAULT_USER "nobody"
@@ -52,6 +60,16 @@
 #define SANDBOX_FALLBACK_EMPTY_DIR "/var/empty"
 /* Bound on entries read from /proc/self/fd when close_range is missing. */
 #define SANDBOX_MAX_FD_SCAN 65536
+/* RLIMIT_AS of a handshaker. Measured by utils/seccomp-audit.sh (VmPeak of
+ * every handshaker during the TLS suites, the sandbox attacks with their
+ * floods of half-open handshakes, and bench/storm.sh): at most 21.6 MB; the
+ * binary's own mappings are most of it. The worst legitimate case adds
+ * every in-flight handshake of the server (tls-max-handshakes-in-flight,
+ * default 1000) on one handshaker, each an SSL (~30 KB) with a 48 KB
+ * ClientHello: ~80 MB. 256 MB covers that three times over, while a
+ * runaway allocation fails early. Sanitizer builds reserve terabytes of
+ * shadow memory and get no limit. */
+#define SANDBOX_ADDRESS_SPACE_LIMIT ((rlim_t)256 << 20)
 
 static int sandbox_fail(char *err, size_t err_len, const char *what,
                         int saved_errno) {
@@ -210,6 +228,28 @@ static int sandbox_drop_privileges(uid_t uid, gid_t gid, char *err,
   return 1;
 }
 
+/* ---- capabilities -------------------------------------------------------- */
+
+/* sandbox_clear_bounding_set empties the capability bounding set and the
+ * ambient set: no later exec could ever grant a capability. Needs
+ * CAP_SETPCAP (root); returns 1, or 0 with errno (EPERM when not root). */
+static int sandbox_clear_bounding_set(void) {
+  /* Ambient capabilities (Linux 4.3+): EINVAL on older kernels. */
+  if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) != 0 &&
+      errno != EINVAL) {
+    return 0;
+  }
+  for (unsigned long cap = 0; cap <= 63; cap++) {
+    if (prctl(PR_CAPBSET_READ, cap, 0, 0, 0) < 0) {
+      break; /* EINVAL: past the kernel's last capability */
+    }
+    if (prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) != 0) {
+      return 0;
+    }
+  }
+  return 1;
+}
+
 /* ---- rlimits ------------------------------------------------------------ */
 
 static int sandbox_set_limit(int resource, rlim_t value) {
@@ -226,16 +266,20 @@ static int sandbox_set_limits(char *err, size_t err_len) {
   if (sandbox_set_limit(RLIMIT_NPROC, 0) != 0) {
     return sandbox_fail(err, err_len, "setrlimit NPROC", errno);
   }
-  /* FSIZE 0: no file can grow. Except when stderr (our log) is itself a
-   * regular file, e.g. the server's logfile or a redirected stderr: there a
-   * 0 limit turns every log line into SIGXFSZ. Opening files is impossible
-   * under the filter anyway, and write is allowed to fd 2 only. */
-  struct stat st;
-  if (fstat(STDERR_FILENO, &st) != 0 || !S_ISREG(st.st_mode)) {
-    if (sandbox_set_limit(RLIMIT_FSIZE, 0) != 0) {
-      return sandbox_fail(err, err_len, "setrlimit FSIZE", errno);
-    }
+  /* FSIZE 0: no file can grow, not even stderr: a handshaker's stderr is a
+   * socket to main's log relay (spawn.h). Were it a file after all (a
+   * handshaker started by hand), a log line must not kill the process:
+   * SIGXFSZ is ignored, so the write fails with EFBIG instead. */
+  signal(SIGXFSZ, SIG_IGN);
+  if (sandbox_set_limit(RLIMIT_FSIZE, 0) != 0) {
+    return sandbox_fail(err, err_len, "setrlimit FSIZE", errno);
   }
+#ifndef SANDBOX_SANITIZER_BUILD
+  /* AS: a bug that allocates without bound fails its allocation early. */
+  if (sandbox_set_limit(RLIMIT_AS, SANDBOX_ADDRESS_SPACE_LIMIT) != 0) {
+    return sandbox_fail(err, err_len, "setrlimit AS", errno);
+  }
+#endif
   /* CORE 0: a crashing handshaker must not write its key to a core file. */
   if (sandbox_set_limit(RLIMIT_CORE, 0) != 0) {
     return sandbox_fail(err, err_len, "setrlimit CORE", errno);
@@ -290,10 +334,15 @@ int sandbox_enter(int keep_fd, const char *user, int seccomp, char *err,
     return sandbox_fail(err, err_len, "closing file descriptors", errno);
   }
 
-  /* 4. When root: empty root directory, then an unprivileged user. */
+  /* 4. When root: empty root directory, no capability bounding set, then
+   * an unprivileged user. */
   if (is_root) {
     if (!sandbox_chroot_empty(err, err_len)) {
       return 0;
+    }
+    if (!sandbox_clear_bounding_set()) {
+      return sandbox_fail(err, err_len, "emptying the capability bounding set",
+                          errno);
     }
     if (!sandbox_drop_privileges(uid, gid, err, err_len)) {
       if (initial_userns) {
@@ -332,10 +381,15 @@ int sandbox_enter(int keep_fd, const char *user, int seccomp, char *err,
   }
 
   /* 7. The system-call filter. */
-  if (seccomp && !sandbox_seccomp_install(err, err_len)) {
+  if (seccomp && !sandbox_seccomp_install(SANDBOX_POLICY_HANDSHAKER, keep_fd,
+                                          err, err_len)) {
     return 0;
   }
   return 1;
+}
+
+size_t sandbox_policy_describe(char *buf, size_t len) {
+  return sandbox_seccomp_describe(SANDBOX_POLICY_HANDSHAKER, buf, len);
 }
 
 /* ---- test hook ---------------------------------------------------------- */

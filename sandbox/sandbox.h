@@ -2,11 +2,13 @@
  *
  * sandbox_enter, in this order: CRYPTO_pre_sandbox_init(), tzset(), one
  * RAND_bytes warm-up, close every fd except |keep_fd| and stderr, when root
- * chroot to an empty directory and drop to |user|, setrlimit (NOFILE 0,
- * NPROC 0, FSIZE 0 unless stderr is a regular file, CORE 0),
- * PR_SET_DUMPABLE 0, PR_SET_NO_NEW_PRIVS 1, then
- * (if |seccomp|) the libseccomp filter of seccomp_policy.c with default
- * action KILL_PROCESS. Returns 1, or 0 with a reason in |err|. */
+ * chroot to an empty directory, empty the capability bounding and ambient
+ * sets and drop to |user|, setrlimit (NOFILE 0, NPROC 0, FSIZE 0 with
+ * SIGXFSZ ignored, CORE 0, AS 256 MB except in sanitizer builds),
+ * PR_SET_DUMPABLE 0, PR_SET_NO_NEW_PRIVS 1, then (if |seccomp|) the
+ * handshaker's seccomp policy (seccomp_policy.h), in which |keep_fd| is
+ * the only socket recvmsg/sendmsg may use. Returns 1, or 0 with a reason in
+ * |err|. */
 #ifndef REDOUBT_SANDBOX_H
 #define REDOUBT_SANDBOX_H
 

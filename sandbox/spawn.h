@@ -7,10 +7,18 @@
  * of /proc/self/exe, so it never carries the parent's address space (the
  * dataset) and always has the same build as the parent (handoff/handback
  * formats are not stable across builds). It gets one end of a
- * SOCK_SEQPACKET socketpair on SANDBOX_CHILD_FD and no other fd but 0-2,
- * default signal dispositions and an empty signal mask. Privilege drop and
- * seccomp happen in the child itself after it has loaded its files
- * (sandbox_enter, sandbox.h).
+ * SOCK_SEQPACKET socketpair on SANDBOX_CHILD_FD, stdin and stdout as the
+ * parent has them, stderr connected to the log relay below (when open), no
+ * other fd, an empty environment (sandbox_child_environment), default
+ * signal dispositions and an empty signal mask. Privilege drop and seccomp
+ * happen in the child itself after it has loaded its files (sandbox_enter,
+ * sandbox.h).
+ *
+ * Privilege separation: when main dropped root after starting the
+ * privileged spawner (spawner_client.h), every call here that starts,
+ * signals, reaps or renices a handshaker goes through the spawner instead:
+ * the handshaker is the spawner's child and holds key material main may
+ * not see. The functions behave the same for the caller.
  *
  * Not thread-safe: call from one thread (main's event loop). */
 #ifndef REDOUBT_SANDBOX_SPAWN_H
@@ -29,6 +37,8 @@ typedef struct sandbox_child {
                     * close-on-exec); the caller closes it and sets -1 */
   int status;      /* wait status, valid when |have_status| */
   int have_status; /* 1 once reaped with a status */
+  int via_spawner; /* started by the privileged spawner: signals, reaping
+                    * and nice go through it */
 } sandbox_child;
 
 /* sandbox_spawn starts a child as described above, with argv
@@ -37,6 +47,16 @@ typedef struct sandbox_child {
  * left open and a reason in |err|. */
 int sandbox_spawn(const char *argv0, const char *mode_arg, int socket_buffer,
                   sandbox_child *out_child, char *err, size_t err_len);
+
+/* sandbox_set_nice sets |child|'s nice value (setpriority, or through the
+ * spawner). Returns 0, or -1 with errno. */
+int sandbox_set_nice(const sandbox_child *child, int value);
+
+/* sandbox_child_environment returns the environment children start with:
+ * empty in a release build; sanitizer builds pass the *SAN_OPTIONS
+ * variables and test builds (-DREDOUBT_TEST_HOOKS) REDOUBT_SECCOMP_AUDIT
+ * through, when set. Static, NULL-terminated; built on first use. */
+char **sandbox_child_environment(void);
 
 /* sandbox_reap collects |child| after its socket reached EOF: with |force|
  * it sends SIGKILL first; it waits at most ~50 ms, then kills and waits.
@@ -61,6 +81,46 @@ void sandbox_describe_status(int status, char *out, size_t len);
 
 /* sandbox_signal_name returns "SYS" for SIGSYS etc. ("?" if unknown). */
 const char *sandbox_signal_name(int sig);
+
+/* ---- the log relay: children's stderr ------------------------------------
+
+ * A child's stderr is one end of a SOCK_SEQPACKET socketpair whose other end
+ * main reads: each write(2) of a child is one datagram, i.e. one log line
+ * (the handshaker writes whole lines). So a child never writes to a file
+ * (its RLIMIT_FSIZE is 0) and its lines still reach the server log, through
+ * main's logger, where they are length-capped, made printable and
+ * rate-limited: a compromised child can neither forge a line of main's nor
+ * fill the disk. The children's end is non-blocking: when main is behind,
+ * lines are dropped, never the child stalled. */
+
+/* Longest line kept; longer datagrams are cut (and marked). */
+#define SANDBOX_LOG_MAX_LINE 1024
+/* Rate limit: a burst of this many lines, refilled at this rate. */
+#define SANDBOX_LOG_BURST 200
+#define SANDBOX_LOG_LINES_PER_SECOND 50
+/* Datagrams read per sandbox_log_relay_drain call (the wakeup budget). */
+#define SANDBOX_LOG_DRAIN_BUDGET 64
+
+/* sandbox_log_relay_open creates the relay (once; later calls return 1).
+ * Returns 1, or 0 with |err|. */
+int sandbox_log_relay_open(char *err, size_t err_len);
+/* sandbox_log_relay_fd: main's (reading) end, non-blocking, to watch for
+ * readability; -1 when not open. */
+int sandbox_log_relay_fd(void);
+/* sandbox_log_relay_child_fd: the children's (writing) end; -1 when not
+ * open. */
+int sandbox_log_relay_child_fd(void);
+
+/* sandbox_log_sink receives one line: printable ASCII only (others become
+ * '?'), no newline, at most SANDBOX_LOG_MAX_LINE bytes plus a marker. */
+typedef void sandbox_log_sink(const char *line, void *arg);
+/* sandbox_log_relay_drain reads up to SANDBOX_LOG_DRAIN_BUDGET lines and
+ * passes those the rate limit admits to |sink|; once per second at most it
+ * also reports how many were dropped ("N handshaker log lines dropped
+ * (rate limit)"). |now_ms| is a monotonic clock. Returns the number of
+ * datagrams read. */
+int sandbox_log_relay_drain(sandbox_log_sink *sink, void *arg,
+                            long long now_ms);
 
 /* ---- why children died (INFO sandbox) --------------------------------- */
 

@@ -21,6 +21,7 @@
 #include "server/config/config.h"
 #include "server/persist/aof.h"
 #include "server/persist/persist.h"
+#include "server/privsep.h"
 #include "server/repl/repl.h"
 #include "server/scripting/scripting.h"
 #include "server/types/blocked.h"
@@ -301,6 +302,7 @@ static long long server_cron(ae_loop *loop, long long id, void *data) {
     /* Called while a busy script processes events: nothing may change the
      * dataset or the clock the script sees (expiry, saves, evictions). */
     tls_cron();
+    security_log_cron();
     return 1000 / server.hz;
   }
   update_cached_time();
@@ -318,6 +320,7 @@ static long long server_cron(ae_loop *loop, long long id, void *data) {
     }
     server.shutdown_asap = 0;
     tls_cron();
+    security_log_cron();
     return 1000 / server.hz;
   }
   if (server.shutdown_asap) {
@@ -333,7 +336,8 @@ static long long server_cron(ae_loop *loop, long long id, void *data) {
   databases_cron();
   persist_cron();
   repl_cron();
-  tls_cron(); /* a no-op until TLS has been started */
+  tls_cron();          /* a no-op until TLS has been started */
+  security_log_cron(); /* summaries of repeated security events */
   free_clients_in_async_free_queue();
   server.cronloops++;
   return 1000 / server.hz;
@@ -389,6 +393,7 @@ static int server_prepare_for_shutdown(int flags) {
   /* Flush pending replies where it can be done without blocking, then
    * close listeners. */
   close_listening_sockets(1);
+  security_log_flush(); /* counts of repeated security events */
   server_log(LL_WARNING, "Redoubt is now ready to exit, bye bye...");
   return C_OK;
 }
@@ -590,6 +595,14 @@ static void server_tls_read_tunables(tls_tunables *out) {
   out->handshake_workers = server.tls_handshake_workers;
   out->handshake_timeout_ms = server.tls_handshake_timeout;
   out->max_handshakes_in_flight = server.tls_max_handshakes_in_flight;
+  out->max_handshakes_per_ip = server.tls_max_handshakes_per_ip;
+  out->client_hello_timeout_ms = server.tls_client_hello_timeout;
+  out->max_clients = server.maxclients;
+  if (server.clients != NULL) {
+    unsigned long live = list_length(server.clients);
+    unsigned long closing = list_length(server.clients_to_close);
+    out->clients = live > closing ? (long long)(live - closing) : 0;
+  }
   out->handshaker_nice = server.tls_handshaker_nice;
   out->sandbox_seccomp = server.sandbox_seccomp;
   out->sandbox_user = server.sandbox_user;
@@ -601,6 +614,12 @@ static void server_tls_log(int level, const char *message) {
 
 static void server_tls_security_log(const char *event, const char *details) {
   security_log(event, "%s", details);
+}
+
+static void server_tls_security_log_peer(const char *event, const char *source,
+                                         const char *cause,
+                                         const char *details) {
+  security_log_peer(event, source, cause, "%s", details);
 }
 
 static void server_tls_accepted(connection *conn, const char *ip) {
@@ -627,6 +646,8 @@ static const tls_host *server_tls_host(void) {
   host.read_tunables = server_tls_read_tunables;
   host.log = server_tls_log;
   host.security_log = server_tls_security_log;
+  host.security_log_peer = server_tls_security_log_peer;
+  host.accept_starved = listener_accept_starved;
   host.accepted = server_tls_accepted;
   return &host;
 }
@@ -697,12 +718,22 @@ int server_main(int argc, char **argv) {
   } else {
     server_log(LL_NOTICE, "Configuration loaded");
   }
+  adjust_open_files_limit(); /* before the event loop is sized */
   init_server();
   info_register_section("tls", server_tls_info, 0);
   info_register_section("sandbox", server_sandbox_info, 0);
   config_log_unimplemented();
   config_startup_free(&startup);
 
+  /* Privilege separation (privsep.h): the spawner, which handshakers need,
+   * starts before them; the drop to server-user comes after the bind. */
+  {
+    char err[512] = "";
+    if (!privsep_start(server.el, err, sizeof(err))) {
+      server_log(LL_WARNING, "Privilege separation: %s", err);
+      return 1;
+    }
+  }
   /* Handshakers start before listeners are bound and before any data is
    * loaded (DESIGN.md: a respawn must never see the dataset). */
   if (server.tls_port || server.tls_replication) {
@@ -716,6 +747,7 @@ int server_main(int argc, char **argv) {
   }
   listener_set_accept_handler(LISTENER_TCP, accept_tcp_handler);
   listener_set_accept_handler(LISTENER_TLS, tls_accept_handler);
+  listener_set_preauth_ops(tls_preauth_count, tls_preauth_evict_idle);
   if (listener_open(LISTENER_TCP, server.port) != C_OK) {
     server_log(LL_WARNING, "Failed listening on port %u (tcp), aborting.",
                server.port);
@@ -731,6 +763,13 @@ int server_main(int argc, char **argv) {
     return 1;
   }
   create_pidfile();
+  {
+    char err[512] = "";
+    if (!privsep_drop(err, sizeof(err))) {
+      server_log(LL_WARNING, "Privilege separation: %s", err);
+      return 1;
+    }
+  }
   if (persist_load_at_startup() != C_OK) {
     return 1;
   }

@@ -14,15 +14,21 @@
  * signature to BoringSSL. A handback is not possible here: BoringSSL's
  * handoff/handback API serves only the server side.
  *
- * What main parses: the server's certificate chain (verified in main with
- * X509_verify_cert, as in any TLS client). The peer is the master the
- * operator configured, not an anonymous client, but the bytes are still
- * outside bytes: docs/THREAT-MODEL.md records it.
+ * What main parses: no X.509. The context is built on
+ * TLS_with_buffers_method: the server's chain stays opaque DER buffers
+ * (at most TLS_MAX_PEER_CERT_LIST) that a verifier process checks
+ * (tls/peer.c, IPC VERIFY with purpose "server"), as for incoming clients;
+ * main only takes the leaf's public key (BoringSSL's bounds-checked CBS
+ * walk to the SubjectPublicKeyInfo) to check the server's signature. Our
+ * own certificate chain is read from PEM as DER, unparsed.
  *
  * A handshaker signs whatever main asks for with the client key: a
  * compromised main can obtain signatures (an oracle) but never the key. */
+#include <openssl/bytestring.h>
 #include <openssl/err.h>
 #include <openssl/mem.h>
+#include <openssl/pem.h>
+#include <openssl/pool.h>
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
 #include <stdio.h>
@@ -126,6 +132,46 @@ void tls_client_ctx_free(tls_generation *gen) {
   gen->client_ctx = NULL;
 }
 
+/* client_load_chain reads the PEM certificates of |path| as DER buffers
+ * (no X509 object), leaf first, into |out| (at most |max|). Returns the
+ * count, 0 if there is none or on error. */
+static size_t client_load_chain(const char *path, CRYPTO_BUFFER **out,
+                                size_t max) {
+  BIO *bio = BIO_new_file(path, "r");
+  size_t count = 0;
+  if (bio == NULL) {
+    return 0;
+  }
+  for (;;) {
+    char *name = NULL, *header = NULL;
+    uint8_t *data = NULL;
+    long len = 0;
+    if (!PEM_read_bio(bio, &name, &header, &data, &len)) {
+      break;
+    }
+    int wanted = strcmp(name, "CERTIFICATE") == 0 ||
+                 strcmp(name, "X509 CERTIFICATE") == 0 ||
+                 strcmp(name, "TRUSTED CERTIFICATE") == 0;
+    CBS der, cert;
+    CBS_init(&der, data, (size_t)len);
+    /* A TRUSTED CERTIFICATE is the certificate followed by trust data. */
+    if (wanted && count < max &&
+        CBS_get_asn1_element(&der, &cert, CBS_ASN1_SEQUENCE) &&
+        (CBS_len(&der) == 0 || strcmp(name, "TRUSTED CERTIFICATE") == 0)) {
+      out[count] = CRYPTO_BUFFER_new_from_CBS(&cert, NULL);
+      if (out[count] != NULL) {
+        count++;
+      }
+    }
+    OPENSSL_free(name);
+    OPENSSL_free(header);
+    OPENSSL_free(data);
+  }
+  ERR_clear_error();
+  BIO_free(bio);
+  return count;
+}
+
 /* client_ctx returns |gen|'s client context, built at first use. NULL with
  * |err|. */
 static SSL_CTX *client_ctx(tls_generation *gen, char *err, size_t err_len) {
@@ -134,30 +180,36 @@ static SSL_CTX *client_ctx(tls_generation *gen, char *err, size_t err_len) {
   }
   const tls_settings *s = &gen->settings;
   char why[256];
-  SSL_CTX *ctx = SSL_CTX_new(TLS_method());
+  SSL_CTX *ctx = SSL_CTX_new(TLS_with_buffers_method());
   if (ctx == NULL) {
     snprintf(err, err_len, "SSL_CTX_new failed");
     return NULL;
   }
-  if (!tls_apply_cipher_policy(ctx, s, NULL, 0, err, err_len) ||
-      !tls_load_verify_locations(ctx, s, err, err_len)) {
+  if (!tls_apply_cipher_policy(ctx, s, NULL, 0, err, err_len)) {
     SSL_CTX_free(ctx);
     return NULL;
   }
   /* The public half only: the chain file holds no key (and if it did,
    * nothing here reads one). */
   const char *chain = s->client_cert_file ? s->client_cert_file : s->cert_file;
-  if (chain != NULL && SSL_CTX_use_certificate_chain_file(ctx, chain) <= 0) {
-    tls_collect_errors(why, sizeof(why));
-    tls_format(err, err_len, "Failed to load client certificate: %.120s: %s",
-               chain, why);
-    SSL_CTX_free(ctx);
-    return NULL;
-  }
   if (chain != NULL) {
-    SSL_CTX_set_private_key_method(ctx, &client_key_method);
+    CRYPTO_BUFFER *certs[IPC_MAX_CHAIN_CERTS];
+    size_t count = client_load_chain(chain, certs, IPC_MAX_CHAIN_CERTS);
+    int ok = count > 0 && SSL_CTX_set_chain_and_key(ctx, certs, count, NULL,
+                                                    &client_key_method);
+    for (size_t i = 0; i < count; i++) {
+      CRYPTO_BUFFER_free(certs[i]);
+    }
+    if (!ok) {
+      tls_collect_errors(why, sizeof(why));
+      tls_format(err, err_len, "Failed to load client certificate: %.120s: %s",
+                 chain, why[0] ? why : "no certificate");
+      SSL_CTX_free(ctx);
+      return NULL;
+    }
   }
-  SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, NULL);
+  /* The server's chain goes to a verifier (the CA is the verifiers'). */
+  tls_peer_client_verify(ctx);
   SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF);
   SSL_CTX_set_mode(
       ctx, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
@@ -186,11 +238,16 @@ void tls_client_step(tls_conn *conn) {
       /* A handshaker signs; its answer resumes the handshake. */
       tls_conn_watch(conn, 0, 0);
       return;
+    case SSL_ERROR_WANT_CERTIFICATE_VERIFY:
+      /* A verifier checks the server's chain; its verdict resumes it. */
+      tls_conn_watch(conn, 0, 0);
+      tls_peer_request_verify(conn);
+      return;
     default:
       break;
   }
   char errors[IPC_MAX_REASON];
-  long verify = SSL_get_verify_result(conn->ssl);
+  long verify = tls_peer_verify_result(conn);
   tls_collect_errors(errors, sizeof(errors));
   if (client_last_error[0] == '\0' || code != SSL_ERROR_SSL) {
     snprintf(

@@ -6,8 +6,9 @@
  * each record to a handshaker and waits for its answer; it writes the
  * answer's bytes to the client; at DONE it applies the handback to an SSL
  * on its own context (no key) and completes the handshake on the socket,
- * where the client's certificate is verified. Only then does the
- * connection become a client (the host's accepted callback, tls_host).
+ * where the client's certificate chain, read as opaque bytes, is checked by
+ * a verifier process (tls/peer.c). Only then does the connection become a
+ * client (the host's accepted callback, tls_host).
  *
  * After the handshake: non-blocking SSL_read/SSL_write with WANT_WRITE
  * during a read and WANT_READ during a write turned into the right event,
@@ -23,6 +24,7 @@
 #include <netinet/tcp.h>
 #include <openssl/err.h>
 #include <openssl/mem.h>
+#include <openssl/rand.h>
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
 #include <stdio.h>
@@ -44,10 +46,48 @@
 #define TLS_RECORD_HEADER 5
 #define TLS_DEFAULT_HANDSHAKE_TIMEOUT_MS 10000
 #define TLS_DEFAULT_MAX_IN_FLIGHT 1000
+#define TLS_DEFAULT_CLIENT_HELLO_TIMEOUT_MS 5000
+
+/* Pre-authentication limits (issue 17 item 2). An incoming handshake holds
+ * a file descriptor and a slot of tls-max-handshakes-in-flight before the
+ * peer has proved anything, so:
+ *  - handshakes in flight are counted per source address (IPv4 address, or
+ *    IPv6 /64: one host owns a whole /64) and tls-max-handshakes-per-ip
+ *    caps each: a connection over it evicts that address's handshake that
+ *    has waited longest for its ClientHello (a client behind the same NAT
+ *    as an attacker still gets in), or is closed at accept if none waits;
+ *  - the time a handshake waits for its client's ClientHello bytes is
+ *    capped by tls-client-hello-timeout, well below tls-handshake-timeout
+ *    (time spent waiting for a handshaker is not the client's and does not
+ *    count);
+ *  - when the table is full (tls-max-handshakes-in-flight, or maxclients
+ *    counting connected clients and handshakes together: each holds a file
+ *    descriptor), the handshake that has waited longest for its ClientHello
+ *    is evicted to admit the newcomer; handshakes that have sent a whole
+ *    record and are waiting on a handshaker are never evicted. */
+#define TLS_SOURCE_BUCKETS 1024 /* per-address counts (power of two) */
+#define TLS_SOURCE_KEY_LEN 9    /* family byte + IPv4 address or IPv6 /64 */
+
+typedef struct tls_source tls_source;
+struct tls_source {
+  tls_source *next;
+  uint8_t key[TLS_SOURCE_KEY_LEN];
+  int count; /* incoming handshakes in flight from this source */
+  /* those waiting for ClientHello bytes, longest first */
+  tls_conn *idle_head, *idle_tail;
+};
 
 typedef struct tls_connection_extra {
   char ip[INET6_ADDRSTRLEN];
   char cert_subject[IPC_MAX_REASON + 1];
+  /* pre-authentication accounting (incoming connections only) */
+  int incoming;       /* counted in tc.incoming until the handshake ends */
+  tls_source *source; /* the per-address count this handshake holds */
+  int hello_done;     /* the handshaker answered the ClientHello */
+  int waiting_hello;  /* in the idle list: main waits for the client */
+  long long wait_since_ms, waited_ms;
+  tls_conn *idle_prev, *idle_next;         /* all sources */
+  tls_conn *src_idle_prev, *src_idle_next; /* its source's */
 } tls_connection_extra;
 
 static struct {
@@ -56,6 +96,12 @@ static struct {
   int inflight_count;
   tls_conn *pending_head, *pending_tail;
   unsigned pending_round;
+  /* incoming handshakes waiting for ClientHello bytes, longest first */
+  tls_conn *idle_head, *idle_tail;
+  tls_source *sources[TLS_SOURCE_BUCKETS];
+  uint64_t source_seed;
+  int incoming; /* incoming handshakes in flight */
+  long long refused_per_ip, evicted, client_hello_timeouts;
   uint8_t writev_buf[TLS_MAX_WRITEV_BYTES];
 } tc = {.next_id = 1};
 
@@ -162,6 +208,152 @@ static void pending_remove(tls_conn *conn) {
   conn->in_pending_list = 0;
 }
 
+static long long tls_now_ms(void) {
+  return (long long)(ae_monotonic_us() / 1000);
+}
+
+/* ---- pre-authentication accounting ------------------------------------ */
+
+/* tls_source_key: the per-address key of |sa| (an IPv6 peer by its /64). */
+static void tls_source_key(const struct sockaddr_storage *sa,
+                           uint8_t key[TLS_SOURCE_KEY_LEN]) {
+  memset(key, 0, TLS_SOURCE_KEY_LEN);
+  key[0] = (uint8_t)sa->ss_family;
+  if (sa->ss_family == AF_INET) {
+    memcpy(key + 1, &((const struct sockaddr_in *)sa)->sin_addr, 4);
+  } else if (sa->ss_family == AF_INET6) {
+    memcpy(key + 1, &((const struct sockaddr_in6 *)sa)->sin6_addr, 8);
+  }
+}
+
+/* tls_source_bucket: FNV-1a with a secret seed. Chains are bounded by the
+ * handshakes in flight whatever the peer addresses are; the seed keeps a
+ * peer from choosing addresses that share one. */
+static tls_source **tls_source_bucket(const uint8_t key[TLS_SOURCE_KEY_LEN]) {
+  if (tc.source_seed == 0) {
+    RAND_bytes((uint8_t *)&tc.source_seed, sizeof(tc.source_seed));
+    tc.source_seed |= 1;
+  }
+  uint64_t h = 0xcbf29ce484222325ULL ^ tc.source_seed;
+  for (int i = 0; i < TLS_SOURCE_KEY_LEN; i++) {
+    h = (h ^ key[i]) * 0x100000001b3ULL;
+  }
+  h ^= h >> 32;
+  return &tc.sources[h & (TLS_SOURCE_BUCKETS - 1)];
+}
+
+static tls_source *tls_source_find(const uint8_t key[TLS_SOURCE_KEY_LEN]) {
+  for (tls_source *src = *tls_source_bucket(key); src != NULL;
+       src = src->next) {
+    if (memcmp(src->key, key, TLS_SOURCE_KEY_LEN) == 0) {
+      return src;
+    }
+  }
+  return NULL;
+}
+
+/* tls_source_acquire counts one more handshake for |key|. NULL when out of
+ * memory (the handshake is then simply not counted). */
+static tls_source *tls_source_acquire(const uint8_t key[TLS_SOURCE_KEY_LEN]) {
+  tls_source *src = tls_source_find(key);
+  if (src == NULL) {
+    src = calloc(1, sizeof(*src));
+    if (src == NULL) {
+      return NULL;
+    }
+    memcpy(src->key, key, TLS_SOURCE_KEY_LEN);
+    tls_source **bucket = tls_source_bucket(key);
+    src->next = *bucket;
+    *bucket = src;
+  }
+  src->count++;
+  return src;
+}
+
+static void tls_source_release(tls_conn *conn) {
+  tls_source *src = conn_extra(conn)->source;
+  if (src == NULL) {
+    return;
+  }
+  conn_extra(conn)->source = NULL;
+  if (--src->count > 0) {
+    return;
+  }
+  for (tls_source **link = tls_source_bucket(src->key); *link != NULL;
+       link = &(*link)->next) {
+    if (*link == src) {
+      *link = src->next;
+      break;
+    }
+  }
+  free(src);
+}
+
+/* tls_hello_wait_begin: main now waits for the client's ClientHello bytes
+ * (accepted, or asked for the next record of a ClientHello). */
+static void tls_hello_wait_begin(tls_conn *conn) {
+  tls_connection_extra *x = conn_extra(conn);
+  if (!x->incoming || x->hello_done || x->waiting_hello) {
+    return;
+  }
+  x->waiting_hello = 1;
+  x->wait_since_ms = tls_now_ms();
+  x->idle_next = NULL;
+  x->idle_prev = tc.idle_tail;
+  if (tc.idle_tail != NULL) {
+    conn_extra(tc.idle_tail)->idle_next = conn;
+  } else {
+    tc.idle_head = conn;
+  }
+  tc.idle_tail = conn;
+  tls_source *src = x->source;
+  if (src != NULL) {
+    x->src_idle_next = NULL;
+    x->src_idle_prev = src->idle_tail;
+    if (src->idle_tail != NULL) {
+      conn_extra(src->idle_tail)->src_idle_next = conn;
+    } else {
+      src->idle_head = conn;
+    }
+    src->idle_tail = conn;
+  }
+}
+
+/* tls_hello_wait_end: a whole record came (or the handshake ends). */
+static void tls_hello_wait_end(tls_conn *conn) {
+  tls_connection_extra *x = conn_extra(conn);
+  if (!x->waiting_hello) {
+    return;
+  }
+  x->waiting_hello = 0;
+  x->waited_ms += tls_now_ms() - x->wait_since_ms;
+  if (x->idle_prev != NULL) {
+    conn_extra(x->idle_prev)->idle_next = x->idle_next;
+  } else {
+    tc.idle_head = x->idle_next;
+  }
+  if (x->idle_next != NULL) {
+    conn_extra(x->idle_next)->idle_prev = x->idle_prev;
+  } else {
+    tc.idle_tail = x->idle_prev;
+  }
+  x->idle_prev = x->idle_next = NULL;
+  tls_source *src = x->source;
+  if (src != NULL) {
+    if (x->src_idle_prev != NULL) {
+      conn_extra(x->src_idle_prev)->src_idle_next = x->src_idle_next;
+    } else {
+      src->idle_head = x->src_idle_next;
+    }
+    if (x->src_idle_next != NULL) {
+      conn_extra(x->src_idle_next)->src_idle_prev = x->src_idle_prev;
+    } else {
+      src->idle_tail = x->src_idle_prev;
+    }
+    x->src_idle_prev = x->src_idle_next = NULL;
+  }
+}
+
 void tls_conn_for_each_inflight(void (*fn)(tls_conn *conn, void *arg),
                                 void *arg) {
   tls_conn *conn = tc.inflight_head;
@@ -237,11 +429,29 @@ static long long tls_handshake_limit_ms(void) {
                                       : TLS_DEFAULT_HANDSHAKE_TIMEOUT_MS;
 }
 
+/* tls_client_hello_limit_ms: tls-client-hello-timeout, never beyond the
+ * whole handshake's limit. */
+static long long tls_client_hello_limit_ms(void) {
+  tls_tunables tun;
+  tls_read_tunables(&tun);
+  long long limit = tun.client_hello_timeout_ms > 0
+                        ? tun.client_hello_timeout_ms
+                        : TLS_DEFAULT_CLIENT_HELLO_TIMEOUT_MS;
+  long long whole = tls_handshake_limit_ms();
+  return limit < whole ? limit : whole;
+}
+
 /* ---- handshake failure and success ----------------------------------- */
 
 static void tls_release_handshake(tls_conn *conn) {
   tls_pool_forget(conn);
   inflight_remove(conn);
+  tls_hello_wait_end(conn);
+  tls_source_release(conn);
+  if (conn_extra(conn)->incoming) {
+    conn_extra(conn)->incoming = 0;
+    tc.incoming--;
+  }
   free(conn->rec);
   conn->rec = NULL;
   free(conn->flight);
@@ -251,6 +461,7 @@ static void tls_release_handshake(tls_conn *conn) {
     free(conn->handback);
     conn->handback = NULL;
   }
+  tls_peer_release(conn);
   tls_generation_release(conn->gen);
   conn->gen = NULL;
 }
@@ -267,8 +478,10 @@ static void tls_handshake_fail(tls_conn *conn, const char *reason, int quiet) {
     tls_log(TLS_LOG_VERBOSE, "TLS handshake failed: peer=%s reason=%s",
             conn->peer, reason);
   } else {
-    tls_security_log("tls_handshake_failed", "peer=%s reason=\"%s\"",
-                     conn->peer, reason);
+    /* Counted per source and reason by the host: a flood of half-open
+     * sockets writes a line and a summary, not one line each. */
+    tls_security_log_peer("tls_handshake_failed", conn_extra(conn)->ip, reason,
+                          "peer=%s reason=\"%s\"", conn->peer, reason);
   }
   tls_release_handshake(conn);
   conn->c.state = CONN_STATE_ERROR;
@@ -282,44 +495,20 @@ static void tls_handshake_fail(tls_conn *conn, const char *reason, int quiet) {
   conn_close(&conn->c);
 }
 
-/* tls_check_peer re-checks the client-certificate policy after the
- * handshake: a configuration slip must refuse, never accept silently. */
+/* tls_check_peer re-checks the certificate policy after the handshake: a
+ * configuration slip, or a handshaker vouching for an identity, must
+ * refuse, never accept silently (tls/peer.c). */
 static int tls_check_peer(tls_conn *conn, char *err, size_t err_len) {
-  /* An outgoing connection verified the server (SSL_VERIFY_PEER) */
-  int auth =
-      conn->is_client ? TLS_CLIENT_AUTH_YES : conn->gen->settings.auth_clients;
-  X509 *peer = SSL_get_peer_certificate(conn->ssl);
-  long verify = SSL_get_verify_result(conn->ssl);
-  int ok = 1;
-  if (auth == TLS_CLIENT_AUTH_YES && peer == NULL) {
-    snprintf(err, err_len, "no client certificate");
-    ok = 0;
-  } else if (auth != TLS_CLIENT_AUTH_NO && peer != NULL &&
-             verify != X509_V_OK) {
-    snprintf(err, err_len, "client certificate not verified: %s",
-             X509_verify_cert_error_string(verify));
-    ok = 0;
-  }
-  if (conn->is_client && verify != X509_V_OK && peer != NULL) {
-    snprintf(err, err_len, "server certificate not verified: %s",
-             X509_verify_cert_error_string(verify));
-    ok = 0;
-  }
-  if (ok && peer != NULL) {
-    tls_x509_name_text(X509_get_subject_name(peer),
-                       conn_extra(conn)->cert_subject,
-                       sizeof(conn_extra(conn)->cert_subject), 1);
-  }
-  X509_free(peer);
-  return ok;
+  return tls_peer_check(conn, conn_extra(conn)->cert_subject,
+                        sizeof(conn_extra(conn)->cert_subject), err, err_len);
 }
 
 static void tls_handshake_complete(tls_conn *conn) {
   char why[IPC_MAX_REASON];
   if (!tls_check_peer(conn, why, sizeof(why))) {
-    tls_security_log(
+    tls_security_log_peer(
         conn->is_client ? "tls_server_refused" : "tls_client_refused",
-        "peer=%s reason=\"%s\"", conn->peer, why);
+        conn_extra(conn)->ip, why, "peer=%s reason=\"%s\"", conn->peer, why);
     tls_handshake_fail(conn, why, 0);
     return;
   }
@@ -376,9 +565,9 @@ static void tls_handshake_ssl_failed(tls_conn *conn, int code, long verify,
              verify != X509_V_OK ? X509_verify_cert_error_string(verify) : "");
   }
   if (verify != X509_V_OK || strstr(why, "CERTIFICATE") != NULL) {
-    tls_security_log(
+    tls_security_log_peer(
         conn->is_client ? "tls_server_refused" : "tls_client_refused",
-        "peer=%s reason=\"%s\"", conn->peer, why);
+        conn_extra(conn)->ip, why, "peer=%s reason=\"%s\"", conn->peer, why);
   }
   tls_handshake_fail(conn, why, code == SSL_ERROR_SYSCALL && errors[0] == '\0');
 }
@@ -401,10 +590,29 @@ static void tls_handshake_continue(tls_conn *conn) {
     tls_set_events(conn, 0, 1);
     return;
   }
+  if (code == SSL_ERROR_WANT_CERTIFICATE_VERIFY) {
+    tls_set_events(conn, 0, 0); /* a verifier's verdict resumes it */
+    tls_peer_request_verify(conn);
+    return;
+  }
   char errors[IPC_MAX_REASON];
-  long verify = SSL_get_verify_result(conn->ssl);
+  long verify = tls_peer_verify_result(conn);
   tls_collect_errors(errors, sizeof(errors));
   tls_handshake_ssl_failed(conn, code, verify, errors);
+}
+
+void tls_conn_resume_finish(tls_conn *conn) {
+  tls_enter(conn);
+  if (!conn->close_pending && conn->handshake_state == TLS_HANDSHAKE_FINISH &&
+      !conn->finishing) {
+    if (tls_finisher_running()) {
+      tls_finisher_submit(
+          conn, (conn->started_ms + tls_handshake_limit_ms()) * 1000LL);
+    } else {
+      tls_handshake_continue(conn);
+    }
+  }
+  tls_leave(conn);
 }
 
 void tls_conn_on_finished(tls_conn *conn) {
@@ -418,6 +626,8 @@ void tls_conn_on_finished(tls_conn *conn) {
     tls_handshake_fail(conn, "handshake timed out", 0);
   } else if (conn->fin_final) {
     tls_handshake_fail(conn, conn->fin_errors, conn->fin_quiet);
+  } else if (conn->fin_need_verify) {
+    tls_peer_request_verify(conn); /* the verdict resubmits it */
   } else if (conn->fin_ret == 1) {
     tls_handshake_complete(conn);
   } else {
@@ -441,8 +651,10 @@ int tls_conn_apply_handback(tls_conn *conn, char *err, size_t err_len) {
     char errors[IPC_MAX_REASON - 32];
     tls_collect_errors(errors, sizeof(errors));
     snprintf(err, err_len, "SSL_apply_handback failed: %s", errors);
+    return 0;
   }
-  return ok;
+  /* A resumed session's client identity must carry main's binding. */
+  return tls_peer_on_handback(conn, err, err_len);
 }
 
 void tls_conn_watch(tls_conn *conn, int want_read, int want_write) {
@@ -514,6 +726,7 @@ static void tls_handshake_flush(tls_conn *conn) {
     conn->handshake_state = TLS_HANDSHAKE_READ_RECORD;
     conn->rec_got = 0;
     conn->rec_need = TLS_RECORD_HEADER;
+    tls_hello_wait_begin(conn); /* the next record of a ClientHello */
     tls_set_events(conn, 1, 0);
     tls_handshake_read_record(conn);
   } else if (conn->handshake_state == TLS_HANDSHAKE_FLUSH_THEN_FINISH) {
@@ -569,7 +782,9 @@ static void tls_handshake_read_record(tls_conn *conn) {
       conn->rec_need = TLS_RECORD_HEADER + body;
     }
   }
-  /* One whole record: stop reading until the handshaker answers. */
+  /* One whole record: stop reading until the handshaker answers (that wait
+   * is not the client's: it stops the ClientHello clock). */
+  tls_hello_wait_end(conn);
   tls_set_events(conn, 0, 0);
   tls_handshake_submit(conn);
 }
@@ -618,6 +833,12 @@ void tls_conn_on_answer(tls_conn *conn, const ipc_message *answer) {
   }
   switch (answer->type) {
     case IPC_ANS_NEED_INPUT:
+      /* Bytes for the client mean the ClientHello was complete (a server
+       * says nothing before it has one); an empty flight asks for more of
+       * it. */
+      if (answer->data_len > 0) {
+        conn_extra(conn)->hello_done = 1;
+      }
       conn->flight = tls_copy(answer->data, answer->data_len);
       conn->flight_len = answer->data_len;
       conn->flight_off = 0;
@@ -629,6 +850,7 @@ void tls_conn_on_answer(tls_conn *conn, const ipc_message *answer) {
       }
       break;
     case IPC_ANS_DONE:
+      conn_extra(conn)->hello_done = 1;
       conn->flight = tls_copy(answer->data, answer->data_len);
       conn->flight_len = answer->data_len;
       conn->flight_off = 0;
@@ -701,15 +923,26 @@ void tls_conn_retry_waiting(void) {
 
 void tls_conn_check_timeouts(long long now_ms) {
   long long limit = tls_handshake_limit_ms();
+  long long hello_limit = tls_client_hello_limit_ms();
   tls_conn *conn = tc.inflight_head;
   while (conn != NULL) {
     tls_conn *next = conn->inflight_next;
+    tls_connection_extra *x = conn_extra(conn);
+    int whole = now_ms - conn->started_ms > limit;
+    int hello = !whole && x->waiting_hello &&
+                x->waited_ms + (now_ms - x->wait_since_ms) > hello_limit;
     /* The completion thread enforces the deadline of those it holds. */
-    if (now_ms - conn->started_ms > limit && !conn->close_pending &&
-        !conn->finishing) {
+    if ((whole || hello) && !conn->close_pending && !conn->finishing) {
       tls_enter(conn);
       tls_stat.handshakes_timed_out++;
-      tls_handshake_fail(conn, "handshake timed out", 0);
+      if (hello) {
+        tc.client_hello_timeouts++;
+      }
+      tls_handshake_fail(conn,
+                         hello ? "ClientHello timed out "
+                                 "(tls-client-hello-timeout)"
+                               : "handshake timed out",
+                         0);
       next = conn->inflight_next ? conn->inflight_next : next;
       tls_conn *current = conn;
       conn = next;
@@ -722,8 +955,32 @@ void tls_conn_check_timeouts(long long now_ms) {
 
 /* ---- accept ----------------------------------------------------------- */
 
-static long long tls_now_ms(void) {
-  return (long long)(ae_monotonic_us() / 1000);
+int tls_preauth_count(void) { return tc.incoming; }
+
+/* tls_evict closes |victim|, an idle handshake, to make room (failing it
+ * takes it off the idle lists and releases its source count). */
+static void tls_evict(tls_conn *victim, const char *reason) {
+  tc.evicted++;
+  tls_enter(victim);
+  tls_handshake_fail(victim, reason, 0);
+  tls_leave(victim);
+}
+
+int tls_preauth_evict_idle(void) {
+  if (tc.idle_head == NULL) {
+    return 0;
+  }
+  tls_evict(tc.idle_head,
+            "evicted: no ClientHello while the handshake table was full");
+  return 1;
+}
+
+void tls_conn_append_info(char *buf, size_t len, size_t *used) {
+  tls_appendf(buf, len, used,
+              "tls_handshakes_refused_per_ip:%lld\r\n"
+              "tls_handshakes_evicted:%lld\r\n"
+              "tls_handshakes_client_hello_timed_out:%lld\r\n",
+              tc.refused_per_ip, tc.evicted, tc.client_hello_timeouts);
 }
 
 static void tls_accept_one(ae_loop *loop, int fd,
@@ -739,30 +996,69 @@ static void tls_accept_one(ae_loop *loop, int fd,
     inet_ntop(AF_INET6, &s->sin6_addr, ip, sizeof(ip));
     port = ntohs(s->sin6_port);
   }
-  tls_tunables tun;
-  tls_read_tunables(&tun);
-  int cap = tun.max_handshakes_in_flight > 0 ? tun.max_handshakes_in_flight
-                                             : TLS_DEFAULT_MAX_IN_FLIGHT;
-  if (tc.inflight_count >= cap) {
-    tls_stat.handshakes_refused_busy++;
-    tls_log(TLS_LOG_VERBOSE,
-            "TLS: refusing %s:%d: %d handshakes in flight "
-            "(tls-max-handshakes-in-flight)",
-            ip, port, tc.inflight_count);
-    close(fd);
-    return;
-  }
   char peer[64];
   if (sa->ss_family == AF_INET6) {
     snprintf(peer, sizeof(peer), "[%s]:%d", ip, port);
   } else {
     snprintf(peer, sizeof(peer), "%s:%d", ip, port);
   }
+  tls_tunables tun;
+  tls_read_tunables(&tun);
+  uint8_t key[TLS_SOURCE_KEY_LEN];
+  tls_source_key(sa, key);
+  tls_source *src = tls_source_find(key);
+  while (tun.max_handshakes_per_ip > 0 && src != NULL &&
+         src->count >= tun.max_handshakes_per_ip && src->idle_head != NULL) {
+    tls_evict(src->idle_head,
+              "evicted: no ClientHello while its address was at "
+              "tls-max-handshakes-per-ip");
+    src = tls_source_find(key); /* freed with its last handshake */
+  }
+  if (tun.max_handshakes_per_ip > 0 && src != NULL &&
+      src->count >= tun.max_handshakes_per_ip) {
+    tc.refused_per_ip++;
+    tls_security_log_peer("tls_handshake_refused", ip,
+                          "tls-max-handshakes-per-ip reached",
+                          "peer=%s reason=\"%d handshakes in flight from "
+                          "this address (tls-max-handshakes-per-ip)\"",
+                          peer, src->count);
+    close(fd);
+    return;
+  }
+  long long cap = tun.max_handshakes_in_flight > 0
+                      ? tun.max_handshakes_in_flight
+                      : TLS_DEFAULT_MAX_IN_FLIGHT;
+  /* Each incoming handshake holds a descriptor: with the clients it must
+   * fit maxclients (-1: no budget; 0: the clients alone fill it, and
+   * evicting handshakes would not help). */
+  long long room = -1;
+  if (tun.max_clients > 0) {
+    room = tun.max_clients > tun.clients ? tun.max_clients - tun.clients : 0;
+  }
+  while (room != 0 &&
+         (tc.inflight_count >= cap || (room > 0 && tc.incoming >= room)) &&
+         tls_preauth_evict_idle()) {
+  }
+  if (room == 0 || tc.inflight_count >= cap ||
+      (room > 0 && tc.incoming >= room)) {
+    tls_stat.handshakes_refused_busy++;
+    tls_log(TLS_LOG_VERBOSE,
+            "TLS: refusing %s: %d handshakes in flight, none idle (%s)", peer,
+            tc.inflight_count,
+            tc.inflight_count >= cap ? "tls-max-handshakes-in-flight"
+                                     : "maxclients");
+    close(fd);
+    return;
+  }
   tls_conn *conn = tls_conn_new(loop, fd, ip, peer, TLS_HANDSHAKE_READ_RECORD);
   if (conn == NULL) {
     close(fd);
     return;
   }
+  conn_extra(conn)->incoming = 1;
+  tc.incoming++;
+  conn_extra(conn)->source = tls_source_acquire(key);
+  tls_hello_wait_begin(conn);
   int one = 1;
   setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
   if (ae_add_file_event(loop, fd, AE_READABLE, tls_event, conn) != 0) {
@@ -818,7 +1114,12 @@ void tls_accept_handler(ae_loop *loop, int fd, void *client_data, int mask) {
       if (errno == EINTR) {
         continue;
       }
-      if (errno != EAGAIN && errno != EWOULDBLOCK) {
+      if (errno == EMFILE || errno == ENFILE) {
+        /* The connection stays in the backlog and the level-triggered
+         * listener would wake us at once again: the host pauses its
+         * listeners for a moment (and logs it, rate-limited). */
+        tls_host_accept_starved(errno);
+      } else if (errno != EAGAIN && errno != EWOULDBLOCK) {
         tls_log(TLS_LOG_WARNING, "Accepting client connection: %s",
                 strerror(errno));
       }

@@ -19,6 +19,18 @@
  *                      client handshake with only the public certificate.
  *                      Answers SIGNED or FAIL; keeps no state.
  *
+ * Started as "<exe> --redoubt-tls-verifier 3" the same program is a
+ * verifier instead: it loads only the CA (no certificate, no key, no ticket
+ * keys), sandboxes itself the same way and serves only
+ *
+ *   VERIFY{id, purpose, chain}  verify a peer's DER chain (verifier.c) for
+ *                      main, which reads certificates as opaque buffers
+ *                      and parses no X.509. Answers VERIFIED.
+ *
+ * A verifier never sees a ClientHello and a handshaker never verifies: a
+ * handshaker compromised through its ClientHello parser cannot vouch for a
+ * client certificate (issue 17 items 1 and 4).
+ *
  * It never touches a network socket. Only recvmsg/sendmsg on the IPC fd and
  * write(2) to stderr are used after sandboxing (the seccomp policy lives in
  * sandbox/). Any malformed request from main ends the process: main then
@@ -47,6 +59,7 @@
 
 #include "sandbox/ipc.h"
 #include "sandbox/sandbox.h"
+#include "sandbox/spawner_client.h"
 #include "tls/internal_common.h"
 
 /* Connections one handshaker tracks at once; main's in-flight cap is the
@@ -61,6 +74,11 @@ typedef enum {
   HANDSHAKE_PHASE_HANDSHAKE
 } handshaker_phase;
 
+typedef enum {
+  HANDSHAKER_ROLE_HANDSHAKE = 0,
+  HANDSHAKER_ROLE_VERIFY
+} handshaker_role;
+
 typedef struct handshaker_conn {
   uint64_t id;
   handshaker_phase phase;
@@ -70,9 +88,14 @@ typedef struct handshaker_conn {
 
 static struct {
   int fd;
-  SSL_CTX *handoff_ctx;   /* no key: parses the ClientHello */
-  SSL_CTX *handshake_ctx; /* certificate + key */
-  EVP_PKEY *client_key;   /* SIGN requests: the client key (or the server's) */
+  handshaker_role role;
+  X509_STORE *verify_store; /* verifier: the CA */
+  SSL_CTX *handoff_ctx;     /* no key: parses the ClientHello */
+  SSL_CTX *handshake_ctx;   /* certificate + key */
+  EVP_PKEY *client_key; /* SIGN requests: the client key (or the server's) */
+  /* Privilege separation: the keys the spawner sent, while the contexts
+   * are built (NULL: load the key files) */
+  const sandbox_keys *spawner_keys;
   handshaker_conn *conns; /* dense array, swap-removed */
   size_t conn_count;
   uint8_t in[IPC_MAX_MESSAGE + 1];
@@ -115,7 +138,8 @@ static void handshaker_log(const char *fmt, ...) {
 
 int tls_is_handshaker_invocation(int argc, char **argv) {
   return argc >= 2 && argv[1] != NULL &&
-         strcmp(argv[1], TLS_HANDSHAKER_ARG) == 0;
+         (strcmp(argv[1], TLS_HANDSHAKER_ARG) == 0 ||
+          strcmp(argv[1], TLS_VERIFIER_ARG) == 0);
 }
 
 /* ---- IPC ------------------------------------------------------------ */
@@ -231,6 +255,32 @@ static SSL_CTX *handshaker_build_handoff_ctx(const tls_settings *s, char *err,
   return ctx;
 }
 
+/* handshaker_read_key parses a PEM private key: from the bytes the
+ * privileged spawner sent when it started this process (main cannot read
+ * the key files then: spawner_client.h), else from |path| with |pass|.
+ * |client| picks tls-client-key-file's. NULL on failure (errors queued). */
+static EVP_PKEY *handshaker_read_key(const char *path, const char *pass,
+                                     int client) {
+  const sandbox_keys *k = handshaker.spawner_keys;
+  BIO *bio;
+  if (k != NULL) {
+    const uint8_t *pem = client ? k->client_key : k->key;
+    size_t len = client ? k->client_key_len : k->key_len;
+    pass = client ? k->client_key_file_pass : k->key_file_pass;
+    bio = len > 0 ? BIO_new_mem_buf(pem, len) : NULL;
+  } else {
+    bio = BIO_new_file(path, "r");
+  }
+  EVP_PKEY *key = NULL;
+  if (bio != NULL) {
+    key = PEM_read_bio_PrivateKey(
+        bio, NULL, handshaker_password_cb,
+        (void *)(pass != NULL && pass[0] ? pass : NULL));
+    BIO_free(bio);
+  }
+  return key;
+}
+
 static SSL_CTX *handshaker_build_handshake_ctx(const tls_settings *s, char *err,
                                                size_t err_len) {
   char why[256];
@@ -256,12 +306,15 @@ static SSL_CTX *handshaker_build_handshake_ctx(const tls_settings *s, char *err,
                s->cert_file, why);
     goto fail;
   }
-  if (SSL_CTX_use_PrivateKey_file(ctx, s->key_file, SSL_FILETYPE_PEM) <= 0) {
+  EVP_PKEY *key = handshaker_read_key(s->key_file, s->key_file_pass, 0);
+  if (key == NULL || !SSL_CTX_use_PrivateKey(ctx, key)) {
+    EVP_PKEY_free(key);
     tls_collect_errors(why, sizeof(why));
     tls_format(err, err_len, "Failed to load private key: %.120s: %s",
                s->key_file, why);
     goto fail;
   }
+  EVP_PKEY_free(key);
   if (!SSL_CTX_check_private_key(ctx)) {
     tls_collect_errors(why, sizeof(why));
     tls_format(err, err_len, "Private key does not match the certificate: %s",
@@ -310,13 +363,8 @@ static EVP_PKEY *handshaker_load_client_key(const tls_settings *s, char *err,
     EVP_PKEY_up_ref(key);
     return key;
   }
-  BIO *bio = BIO_new_file(s->client_key_file, "r");
-  EVP_PKEY *key = NULL;
-  if (bio != NULL) {
-    key = PEM_read_bio_PrivateKey(bio, NULL, handshaker_password_cb,
-                                  s->client_key_file_pass);
-    BIO_free(bio);
-  }
+  EVP_PKEY *key =
+      handshaker_read_key(s->client_key_file, s->client_key_file_pass, 1);
   if (key == NULL) {
     tls_collect_errors(why, sizeof(why));
     tls_format(err, err_len, "Failed to load private key: %.120s: %s",
@@ -325,7 +373,7 @@ static EVP_PKEY *handshaker_load_client_key(const tls_settings *s, char *err,
   }
   if (s->client_cert_file != NULL) {
     X509 *cert = NULL;
-    bio = BIO_new_file(s->client_cert_file, "r");
+    BIO *bio = BIO_new_file(s->client_cert_file, "r");
     if (bio != NULL) {
       cert = PEM_read_bio_X509(bio, NULL, NULL, NULL);
       BIO_free(bio);
@@ -344,12 +392,49 @@ static EVP_PKEY *handshaker_load_client_key(const tls_settings *s, char *err,
   return key;
 }
 
+/* handshaker_sandbox_and_ready takes |settings| (freed), enters the
+ * sandbox and answers READY with the certificate summary. */
+static int handshaker_sandbox_and_ready(tls_settings *settings,
+                                        const char *subject, const char *issuer,
+                                        int64_t not_after) {
+  char sandbox_err[IPC_MAX_REASON + 1] = "";
+  int seccomp = settings->seccomp;
+  char user[IPC_MAX_PATH + 1] = "";
+  if (settings->sandbox_user != NULL) {
+    snprintf(user, sizeof(user), "%s", settings->sandbox_user);
+  }
+  tls_settings_free(settings);
+  if (!sandbox_enter(handshaker.fd, user[0] ? user : NULL, seccomp, sandbox_err,
+                     sizeof(sandbox_err))) {
+    char reason[IPC_MAX_REASON + 1];
+    tls_format(reason, sizeof(reason), "sandbox: %s", sandbox_err);
+    handshaker_send_config_fail(reason);
+    return 0;
+  }
+  size_t n = ipc_build_ready(handshaker.out, sizeof(handshaker.out), subject,
+                             issuer, not_after);
+  return n > 0 && handshaker_send(handshaker.out, n);
+}
+
+/* handshaker_configure_verifier: the verifier loads the CA only (never the
+ * certificate or a key). */
+static int handshaker_configure_verifier(tls_settings *settings) {
+  char err[IPC_MAX_REASON + 1] = "";
+  prctl(PR_SET_NAME, "redoubt-verify", 0, 0, 0);
+  handshaker.verify_store = tls_verifier_store_new(settings, err, sizeof(err));
+  if (handshaker.verify_store == NULL) {
+    tls_settings_free(settings);
+    handshaker_send_config_fail(err[0] ? err : "cannot load the CA");
+    return 0;
+  }
+  return handshaker_sandbox_and_ready(settings, "", "", 0);
+}
+
 /* handshaker_configure handles the first message. Returns 1 when READY was
  * sent. */
 static int handshaker_configure(size_t len) {
   ipc_message msg;
   char err[IPC_MAX_REASON + 1] = "";
-  char sandbox_err[IPC_MAX_REASON + 1] = "";
   tls_settings settings;
   if (!ipc_parse_request(handshaker.in, len, &msg) ||
       msg.type != IPC_REQ_CONFIG) {
@@ -364,20 +449,45 @@ static int handshaker_configure(size_t len) {
   }
   ipc_message_cleanup(&msg);
   OPENSSL_cleanse(handshaker.in, len);
+  if (handshaker.role == HANDSHAKER_ROLE_VERIFY) {
+    return handshaker_configure_verifier(&settings);
+  }
 
+  /* Privilege separation: started by the spawner, this handshaker gets its
+   * keys from it, by the paths main configured (spawner_client.h). */
+  sandbox_keys keys;
+  int fetched =
+      settings.key_file == NULL
+          ? -1
+          : sandbox_keys_fetch(settings.key_file, settings.client_key_file,
+                               &keys, err, sizeof(err));
+  if (fetched == 0) {
+    char reason[IPC_MAX_REASON + 1];
+    tls_format(reason, sizeof(reason), "Failed to load private key: %s", err);
+    tls_settings_free(&settings);
+    handshaker_send_config_fail(reason);
+    return 0;
+  }
+  handshaker.spawner_keys = fetched == 1 ? &keys : NULL;
   handshaker.handoff_ctx =
       handshaker_build_handoff_ctx(&settings, err, sizeof(err));
   if (handshaker.handoff_ctx != NULL) {
     handshaker.handshake_ctx =
         handshaker_build_handshake_ctx(&settings, err, sizeof(err));
   }
+  if (handshaker.handoff_ctx != NULL && handshaker.handshake_ctx != NULL) {
+    handshaker.client_key =
+        handshaker_load_client_key(&settings, err, sizeof(err));
+  }
+  handshaker.spawner_keys = NULL;
+  if (fetched == 1) {
+    sandbox_keys_free(&keys);
+  }
   if (handshaker.handoff_ctx == NULL || handshaker.handshake_ctx == NULL) {
     tls_settings_free(&settings);
     handshaker_send_config_fail(err[0] ? err : "failed to build TLS contexts");
     return 0;
   }
-  handshaker.client_key =
-      handshaker_load_client_key(&settings, err, sizeof(err));
   if (handshaker.client_key == NULL) {
     tls_settings_free(&settings);
     handshaker_send_config_fail(err[0] ? err : "cannot load the client key");
@@ -402,22 +512,7 @@ static int handshaker_configure(size_t len) {
     handshaker_send_config_fail("out of memory");
     return 0;
   }
-  int seccomp = settings.seccomp;
-  char user[IPC_MAX_PATH + 1] = "";
-  if (settings.sandbox_user != NULL) {
-    snprintf(user, sizeof(user), "%s", settings.sandbox_user);
-  }
-  tls_settings_free(&settings);
-  if (!sandbox_enter(handshaker.fd, user[0] ? user : NULL, seccomp, sandbox_err,
-                     sizeof(sandbox_err))) {
-    char reason[IPC_MAX_REASON + 1];
-    tls_format(reason, sizeof(reason), "sandbox: %s", sandbox_err);
-    handshaker_send_config_fail(reason);
-    return 0;
-  }
-  size_t n = ipc_build_ready(handshaker.out, sizeof(handshaker.out), subject,
-                             issuer, not_after);
-  return n > 0 && handshaker_send(handshaker.out, n);
+  return handshaker_sandbox_and_ready(&settings, subject, issuer, not_after);
 }
 
 /* ---- connections ---------------------------------------------------- */
@@ -730,11 +825,66 @@ static void handshaker_on_sign(const ipc_message *msg) {
   }
 }
 
+/* handshaker_on_verify answers a VERIFY request (verifier role): the
+ * verdict on the chain and the identity main shows, as text. */
+static void handshaker_on_verify(const ipc_message *msg) {
+  tls_verify_outcome outcome;
+  tls_verify_chain(handshaker.verify_store, msg->purpose,
+                   (const uint8_t *const *)msg->certs, msg->cert_lens,
+                   msg->cert_count, &outcome);
+  size_t n = ipc_build_verified(handshaker.out, sizeof(handshaker.out),
+                                msg->conn_id, outcome.accepted, outcome.error,
+                                outcome.reason, outcome.subject, outcome.sans);
+  if (n == 0) {
+    /* Cannot happen (every text is bounded and escaped): refuse rather
+     * than leave main waiting. */
+    n = ipc_build_verified(handshaker.out, sizeof(handshaker.out), msg->conn_id,
+                           0, X509_V_ERR_UNSPECIFIED,
+                           "verdict does not fit a message", "", "");
+  }
+  if (n > 0) {
+    handshaker_send(handshaker.out, n);
+  }
+}
+
+#ifdef REDOUBT_TEST_HOOKS
+/* Test builds only: a handshaker that rewrites the session of every ticket
+ * it opens, as a compromised one could, to assert another client identity
+ * on resumption: "forge-resumed-identity" turns the client certificate's
+ * "client1" into "forged1" (main's binding no longer matches the chain);
+ * "unbind-resumed-identity" removes main's binding. */
+static int handshaker_forge_mode; /* 1 forge, 2 unbind */
+
+static int handshaker_forge_ticket(uint8_t *session, size_t *len,
+                                   size_t max_len) {
+  static const char from[] = "client1", to[] = "forged1";
+  if (handshaker_forge_mode == 1) {
+    for (size_t i = 0; i + sizeof(from) - 1 <= *len; i++) {
+      if (memcmp(session + i, from, sizeof(from) - 1) == 0) {
+        memcpy(session + i, to, sizeof(to) - 1);
+      }
+    }
+    return 1;
+  }
+  CBB out;
+  int ok = CBB_init(&out, *len) &&
+           tls_session_der_set_field(session, *len, TLS_SESSION_BINDING_FIELD,
+                                     NULL, 0, &out) &&
+           CBB_len(&out) <= max_len;
+  if (ok) {
+    memcpy(session, CBB_data(&out), CBB_len(&out));
+    *len = CBB_len(&out);
+  }
+  CBB_cleanup(&out);
+  return ok;
+}
+#endif
+
 #ifdef REDOUBT_TEST_HOOKS
 /* Test builds only: main asked this handshaker to break the protocol so the
- * tests can check that main drops it. Kinds: wrong-conn-id, truncated,
- * oversized, wrong-type (sent at once), done-while-reading and silent
- * (armed). */
+ * tests can check that main drops it. Kinds: wrong-conn-id, stale-conn-id,
+ * truncated, oversized, wrong-type (sent at once), done-while-reading and
+ * silent (armed). */
 #define HANDSHAKER_MISBEHAVE_PREFIX "misbehave:"
 static uint8_t handshaker_oversized[IPC_MAX_MESSAGE + 512];
 
@@ -747,6 +897,11 @@ static void handshaker_misbehave(const char *kind) {
     /* An id main never handed out. */
     n = ipc_build_need_input(handshaker.out, sizeof(handshaker.out),
                              UINT64_MAX - 7, out, sizeof(out));
+  } else if (strcmp(kind, "stale-conn-id") == 0) {
+    /* An id main handed out long ago (its first connection), not to us
+     * now, with no request of ours cancelled: a stale answer. */
+    n = ipc_build_need_input(handshaker.out, sizeof(handshaker.out), 1, out,
+                             sizeof(out));
   } else if (strcmp(kind, "truncated") == 0) {
     n = ipc_build_need_input(handshaker.out, sizeof(handshaker.out),
                              UINT64_MAX - 7, out, sizeof(out));
@@ -766,6 +921,11 @@ static void handshaker_misbehave(const char *kind) {
   } else if (strcmp(kind, "silent") == 0) {
     handshaker.misbehave_silent = 1;
     return;
+  } else if (strcmp(kind, "forge-resumed-identity") == 0 ||
+             strcmp(kind, "unbind-resumed-identity") == 0) {
+    handshaker_forge_mode = kind[0] == 'f' ? 1 : 2;
+    tls_ticket_set_open_hook(handshaker_forge_ticket);
+    return;
   }
   if (n > 0) {
     handshaker_send(buf, n);
@@ -784,6 +944,9 @@ int tls_handshaker_main(int argc, char **argv) {
     handshaker_log("bad handshaker invocation");
     return 2;
   }
+  handshaker.role = strcmp(argv[1], TLS_VERIFIER_ARG) == 0
+                        ? HANDSHAKER_ROLE_VERIFY
+                        : HANDSHAKER_ROLE_HANDSHAKE;
   handshaker.fd = TLS_HANDSHAKER_FD;
   ssize_t len = handshaker_recv();
   if (len <= 0) {
@@ -802,7 +965,20 @@ int tls_handshaker_main(int argc, char **argv) {
       handshaker_log("malformed request from main, exiting");
       return 2;
     }
+    /* Each role serves its own requests only. */
+    int verifier = handshaker.role == HANDSHAKER_ROLE_VERIFY;
+    if (verifier != (msg.type == IPC_REQ_VERIFY) && msg.type != IPC_REQ_ABORT &&
+        msg.type != IPC_REQ_TEST_SYSCALL) {
+      handshaker_log("request type %d is not for a %s, exiting", msg.type,
+                     verifier ? "verifier" : "handshaker");
+      OPENSSL_cleanse(handshaker.in, (size_t)len);
+      ipc_message_cleanup(&msg);
+      return 2;
+    }
     switch (msg.type) {
+      case IPC_REQ_VERIFY:
+        handshaker_on_verify(&msg);
+        break;
       case IPC_REQ_RECORD:
 #ifdef REDOUBT_TEST_HOOKS
         if (handshaker.misbehave_silent) {
@@ -817,6 +993,9 @@ int tls_handshaker_main(int argc, char **argv) {
         handshaker_on_sign(&msg);
         break;
       case IPC_REQ_ABORT: {
+        if (verifier) {
+          break; /* a verifier keeps no state */
+        }
         handshaker_conn *c = handshaker_find(msg.conn_id);
         if (c != NULL) {
           handshaker_forget(c);

@@ -8,10 +8,15 @@
 
 /* argv marker of a handshaker process: <exe> TLS_HANDSHAKER_ARG <fd>. */
 #define TLS_HANDSHAKER_ARG "--redoubt-tls-handshaker"
+/* argv marker of a verifier: the same program in verify-only role (no
+ * private key, no ticket keys, never a ClientHello; it answers VERIFY with
+ * the verdict on a peer's certificate chain). */
+#define TLS_VERIFIER_ARG "--redoubt-tls-verifier"
 /* The IPC socket is always dup2'ed to this fd in the handshaker. */
 #define TLS_HANDSHAKER_FD 3
 
-/* tls_is_handshaker_invocation returns 1 if argv asks for handshaker mode
+/* tls_is_handshaker_invocation returns 1 if argv asks for handshaker (or
+ * verifier) mode
  * (main() must then call tls_handshaker_main and exit with its result,
  * before doing anything else), 0 otherwise. */
 int tls_is_handshaker_invocation(int argc, char **argv);

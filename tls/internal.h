@@ -24,6 +24,14 @@ void tls_log(int level, const char *fmt, ...)
 /* tls_security_log records a security event through the host. */
 void tls_security_log(const char *event, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
+/* tls_security_log_peer records a security event caused by the peer at
+ * |source| (address, no port) for |cause|: the host counts repeats. */
+void tls_security_log_peer(const char *event, const char *source,
+                           const char *cause, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+/* tls_host_accept_starved tells the host that accept failed with |err|
+ * (EMFILE/ENFILE): it pauses its listeners (tls_host.accept_starved). */
+void tls_host_accept_starved(int err);
 /* tls_read_tunables fills |out| from the host (defaults before tls_start). */
 void tls_read_tunables(tls_tunables *out);
 /* tls_host_executable is the host's executable path (argv[0] of
@@ -149,9 +157,18 @@ typedef enum {
   TLS_HANDSHAKE_CLIENT
 } tls_handshake_state;
 
-/* Bounds on what one handshake may send before the handshake completes. */
+/* Bounds on what one handshake may send before the handback, i.e. before
+ * the handshaker has the whole ClientHello (and, after a HelloRetryRequest,
+ * the second one). Each record is one IPC round trip. A ClientHello is at
+ * most TLS_MAX_CLIENT_HELLO (48 KB): three full records; after a
+ * HelloRetryRequest a client sends a ChangeCipherSpec record and a second
+ * ClientHello, so a legitimate client needs at most 3 + 1 + 3 = 7 records
+ * (browsers, OpenSSL, BoringSSL and Go send each ClientHello in one record
+ * unless it exceeds 16 KB). 8 leaves one spare; a peer that dribbles its
+ * ClientHello one byte per record is cut off after 8 round trips instead
+ * of 128. */
 #define TLS_MAX_RECORD_BODY (16384 + 2048)
-#define TLS_MAX_HANDSHAKE_RECORDS 128
+#define TLS_MAX_HANDSHAKE_RECORDS 8
 #define TLS_MAX_HANDSHAKE_BYTES (192 * 1024)
 #define TLS_RECORD_HEADER_LEN 5
 
@@ -203,9 +220,13 @@ struct tls_conn {
   int fin_ret, fin_code, fin_timed_out, fin_events;
   int fin_final, fin_quiet; /* fin_errors is the final reason */
   long fin_verify;
+  int fin_need_verify; /* stopped at the peer's chain: VERIFY it */
   char fin_errors[IPC_MAX_REASON];
   tls_conn *fin_next;
   /* client.c: an outgoing connection and its one signature in flight */
+  /* peer.c: the peer's identity as main knows it (NULL until the peer
+   * sent a certificate or resumed a session with one) */
+  struct tls_peer_identity *identity;
   int is_client;
   int sign_state; /* TLS_SIGN_* */
   uint8_t *signature;
@@ -216,6 +237,126 @@ struct tls_conn {
 #define TLS_SIGN_PENDING 1
 #define TLS_SIGN_READY 2
 #define TLS_SIGN_FAILED 3
+
+/* ---- peer.c: the peer's certificate, verified outside main ------------
+
+ * Main's contexts are built on TLS_with_buffers_method: the peer's
+ * certificates stay opaque CRYPTO_BUFFERs and main creates no X509 object.
+ * The custom verify callback pauses the handshake (ssl_verify_retry); main
+ * sends the DER chain to a verifier process (IPC VERIFY) and resumes the
+ * handshake with its verdict. Main trusts a peer identity only if a
+ * verifier vouched for this connection's chain, or if it comes from a
+ * resumed session whose binding (a MAC under a key only main holds, put
+ * into every ticket main seals) matches. */
+
+/* The largest certificate chain main reads from a peer (max_cert_list).
+ * BoringSSL's default is 100 KB, which a peer can make main hold per
+ * connection with a partial Certificate message; real client chains are
+ * 1-8 KB (a leaf and one or two intermediates). BoringSSL never lowers a
+ * handshake message's limit below 16 KB, so this is also the floor. */
+#define TLS_MAX_PEER_CERT_LIST (16 * 1024)
+
+#define TLS_VERIFY_NONE 0     /* the callback has not run */
+#define TLS_VERIFY_WANTED 1   /* paused: main must send VERIFY */
+#define TLS_VERIFY_PENDING 2  /* VERIFY sent, waiting for VERIFIED */
+#define TLS_VERIFY_ACCEPTED 3 /* a verifier vouched for the chain */
+#define TLS_VERIFY_REFUSED 4  /* a verifier refused it (or none could) */
+
+typedef struct tls_peer_identity {
+  int state;                /* TLS_VERIFY_* */
+  int resumed;              /* vouched for by a resumed session's binding */
+  uint32_t verify_error;    /* X509_V_* of a refusal */
+  int64_t authenticated_at; /* unix time the chain was verified */
+  uint8_t chain_sha256[32]; /* of the chain vouched for */
+  uint8_t leaf_sha256[32];  /* the leaf's fingerprint */
+  char subject[IPC_MAX_REASON + 1]; /* RFC 2253, spaces escaped */
+  char sans[IPC_MAX_REASON + 1];
+  char reason[IPC_MAX_REASON + 1];
+} tls_peer_identity;
+
+/* tls_peer_ctx_new builds main's context for incoming connections of a
+ * generation with |settings|: no certificate, no key, no CA; buffers
+ * method; custom verify; TLS_MAX_PEER_CERT_LIST; tickets sealed with the
+ * identity binding. NULL with |err|. */
+SSL_CTX *tls_peer_ctx_new(const tls_settings *settings, char *err,
+                          size_t err_len);
+/* tls_peer_client_verify installs the custom verify callback on an
+ * outgoing connection's context (client.c). */
+void tls_peer_client_verify(SSL_CTX *ctx);
+/* tls_peer_start generates the identity-binding key and installs the
+ * ticket seal hook that writes the binding (main, once, before the
+ * completion thread starts). Returns 1 or 0. */
+int tls_peer_start(void);
+/* tls_peer_rotate_binding_key replaces the key (tls-auth-clients or the CA
+ * changed: sessions bound before no longer resume). */
+void tls_peer_rotate_binding_key(void);
+void tls_peer_stop(void);
+/* tls_peer_on_handback (after SSL_apply_handback, on the thread that owns
+ * |conn|): links |conn| to its SSL and, for a resumed session that carries
+ * a certificate, checks main's binding. Returns 1, or 0 with |err| (a
+ * resumed identity main never bound: refuse the connection). */
+int tls_peer_on_handback(tls_conn *conn, char *err, size_t err_len);
+/* tls_peer_request_verify (main's loop): the handshake stopped at the
+ * peer's chain (SSL_ERROR_WANT_CERTIFICATE_VERIFY); sends it to a verifier.
+ * Returns 1, or 0 if none could take it (the verdict is then a refusal and
+ * the caller resumes the handshake, which fails). */
+int tls_peer_request_verify(tls_conn *conn);
+/* tls_peer_on_answer: a verifier's VERIFIED or FAIL for |conn|; records
+ * the verdict and resumes the handshake. */
+void tls_peer_on_answer(tls_conn *conn, const ipc_message *answer);
+/* The two halves of a verification without the IPC (tls_peer_request_verify
+ * and tls_peer_on_answer use them; so do the unit tests):
+ * tls_peer_begin_verify fills |certs|/|lens|/|count| with the chain main's
+ * SSL read (pointers into it) and marks the identity pending; returns 0 if
+ * the chain is refused outright (none, or too long).
+ * tls_peer_record_verdict records a VERIFIED (or FAIL) |answer|. */
+int tls_peer_begin_verify(tls_conn *conn,
+                          const uint8_t *certs[IPC_MAX_CHAIN_CERTS],
+                          size_t lens[IPC_MAX_CHAIN_CERTS], size_t *count);
+void tls_peer_record_verdict(tls_conn *conn, const ipc_message *answer);
+/* tls_peer_verify_result: the X509_V_* code that explains a failed
+ * handshake of |conn| (the verifier's, else X509_V_OK). */
+long tls_peer_verify_result(const tls_conn *conn);
+/* tls_peer_check applies the certificate policy when the handshake is
+ * complete: for an incoming connection tls-auth-clients, for an outgoing one
+ * a verified server. Copies the vouched subject to |subject|. Returns 1, or
+ * 0 with |err|. */
+int tls_peer_check(tls_conn *conn, char *subject, size_t subject_len, char *err,
+                   size_t err_len);
+/* A resumed session's binding (what main wrote into the session's
+ * TLS_SESSION_BINDING_FIELD when it sealed the ticket):
+ *   "RDI1" | u64 authenticated_at | SHA-256(chain) [32] |
+ *   u16-length subject (text, <= IPC_MAX_REASON) | HMAC-SHA256 [32]
+ * the MAC over the secret and session ID context of the session and the
+ * bytes before it. */
+typedef struct tls_peer_binding {
+  int64_t authenticated_at;
+  uint8_t chain_sha256[32];
+  char subject[IPC_MAX_REASON + 1];
+  uint8_t mac[32];
+  size_t body_len; /* bytes the MAC covers (all but the MAC) */
+} tls_peer_binding;
+/* tls_peer_parse_binding parses |len| bytes from a handed-back session (a
+ * handshaker's bytes). Returns 1, or 0 if they are not exactly one binding. */
+int tls_peer_parse_binding(const uint8_t *blob, size_t len,
+                           tls_peer_binding *out);
+/* tls_peer_binding_body writes a binding without its MAC. Returns 1 or 0
+ * (a subject over IPC_MAX_REASON or with control bytes). */
+int tls_peer_binding_body(CBB *out, int64_t authenticated_at,
+                          const uint8_t chain_sha256[32], const char *subject);
+
+/* tls_peer_release frees |conn|'s identity. */
+void tls_peer_release(tls_conn *conn);
+
+/* tls_pool_submit_verify sends |conn|'s chain to a verifier of its
+ * generation (or of the current one). Returns 1 if sent, 0 if none could
+ * take it. */
+int tls_pool_submit_verify(tls_conn *conn, uint8_t purpose,
+                           const uint8_t *const *certs, const size_t *lens,
+                           size_t count);
+/* tls_conn_resume_finish continues an incoming handshake after a verdict:
+ * on the completion thread if it runs, else on the loop. */
+void tls_conn_resume_finish(tls_conn *conn);
 
 /* tls_write_pending writes buf[*off, len) to non-blocking |fd|, advancing
  * *off. Returns 1 when all is written, 0 when the socket is full, -1 on
@@ -297,6 +438,9 @@ void tls_conn_for_each_inflight(void (*fn)(tls_conn *conn, void *arg),
                                 void *arg);
 void tls_conn_check_timeouts(long long now_ms);
 int tls_conn_handshakes_in_flight(void);
+/* tls_conn_append_info appends the pre-authentication INFO tls fields
+ * (refusals per address, evictions, ClientHello timeouts). */
+void tls_conn_append_info(char *buf, size_t len, size_t *used);
 void tls_conn_init(void);
 /* tls_next_conn_id_peek: ids below it were handed out (stale answers). */
 uint64_t tls_next_conn_id_peek(void);

@@ -9,6 +9,7 @@
 
 #include <openssl/bytestring.h>
 #include <openssl/ssl.h>
+#include <openssl/x509.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -41,9 +42,6 @@ typedef struct tls_settings {
   int session_cache_size, session_cache_timeout;
 } tls_settings;
 
-/* TLS_DEFAULT_CIPHERS is used when tls-ciphers is empty; RSA key exchange
- * is removed from every list in any case. */
-#define TLS_DEFAULT_CIPHERS "ALL:!kRSA:!kPSK:!aPSK"
 /* The TLS 1.3 suites BoringSSL always enables (it offers no way to change
  * them). */
 #define TLS_BORINGSSL_CIPHERSUITES \
@@ -75,9 +73,10 @@ int tls_parse_protocols(const char *protocols, uint16_t *out_min,
 /* tls_check_ciphersuites accepts a tls-ciphersuites value only if BoringSSL
  * would honour it exactly. Returns 1 or 0 with |err|. */
 int tls_check_ciphersuites(const char *suites, char *err, size_t err_len);
-/* tls_apply_cipher_policy sets protocols and TLS 1.2 ciphers on |ctx| (RSA
- * key exchange removed; |removed|, if not NULL, receives the names removed,
- * colon separated). Returns 1 or 0 with |err|. */
+/* tls_apply_cipher_policy sets protocols, TLS 1.2 ciphers (RSA key exchange
+ * removed; |removed|, if not NULL, receives the names removed, colon
+ * separated) and the signature algorithms (no SHA-1) on |ctx|. Returns 1 or
+ * 0 with |err|. */
 int tls_apply_cipher_policy(SSL_CTX *ctx, const tls_settings *settings,
                             char *removed, size_t removed_len, char *err,
                             size_t err_len);
@@ -122,5 +121,70 @@ void tls_ticket_keys_wipe(void);
 int tls_ticket_key_callback(SSL *ssl, uint8_t *key_name, uint8_t *iv,
                             EVP_CIPHER_CTX *cipher_ctx, HMAC_CTX *hmac_ctx,
                             int encrypt);
+
+/* tls_ticket_aead_method seals and opens tickets with the keys above
+ * (AES-256-GCM under key bytes 16..48, a random 12-byte nonce, the key name
+ * as associated data). Main and the handshakers install it on every context
+ * that issues or accepts tickets (tls_apply_session_policy's key callback
+ * is then unused). Unlike the key callback it lets main rewrite the session
+ * it seals (tls_ticket_set_seal_hook): main binds a resumable session's
+ * client identity to a key only main holds (tls/peer.c). */
+extern const SSL_TICKET_AEAD_METHOD tls_ticket_aead_method;
+/* The most a seal hook may add to a session. */
+#define TLS_TICKET_SEAL_HOOK_MAX 512
+/* A seal hook writes the session to seal (|in|, possibly rewritten) into
+ * |out|. Returns 1, or 0 to fail the ticket. */
+typedef int (*tls_ticket_seal_hook_fn)(SSL *ssl, const uint8_t *in,
+                                       size_t in_len, CBB *out);
+/* tls_ticket_set_seal_hook installs |hook| (main only, before the
+ * completion thread starts; NULL removes it). */
+void tls_ticket_set_seal_hook(tls_ticket_seal_hook_fn hook);
+#ifdef REDOUBT_TEST_HOOKS
+/* Test builds: a hook that may rewrite a ticket's plaintext session after
+ * it is opened (handshaker.c: a handshaker forging a resumed identity). */
+typedef int (*tls_ticket_open_hook_fn)(uint8_t *session, size_t *len,
+                                       size_t max_len);
+void tls_ticket_set_open_hook(tls_ticket_open_hook_fn hook);
+#endif
+
+/* tls_session_der_set_field writes the serialized SSL_SESSION |in| to
+ * |out| with its explicit context-specific field [|field|] replaced by an
+ * OCTET STRING holding |value| (|value| NULL: the field removed), keeping
+ * the fields in tag order. It looks only at the session's outer elements
+ * (tag and length of each). Returns 1, or 0 if |in| is not one DER
+ * SEQUENCE. */
+int tls_session_der_set_field(const uint8_t *in, size_t in_len, unsigned field,
+                              const uint8_t *value, size_t value_len, CBB *out);
+/* The session field that carries main's identity binding: [16], the
+ * ocspResponse a client keeps of its server (unused in a server's sessions:
+ * a client's Certificate cannot carry one to a BoringSSL server). */
+#define TLS_SESSION_BINDING_FIELD 16
+
+/* ---- verifier.c: a peer's certificate chain, checked in a verifier ---- */
+
+/* tls_verifier_store_new builds the trust store of a verifier from
+ * tls-ca-cert-file and every hash-named certificate file (<hash>.<n>, as
+ * OpenSSL's directory lookup reads them) in tls-ca-cert-dir, all read now:
+ * the sandbox forbids opening files later. NULL with |err|. */
+X509_STORE *tls_verifier_store_new(const tls_settings *settings, char *err,
+                                   size_t err_len);
+
+/* The outcome of one VERIFY: what goes back to main (IPC_ANS_VERIFIED). */
+typedef struct tls_verify_outcome {
+  int accepted;
+  uint32_t error; /* X509_V_* (0 iff accepted) */
+  char reason[IPC_MAX_REASON + 1];
+  char subject[IPC_MAX_REASON + 1]; /* RFC 2253, spaces escaped */
+  char sans[IPC_MAX_REASON + 1];    /* "DNS:a,IP:127.0.0.1,..." */
+} tls_verify_outcome;
+
+/* tls_verify_chain parses |count| DER certificates (leaf first) and
+ * verifies the leaf against |store| for |purpose| (IPC_VERIFY_PURPOSE_*):
+ * chain to a trusted CA, validity dates, key usage / extended key usage
+ * for a TLS client (or server), as BoringSSL's own verification does. A
+ * certificate that does not parse, or has trailing bytes, is refused. */
+void tls_verify_chain(X509_STORE *store, int purpose,
+                      const uint8_t *const *certs, const size_t *lens,
+                      size_t count, tls_verify_outcome *out);
 
 #endif

@@ -266,6 +266,31 @@ int tls_parse_protocols(const char *protocols, uint16_t *out_min,
   return 1;
 }
 
+/* The TLS 1.2 suites used when tls-ciphers is empty: forward-secret (ECDHE)
+ * AEAD suites only. BoringSSL's "ALL" also offers the CBC suites with
+ * HMAC-SHA1 (ECDHE-*-AES128-SHA, ...), which a tls-ciphers value may still
+ * name; RSA key exchange is removed from every list in any case. */
+static const char tls_default_ciphers[] =
+    "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:"
+    "ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384:"
+    "ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305";
+
+/* The signature algorithms offered and accepted for peer signatures (the
+ * CertificateRequest's list, the client's CertificateVerify, a master's
+ * ServerKeyExchange) and used for our own: ECDSA, RSA-PSS and RSA PKCS#1
+ * with SHA-256/384/512, BoringSSL's defaults without rsa_pkcs1_sha1 and
+ * ecdsa_sha1. A TLS 1.2 peer that offers only SHA-1 (or sends no
+ * signature_algorithms extension, which means SHA-1) fails the handshake. */
+static const uint16_t tls_signature_algorithms[] = {
+    SSL_SIGN_ECDSA_SECP256R1_SHA256, SSL_SIGN_RSA_PSS_RSAE_SHA256,
+    SSL_SIGN_RSA_PKCS1_SHA256,       SSL_SIGN_ECDSA_SECP384R1_SHA384,
+    SSL_SIGN_RSA_PSS_RSAE_SHA384,    SSL_SIGN_RSA_PKCS1_SHA384,
+    SSL_SIGN_ECDSA_SECP521R1_SHA512, SSL_SIGN_RSA_PSS_RSAE_SHA512,
+    SSL_SIGN_RSA_PKCS1_SHA512,
+};
+#define TLS_SIGNATURE_ALGORITHM_COUNT \
+  (sizeof(tls_signature_algorithms) / sizeof(tls_signature_algorithms[0]))
+
 /* The suites BoringSSL always enables for TLS 1.3, in no particular order. */
 static const char *const tls_boringssl_suites[] = {
     "TLS_AES_128_GCM_SHA256", "TLS_AES_256_GCM_SHA384",
@@ -358,8 +383,16 @@ int tls_apply_cipher_policy(SSL_CTX *ctx, const tls_settings *settings,
     snprintf(err, err_len, "cannot set the protocol range");
     return 0;
   }
+  if (!SSL_CTX_set_verify_algorithm_prefs(ctx, tls_signature_algorithms,
+                                          TLS_SIGNATURE_ALGORITHM_COUNT) ||
+      !SSL_CTX_set_signing_algorithm_prefs(ctx, tls_signature_algorithms,
+                                           TLS_SIGNATURE_ALGORITHM_COUNT)) {
+    ERR_clear_error();
+    snprintf(err, err_len, "cannot set the signature algorithms");
+    return 0;
+  }
   const char *user =
-      settings->ciphers ? settings->ciphers : TLS_DEFAULT_CIPHERS;
+      settings->ciphers ? settings->ciphers : tls_default_ciphers;
   if (!SSL_CTX_set_strict_cipher_list(ctx, user)) {
     ERR_clear_error();
     snprintf(err, err_len, "tls-ciphers: invalid cipher list '%.200s'", user);
@@ -479,7 +512,9 @@ int tls_apply_session_policy(SSL_CTX *ctx, const tls_settings *settings) {
                          : 300;
   SSL_CTX_set_timeout(ctx, timeout);
   SSL_CTX_set_session_psk_dhe_timeout(ctx, timeout);
-  SSL_CTX_set_tlsext_ticket_key_cb(ctx, tls_ticket_key_callback);
+  /* Sealed and opened with the shared keys (ticket_keys.c); main binds a
+   * resumable session's client identity when it seals (tls/peer.c). */
+  SSL_CTX_set_ticket_aead_method(ctx, &tls_ticket_aead_method);
   return 1;
 }
 

@@ -9,7 +9,12 @@
  *
  * Every answer is untrusted input: it must parse, its conn_id must be one
  * this handshaker was given and that waits for an answer. Anything else is
- * a protocol violation and the handshaker is killed. A dead handshaker
+ * a protocol violation and the handshaker is killed. One exception is
+ * counted exactly: a handshaker answers every RECORD and SIGN once, in
+ * order, so when main drops a connection whose request is outstanding
+ * (ABORT crosses the answer) it owes one late answer for it; late answers
+ * beyond what it owes are violations (they would otherwise keep a hung
+ * handshaker looking alive). A dead handshaker
  * fails only its own in-flight handshakes; it is respawned with exponential
  * backoff (sandbox_backoff: 100 ms doubling to 2 s).
  *
@@ -26,7 +31,13 @@
  *
  * Generations: a CONFIG SET of tls-* settings starts a new generation of
  * handshakers; only when they are READY do new connections use them, and
- * the old ones are closed once their in-flight handshakes are done. */
+ * the old ones are closed once their in-flight handshakes are done.
+ *
+ * Verifiers: a generation with a CA (tls-ca-cert-file/-dir) also runs one
+ * verifier, the same program started in verify-only role (no key, no
+ * ticket keys, never a ClientHello). Peer certificate chains go there
+ * (VERIFY, tls/peer.c), never to a handshaker; verifiers take no RECORD or
+ * SIGN and are not counted as handshakers. */
 #include <errno.h>
 #include <openssl/err.h>
 #include <openssl/mem.h>
@@ -80,6 +91,7 @@ typedef struct queued_msg {
 
 struct tls_handshaker {
   sandbox_child child; /* process and IPC socket (sandbox/spawn.h) */
+  int verifier;        /* verify-only role (VERIFY), not a handshaker */
   handshaker_state state;
   tls_generation *gen;
   int assigned; /* conns this handshaker tracks */
@@ -89,6 +101,9 @@ struct tls_handshaker {
   size_t queued;
   int nice_applied;         /* tls-handshaker-nice last set on it (-1: none) */
   long long last_answer_ms; /* last well-formed answer (progress) */
+  /* requests main cancelled (ABORT) before their answer came: each may
+   * still be answered once */
+  long long late_answers_owed;
 };
 
 tls_stats tls_stat;
@@ -122,25 +137,16 @@ tls_generation *tls_pool_create_generation(tls_settings *settings, char *err,
   memset(settings, 0, sizeof(*settings));
   gen->id = ++pool.next_gen_id;
   gen->refs = 1;
-  /* Main's post-handback context: no certificate, no key. It verifies the
-   * client's certificate (the second flight completes here) and issues
-   * session tickets with the shared keys. */
-  SSL_CTX *ctx = SSL_CTX_new(TLS_method());
-  if (ctx == NULL ||
-      !tls_apply_cipher_policy(ctx, &gen->settings, NULL, 0, err, err_len) ||
-      !tls_apply_session_policy(ctx, &gen->settings) ||
-      !tls_load_verify_locations(ctx, &gen->settings, err, err_len)) {
-    if (ctx == NULL) {
-      snprintf(err, err_len, "SSL_CTX_new failed");
-    }
-    SSL_CTX_free(ctx);
+  /* Main's post-handback context: no certificate, no key, no CA, no X509
+   * (tls/peer.c). The client's second flight completes here; its chain is
+   * verified by a verifier. It issues session tickets with the shared
+   * keys. */
+  SSL_CTX *ctx = tls_peer_ctx_new(&gen->settings, err, err_len);
+  if (ctx == NULL) {
     tls_settings_free(&gen->settings);
     free(gen);
     return NULL;
   }
-  SSL_CTX_set_verify(ctx, tls_verify_mode(gen->settings.auth_clients), NULL);
-  SSL_CTX_set_mode(
-      ctx, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
   gen->main_ctx = ctx;
   return gen;
 }
@@ -297,7 +303,7 @@ static int pool_send_ticket_keys(tls_handshaker *h) {
 void tls_pool_broadcast_ticket_keys(void) {
   for (int i = 0; i < TLS_POOL_MAX_HANDSHAKERS; i++) {
     tls_handshaker *h = pool.all[i];
-    if (h != NULL && h->state <= HANDSHAKER_RETIRING) {
+    if (h != NULL && !h->verifier && h->state <= HANDSHAKER_RETIRING) {
       pool_send_ticket_keys(h);
     }
   }
@@ -423,7 +429,7 @@ static void pool_apply_nice(tls_handshaker *h) {
     return;
   }
   int value = tls_handshake_nice_value();
-  if (setpriority(PRIO_PROCESS, (id_t)h->child.pid, value) != 0 &&
+  if (sandbox_set_nice(&h->child, value) != 0 && /* via the spawner */
       errno != ESRCH) {
     if (!pool.nice_warned) {
       pool.nice_warned = 1;
@@ -437,9 +443,9 @@ static void pool_apply_nice(tls_handshaker *h) {
   h->nice_applied = wanted;
 }
 
-/* pool_spawn starts one handshaker for |gen| and sends its configuration.
- * Returns it, or NULL (logged). */
-static tls_handshaker *pool_spawn(tls_generation *gen) {
+/* pool_spawn starts one handshaker (or, with |verifier|, a verifier) for
+ * |gen| and sends its configuration. Returns it, or NULL (logged). */
+static tls_handshaker *pool_spawn(tls_generation *gen, int verifier) {
   char err[256];
   sandbox_child child;
   int slot = pool_free_slot();
@@ -447,7 +453,8 @@ static tls_handshaker *pool_spawn(tls_generation *gen) {
     tls_log(TLS_LOG_WARNING, "TLS: too many handshaker processes");
     return NULL;
   }
-  if (!sandbox_spawn(tls_host_executable(), TLS_HANDSHAKER_ARG,
+  if (!sandbox_spawn(tls_host_executable(),
+                     verifier ? TLS_VERIFIER_ARG : TLS_HANDSHAKER_ARG,
                      TLS_SOCKET_BUFFER, &child, err, sizeof(err))) {
     tls_log(TLS_LOG_WARNING, "TLS: cannot start a handshaker: %s", err);
     return NULL;
@@ -459,6 +466,7 @@ static tls_handshaker *pool_spawn(tls_generation *gen) {
     return NULL;
   }
   h->child = child;
+  h->verifier = verifier;
   h->nice_applied = -1;
   pool_apply_nice(h);
   h->gen = gen;
@@ -478,13 +486,15 @@ static tls_handshaker *pool_spawn(tls_generation *gen) {
   size_t n = ipc_build_config(pool.buf, sizeof(pool.buf), &config);
   int sent = n > 0 && pool_send(h, pool.buf, n);
   OPENSSL_cleanse(pool.buf, n); /* held the key passphrase */
-  if (!sent || !pool_send_ticket_keys(h)) {
+  /* A verifier never gets the ticket keys. */
+  if (!sent || (!verifier && !pool_send_ticket_keys(h))) {
     pool_kill(h, n == 0 ? "configuration too large" : "could not be configured",
               1);
     return NULL;
   }
-  tls_log(TLS_LOG_NOTICE, "TLS handshaker started, pid %d (generation %llu)",
-          (int)h->child.pid, (unsigned long long)gen->id);
+  tls_log(TLS_LOG_NOTICE, "TLS %s started, pid %d (generation %llu)",
+          verifier ? "certificate verifier" : "handshaker", (int)h->child.pid,
+          (unsigned long long)gen->id);
   return h;
 }
 
@@ -513,6 +523,9 @@ static int pool_dispatch(tls_handshaker *h, const ipc_message *msg) {
       }
       h->state = HANDSHAKER_READY;
       h->state_ms = pool_now_ms();
+      if (h->verifier) {
+        return 1; /* no certificate of its own; no record waits for it */
+      }
       snprintf(h->gen->cert_subject, sizeof(h->gen->cert_subject), "%s",
                msg->cert_subject);
       snprintf(h->gen->cert_issuer, sizeof(h->gen->cert_issuer), "%s",
@@ -544,10 +557,17 @@ static int pool_dispatch(tls_handshaker *h, const ipc_message *msg) {
   /* Per-connection answers. */
   tls_conn *conn = pool_lookup(msg->conn_id);
   if (conn == NULL) {
-    if (msg->conn_id != 0 && msg->conn_id < tls_next_conn_id_peek()) {
-      return 1; /* answer for a connection main already dropped */
+    int issued = msg->conn_id != 0 && msg->conn_id < tls_next_conn_id_peek();
+    if (issued && h->late_answers_owed > 0) {
+      /* The answer to a request main cancelled: expected, ignored. */
+      h->late_answers_owed--;
+      return 1;
     }
-    pool_kill(h, "answered an unknown connection (protocol violation)", 1);
+    pool_kill(h,
+              issued ? "answered a connection it does not own "
+                       "(protocol violation)"
+                     : "answered an unknown connection (protocol violation)",
+              1);
     return 0;
   }
   if (conn->handshaker != h || !conn->awaiting ||
@@ -556,17 +576,27 @@ static int pool_dispatch(tls_handshaker *h, const ipc_message *msg) {
     return 0;
   }
   conn->awaiting = 0;
-  if ((msg->type == IPC_ANS_SIGNED) != (conn->sign_state == TLS_SIGN_PENDING) &&
-      msg->type != IPC_ANS_FAIL) {
+  /* The answer must be of the kind asked: VERIFIED only from a verifier
+   * for a VERIFY, SIGNED for a SIGN, the handshake answers for a RECORD
+   * (FAIL for any). */
+  int verifying =
+      conn->identity != NULL && conn->identity->state == TLS_VERIFY_PENDING;
+  if (verifying != h->verifier ||
+      (msg->type == IPC_ANS_VERIFIED) != verifying ||
+      ((msg->type == IPC_ANS_SIGNED) !=
+           (conn->sign_state == TLS_SIGN_PENDING) &&
+       msg->type != IPC_ANS_FAIL)) {
     pool_kill(h, "answered with the wrong kind (protocol violation)", 1);
     return 0;
   }
   if (msg->type == IPC_ANS_DONE || msg->type == IPC_ANS_FAIL ||
-      msg->type == IPC_ANS_SIGNED) {
+      msg->type == IPC_ANS_SIGNED || msg->type == IPC_ANS_VERIFIED) {
     /* The handshaker forgot it: no ABORT needed any more. */
     pool_detach(conn);
   }
-  if (conn->is_client) {
+  if (verifying) {
+    tls_peer_on_answer(conn, msg);
+  } else if (conn->is_client) {
     tls_client_on_answer(conn, msg);
   } else {
     tls_conn_on_answer(conn, msg);
@@ -627,11 +657,14 @@ void tls_pool_init(ae_loop *loop) {
   sandbox_backoff_reset(&pool.respawn);
 }
 
-static int pool_count(tls_generation *gen, int include_starting) {
+/* pool_count_role: |gen|'s handshakers (|verifiers|: its verifiers) that
+ * are READY (or starting, with |include_starting|). */
+static int pool_count_role(tls_generation *gen, int include_starting,
+                           int verifiers) {
   int count = 0;
   for (int i = 0; i < TLS_POOL_MAX_HANDSHAKERS; i++) {
     tls_handshaker *h = pool.all[i];
-    if (h != NULL && h->gen == gen &&
+    if (h != NULL && h->gen == gen && h->verifier == verifiers &&
         (h->state == HANDSHAKER_READY ||
          (include_starting && h->state == HANDSHAKER_STARTING))) {
       count++;
@@ -640,10 +673,21 @@ static int pool_count(tls_generation *gen, int include_starting) {
   return count;
 }
 
+static int pool_count(tls_generation *gen, int include_starting) {
+  return pool_count_role(gen, include_starting, 0);
+}
+
+/* pool_wants_verifier: |gen| verifies peer chains (it has a CA). */
+static int pool_wants_verifier(const tls_generation *gen) {
+  return gen->settings.ca_cert_file != NULL ||
+         gen->settings.ca_cert_dir != NULL;
+}
+
 int tls_pool_alive_count(void) {
   int count = 0;
   for (int i = 0; i < TLS_POOL_MAX_HANDSHAKERS; i++) {
-    if (pool.all[i] != NULL && pool.all[i]->state <= HANDSHAKER_RETIRING &&
+    if (pool.all[i] != NULL && !pool.all[i]->verifier &&
+        pool.all[i]->state <= HANDSHAKER_RETIRING &&
         pool.all[i]->state != HANDSHAKER_STARTING) {
       count++;
     }
@@ -667,7 +711,10 @@ int tls_pool_wanted_count(void) {
 int tls_pool_start_generation(tls_generation *gen, int count,
                               long long timeout_ms) {
   for (int i = 0; i < count; i++) {
-    pool_spawn(gen);
+    pool_spawn(gen, 0);
+  }
+  if (pool_wants_verifier(gen)) {
+    pool_spawn(gen, 1);
   }
   long long deadline = pool_now_ms() + timeout_ms;
   for (;;) {
@@ -703,6 +750,16 @@ int tls_pool_start_generation(tls_generation *gen, int count,
         pool_readable(pool.loop, who[i]->child.fd, who[i], AE_READABLE);
       }
     }
+  }
+  if (pool_wants_verifier(gen) && pool_count_role(gen, 0, 1) == 0) {
+    /* Without its verifier a generation could not check any certificate:
+     * it does not start. */
+    if (gen->config_fail[0] == '\0') {
+      snprintf(gen->config_fail, sizeof(gen->config_fail),
+               "the certificate verifier process did not start (see the "
+               "log)");
+    }
+    return 0;
   }
   return pool_count(gen, 0);
 }
@@ -745,8 +802,9 @@ static tls_handshaker *pool_pick(void) {
   tls_handshaker *best = NULL;
   for (int i = 0; i < TLS_POOL_MAX_HANDSHAKERS; i++) {
     tls_handshaker *h = pool.all[i];
-    if (h != NULL && h->gen == pool.current && h->state == HANDSHAKER_READY &&
-        !h->broken && (best == NULL || h->assigned < best->assigned)) {
+    if (h != NULL && !h->verifier && h->gen == pool.current &&
+        h->state == HANDSHAKER_READY && !h->broken &&
+        (best == NULL || h->assigned < best->assigned)) {
       best = h;
     }
   }
@@ -780,12 +838,13 @@ int tls_pool_submit(tls_conn *conn) {
 }
 
 /* pool_pick_for returns the least-loaded live handshaker of |gen| (its key
- * goes with the certificate |gen|'s client context presents). */
-static tls_handshaker *pool_pick_for(tls_generation *gen) {
+ * goes with the certificate |gen|'s client context presents), or with
+ * |verifier| its least-loaded live verifier. */
+static tls_handshaker *pool_pick_for(tls_generation *gen, int verifier) {
   tls_handshaker *best = NULL;
   for (int i = 0; i < TLS_POOL_MAX_HANDSHAKERS; i++) {
     tls_handshaker *h = pool.all[i];
-    if (h != NULL && h->gen == gen &&
+    if (h != NULL && h->gen == gen && h->verifier == verifier &&
         (h->state == HANDSHAKER_READY || h->state == HANDSHAKER_RETIRING) &&
         !h->broken && (best == NULL || h->assigned < best->assigned)) {
       best = h;
@@ -797,7 +856,7 @@ static tls_handshaker *pool_pick_for(tls_generation *gen) {
 int tls_pool_submit_sign(tls_conn *conn, uint16_t sigalg, const uint8_t *in,
                          size_t len) {
   if (conn->handshaker == NULL) {
-    tls_handshaker *h = pool_pick_for(conn->gen);
+    tls_handshaker *h = pool_pick_for(conn->gen, 0);
     if (h == NULL) {
       return 0;
     }
@@ -817,6 +876,40 @@ int tls_pool_submit_sign(tls_conn *conn, uint16_t sigalg, const uint8_t *in,
   return 1;
 }
 
+int tls_pool_submit_verify(tls_conn *conn, uint8_t purpose,
+                           const uint8_t *const *certs, const size_t *lens,
+                           size_t count) {
+  if (conn->handshaker != NULL) {
+    return 0; /* a connection has one request outstanding at a time */
+  }
+  /* The connection's own generation's verifier (its CA), else the current
+   * one's: a reload may have retired the first meanwhile. */
+  tls_handshaker *h = conn->gen != NULL ? pool_pick_for(conn->gen, 1) : NULL;
+  if (h == NULL && pool.current != NULL) {
+    h = pool_pick_for(pool.current, 1);
+  }
+  if (h == NULL) {
+    return 0;
+  }
+  size_t n = ipc_build_verify(pool.buf, sizeof(pool.buf), conn->id, purpose,
+                              certs, lens, count);
+  if (n == 0) {
+    return 0;
+  }
+  conn->handshaker = h;
+  h->assigned++;
+  tls_conn **bucket = pool_bucket(conn->id);
+  conn->hash_next = *bucket;
+  *bucket = conn;
+  if (!pool_send(h, pool.buf, n)) {
+    pool_detach(conn);
+    return 0;
+  }
+  conn->awaiting = 1;
+  conn->awaiting_since_ms = pool_now_ms();
+  return 1;
+}
+
 void tls_pool_forget(tls_conn *conn) {
   tls_handshaker *h = conn->handshaker;
   if (h == NULL) {
@@ -827,6 +920,9 @@ void tls_pool_forget(tls_conn *conn) {
     size_t n = ipc_build_abort(msg, sizeof(msg), conn->id);
     if (n > 0) {
       pool_send(h, msg, n);
+    }
+    if (conn->awaiting) {
+      h->late_answers_owed++; /* its answer may be on the way */
     }
   }
   pool_detach(conn);
@@ -891,12 +987,18 @@ void tls_pool_cron(void) {
       pool.all[i] = NULL;
     }
   }
-  /* Keep the current generation at strength. */
+  /* Keep the current generation at strength (its verifier too). */
   tls_generation *gen = pool.current;
   if (gen != NULL && sandbox_backoff_due(&pool.respawn, now) &&
       pool_count(gen, 1) < tls_pool_wanted_count()) {
     tls_stat.handshaker_restarts++;
-    sandbox_backoff_after_attempt(&pool.respawn, pool_spawn(gen) == NULL, now);
+    sandbox_backoff_after_attempt(&pool.respawn, pool_spawn(gen, 0) == NULL,
+                                  now);
+  } else if (gen != NULL && sandbox_backoff_due(&pool.respawn, now) &&
+             pool_wants_verifier(gen) && pool_count_role(gen, 1, 1) == 0) {
+    tls_stat.handshaker_restarts++;
+    sandbox_backoff_after_attempt(&pool.respawn, pool_spawn(gen, 1) == NULL,
+                                  now);
   }
 }
 
@@ -989,8 +1091,15 @@ size_t tls_sandbox_info_section(char *buf, size_t len) {
 static const char *const pool_test_syscalls[] = {"openat", "socket", "execve",
                                                  "ptrace"};
 static const char *const pool_test_misbehaviours[] = {
-    "wrong-conn-id", "truncated",          "oversized",
-    "wrong-type",    "done-while-reading", "silent"};
+    "wrong-conn-id",
+    "truncated",
+    "oversized",
+    "wrong-type",
+    "done-while-reading",
+    "silent",
+    "stale-conn-id",
+    "forge-resumed-identity",
+    "unbind-resumed-identity"};
 
 static int pool_name_in(const char *name, const char *const *list,
                         size_t count) {
@@ -1018,12 +1127,15 @@ int tls_test_hook(const char *what, const char *arg, int *pids, int max_pids,
                           sizeof(pool_test_misbehaviours[0]))) {
       snprintf(err, err_len,
                "unknown kind (wrong-conn-id|truncated|oversized|wrong-type|"
-               "done-while-reading|silent)");
+               "done-while-reading|silent|stale-conn-id|"
+               "forge-resumed-identity|unbind-resumed-identity)");
       return -1;
     }
     /* Armed misbehaviour must meet the test's connection, wherever the
      * pool sends it. */
-    all = strcmp(arg, "done-while-reading") == 0 || strcmp(arg, "silent") == 0;
+    all = strcmp(arg, "done-while-reading") == 0 ||
+          strcmp(arg, "silent") == 0 ||
+          strstr(arg, "-resumed-identity") != NULL;
     snprintf(name, sizeof(name), "misbehave:%s", arg);
   } else {
     snprintf(err, err_len, "unknown test hook");
@@ -1033,8 +1145,8 @@ int tls_test_hook(const char *what, const char *arg, int *pids, int max_pids,
   int count = 0;
   for (int i = 0; i < TLS_POOL_MAX_HANDSHAKERS && count < max_pids; i++) {
     tls_handshaker *h = pool.all[i];
-    if (h == NULL || h->state != HANDSHAKER_READY || h->gen != pool.current ||
-        h->child.fd < 0) {
+    if (h == NULL || h->verifier || h->state != HANDSHAKER_READY ||
+        h->gen != pool.current || h->child.fd < 0) {
       continue;
     }
     if (n == 0 || !pool_send(h, pool.buf, n)) {

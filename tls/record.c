@@ -26,8 +26,10 @@ const char *tls_record_header_check(const uint8_t header[TLS_RECORD_HEADER_LEN],
   if (body > TLS_MAX_RECORD_BODY) {
     return "TLS record too long";
   }
-  if (records_so_far < 0 || records_so_far >= TLS_MAX_HANDSHAKE_RECORDS ||
-      bytes_so_far > TLS_MAX_HANDSHAKE_BYTES ||
+  if (records_so_far < 0 || records_so_far >= TLS_MAX_HANDSHAKE_RECORDS) {
+    return "ClientHello in too many records";
+  }
+  if (bytes_so_far > TLS_MAX_HANDSHAKE_BYTES ||
       TLS_RECORD_HEADER_LEN + body > TLS_MAX_HANDSHAKE_BYTES - bytes_so_far) {
     return "handshake too large";
   }

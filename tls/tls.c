@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "sandbox/sandbox.h"
+#include "sandbox/spawner_client.h"
 #include "tls/internal.h"
 
 #define TLS_START_WAIT_MS 10000 /* boot / reload: handshakers to READY */
@@ -87,6 +88,29 @@ void tls_security_log(const char *event, const char *fmt, ...) {
   }
 }
 
+void tls_security_log_peer(const char *event, const char *source,
+                           const char *cause, const char *fmt, ...) {
+  char details[1024];
+  va_list ap;
+  if (tls_state.log_quiet) {
+    return;
+  }
+  va_start(ap, fmt);
+  vsnprintf(details, sizeof(details), fmt, ap);
+  va_end(ap);
+  if (tls_state.have_host && tls_state.host.security_log_peer != NULL) {
+    tls_state.host.security_log_peer(event, source, cause, details);
+  } else {
+    tls_security_log(event, "%s", details);
+  }
+}
+
+void tls_host_accept_starved(int err) {
+  if (tls_state.have_host && tls_state.host.accept_starved != NULL) {
+    tls_state.host.accept_starved(err);
+  }
+}
+
 void tls_read_tunables(tls_tunables *out) {
   memset(out, 0, sizeof(*out));
   out->handshake_workers = 1;
@@ -152,7 +176,10 @@ static int tls_validate_settings(const tls_settings *s, int need_cert,
     return 0;
   }
   if (!tls_check_readable("tls-cert-file", s->cert_file, 0, err, err_len) ||
-      !tls_check_readable("tls-key-file", s->key_file, 0, err, err_len) ||
+      /* Privilege separation: main cannot even stat the key; the spawner
+       * reads it and a failure comes back as the handshaker's CONFIG_FAIL. */
+      (!sandbox_spawner_active() &&
+       !tls_check_readable("tls-key-file", s->key_file, 0, err, err_len)) ||
       !tls_check_readable("tls-ca-cert-file", s->ca_cert_file, 0, err,
                           err_len) ||
       !tls_check_readable("tls-ca-cert-dir", s->ca_cert_dir, 1, err, err_len) ||
@@ -167,7 +194,7 @@ static int tls_validate_settings(const tls_settings *s, int need_cert,
              "when tls-auth-clients is yes or optional");
     return 0;
   }
-  SSL_CTX *ctx = SSL_CTX_new(TLS_method());
+  SSL_CTX *ctx = SSL_CTX_new(TLS_with_buffers_method());
   if (ctx == NULL) {
     snprintf(err, err_len, "SSL_CTX_new failed");
     return 0;
@@ -250,6 +277,12 @@ int tls_start(ae_loop *loop, const tls_options *options, const tls_host *host,
   tls_install_host(host);
   tls_pool_init(loop);
   tls_conn_init();
+  /* The identity-binding key exists before the completion thread that
+   * seals tickets with it. */
+  if (!tls_peer_start()) {
+    snprintf(err, err_len, "cannot generate the identity-binding key");
+    return 0;
+  }
   tls_finisher_start(loop);
   if (!tls_ticket_keys_rotate(1)) {
     snprintf(err, err_len, "cannot generate session ticket keys (getrandom)");
@@ -265,7 +298,7 @@ int tls_start(ae_loop *loop, const tls_options *options, const tls_host *host,
   {
     char removed[1024];
     char ignored[TLS_ERR_LEN];
-    SSL_CTX *probe = SSL_CTX_new(TLS_method());
+    SSL_CTX *probe = SSL_CTX_new(TLS_with_buffers_method());
     if (probe &&
         tls_apply_cipher_policy(probe, &gen->settings, removed, sizeof(removed),
                                 ignored, sizeof(ignored)) &&
@@ -297,6 +330,13 @@ int tls_reconfigure(ae_loop *loop, const tls_options *options,
   }
   tls_generation *old = tls_pool_current_generation();
   int auth_before = old ? old->settings.auth_clients : -1;
+  /* What a resumed identity was verified against (see below). */
+  char trust_before[2 * IPC_MAX_PATH + 8] = "";
+  if (old != NULL) {
+    snprintf(trust_before, sizeof(trust_before), "%s|%s",
+             old->settings.ca_cert_file ? old->settings.ca_cert_file : "",
+             old->settings.ca_cert_dir ? old->settings.ca_cert_dir : "");
+  }
   tls_generation *gen = tls_bring_up(options, err, err_len);
   if (gen == NULL) {
     tls_security_log("tls_reload_refused",
@@ -310,6 +350,18 @@ int tls_reconfigure(ae_loop *loop, const tls_options *options,
      * changed too; dropping the keys makes it certain). */
     tls_ticket_keys_rotate(1);
     tls_pool_broadcast_ticket_keys();
+  }
+  char trust_after[sizeof(trust_before)];
+  snprintf(trust_after, sizeof(trust_after), "%s|%s",
+           gen->settings.ca_cert_file ? gen->settings.ca_cert_file : "",
+           gen->settings.ca_cert_dir ? gen->settings.ca_cert_dir : "");
+  if (auth_before != gen->settings.auth_clients ||
+      strcmp(trust_before, trust_after) != 0) {
+    /* A client identity verified under the old policy or CA is not bound
+     * any more: handshakers refuse such sessions already (their session ID
+     * context changed), and main no longer accepts one from a handshaker
+     * that would not. */
+    tls_peer_rotate_binding_key();
   }
   tls_state.next_rotation_ms =
       tls_now_ms() +
@@ -373,6 +425,7 @@ size_t tls_info_section(char *buf, size_t len) {
               tls_stat.handshakes_resumed, tls_conn_handshakes_in_flight(),
               tls_stat.handshakes_timed_out, tls_stat.handshakes_refused_busy,
               tls_stat.handshaker_restarts, tls_stat.handshaker_deaths);
+  tls_conn_append_info(buf, len, &used);
   if (gen != NULL) {
     tls_appendf(buf, len, &used,
                 "tls_auth_clients:%s\r\n"
@@ -394,6 +447,7 @@ void tls_shutdown(void) {
   }
   tls_finisher_stop();
   tls_pool_shutdown();
+  tls_peer_stop();
   tls_state.started = 0;
 }
 
@@ -513,7 +567,7 @@ int tls_check_config(const tls_options *options, const tls_host *host,
   tls_settings_for(&s, options);
   r->ok = tls_validate_settings(&s, tun.port != 0, r->error, sizeof(r->error));
   if (r->ok) {
-    SSL_CTX *ctx = SSL_CTX_new(TLS_method());
+    SSL_CTX *ctx = SSL_CTX_new(TLS_with_buffers_method());
     if (ctx && tls_apply_cipher_policy(ctx, &s, r->removed, sizeof(r->removed),
                                        r->error, sizeof(r->error))) {
       STACK_OF(SSL_CIPHER) *list = SSL_CTX_get_ciphers(ctx);
@@ -646,7 +700,7 @@ int tls_check_config(const tls_options *options, const tls_host *host,
       fprintf(o, ",\"days_left\":%lld", r->expires_in[i] / 86400);
       fprintf(o, ",\"expires_in_seconds\":%lld}", r->expires_in[i]);
     }
-    fprintf(o, "]}\n");
+    fprintf(o, "],\"threat_model\":\"THREAT-MODEL.md\"}\n");
   } else {
     printf("TLS policy (%s)\n", r->ok ? "OK" : "INVALID");
     if (r->error[0]) {
@@ -696,6 +750,10 @@ int tls_check_config(const tls_options *options, const tls_host *host,
       printf("    %.*s\n", n, line);
       line += n + (end ? 1 : 0);
     }
+    printf(
+        "  threat model: THREAT-MODEL.md in the source tree says what this "
+        "protects against, what it does not, and the test behind each "
+        "claim\n");
   }
   int rc = r->ok ? 0 : 1;
   tls_settings_free(&s);

@@ -43,9 +43,15 @@ typedef struct tls_tunables {
   int handshake_workers;        /* tls-handshake-workers */
   int handshake_timeout_ms;     /* tls-handshake-timeout */
   int max_handshakes_in_flight; /* tls-max-handshakes-in-flight */
-  int handshaker_nice;          /* tls-handshaker-nice */
-  int sandbox_seccomp;          /* sandbox-seccomp (read at each spawn) */
-  const char *sandbox_user;     /* sandbox-user; borrowed, copied at each use */
+  int max_handshakes_per_ip;    /* tls-max-handshakes-per-ip (0: none) */
+  int client_hello_timeout_ms;  /* tls-client-hello-timeout */
+  /* The host's connection budget (file descriptors): incoming handshakes in
+   * flight count against it with the connected clients. 0: no budget. */
+  long long max_clients;    /* maxclients */
+  long long clients;        /* connected clients now */
+  int handshaker_nice;      /* tls-handshaker-nice */
+  int sandbox_seccomp;      /* sandbox-seccomp (read at each spawn) */
+  const char *sandbox_user; /* sandbox-user; borrowed, copied at each use */
 } tls_tunables;
 
 /* tls_host: what tls/ needs from the server. tls_start, tls_reconfigure
@@ -66,6 +72,17 @@ typedef struct tls_host {
   /* security_log records a security event: |event| is a name such as
    * "tls_client_refused", |details| "key=value ..." text. NULL: log. */
   void (*security_log)(const char *event, const char *details);
+  /* security_log_peer records a security event a network peer caused:
+   * |source| is its address (no port), |cause| a short stable reason, so
+   * that the host can count repeats instead of writing each one. NULL:
+   * security_log. */
+  void (*security_log_peer)(const char *event, const char *source,
+                            const char *cause, const char *details);
+  /* accept_starved: accept(2) on a TLS listener failed with EMFILE or
+   * ENFILE (|err|). The host stops watching its listeners for a moment
+   * instead of being woken again at once for the same pending connection.
+   * NULL: the listener stays watched. */
+  void (*accept_starved)(int err);
   /* accepted takes over |conn|, whose handshake completed and whose client
    * certificate passed the tls-auth-clients policy, as a new client (what
    * the server does for an accepted TCP connection); |ip| is the peer's
@@ -105,6 +122,15 @@ int tls_reconfigure(ae_loop *loop, const tls_options *options,
  * listener must be deferred (ae_set_deferred): new handshakes are second-
  * pass work. */
 void tls_accept_handler(ae_loop *loop, int fd, void *client_data, int mask);
+
+/* tls_preauth_count: incoming TLS connections whose handshake is in
+ * progress (each holds a file descriptor and counts against maxclients). */
+int tls_preauth_count(void);
+/* tls_preauth_evict_idle closes the incoming handshake that has waited
+ * longest for its client's ClientHello (one that has made no progress), to
+ * make room for a new connection. Returns 1 if one was closed, 0 if every
+ * handshake in flight has made progress. */
+int tls_preauth_evict_idle(void);
 
 /* tls_client_connect starts a TLS client handshake on |fd|, a connected
  * non-blocking TCP socket (tls-replication: a replica towards its master),

@@ -708,6 +708,11 @@ static void acl_genpass_command(client *c) {
 }
 
 static void acl_setuser_command(client *c) {
+  /* Every argument from the user name on is hidden from SLOWLOG (and
+   * MONITOR), as Redis 7.0: the rules carry passwords and hashes. */
+  for (int j = 2; j < c->argc; j++) {
+    redact_client_command_argument(c, j);
+  }
   sds name = acl_arg_sds(c->argv[2]);
   if (!acl_username_valid(name, sds_len(name))) {
     add_reply_error(c, "Usernames can't contain spaces or null characters");
@@ -1055,10 +1060,16 @@ static void acl_init_client(client *c) {
   c->authenticated = !acl_auth_required(c);
 }
 
+static int acl_default_user_nopass(void) {
+  acl_user *d = acl_default_user();
+  return d == NULL || (d->flags & ACL_USER_NOPASS) != 0;
+}
+
 static const client_auth_ops acl_client_auth_ops = {
     .init_client = acl_init_client,
     .auth_required = acl_auth_required,
     .user_name = acl_client_username,
+    .default_user_nopass = acl_default_user_nopass,
 };
 
 void acl_register(void) { client_set_auth_ops(&acl_client_auth_ops); }

@@ -8,6 +8,7 @@
 #include <syslog.h>
 #include <unistd.h>
 
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -102,6 +103,167 @@ void security_log(const char *event, const char *fmt, ...) {
   } else {
     server_log(LL_NOTICE, "security event=%s", event);
   }
+}
+
+/* ---- security events caused by network peers ------------------------- */
+
+/* One entry per (event, source, cause) seen in the current window. */
+typedef struct security_log_entry {
+  uint64_t hash;
+  char event[48];
+  char source[64];
+  char cause[160];
+  long long suppressed; /* repeats after the first, not written */
+} security_log_entry;
+
+static struct {
+  security_log_entry entries[SECURITY_LOG_MAX_KEYS];
+  int used;
+  long long window_start_ms; /* 0: no window open */
+  long long dropped;         /* not even an entry was free */
+} seclog;
+
+static long long security_log_now_ms(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  /* never 0, which means "no window open" */
+  return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000 + 1;
+}
+
+/* security_log_copy copies |in| into |out| for a key: quotes become
+ * apostrophes and control bytes '?', so the summary line stays one
+ * parsable line whatever the cause text holds. */
+static void security_log_copy(char *out, size_t len, const char *in) {
+  size_t o = 0;
+  for (; in != NULL && *in != '\0' && o + 1 < len; in++) {
+    unsigned char ch = (unsigned char)*in;
+    out[o++] = ch == '"' ? '\'' : (ch < 0x20 || ch == 0x7f) ? '?' : (char)ch;
+  }
+  out[o] = '\0';
+}
+
+static uint64_t security_log_hash(const char *event, const char *source,
+                                  const char *cause) {
+  uint64_t h = 0xcbf29ce484222325ULL;
+  const char *parts[3] = {event, source, cause};
+  for (int i = 0; i < 3; i++) {
+    for (const char *p = parts[i]; *p != '\0'; p++) {
+      h = (h ^ (unsigned char)*p) * 0x100000001b3ULL;
+    }
+    h = (h ^ 0xff) * 0x100000001b3ULL; /* separator */
+  }
+  return h;
+}
+
+/* security_log_find returns the entry of the (already copied) key, or,
+ * with |add|, a new one (NULL when the table is full). */
+static security_log_entry *security_log_find(const char *event,
+                                             const char *source,
+                                             const char *cause, int add) {
+  uint64_t h = security_log_hash(event, source, cause);
+  for (int i = 0; i < seclog.used; i++) {
+    security_log_entry *e = &seclog.entries[i];
+    if (e->hash == h && strcmp(e->event, event) == 0 &&
+        strcmp(e->source, source) == 0 && strcmp(e->cause, cause) == 0) {
+      return e;
+    }
+  }
+  if (!add || seclog.used == SECURITY_LOG_MAX_KEYS) {
+    return NULL;
+  }
+  security_log_entry *e = &seclog.entries[seclog.used++];
+  e->hash = h;
+  snprintf(e->event, sizeof(e->event), "%s", event);
+  snprintf(e->source, sizeof(e->source), "%s", source);
+  snprintf(e->cause, sizeof(e->cause), "%s", cause);
+  e->suppressed = 0;
+  return e;
+}
+
+static int security_log_sources_of(const char *event) {
+  int n = 0;
+  for (int i = 0; i < seclog.used; i++) {
+    n += strcmp(seclog.entries[i].event, event) == 0 &&
+         strcmp(seclog.entries[i].source, SECURITY_LOG_OTHERS) != 0;
+  }
+  return n;
+}
+
+void security_log_flush(void) {
+  for (int i = 0; i < seclog.used; i++) {
+    const security_log_entry *e = &seclog.entries[i];
+    if (e->suppressed > 0) {
+      server_log(LL_NOTICE,
+                 "security event=%s source=%s cause=\"%s\" suppressed=%lld "
+                 "window=%ds",
+                 e->event, e->source, e->cause, e->suppressed,
+                 SECURITY_LOG_WINDOW_MS / 1000);
+    }
+  }
+  if (seclog.dropped > 0) {
+    server_log(LL_NOTICE,
+               "security event=events_dropped cause=\"aggregation table "
+               "full\" suppressed=%lld window=%ds",
+               seclog.dropped, SECURITY_LOG_WINDOW_MS / 1000);
+  }
+  seclog.used = 0;
+  seclog.dropped = 0;
+  seclog.window_start_ms = 0;
+}
+
+void security_log_cron(void) {
+  if (seclog.window_start_ms != 0 &&
+      security_log_now_ms() - seclog.window_start_ms >=
+          SECURITY_LOG_WINDOW_MS) {
+    security_log_flush();
+  }
+}
+
+void security_log_peer(const char *event, const char *source, const char *cause,
+                       const char *fmt, ...) {
+  if (LL_NOTICE < server_log_settings.verbosity) {
+    return;
+  }
+  char ev[sizeof(seclog.entries[0].event)];
+  char src[sizeof(seclog.entries[0].source)];
+  char why[sizeof(seclog.entries[0].cause)];
+  security_log_copy(ev, sizeof(ev), event);
+  security_log_copy(src, sizeof(src),
+                    source != NULL && source[0] != '\0' ? source : "-");
+  security_log_copy(why, sizeof(why), cause);
+  security_log_cron(); /* a window that is over is summarized first */
+  if (seclog.window_start_ms == 0) {
+    seclog.window_start_ms = security_log_now_ms();
+  }
+  security_log_entry *e = security_log_find(ev, src, why, 0);
+  if (e == NULL && security_log_sources_of(ev) >= SECURITY_LOG_MAX_SOURCES) {
+    /* Many sources of one event: the rest share one count, so that a
+     * flood from many addresses neither fills the log nor the table. */
+    e = security_log_find(ev, SECURITY_LOG_OTHERS, why, 1);
+    if (e == NULL) {
+      seclog.dropped++;
+    } else {
+      e->suppressed++;
+    }
+    return;
+  }
+  if (e != NULL) {
+    e->suppressed++;
+    return;
+  }
+  if (security_log_find(ev, src, why, 1) == NULL) {
+    seclog.dropped++;
+    return;
+  }
+  char fields[LOG_MAX_LEN];
+  fields[0] = '\0';
+  if (fmt != NULL && fmt[0] != '\0') {
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(fields, sizeof(fields), fmt, ap);
+    va_end(ap);
+  }
+  security_log(event, "%s", fields);
 }
 
 /* log_backtrace writes the current stack to the log destination; it

@@ -43,6 +43,32 @@ void server_log_raw(int level, const char *msg);
 void security_log(const char *event, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
+/* security_log_peer records a security event a network peer caused (a
+ * failed or refused TLS handshake): |source| is its address (no port),
+ * |cause| a short stable reason (NULL: ""). The first event of each
+ * (event, source, cause) in a window of SECURITY_LOG_WINDOW_MS is written
+ * as security_log writes it; repeats are only counted, and when the window
+ * ends (security_log_cron) one summary line per key that had repeats says
+ * how many:
+ *   security event=<name> source=<addr> cause="<cause>" suppressed=<n>
+ *   window=10s
+ * An event seen from more than SECURITY_LOG_MAX_SOURCES sources in a window
+ * counts the others under source=others; if the table of keys is full the
+ * event is counted in an events_dropped summary. So a flood of half-open
+ * sockets writes a few lines per window, not one per socket, and cannot
+ * hide another kind of event. Event loop thread only. */
+#define SECURITY_LOG_WINDOW_MS 10000
+#define SECURITY_LOG_MAX_KEYS 256
+#define SECURITY_LOG_MAX_SOURCES 64
+#define SECURITY_LOG_OTHERS "others"
+void security_log_peer(const char *event, const char *source, const char *cause,
+                       const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+/* security_log_cron ends the window when it is over (from the server's
+ * cron); security_log_flush ends it now (summaries written). */
+void security_log_cron(void);
+void security_log_flush(void);
+
 #define server_assert(_e) \
   ((_e) ? (void)0 : (server_assert_failed(#_e, __FILE__, __LINE__), abort()))
 /* server_assert_failed logs the failed expression and a backtrace; the

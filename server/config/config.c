@@ -293,6 +293,64 @@ static int apply_maxclients(const char **err) {
 /* ------------------------------------------------------------------ */
 /* String checks                                                        */
 /* ------------------------------------------------------------------ */
+/* Privilege separation (server-user, server/privsep.c): once the spawner
+ * holds tls-key-file-pass and tls-client-key-file-pass, main keeps only
+ * this marker. CONFIG GET shows it; CONFIG SET accepts nothing else (the
+ * spawner keeps what it was started with: change it in the file and
+ * restart); CONFIG REWRITE leaves their lines in the file as they are. */
+#define CONFIG_KEY_PASS_HELD_BY_SPAWNER "(redacted)"
+static int key_passes_held_by_spawner;
+
+void config_hand_over_key_passes(void) {
+  char **passes[] = {&server_tls_options.key_file_pass,
+                     &server_tls_options.client_key_file_pass};
+  for (size_t i = 0; i < sizeof(passes) / sizeof(passes[0]); i++) {
+    if (*passes[i] != NULL) {
+      memset(*passes[i], 0, strlen(*passes[i]));
+      zfree(*passes[i]);
+      *passes[i] = zstrdup(CONFIG_KEY_PASS_HELD_BY_SPAWNER);
+    }
+  }
+  key_passes_held_by_spawner = 1;
+}
+
+/* check_key_pass refuses a change of a passphrase the spawner holds (the
+ * unchanged value passes: CONFIG SET rolls back by setting it again). */
+static int check_key_pass(const char *v, const char *current,
+                          const char **err) {
+  if (key_passes_held_by_spawner &&
+      strcmp(v, current != NULL ? current : "") != 0) {
+    *err =
+        "the key passphrases are held by the privileged spawner (server-user): "
+        "change it in the configuration file and restart";
+    return 0;
+  }
+  return 1;
+}
+
+static int check_tls_key_pass(const char *v, const char **err) {
+  return check_key_pass(v, server_tls_options.key_file_pass, err);
+}
+
+static int check_tls_client_key_pass(const char *v, const char **err) {
+  return check_key_pass(v, server_tls_options.client_key_file_pass, err);
+}
+
+static void rewrite_key_pass(const config_entry *e,
+                             struct config_rewrite_state *st) {
+  if (key_passes_held_by_spawner) {
+    return; /* main does not know the value: old lines stay untouched */
+  }
+  sds value = config_entry_rewrite_value(e);
+  if (value == NULL) {
+    config_rewrite_mark_processed(st, e->name);
+    return;
+  }
+  sds line = sds_cat_printf(sds_empty(), "%s %s", e->name, value);
+  sds_free(value);
+  config_rewrite_line(st, e->name, line, !config_entry_is_default(e));
+}
+
 static int check_dbfilename(const char *v, const char **err) {
   if (strchr(v, '/') != NULL) {
     *err = "dbfilename can't be a path, just a filename";
@@ -924,15 +982,24 @@ const config_entry config_table[] = {
                   NULL, NULL, apply_tls),
     STRING_CONFIG("tls-key-file", NULL, NUL, &server_tls_options.key_file, NULL,
                   NULL, apply_tls),
-    STRING_CONFIG("tls-key-file-pass", NULL, SENS | NUL,
-                  &server_tls_options.key_file_pass, NULL, NULL, apply_tls),
+    {.name = "tls-key-file-pass",
+     .type = CONFIG_TYPE_STRING,
+     .flags = SENS | NUL,
+     .ptr = &server_tls_options.key_file_pass,
+     .check_string = check_tls_key_pass,
+     .special_rewrite = rewrite_key_pass,
+     .apply = apply_tls},
     STRING_CONFIG("tls-client-cert-file", NULL, NUL,
                   &server_tls_options.client_cert_file, NULL, NULL, apply_tls),
     STRING_CONFIG("tls-client-key-file", NULL, NUL,
                   &server_tls_options.client_key_file, NULL, NULL, apply_tls),
-    STRING_CONFIG("tls-client-key-file-pass", NULL, SENS | NUL,
-                  &server_tls_options.client_key_file_pass, NULL, NULL,
-                  apply_tls),
+    {.name = "tls-client-key-file-pass",
+     .type = CONFIG_TYPE_STRING,
+     .flags = SENS | NUL,
+     .ptr = &server_tls_options.client_key_file_pass,
+     .check_string = check_tls_client_key_pass,
+     .special_rewrite = rewrite_key_pass,
+     .apply = apply_tls},
     STRING_CONFIG("tls-dh-params-file", NULL, NUL,
                   &server_tls_options.dh_params_file, NULL, NULL, apply_tls),
     STRING_CONFIG("tls-ca-cert-file", NULL, NUL,
@@ -946,6 +1013,8 @@ const config_entry config_table[] = {
     STRING_CONFIG("tls-ciphersuites", NULL, NUL,
                   &server_tls_options.ciphersuites, NULL, NULL, apply_tls),
     STRING_CONFIG("sandbox-user", NULL, IMM, &server.sandbox_user, "nobody",
+                  NULL, NULL),
+    STRING_CONFIG("server-user", NULL, IMM, &server.server_user, "redoubt",
                   NULL, NULL),
 
     /* Enums */
@@ -1066,6 +1135,11 @@ const config_entry config_table[] = {
                1, 3600 * 1000, 10000, NULL),
     INT_CONFIG("tls-max-handshakes-in-flight", NULL, 0,
                &server.tls_max_handshakes_in_flight, 1, 1000000, 1000, NULL),
+    /* Pre-authentication limits (README "Pre-authentication limits"). */
+    INT_CONFIG("tls-max-handshakes-per-ip", NULL, 0,
+               &server.tls_max_handshakes_per_ip, 0, 1000000, 256, NULL),
+    INT_CONFIG("tls-client-hello-timeout", NULL, 0,
+               &server.tls_client_hello_timeout, 1, 3600 * 1000, 5000, NULL),
     INT_CONFIG("tls-handshaker-nice", NULL, 0, &server.tls_handshaker_nice, 0,
                19, 5, NULL),
 
@@ -1267,17 +1341,9 @@ int config_protected_action_allowed(int setting, struct client *c) {
   if (setting != CONFIG_PROTECTED_LOCAL || c == NULL) {
     return 0;
   }
-  if (c->flags & CLIENT_UNIX_SOCKET) {
-    return 1;
-  }
-  if (c->conn == NULL) {
-    return 1; /* internal (fake) client */
-  }
-  /* The peer id is "ip:port" or "[ipv6]:port", filled on first use:
-   * client_peer_id, not c->peerid (still NULL for a new client, which
-   * made "local" refuse loopback clients). */
-  const char *peer = client_peer_id(c);
-  return strncmp(peer, "127.", 4) == 0 || strncmp(peer, "[::1]:", 6) == 0;
+  /* Redis 7.0's islocalClient: 127.0.0.1, ::1 or a Unix socket (an
+   * internal client counts as local). */
+  return client_is_local(c);
 }
 
 int config_enable_protected_configs(void) {

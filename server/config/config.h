@@ -175,6 +175,13 @@ extern redis_command config_commands[];
  * passphrase only: main never opens the key file). The server passes them
  * to tls_start; CONFIG SET tls-* reloads from them. */
 extern tls_options server_tls_options;
+/* config_hand_over_key_passes: privilege separation (server/privsep.h) has
+ * given tls-key-file-pass and tls-client-key-file-pass to the spawner.
+ * Wipes main's copies; from now on CONFIG GET shows each one that was set
+ * as "(redacted)", CONFIG SET refuses any other value, and CONFIG REWRITE
+ * leaves their lines in the file untouched. */
+void config_hand_over_key_passes(void);
+
 /* config_set_tls_host gives the config layer what tls_reconfigure needs
  * from the server (the server calls it at start-up, before any CONFIG SET;
  * until then CONFIG SET tls-* fails with "Unable to update TLS

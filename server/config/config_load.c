@@ -82,6 +82,24 @@ static void set_plain_error(config_load_state *ls, const char *msg) {
   ls->err = sds_cat_printf(fatal_header(), "%s\n", msg);
 }
 
+/* Configuration text holds secrets (tls-key-file-pass, requirepass,
+ * masterauth): buffers that held it are wiped before they are freed, so
+ * that with privilege separation (server/privsep.h) main keeps no copy of a
+ * passphrase the spawner took over. */
+static void wipe_sds_free(sds s) {
+  if (s != NULL) {
+    explicit_bzero(s, sds_len(s));
+    sds_free(s);
+  }
+}
+
+static void wipe_free_split(sds *argv, int argc) {
+  for (int j = 0; argv != NULL && j < argc; j++) {
+    explicit_bzero(argv[j], sds_len(argv[j]));
+  }
+  sds_free_split(argv, argc);
+}
+
 /* read_stream_bounded reads a whole stream up to CONFIG_MAX_FILE_BYTES.
  * Returns NULL with errno set on failure (EFBIG when too large). */
 static sds read_stream_bounded(FILE *fp) {
@@ -96,9 +114,10 @@ static sds read_stream_bounded(FILE *fp) {
     }
     content = sds_cat_len(content, buf, n);
   }
+  explicit_bzero(buf, sizeof(buf));
   if (ferror(fp)) {
     int saved = errno;
-    sds_free(content);
+    wipe_sds_free(content);
     errno = saved ? saved : EIO;
     return NULL;
   }
@@ -145,7 +164,7 @@ static int load_file(config_load_state *ls, const char *path, int linenum,
   ls->depth++;
   int ok = load_text(ls, content, sds_len(content), SOURCE_FILE, path);
   ls->depth--;
-  sds_free(content);
+  wipe_sds_free(content);
   return ok;
 }
 
@@ -237,7 +256,7 @@ static int load_text(config_load_state *ls, const char *text, size_t len,
     linenum++;
     line = sds_trim(line, " \t\r\n");
     if (line[0] == '#' || line[0] == '\0') {
-      sds_free(line);
+      wipe_sds_free(line);
       continue;
     }
     int argc = 0;
@@ -245,12 +264,12 @@ static int load_text(config_load_state *ls, const char *text, size_t len,
     if (argv == NULL) {
       set_line_error(ls, kind, source, linenum, line, NULL,
                      "Unbalanced quotes in configuration line");
-      sds_free(line);
+      wipe_sds_free(line);
       return 0;
     }
     if (argc == 0) {
-      sds_free_split(argv, argc);
-      sds_free(line);
+      wipe_free_split(argv, argc);
+      wipe_sds_free(line);
       continue;
     }
     sds_to_lower(argv[0]);
@@ -259,8 +278,8 @@ static int load_text(config_load_state *ls, const char *text, size_t len,
     if (!ok && err != NULL) {
       set_line_error(ls, kind, source, linenum, line, argv[0], err);
     }
-    sds_free_split(argv, argc);
-    sds_free(line);
+    wipe_free_split(argv, argc);
+    wipe_sds_free(line);
     if (!ok) {
       return 0;
     }
@@ -344,7 +363,7 @@ void config_load_or_exit(const config_startup *st) {
       ok = load_text(&ls, content, sds_len(content), SOURCE_FILE,
                      st->config_file);
       ls.depth = 0;
-      sds_free(content);
+      wipe_sds_free(content);
     }
   }
   if (ok && st->config_from_stdin) {
@@ -358,7 +377,7 @@ void config_load_or_exit(const config_startup *st) {
       ok = 0;
     } else {
       ok = load_text(&ls, content, sds_len(content), SOURCE_STDIN, "stdin");
-      sds_free(content);
+      wipe_sds_free(content);
     }
   }
   if (ok && st->options) {
@@ -427,7 +446,7 @@ static char *absolute_path(const char *path) {
 
 void config_startup_free(config_startup *st) {
   zfree(st->config_file);
-  sds_free(st->options);
+  wipe_sds_free(st->options);
   st->config_file = NULL;
   st->options = NULL;
 }

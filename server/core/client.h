@@ -141,6 +141,9 @@ void free_client_async(client *c);
 void free_clients_in_async_free_queue(void);
 void reset_client(client *c); /* prepare for the next command */
 void free_client_argv(client *c);
+/* free_client_original_argv drops the argv kept for SLOWLOG and MONITOR
+ * (redacted or rewritten arguments); call() does it after each command. */
+void free_client_original_argv(client *c);
 int process_input_buffer(client *c);
 int handle_clients_with_pending_writes(void);
 int write_to_client(client *c, int handler_installed);
@@ -165,6 +168,10 @@ void rewrite_client_command_vector(client *c, int argc, ...);
  * reference is taken), or appends it when i == c->argc. */
 void rewrite_client_command_argument(client *c, int i, robj *val);
 void replace_client_command_vector(client *c, int argc, robj **argv);
+/* redact_client_command_argument shows argument |index| of the current
+ * command as "(redacted)" in SLOWLOG and MONITOR (which read
+ * original_argv); the command itself still sees the real value. */
+void redact_client_command_argument(client *c, int index);
 void pause_clients(long long end_ms, int write_only);
 void unpause_clients(void);
 int are_clients_paused(void);

@@ -1,6 +1,7 @@
 /* client_info.c: what a client looks like from the outside: the MONITOR
  * feed line, the CLIENT LIST line (Redis 7.0.15 field order) and the cached
  * peer / local address strings. Split from networking.c. */
+#include <string.h>
 #include <sys/time.h>
 
 #include "server/base/zmalloc.h"
@@ -64,6 +65,20 @@ const char *client_peer_id(client *c) {
     c->peerid = sds_new(buf);
   }
   return c->peerid;
+}
+
+int client_is_local(client *c) {
+  if (c->flags & CLIENT_UNIX_SOCKET) {
+    return 1;
+  }
+  if (c->conn == NULL) {
+    return 1; /* an internal client (AOF loading, scripts) */
+  }
+  /* client_peer_id is "ip:port" or "[ipv6]:port"; Redis compares the
+   * address with "127.0.0.1" and "::1" only. */
+  const char *peer = client_peer_id(c);
+  return strncmp(peer, "127.0.0.1:", 10) == 0 ||
+         strncmp(peer, "[::1]:", 6) == 0;
 }
 
 const char *client_sockname(client *c) {

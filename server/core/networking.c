@@ -214,7 +214,7 @@ client *create_client(connection *conn) {
   return c;
 }
 
-static void free_client_original_argv(client *c) {
+void free_client_original_argv(client *c) {
   if (c->original_argv == NULL) {
     return;
   }
@@ -1017,29 +1017,11 @@ static void net_conn_info(connection *conn, char *buf, size_t len) {
 /* ------------------------------------------------------------------ */
 /* Accept                                                               */
 /* ------------------------------------------------------------------ */
-static int net_conn_is_local(connection *conn) {
-  struct sockaddr_storage sa;
-  socklen_t len = sizeof(sa);
-  if (getpeername(conn->fd, (struct sockaddr *)&sa, &len) == -1) {
-    return 0;
-  }
-  if (sa.ss_family == AF_UNIX) {
-    return 1;
-  }
-  if (sa.ss_family == AF_INET) {
-    const struct sockaddr_in *s = (const struct sockaddr_in *)&sa;
-    return (ntohl(s->sin_addr.s_addr) >> 24) == 127;
-  }
-  if (sa.ss_family == AF_INET6) {
-    const struct sockaddr_in6 *s = (const struct sockaddr_in6 *)&sa;
-    if (IN6_IS_ADDR_LOOPBACK(&s->sin6_addr)) {
-      return 1;
-    }
-    if (IN6_IS_ADDR_V4MAPPED(&s->sin6_addr)) {
-      return s->sin6_addr.s6_addr[12] == 127;
-    }
-  }
-  return 0;
+/* net_default_user_nopass: whether the default user has the nopass flag
+ * (fails closed: without the hook, protected mode applies). */
+static int net_default_user_nopass(void) {
+  const client_auth_ops *ops = client_auth_ops_or_panic();
+  return ops->default_user_nopass == NULL || ops->default_user_nopass();
 }
 
 void client_accept_handler(connection *conn) {
@@ -1053,11 +1035,11 @@ void client_accept_handler(connection *conn) {
     free_client_async(c);
     return;
   }
-  /* Protected mode: no password and not bound to an explicit address
-   * means only loopback clients are served. */
-  if (server.protected_mode &&
-      (server.requirepass == NULL || server.requirepass[0] == '\0') &&
-      !net_conn_is_local(conn)) {
+  /* Protected mode, as Redis 7.0: while the default user needs no
+   * password (its nopass flag, whatever requirepass says), only local
+   * clients (client_is_local) are served. */
+  if (server.protected_mode && net_default_user_nopass() &&
+      !client_is_local(c)) {
     static const char *err =
         "-DENIED Redis is running in protected mode because protected "
         "mode is enabled and no password is set for the default user. "
@@ -1107,7 +1089,8 @@ void accept_common_handler(connection *conn, int flags, const char *ip) {
   unsigned long live = list_length(server.clients);
   unsigned long closing = list_length(server.clients_to_close);
   live = live > closing ? live - closing : 0;
-  if (live >= server.maxclients) {
+  /* Connections not yet clients (TLS handshakes) hold descriptors too. */
+  if (!listener_admit(live)) {
     static const char *err = "-ERR max number of clients reached\r\n";
     if (conn_write(conn, err, strlen(err)) == -1) {
       /* best effort: TLS writes nothing before its handshake */
@@ -1127,6 +1110,10 @@ void accept_common_handler(connection *conn, int flags, const char *ip) {
     return;
   }
   c->flags |= (uint64_t)flags;
+  /* The peer address is read once, now: protected mode and the "local"
+   * settings decide on it, and CLIENT LIST, SLOWLOG and MONITOR still show
+   * it after the peer has reset the connection (getpeername fails then). */
+  (void)client_peer_id(c);
   /* accept may call client_accept_handler right away or later: nothing
    * may touch c after it. */
   if (conn_accept(conn, client_accept_handler) == -1) {
@@ -1154,7 +1141,9 @@ void accept_tcp_handler(ae_loop *el, int fd, void *privdata, int mask) {
       if (errno == EINTR) {
         continue;
       }
-      if (errno != EWOULDBLOCK && errno != EAGAIN) {
+      if (errno == EMFILE || errno == ENFILE) {
+        listener_accept_starved(errno); /* pause, not a busy loop */
+      } else if (errno != EWOULDBLOCK && errno != EAGAIN) {
         server_log(LL_WARNING, "Accepting client connection: accept: %s",
                    strerror(errno));
       }
@@ -1365,6 +1354,19 @@ static void retain_original_command_vector(client *c) {
     c->original_argv[j] = c->argv[j];
     incr_ref_count(c->argv[j]);
   }
+}
+
+void redact_client_command_argument(client *c, int index) {
+  if (index < 0 || index >= c->argc || shared.redacted == NULL) {
+    return;
+  }
+  retain_original_command_vector(c);
+  if (index >= c->original_argc || c->original_argv[index] == shared.redacted) {
+    return;
+  }
+  decr_ref_count(c->original_argv[index]);
+  c->original_argv[index] = shared.redacted;
+  incr_ref_count(shared.redacted);
 }
 
 void replace_client_command_vector(client *c, int argc, robj **argv) {

@@ -37,6 +37,9 @@ typedef struct client_auth_ops {
   int (*auth_required)(client *c);
   /* user_name: the user shown by CLIENT LIST (user=). */
   const char *(*user_name)(client *c);
+  /* default_user_nopass: 1 when the default user has the nopass flag
+   * (protected mode then serves only local clients, as Redis 7.0). */
+  int (*default_user_nopass)(void);
 } client_auth_ops;
 void client_set_auth_ops(const client_auth_ops *ops);
 int client_auth_required(client *c);
@@ -60,6 +63,12 @@ client *lookup_client_by_id(uint64_t id);
  * (owned by the client). */
 const char *client_peer_id(client *c);
 const char *client_sockname(client *c);
+
+/* client_is_local is Redis 7.0's islocalClient: 1 for a Unix socket or a
+ * peer whose address is exactly 127.0.0.1 or ::1 (not the rest of
+ * 127.0.0.0/8). Protected mode, enable-debug-command local and
+ * enable-protected-configs local use it. */
+int client_is_local(client *c);
 
 /* client_total_memory_usage is CLIENT LIST tot-mem. */
 size_t client_total_memory_usage(client *c, size_t *out_obuf_mem);

@@ -364,6 +364,13 @@ void call(client *c, int flags) {
     int argc = c->original_argv ? c->original_argc : c->argc;
     replication_feed_monitors(c, server.monitors, c->db->id, argv, argc);
   }
+  /* The kept argv belongs to this command only: the next command of an
+   * EXEC would otherwise be logged and monitored as this one (a SET after
+   * an AUTH showed as "AUTH (redacted) (redacted)"). A blocked command
+   * keeps it until it is served. */
+  if (!(c->flags & CLIENT_BLOCKED)) {
+    free_client_original_argv(c);
+  }
   c->lastcmd = real_cmd;
   server.stat_numcommands++;
   c->commands_processed++;

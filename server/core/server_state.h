@@ -228,9 +228,12 @@ struct redis_server {
   int tls_handshake_workers;
   int tls_handshake_timeout; /* ms */
   int tls_max_handshakes_in_flight;
-  int tls_handshaker_nice; /* added to main's nice for handshakers */
+  int tls_max_handshakes_per_ip; /* per source address (0: no limit) */
+  int tls_client_hello_timeout;  /* ms */
+  int tls_handshaker_nice;       /* added to main's nice for handshakers */
   int sandbox_seccomp;
   char *sandbox_user;
+  char *server_user; /* server-user: main drops to it when started as root */
   /* Memory accounting */
   size_t initial_memory_usage;
   int loading;
@@ -330,6 +333,28 @@ void listener_set_accept_handler(int kind, ae_file_proc *proc);
  * current sockets untouched. */
 int listener_open(int kind, int port);
 void close_listening_sockets(int unlink_unix_socket);
+/* File descriptors (listeners.c). Every connection holds one, and
+ * maxclients is the budget: connected clients and connections accepted but
+ * not yet clients (TLS handshakes in flight, counted by the registered
+ * preauth ops) together. adjust_open_files_limit raises RLIMIT_NOFILE to
+ * maxclients + CONFIG_MIN_RESERVED_FDS at start-up, or lowers maxclients
+ * to what the limit allows (Redis's adjustOpenFilesLimit and its log
+ * lines); exits if not even the reserve fits. */
+void adjust_open_files_limit(void);
+/* listener_set_preauth_ops: how many connections are held before they
+ * become clients, and how to close the one that has made no progress for
+ * the longest (NULL members: none). */
+void listener_set_preauth_ops(int (*count)(void), int (*evict_idle)(void));
+/* listener_admit: may a new connection become a client when |clients| are
+ * connected? Counts the held connections too, and evicts an idle one if
+ * that makes room. 1: yes; 0: the caller refuses it (maxclients). */
+int listener_admit(unsigned long clients);
+/* listener_accept_starved: accept(2) failed with |err| (EMFILE/ENFILE):
+ * every listener is unwatched for LISTENER_STARVED_PAUSE_MS, then watched
+ * again, instead of being woken at once for the same pending connection;
+ * logged once when it starts, then at most once per
+ * LISTENER_STARVED_LOG_MS while it lasts, and when it ends. */
+void listener_accept_starved(int err);
 long long get_instantaneous_metric(long long *samples);
 
 /* Misc */

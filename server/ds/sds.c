@@ -373,6 +373,8 @@ sds *sds_split_args(const char *line, int *argc) {
   for (int j = 0; j < count; j++) {
     vector[j] = sds_new_len(data + offsets[j], offsets[j + 1] - offsets[j]);
   }
+  /* Configuration lines carry passphrases (server/config/config_load.c). */
+  explicit_bzero(data, offsets[count]);
   free(data);
   free(offsets);
   *argc = count;

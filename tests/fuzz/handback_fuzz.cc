@@ -2,13 +2,17 @@
 // handshaker's serialized connection state, which main must treat as
 // untrusted: a compromised handshaker controls every byte).
 //
-// Main's code path (tls/conn_tls.c tls_handshake_start_finish) is: SSL_new(the
-// generation's main_ctx), tls_shim_apply_handback(blob), then the handshake
+// Main's code path (tls/conn_tls.c tls_conn_apply_handback) is: SSL_new(the
+// generation's main_ctx), tls_shim_apply_handback(blob), tls_peer_on_handback
+// (a resumed session's client identity must carry main's binding: that
+// parses the binding field of the handed-back session), then the handshake
 // continues with the client. This target builds main_ctx with the real
 // tls_pool_create_generation, gives every input a fresh SSL, applies the
-// blob and, when BoringSSL accepts it, drives the connection with the
-// remaining bytes as the client's records (SSL_do_handshake, SSL_read,
-// SSL_write) so state that was accepted but inconsistent shows up too.
+// blob and, when BoringSSL accepts it, runs tls_peer_on_handback and drives
+// the connection with the remaining bytes as the client's records
+// (SSL_do_handshake, SSL_read, SSL_write; a client chain gets a refusal
+// from a stand-in verifier) so state that was accepted but inconsistent
+// shows up too, and tls_peer_check at the end.
 //
 // Input layout: 2 bytes big-endian blob length L, L bytes handback blob
 // (truncated to what is there), then bytes from the client.
@@ -31,6 +35,7 @@ extern "C" {
 #define HANDBACK_FUZZ_READ_BUF 4096
 
 static SSL_CTX *handback_fuzz_main_ctx;
+static tls_generation *handback_fuzz_gen;
 
 // handback_fuzz_find_ca returns tests/tls/ca.crt when reachable (run from the
 // workspace or from bazel-out), else NULL (then client auth is off).
@@ -74,9 +79,9 @@ static void handback_fuzz_init(void) {
     char err[512];
     tls_generation *gen = tls_pool_create_generation(&s, err, sizeof(err));
     if (gen != NULL) {
-      SSL_CTX_up_ref(gen->main_ctx);
+      tls_peer_start();
       handback_fuzz_main_ctx = gen->main_ctx;
-      tls_generation_release(gen);
+      handback_fuzz_gen = gen;  // kept: tls_peer_check reads its policy
       return;
     }
   }
@@ -107,6 +112,16 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   memcpy(copy, blob, blen);
   int ok = tls_shim_apply_handback(ssl, copy, blen);
   free(copy);
+  tls_conn *conn = (tls_conn *)calloc(1, sizeof(tls_conn));
+  if (conn == NULL) {
+    abort();
+  }
+  conn->ssl = ssl;
+  conn->gen = handback_fuzz_gen;
+  char why[IPC_MAX_REASON];
+  if (ok) {
+    ok = tls_peer_on_handback(conn, why, sizeof(why));
+  }
   if (ok) {
     BIO *rbio = BIO_new_mem_buf(rest, (int)rest_len);
     BIO *wbio = BIO_new(BIO_s_mem());
@@ -115,9 +130,22 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     int done = 0;
     for (int i = 0; i < HANDBACK_FUZZ_MAX_STEPS && !done; i++) {
       int r = SSL_do_handshake(ssl);
+      int code = r == 1 ? SSL_ERROR_NONE : SSL_get_error(ssl, r);
       if (r == 1) {
         done = 1;
-      } else if (SSL_get_error(ssl, r) != SSL_ERROR_WANT_READ) {
+      } else if (code == SSL_ERROR_WANT_CERTIFICATE_VERIFY) {
+        // A verifier refuses (parsing it is the verifier's business).
+        const uint8_t *certs[IPC_MAX_CHAIN_CERTS];
+        size_t lens[IPC_MAX_CHAIN_CERTS], count = 0;
+        if (tls_peer_begin_verify(conn, certs, lens, &count)) {
+          ipc_message verdict;
+          memset(&verdict, 0, sizeof(verdict));
+          verdict.type = IPC_ANS_VERIFIED;
+          verdict.verify_error =
+              20;  // X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY
+          tls_peer_record_verdict(conn, &verdict);
+        }
+      } else if (code != SSL_ERROR_WANT_READ) {
         break;
       }
     }
@@ -132,9 +160,13 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
       (void)SSL_get_verify_result(ssl);
       (void)SSL_get_current_cipher(ssl);
       (void)SSL_session_reused(ssl);
+      char subject[IPC_MAX_REASON + 1];
+      (void)tls_peer_check(conn, subject, sizeof(subject), why, sizeof(why));
     }
   }
   ERR_clear_error();
+  tls_peer_release(conn);
+  free(conn);
   SSL_free(ssl);
   return 0;
 }

@@ -4,7 +4,9 @@
  * Property: whatever parses must rebuild, through the public builders, to
  * exactly the input bytes (the encoding is canonical), and re-parsing the
  * rebuilt datagram must give the same fields. A request-type datagram must
- * never parse as an answer. */
+ * never parse as an answer. A parsed VERIFIED is consistent (verdict 1 iff
+ * no error, the error bounded) and its texts, which main logs and shows in
+ * CLIENT LIST, hold no control byte. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,9 +35,34 @@ static size_t fuzz_rebuild(const ipc_message *m) {
     case IPC_ANS_SIGNED:
       return ipc_build_signed(fuzz_buf, sizeof(fuzz_buf), m->conn_id, m->data,
                               m->data_len);
+    case IPC_ANS_VERIFIED:
+      return ipc_build_verified(fuzz_buf, sizeof(fuzz_buf), m->conn_id,
+                                m->verdict, m->verify_error, m->reason,
+                                m->cert_subject, m->cert_sans);
     default:
       abort(); /* the parser accepted a non-answer type */
   }
+}
+
+static void fuzz_check_text(const char *s) {
+  for (; *s; s++) {
+    if ((unsigned char)*s < 0x20 || (unsigned char)*s == 0x7f) {
+      abort();
+    }
+  }
+}
+
+static void fuzz_check_verified(const ipc_message *m) {
+  if (m->type != IPC_ANS_VERIFIED) {
+    return;
+  }
+  if (m->verdict > 1 || (m->verdict == 1) != (m->verify_error == 0) ||
+      m->verify_error > IPC_MAX_VERIFY_ERROR) {
+    abort();
+  }
+  fuzz_check_text(m->reason);
+  fuzz_check_text(m->cert_subject);
+  fuzz_check_text(m->cert_sans);
 }
 
 static void fuzz_compare(const ipc_message *a, const ipc_message *b) {
@@ -48,7 +75,9 @@ static void fuzz_compare(const ipc_message *a, const ipc_message *b) {
       strcmp(a->reason, b->reason) != 0 ||
       strcmp(a->cert_subject, b->cert_subject) != 0 ||
       strcmp(a->cert_issuer, b->cert_issuer) != 0 ||
-      a->cert_not_after != b->cert_not_after || a->resumed != b->resumed) {
+      a->cert_not_after != b->cert_not_after || a->resumed != b->resumed ||
+      a->verdict != b->verdict || a->verify_error != b->verify_error ||
+      strcmp(a->cert_sans, b->cert_sans) != 0) {
     abort();
   }
 }
@@ -65,6 +94,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     ipc_message_cleanup(&m); /* must be harmless after a failed parse */
     return 0;
   }
+  fuzz_check_verified(&m);
   size_t n = fuzz_rebuild(&m);
   if (n != size || memcmp(fuzz_buf, data, size) != 0) {
     abort();

@@ -89,6 +89,27 @@ int main(int argc, char **argv) {
   gen_write(dir, req, "sign_max",
             ipc_build_sign(gen_buf, sizeof(gen_buf), 13, 0x0403, blob,
                            IPC_MAX_SIGN_INPUT));
+  {
+    const uint8_t *chain[IPC_MAX_CHAIN_CERTS];
+    size_t lens[IPC_MAX_CHAIN_CERTS];
+    for (size_t i = 0; i < IPC_MAX_CHAIN_CERTS; i++) {
+      chain[i] = blob + i * 100;
+      lens[i] = IPC_MAX_CERT_CHAIN / IPC_MAX_CHAIN_CERTS;
+    }
+    lens[0] = 900;
+    lens[1] = 1200;
+    gen_write(dir, req, "verify_client_2",
+              ipc_build_verify(gen_buf, sizeof(gen_buf), 14,
+                               IPC_VERIFY_PURPOSE_CLIENT, chain, lens, 2));
+    gen_write(dir, req, "verify_server_1",
+              ipc_build_verify(gen_buf, sizeof(gen_buf), 15,
+                               IPC_VERIFY_PURPOSE_SERVER, chain, lens, 1));
+    lens[0] = lens[1] = IPC_MAX_CERT_CHAIN / IPC_MAX_CHAIN_CERTS;
+    gen_write(dir, req, "verify_max",
+              ipc_build_verify(gen_buf, sizeof(gen_buf), 16,
+                               IPC_VERIFY_PURPOSE_CLIENT, chain, lens,
+                               IPC_MAX_CHAIN_CERTS));
+  }
   gen_write(dir, req, "test_syscall_openat",
             ipc_build_test_syscall(gen_buf, sizeof(gen_buf), "openat"));
 
@@ -116,6 +137,13 @@ int main(int argc, char **argv) {
                            alert, sizeof(alert)));
   gen_write(dir, ans, "signed",
             ipc_build_signed(gen_buf, sizeof(gen_buf), 12, blob, 256));
+  gen_write(dir, ans, "verified_ok",
+            ipc_build_verified(gen_buf, sizeof(gen_buf), 14, 1, 0, "",
+                               "CN=client1,O=RedoubtClients",
+                               "DNS:client.example,IP:127.0.0.1"));
+  gen_write(dir, ans, "verified_refused",
+            ipc_build_verified(gen_buf, sizeof(gen_buf), 15, 0, 10,
+                               "certificate has expired", "CN=old", ""));
   gen_write(dir, ans, "fail_empty",
             ipc_build_fail(gen_buf, sizeof(gen_buf), 7, "", NULL, 0));
   return 0;

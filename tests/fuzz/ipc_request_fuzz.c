@@ -3,7 +3,9 @@
  * Property: whatever parses must rebuild, through the public builders, to
  * exactly the input bytes (the encoding is canonical), and re-parsing the
  * rebuilt datagram must give the same fields. An answer-type datagram must
- * never parse as a request. */
+ * never parse as a request. A parsed VERIFY stays within its named limits
+ * (count, each certificate, the whole chain) and its certificates lie
+ * inside the datagram. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -38,8 +40,37 @@ static size_t fuzz_rebuild(const ipc_message *m) {
     case IPC_REQ_SIGN:
       return ipc_build_sign(fuzz_buf, sizeof(fuzz_buf), m->conn_id, m->sigalg,
                             m->data, m->data_len);
+    case IPC_REQ_VERIFY:
+      return ipc_build_verify(fuzz_buf, sizeof(fuzz_buf), m->conn_id,
+                              m->purpose, m->certs, m->cert_lens,
+                              m->cert_count);
     default:
       abort(); /* the parser accepted a non-request type */
+  }
+}
+
+/* fuzz_check_verify: a VERIFY's limits hold and its certificates point
+ * into [data, data + size). */
+static void fuzz_check_verify(const ipc_message *m, const uint8_t *data,
+                              size_t size) {
+  size_t total = 0;
+  if (m->type != IPC_REQ_VERIFY) {
+    return;
+  }
+  if (m->cert_count < 1 || m->cert_count > IPC_MAX_CHAIN_CERTS ||
+      (m->purpose != IPC_VERIFY_PURPOSE_CLIENT &&
+       m->purpose != IPC_VERIFY_PURPOSE_SERVER)) {
+    abort();
+  }
+  for (size_t i = 0; i < m->cert_count; i++) {
+    if (m->cert_lens[i] < 1 || m->cert_lens[i] > IPC_MAX_CERT_LEN ||
+        m->certs[i] < data || m->certs[i] + m->cert_lens[i] > data + size) {
+      abort();
+    }
+    total += m->cert_lens[i];
+  }
+  if (total > IPC_MAX_CERT_CHAIN) {
+    abort();
   }
 }
 
@@ -64,12 +95,19 @@ static void fuzz_compare(const ipc_message *a, const ipc_message *b) {
       !fuzz_same_string(x->client_cert_file, y->client_cert_file) ||
       !fuzz_same_string(x->client_key_file, y->client_key_file) ||
       !fuzz_same_string(x->client_key_file_pass, y->client_key_file_pass) ||
-      a->sigalg != b->sigalg || x->auth_clients != y->auth_clients ||
+      a->sigalg != b->sigalg || a->purpose != b->purpose ||
+      a->cert_count != b->cert_count || x->auth_clients != y->auth_clients ||
       x->prefer_server_ciphers != y->prefer_server_ciphers ||
       x->session_caching != y->session_caching || x->seccomp != y->seccomp ||
       x->session_cache_size != y->session_cache_size ||
       x->session_cache_timeout != y->session_cache_timeout) {
     abort();
+  }
+  for (size_t i = 0; i < a->cert_count; i++) {
+    if (a->cert_lens[i] != b->cert_lens[i] ||
+        memcmp(a->certs[i], b->certs[i], a->cert_lens[i]) != 0) {
+      abort();
+    }
   }
 }
 
@@ -85,6 +123,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     ipc_message_cleanup(&m); /* must be harmless after a failed parse */
     return 0;
   }
+  fuzz_check_verify(&m, data, size);
   size_t n = fuzz_rebuild(&m);
   if (n != size || memcmp(fuzz_buf, data, size) != 0) {
     abort();

@@ -118,7 +118,8 @@ def test_config_get_everything_matches_redis(server, redis_server):
     extra = {k for k in ours if k not in theirs}
     assert extra == {"sandbox-seccomp", "sandbox-user", "tls-handshake-workers",
                      "tls-handshake-timeout", "tls-max-handshakes-in-flight",
-                     "tls-handshaker-nice"}
+                     "tls-max-handshakes-per-ip", "tls-client-hello-timeout",
+                     "tls-handshaker-nice", "server-user"}
     for k, v in theirs.items():
         assert ours.get(k) == v, f"{k}: redoubt={ours.get(k)!r} redis={v!r}"
 

@@ -317,8 +317,8 @@ def test_kill9_every_handshaker_while_benchmark_runs(server_factory):
 
 # ============================================================================ malformed answers
 
-@pytest.mark.parametrize("kind", ["wrong-conn-id", "truncated", "oversized", "wrong-type",
-                                  "done-while-reading"])
+@pytest.mark.parametrize("kind", ["wrong-conn-id", "stale-conn-id", "truncated", "oversized",
+                                  "wrong-type", "done-while-reading"])
 def test_malformed_answer_drops_and_respawns(hooks_factory, kind):
     srv = start(hooks_factory, "--tls-handshake-workers", "1")
     before = set(wait_handshakers(srv, 1))
@@ -413,7 +413,8 @@ def test_flood_of_bad_records_leaves_established_clients_alone(server_factory):
         "huge-length": b"\x16\x03\x01\xff\xff" + os.urandom(100),
         "not-handshake": b"\x17\x03\x03\x00\x10" + os.urandom(16),
     }
-    failed_before = count_log(srv, "event=tls_handshake_failed")
+    failed_before = int(srv.client().info("tls")["tls_handshakes_failed"])
+    lines_before = count_log(srv, "event=tls_handshake_failed")
     per_kind = 40
     ops_before = [p.ops for p in pingers]
     cut = {k: 0 for k in payloads}
@@ -450,13 +451,13 @@ def test_flood_of_bad_records_leaves_established_clients_alone(server_factory):
     assert all(n >= 3 for n in ops_during), ops_during
     assert all(v == 2 * per_kind for v in cut.values()), cut
     total = 2 * per_kind * len(payloads)
-    # Every cut connection is logged (the half-closed truncated ones at EOF).
-    deadline = time.monotonic() + 5
-    while time.monotonic() < deadline and \
-            count_log(srv, "event=tls_handshake_failed") - failed_before < total - 2 * per_kind:
-        time.sleep(0.1)
-    logged = count_log(srv, "event=tls_handshake_failed") - failed_before
-    assert logged >= total - 2 * per_kind, (logged, total, srv.log_tail())
+    # Every cut connection is counted (the half-closed truncated ones at EOF) and each cause
+    # is logged, but repeats of one cause from one address are aggregated (issue 17: a line
+    # and a summary per window, not a line per socket; test_preauth_limits.py checks the sums).
+    failed = int(srv.client().info("tls")["tls_handshakes_failed"]) - failed_before
+    assert failed >= total, (failed, total)
+    logged = count_log(srv, "event=tls_handshake_failed") - lines_before
+    assert 4 <= logged < total // 4, (logged, total, srv.log_tail())
     assert max(p.max_latency for p in pingers) < 2.0
     assert srv.is_running()
     tls_ping(srv)

@@ -779,6 +779,20 @@ def test_handshaker_sigsys_death_is_recovered(server_factory):
 # which adds DEBUG TLS-HANDSHAKER-SYSCALL / TLS-HANDSHAKER-MISBEHAVE. Against a release build
 # they skip, saying so.
 
+def test_test_hooks_are_absent_from_the_tested_build(server_factory):
+    """The hooks that make a handshaker misbehave exist only in the test-hooks build: the binary
+    under test (REDOUBT_SERVER: the release or sanitizer build) neither contains their names nor
+    accepts them."""
+    data = harness.server_binary().read_bytes()
+    for name in (b"tls-handshaker-misbehave", b"tls-handshaker-syscall", b"REDOUBT_TEST_HOOKS"):
+        assert name not in data and name.upper() not in data, name
+    srv = start_tls(server_factory, "--enable-debug-command", "yes")
+    r = srv.raw()
+    reply = r.call("DEBUG", "TLS-HANDSHAKER-MISBEHAVE", "wrong-type")
+    assert isinstance(reply, harness.RespError) and b"unknown subcommand" in reply.message.lower(), \
+        reply
+
+
 def _test_hook(srv, what: str, arg: str) -> list[int]:
     import redis
     r = srv.client()

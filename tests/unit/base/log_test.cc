@@ -120,6 +120,67 @@ TEST_F(LogTest, SecurityEventHiddenAtWarningVerbosity) {
   EXPECT_TRUE(ReadLines(path_).empty());
 }
 
+// A flood of one event from one source writes its first line, then one
+// summary with the count; another source or cause still gets its own line.
+TEST_F(LogTest, PeerEventsAreAggregated) {
+  security_log_flush();
+  for (int i = 0; i < 1000; i++) {
+    security_log_peer("tls_handshake_failed", "10.0.0.1", "handshake timed out",
+                      "peer=10.0.0.1:%d reason=\"handshake timed out\"",
+                      1000 + i);
+  }
+  security_log_peer("tls_handshake_failed", "10.0.0.2", "handshake timed out",
+                    "peer=10.0.0.2:5 reason=x");
+  security_log_peer("tls_handshake_failed", "10.0.0.1", "bad \"record\"",
+                    "peer=10.0.0.1:6 reason=y");
+  std::vector<std::string> lines = ReadLines(path_);
+  ASSERT_EQ(lines.size(), 3u);
+  EXPECT_NE(lines[0].find("security event=tls_handshake_failed "
+                          "peer=10.0.0.1:1000 reason=\"handshake timed out\""),
+            std::string::npos)
+      << lines[0];
+  EXPECT_NE(lines[1].find("peer=10.0.0.2:5"), std::string::npos);
+  EXPECT_NE(lines[2].find("peer=10.0.0.1:6"), std::string::npos);
+  security_log_flush();
+  lines = ReadLines(path_);
+  ASSERT_EQ(lines.size(), 4u);
+  EXPECT_TRUE(std::regex_search(
+      lines[3],
+      std::regex(std::string(kPrefix) +
+                 R"(\* security event=tls_handshake_failed source=10\.0\.0\.1 )"
+                 R"(cause="handshake timed out" suppressed=999 window=10s$)")))
+      << lines[3];
+  // A new window: the first event is written again.
+  security_log_peer("tls_handshake_failed", "10.0.0.1", "handshake timed out",
+                    "again");
+  EXPECT_EQ(ReadLines(path_).size(), 5u);
+  security_log_flush();
+  EXPECT_EQ(ReadLines(path_).size(), 5u);  // nothing repeated: no summary
+}
+
+// Many sources: the first SECURITY_LOG_MAX_SOURCES get a line each, the
+// rest are counted under source=others; another event is still written.
+TEST_F(LogTest, PeerEventsFromManySourcesShareOneCount) {
+  security_log_flush();
+  for (int i = 0; i < 5000; i++) {
+    char ip[32];
+    snprintf(ip, sizeof(ip), "10.%d.%d.%d", i >> 16, (i >> 8) & 255, i & 255);
+    security_log_peer("tls_handshake_failed", ip, "garbage", "peer=%s", ip);
+  }
+  security_log_peer("tls_client_refused", "10.9.9.9", "no certificate",
+                    "peer=10.9.9.9:1");
+  security_log_flush();
+  std::vector<std::string> lines = ReadLines(path_);
+  ASSERT_EQ(lines.size(), SECURITY_LOG_MAX_SOURCES + 2u);
+  EXPECT_NE(lines[SECURITY_LOG_MAX_SOURCES].find(
+                "security event=tls_client_refused peer=10.9.9.9:1"),
+            std::string::npos);
+  EXPECT_NE(lines.back().find("source=others cause=\"garbage\" suppressed=" +
+                              std::to_string(5000 - SECURITY_LOG_MAX_SOURCES)),
+            std::string::npos)
+      << lines.back();
+}
+
 TEST_F(LogTest, LongMessageIsTruncatedNotOverflowed) {
   std::string big(LOG_MAX_LEN * 4, 'q');
   server_log(LL_WARNING, "%s", big.c_str());

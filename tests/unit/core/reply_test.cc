@@ -23,7 +23,9 @@ void OpenInitClient(client *c) {
 }
 int NoAuthRequired(client *) { return 0; }
 const char *DefaultUser(client *) { return "default"; }
-const client_auth_ops kOpenAuth = {OpenInitClient, NoAuthRequired, DefaultUser};
+int DefaultUserNopass() { return 1; }
+const client_auth_ops kOpenAuth = {OpenInitClient, NoAuthRequired, DefaultUser,
+                                   DefaultUserNopass};
 
 class ReplyTest : public ::testing::Test {
  protected:

@@ -509,6 +509,218 @@ TEST(IpcTest, FailRoundTrip) {
             0u);
 }
 
+// VERIFY (issue 17 item 1): main's only way to have a chain checked. Count,
+// per-certificate and total lengths, purpose and conn_id are all bounded.
+TEST(IpcTest, VerifyRoundTrip) {
+  Bytes leaf = Pattern(900, 1), ca = Pattern(1200, 2);
+  const uint8_t *certs[] = {leaf.data(), ca.data()};
+  size_t lens[] = {leaf.size(), ca.size()};
+  Datagram d;
+  d.len = ipc_build_verify(d.buf.data(), d.buf.size(), 5,
+                           IPC_VERIFY_PURPOSE_CLIENT, certs, lens, 2);
+  ASSERT_EQ(d.len, 9u + 2u + 4u + leaf.size() + 4u + ca.size());
+  Bytes wire = d.Get();
+  ipc_message m;
+  ASSERT_TRUE(ParseRequest(wire, &m));
+  EXPECT_EQ(m.type, IPC_REQ_VERIFY);
+  EXPECT_EQ(m.conn_id, 5u);
+  EXPECT_EQ(m.purpose, IPC_VERIFY_PURPOSE_CLIENT);
+  ASSERT_EQ(m.cert_count, 2u);
+  ASSERT_EQ(m.cert_lens[0], leaf.size());
+  ASSERT_EQ(m.cert_lens[1], ca.size());
+  EXPECT_EQ(0, std::memcmp(m.certs[0], leaf.data(), leaf.size()));
+  EXPECT_EQ(0, std::memcmp(m.certs[1], ca.data(), ca.size()));
+  ExpectStrict(wire, true);
+  // Purpose SERVER too; anything else is refused both ways.
+  EXPECT_GT(ipc_build_verify(d.buf.data(), d.buf.size(), 5,
+                             IPC_VERIFY_PURPOSE_SERVER, certs, lens, 1),
+            0u);
+  EXPECT_EQ(ipc_build_verify(d.buf.data(), d.buf.size(), 5, 3, certs, lens, 1),
+            0u);
+  Bytes bad = wire;
+  bad[9] = 3;
+  EXPECT_FALSE(ParseRequest(bad, &m));
+  bad[9] = 0;
+  EXPECT_FALSE(ParseRequest(bad, &m));
+  // A count of zero, or one that disagrees with the fields, is refused.
+  bad = wire;
+  bad[10] = 0;
+  EXPECT_FALSE(ParseRequest(bad, &m));
+  bad[10] = 3;
+  EXPECT_FALSE(ParseRequest(bad, &m));
+  bad[10] = 1;
+  EXPECT_FALSE(ParseRequest(bad, &m));
+  EXPECT_EQ(ipc_build_verify(d.buf.data(), d.buf.size(), 5,
+                             IPC_VERIFY_PURPOSE_CLIENT, certs, lens, 0),
+            0u);
+  EXPECT_EQ(ipc_build_verify(d.buf.data(), d.buf.size(), 0,
+                             IPC_VERIFY_PURPOSE_CLIENT, certs, lens, 2),
+            0u);
+}
+
+TEST(IpcTest, VerifyLimits) {
+  Datagram d;
+  ipc_message m;
+  // At most IPC_MAX_CHAIN_CERTS certificates.
+  Bytes one = Pattern(10, 4);
+  std::vector<const uint8_t *> certs(IPC_MAX_CHAIN_CERTS + 1, one.data());
+  std::vector<size_t> lens(IPC_MAX_CHAIN_CERTS + 1, one.size());
+  d.len =
+      ipc_build_verify(d.buf.data(), d.buf.size(), 1, IPC_VERIFY_PURPOSE_CLIENT,
+                       certs.data(), lens.data(), IPC_MAX_CHAIN_CERTS);
+  ASSERT_GT(d.len, 0u);
+  ASSERT_TRUE(ParseRequest(d.Get(), &m));
+  EXPECT_EQ(m.cert_count, size_t{IPC_MAX_CHAIN_CERTS});
+  EXPECT_EQ(
+      ipc_build_verify(d.buf.data(), d.buf.size(), 1, IPC_VERIFY_PURPOSE_CLIENT,
+                       certs.data(), lens.data(), IPC_MAX_CHAIN_CERTS + 1),
+      0u);
+  {  // the parser refuses an eleventh certificate, hand-built
+    Bytes wire = d.Get();
+    wire[10] = IPC_MAX_CHAIN_CERTS + 1;
+    wire.insert(wire.end(), {0, 0, 0, 1, 7});
+    EXPECT_FALSE(ParseRequest(wire, &m));
+  }
+  // An empty certificate is refused.
+  Bytes empty;
+  const uint8_t *e[] = {one.data()};
+  size_t zero[] = {0};
+  EXPECT_EQ(ipc_build_verify(d.buf.data(), d.buf.size(), 1,
+                             IPC_VERIFY_PURPOSE_CLIENT, e, zero, 1),
+            0u);
+  {
+    Bytes wire = {IPC_REQ_VERIFY,
+                  0,
+                  0,
+                  0,
+                  0,
+                  0,
+                  0,
+                  0,
+                  1,
+                  IPC_VERIFY_PURPOSE_CLIENT,
+                  1,
+                  0,
+                  0,
+                  0,
+                  0};
+    EXPECT_FALSE(ParseRequest(wire, &m));
+  }
+  // One certificate over IPC_MAX_CERT_LEN; a chain over IPC_MAX_CERT_CHAIN.
+  Bytes big = Pattern(IPC_MAX_CERT_LEN + 1, 5);
+  const uint8_t *b[] = {big.data()};
+  size_t blen[] = {big.size()};
+  EXPECT_EQ(ipc_build_verify(d.buf.data(), d.buf.size(), 1,
+                             IPC_VERIFY_PURPOSE_CLIENT, b, blen, 1),
+            0u);
+  Bytes max = Pattern(IPC_MAX_CERT_LEN, 6);
+  const uint8_t *three[] = {max.data(), max.data(), max.data()};
+  size_t three_lens[] = {max.size(), max.size(), max.size()};
+  EXPECT_GT(ipc_build_verify(d.buf.data(), d.buf.size(), 1,
+                             IPC_VERIFY_PURPOSE_CLIENT, three, three_lens, 2),
+            0u);
+  EXPECT_EQ(ipc_build_verify(d.buf.data(), d.buf.size(), 1,
+                             IPC_VERIFY_PURPOSE_CLIENT, three, three_lens, 3),
+            0u);
+  {  // hand-built: three maximal certificates exceed the chain total
+    Bytes wire = {
+        IPC_REQ_VERIFY, 0, 0, 0, 0, 0, 0, 0, 1, IPC_VERIFY_PURPOSE_CLIENT, 3};
+    for (int i = 0; i < 3; i++) {
+      uint32_t n = IPC_MAX_CERT_LEN;
+      wire.insert(wire.end(),
+                  {static_cast<uint8_t>(n >> 24), static_cast<uint8_t>(n >> 16),
+                   static_cast<uint8_t>(n >> 8), static_cast<uint8_t>(n)});
+      wire.insert(wire.end(), max.begin(), max.end());
+    }
+    EXPECT_FALSE(ParseRequest(wire, &m));
+  }
+}
+
+// VERIFIED: a compromised verifier writes these; main parses them strictly.
+TEST(IpcTest, VerifiedRoundTrip) {
+  Datagram d;
+  std::string subject(IPC_MAX_REASON, 'c');
+  d.len = ipc_build_verified(d.buf.data(), d.buf.size(), 8, 1, 0, "",
+                             subject.c_str(), "DNS:localhost,IP:127.0.0.1");
+  ASSERT_GT(d.len, 0u);
+  Bytes wire = d.Get();
+  ipc_message m;
+  ASSERT_TRUE(ParseAnswer(wire, &m));
+  EXPECT_EQ(m.type, IPC_ANS_VERIFIED);
+  EXPECT_EQ(m.conn_id, 8u);
+  EXPECT_EQ(m.verdict, 1);
+  EXPECT_EQ(m.verify_error, 0u);
+  EXPECT_EQ(std::string(m.cert_subject), subject);
+  EXPECT_STREQ(m.cert_sans, "DNS:localhost,IP:127.0.0.1");
+  EXPECT_STREQ(m.reason, "");
+  ExpectStrict(wire, false);
+  d.len = ipc_build_verified(d.buf.data(), d.buf.size(), 8, 0, 10,
+                             "certificate has expired", "CN=old", "");
+  wire = d.Get();
+  ASSERT_TRUE(ParseAnswer(wire, &m));
+  EXPECT_EQ(m.verdict, 0);
+  EXPECT_EQ(m.verify_error, 10u);
+  EXPECT_STREQ(m.reason, "certificate has expired");
+  ExpectStrict(wire, false);
+}
+
+TEST(IpcTest, VerifiedLimits) {
+  Datagram d;
+  ipc_message m;
+  // The verdict and the error must agree; the error is bounded.
+  EXPECT_EQ(
+      ipc_build_verified(d.buf.data(), d.buf.size(), 8, 1, 10, "", "", ""), 0u);
+  EXPECT_EQ(ipc_build_verified(d.buf.data(), d.buf.size(), 8, 0, 0, "", "", ""),
+            0u);
+  EXPECT_EQ(ipc_build_verified(d.buf.data(), d.buf.size(), 8, 0,
+                               IPC_MAX_VERIFY_ERROR + 1, "", "", ""),
+            0u);
+  EXPECT_EQ(ipc_build_verified(d.buf.data(), d.buf.size(), 8, 2, 0, "", "", ""),
+            0u);
+  EXPECT_EQ(ipc_build_verified(d.buf.data(), d.buf.size(), 0, 1, 0, "", "", ""),
+            0u);
+  d.len = ipc_build_verified(d.buf.data(), d.buf.size(), 8, 1, 0, "r", "s", "");
+  Bytes ok = d.Get();
+  ASSERT_TRUE(ParseAnswer(ok, &m));
+  Bytes bad = ok;
+  bad[9] = 2;  // verdict
+  EXPECT_FALSE(ParseAnswer(bad, &m));
+  bad = ok;
+  bad[13] = 10;  // an error with verdict 1
+  EXPECT_FALSE(ParseAnswer(bad, &m));
+  bad = ok;
+  bad[9] = 0;  // verdict 0 with error 0
+  EXPECT_FALSE(ParseAnswer(bad, &m));
+  // Control bytes (a forged log line, a NUL) in any text are refused.
+  for (const char *text : {"CN=a\nsecurity event=x", "tab\there", "del\x7f"}) {
+    EXPECT_EQ(
+        ipc_build_verified(d.buf.data(), d.buf.size(), 8, 1, 0, "", text, ""),
+        0u)
+        << text;
+    EXPECT_EQ(
+        ipc_build_verified(d.buf.data(), d.buf.size(), 8, 1, 0, text, "", ""),
+        0u);
+    EXPECT_EQ(
+        ipc_build_verified(d.buf.data(), d.buf.size(), 8, 1, 0, "", "", text),
+        0u);
+  }
+  for (size_t field = 0; field < 3; field++) {
+    // Patch a control byte into each text of a valid datagram ("r", "s", "x").
+    d.len =
+        ipc_build_verified(d.buf.data(), d.buf.size(), 8, 1, 0, "r", "s", "x");
+    Bytes wire = d.Get();
+    size_t at = 9 + 1 + 4 + field * 5 + 4;  // after each u32 length
+    wire[at] = '\n';
+    EXPECT_FALSE(ParseAnswer(wire, &m)) << field;
+    wire[at] = 0;
+    EXPECT_FALSE(ParseAnswer(wire, &m)) << field;
+  }
+  std::string long_text(IPC_MAX_REASON + 1, 'x');
+  EXPECT_EQ(ipc_build_verified(d.buf.data(), d.buf.size(), 8, 1, 0, "",
+                               long_text.c_str(), ""),
+            0u);
+}
+
 TEST(IpcTest, BuildersRespectCapacity) {
   uint8_t buf[16];
   Bytes rec = Pattern(100, 1);
