@@ -645,6 +645,9 @@ static int list_mpop_parse(client *c, int numkeys_idx, long *out_numkeys,
   return C_OK;
 }
 
+static void list_propagate_pop(client *c, redis_db *db, robj *key, robj *o,
+                               int where, long count);
+
 static void list_lmpop_command(client *c) {
   long numkeys, count;
   int where;
@@ -660,6 +663,7 @@ static void list_lmpop_command(client *c) {
     if (check_type(c, o, OBJ_LIST)) {
       return;
     }
+    list_propagate_pop(c, c->db, keys[j], o, where, count);
     list_pop_range_reply_with_key(c, c->db, o, keys[j], where, count);
     return;
   }
@@ -684,15 +688,29 @@ static void list_block_request_free(void *privdata) {
   zfree(req);
 }
 
-/* The non-blocking equivalents a blocking list command propagates. */
-static void list_propagate_pop(client *c, redis_db *db, robj *key, int where,
-                               long count) {
+/* The non-blocking equivalents a blocking list command (and LMPOP)
+ * propagates: LPOP/RPOP key, or with a count (-1: none), the count of
+ * elements the pop of |o| will take, as Redis 7.0. */
+static void list_propagate_pop(client *c, redis_db *db, robj *key, robj *o,
+                               int where, long count) {
+  if (count != -1) {
+    long llen = (long)list_type_length(o);
+    count = count > llen ? llen : count;
+  }
   blocking_propagate_pop(c, db, where == LIST_HEAD ? shared.lpop : shared.rpop,
                          key, count);
 }
 
+static void list_brpoplpush_command(client *c);
+
+/* BLMOVE propagates as LMOVE, BRPOPLPUSH as RPOPLPUSH (Redis 7.0). */
 static void list_propagate_move(client *c, redis_db *db, robj *src, robj *dst,
                                 int wherefrom, int whereto) {
+  if (c->cmd != NULL && c->cmd->proc == list_brpoplpush_command) {
+    robj *argv[3] = {shared.rpoplpush, src, dst};
+    blocking_propagate(c, db, argv, 3);
+    return;
+  }
   robj *argv[5] = {shared.lmove, src, dst,
                    wherefrom == LIST_HEAD ? shared.left : shared.right,
                    whereto == LIST_HEAD ? shared.left : shared.right};
@@ -719,11 +737,11 @@ static int list_serve_blocked(client *c, redis_db *db, robj *key, robj *o,
     return 1;
   }
   if (req->count != -1) {
-    list_propagate_pop(c, db, key, req->wherefrom, req->count);
+    list_propagate_pop(c, db, key, o, req->wherefrom, req->count);
     list_pop_range_reply_with_key(c, db, o, key, req->wherefrom, req->count);
     return 1;
   }
-  list_propagate_pop(c, db, key, req->wherefrom, -1);
+  list_propagate_pop(c, db, key, o, req->wherefrom, -1);
   robj *value = list_pop(o, req->wherefrom);
   server_assert(value != NULL);
   add_reply_array_len(c, 2);
@@ -763,7 +781,7 @@ static void list_blocking_pop_generic(client *c, robj **keys, int numkeys,
     if (check_type(c, o, OBJ_LIST)) {
       return;
     }
-    list_propagate_pop(c, c->db, keys[j], where, count);
+    list_propagate_pop(c, c->db, keys[j], o, where, count);
     if (count != -1) {
       list_pop_range_reply_with_key(c, c->db, o, keys[j], where, count);
       return;
@@ -801,7 +819,15 @@ static void list_blocking_move_generic(client *c, int wherefrom, int whereto,
     return;
   }
   if (o != NULL) {
-    list_propagate_move(c, c->db, c->argv[1], c->argv[2], wherefrom, whereto);
+    if (c->argc == 6) {
+      /* BLMOVE served at once: LMOVE with the caller's own LEFT/RIGHT
+       * arguments, as Redis rewrites it. */
+      robj *argv[5] = {shared.lmove, c->argv[1], c->argv[2], c->argv[3],
+                       c->argv[4]};
+      blocking_propagate(c, c->db, argv, 5);
+    } else {
+      list_propagate_move(c, c->db, c->argv[1], c->argv[2], wherefrom, whereto);
+    }
     list_move_generic(c, wherefrom, whereto);
     return;
   }

@@ -1153,6 +1153,20 @@ static void zmpop_command(client *c) {
   if (zset_parse_mpop_args(c, 1, &numkeys, &where, &count) != C_OK) {
     return;
   }
+  /* Propagated as ZPOPMIN/ZPOPMAX of the key it pops from (a peek without
+   * stats: the pop below looks the keys up again). */
+  for (long j = 0; j < numkeys; j++) {
+    robj *key = c->argv[2 + j];
+    robj *o = lookup_key_read_with_flags(
+        c->db, key, LOOKUP_NOTOUCH | LOOKUP_NONOTIFY | LOOKUP_NOSTATS);
+    if (o == NULL) {
+      continue;
+    }
+    if (o->type == OBJ_ZSET && zset_length(o) > 0) {
+      zset_propagate_pop(c, c->db, key, o, where, count);
+    }
+    break;
+  }
   zset_generic_pop(c, c->argv + 2, (int)numkeys, where, 1, count, 1, 1, NULL);
 }
 

@@ -22,6 +22,11 @@ robj *zset_create_object(void); /* empty, "listpack", opened */
 /* zset_create_compact_object: empty, "listpack", not opened (ZADD). */
 robj *zset_create_compact_object(void);
 unsigned long zset_length(robj *o);
+/* zset_propagate_pop propagates ZPOPMIN/ZPOPMAX key [n] for a pop of up to
+ * |count| members (-1: no count) of |o| at |key| instead of the command
+ * that popped (BZPOPMIN, BZMPOP, ZMPOP), as Redis 7.0 (t_zset_block.c). */
+void zset_propagate_pop(client *c, redis_db *db, robj *key, robj *o, int where,
+                        long count);
 /* zset_ptr returns the zset form of a zset object (opening a listpack). */
 zset *zset_ptr(robj *o);
 /* Listpack-native access to a compact (listpack, not opened) object's

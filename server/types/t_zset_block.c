@@ -12,18 +12,22 @@ typedef struct zset_block_request {
   int use_nested_array; /* BZMPOP */
 } zset_block_request;
 
-/* ZPOPMIN/ZPOPMAX key [count]: what a blocking pop propagates. */
-static void zset_propagate_pop(client *c, redis_db *db, robj *key, int where,
-                               long count) {
+/* ZPOPMIN/ZPOPMAX key [count]: what a blocking pop (and ZMPOP) propagates,
+ * with the count of members the pop of |o| will take, as Redis 7.0. */
+void zset_propagate_pop(client *c, redis_db *db, robj *key, robj *o, int where,
+                        long count) {
+  if (count != -1) {
+    long len = (long)zset_length(o);
+    count = count > len ? len : count;
+  }
   blocking_propagate_pop(
       c, db, where == ZSET_MIN ? shared.zpopmin : shared.zpopmax, key, count);
 }
 
 static int zset_block_serve(client *c, redis_db *db, robj *key, robj *o,
                             void *privdata) {
-  (void)o;
   zset_block_request *req = privdata;
-  zset_propagate_pop(c, db, key, req->where, req->count);
+  zset_propagate_pop(c, db, key, o, req->where, req->count);
   zset_generic_pop(c, &key, 1, req->where, 1, req->count, req->use_nested_array,
                    0, NULL);
   zset_compact_opened();
@@ -47,7 +51,7 @@ static void zset_blocking_pop(client *c, robj **keys, int numkeys, int where,
     if (zset_length(o) == 0) {
       continue;
     }
-    zset_propagate_pop(c, c->db, keys[j], where, count);
+    zset_propagate_pop(c, c->db, keys[j], o, where, count);
     zset_generic_pop(c, &keys[j], 1, where, 1, count, use_nested_array, 0,
                      NULL);
     return;
