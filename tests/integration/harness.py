@@ -73,6 +73,18 @@ def ensure_test_certs() -> None:
     subprocess.run([str(script)], cwd=REPO_ROOT, check=True, timeout=120)
 
 
+def fd_targets(pid: int) -> list[str]:
+    """What each open descriptor of pid points to (/proc/<pid>/fd). A descriptor closed between
+    the listing and the readlink (a connection ending meanwhile) is skipped."""
+    targets = []
+    for fd in os.listdir(f"/proc/{pid}/fd"):
+        try:
+            targets.append(os.readlink(f"/proc/{pid}/fd/{fd}"))
+        except OSError:
+            continue
+    return targets
+
+
 def free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
         s.bind((HOST, 0))

@@ -260,7 +260,7 @@ def test_main_runs_unprivileged_and_cannot_read_the_key(privsep, account):
 
     # No descriptor of main names a key file; as server-user the key cannot be opened.
     key = privsep.keydir / "server.key"
-    opened = [os.readlink(f"/proc/{srv.pid}/fd/{fd}") for fd in os.listdir(f"/proc/{srv.pid}/fd")]
+    opened = harness.fd_targets(srv.pid)
     assert not [p for p in opened if p.endswith(".key")], opened
     r = subprocess.run(["cat", str(key)], user=account.pw_uid, group=account.pw_gid,
                        extra_groups=[], capture_output=True, text=True)

@@ -170,7 +170,7 @@ def test_client_key_never_in_replica_main_memory(server_factory):
     assert master_client_subjects(master) == ["CN%3Dclient1,O%3DRedoubtClients"]
     leaked = tt.scan_memory(rep.pid, needles)
     assert not leaked, f"client key material in the replica's main after the link: {leaked}"
-    opened = [os.readlink(f"/proc/{rep.pid}/fd/{fd}") for fd in os.listdir(f"/proc/{rep.pid}/fd")]
+    opened = harness.fd_targets(rep.pid)
     assert not [p for p in opened if p.endswith(".key")], opened
 
     kill_replica_links(master)
