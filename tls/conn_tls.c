@@ -46,6 +46,9 @@
 #define TLS_RECORD_HEADER 5
 #define TLS_DEFAULT_HANDSHAKE_TIMEOUT_MS 10000
 #define TLS_DEFAULT_MAX_IN_FLIGHT 1000
+/* Handshakes admitted beyond maxclients (see tls_accept): fewer than the 32
+ * descriptors start-up reserves above maxclients. */
+#define TLS_OVER_BUDGET_HANDSHAKES 16
 #define TLS_DEFAULT_CLIENT_HELLO_TIMEOUT_MS 5000
 
 /* Pre-authentication limits (issue 17 item 2). An incoming handshake holds
@@ -1034,6 +1037,11 @@ static void tls_accept_one(ae_loop *loop, int fd,
   long long room = -1;
   if (tun.max_clients > 0) {
     room = tun.max_clients > tun.clients ? tun.max_clients - tun.clients : 0;
+    /* A few past the budget: those clients get Redis's "max number of
+     * clients reached" once their handshake is done, as Redis answers a
+     * TLS client over maxclients (they fit in the descriptors reserved
+     * above maxclients). */
+    room += TLS_OVER_BUDGET_HANDSHAKES;
   }
   while (room != 0 &&
          (tc.inflight_count >= cap || (room > 0 && tc.incoming >= room)) &&

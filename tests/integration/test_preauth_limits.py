@@ -412,7 +412,9 @@ def test_fd_starved_server_answers_and_does_not_spin(limited):
         # handshakes in flight and clients share maxclients: 992 - 30 - (the INFO client)
         info = wait_info(c, lambda i: int(i["tls_handshakes_in_flight"])
                          + int(i["tls_handshakes_evicted"]) >= 1000)
-        assert int(info["tls_handshakes_in_flight"]) <= 992 - 31, info
+        # (plus 16 past the budget, whose clients get "max number of clients reached" after
+        # their handshake, as Redis answers them: TLS_OVER_BUDGET_HANDSHAKES)
+        assert int(info["tls_handshakes_in_flight"]) <= 992 - 31 + 16, info
         t0 = time.monotonic()
         assert plain_ping(plain) == b"+PONG\r\n"  # an idle handshake made room
         assert time.monotonic() - t0 < 1.0
